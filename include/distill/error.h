@@ -1,0 +1,32 @@
+/* Error model (DESIGN §6): library code never exits; it returns a negative error kind and fills a
+ * struct distill_error whose message names the input and the position. main.c maps the kind to the
+ * process exit code (DESIGN §2). */
+#ifndef DISTILL_ERROR_H
+#define DISTILL_ERROR_H
+
+enum distill_status {
+        DISTILL_OK = 0,
+        DISTILL_EINTERNAL = 1,  /* a bug or an allocation failure */
+        DISTILL_EUSAGE = 2,     /* bad command line, invalid manifest or rules, OUT exists */
+        DISTILL_ERESOLVE = 3,   /* a package, library or module was not found */
+        DISTILL_EIO = 4,        /* I/O or network */
+        DISTILL_EINTEGRITY = 5, /* hash or signature mismatch, hostile archive */
+        DISTILL_EVERIFY = 6,    /* `verify` found problems */
+};
+
+struct distill_error {
+        int code; /* enum distill_status, 0 when no error was set */
+        char msg[4096];
+};
+
+/* Set the error and return -code, so callers can write `return distill_error_set(err, ...)`. */
+int distill_error_set(struct distill_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Like distill_error_set, appending ": strerror(errno)". */
+int distill_error_errno(struct distill_error *err, int code, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Prefix context to an error already set ("building /app: " + msg); returns -err->code. */
+int distill_error_prefix(struct distill_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

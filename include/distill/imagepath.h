@@ -1,0 +1,70 @@
+/* Paths inside the image root (DESIGN "Image paths"). An image namespace is the set of entries
+ * the image could contain (the candidate packages' files); resolution follows symlinks inside it
+ * with a depth limit, clamps ".." at the root, treats absolute link targets as relative to the
+ * root, and never looks at the build host's filesystem. */
+#ifndef DISTILL_IMAGEPATH_H
+#define DISTILL_IMAGEPATH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "distill/error.h"
+#include "distill/util.h"
+
+enum ipnode_type { IPNODE_FILE, IPNODE_DIR, IPNODE_SYMLINK };
+
+struct ipnode {
+        char *path; /* normalised absolute image path (the key) */
+        enum ipnode_type type;
+        char *target;  /* symlink target as written */
+        unsigned mode; /* permission bits */
+        uint64_t size;
+        char *owner;    /* owning package, NULL for none (directories, fixture trees) */
+        char *src_path; /* where the bytes come from: the package's dpkg path, or a host path for
+                         * trees added with imagens_add_tree */
+};
+
+struct imagens;
+
+struct imagens *imagens_new(void);
+void imagens_free(struct imagens *ns);
+
+/* Add an entry at `path` (absolute; normalised here). Parent directories are created implicitly.
+ * Adding a path that exists: two directories merge; the identical symlink or file from the same
+ * owner is a no-op; anything else is DISTILL_EUSAGE naming both owners. */
+int imagens_add(struct imagens *ns, const char *path, enum ipnode_type type, const char *target,
+                unsigned mode, uint64_t size, const char *owner, const char *src_path,
+                struct distill_error *err);
+/* Add every entry of a host directory tree as image paths (for tests and fixture trees);
+ * src_path is the host path. */
+int imagens_add_tree(struct imagens *ns, const char *host_dir, struct distill_error *err);
+
+/* Exact lookup, no symlink resolution. */
+const struct ipnode *imagens_get(const struct imagens *ns, const char *path);
+/* Calls fn for every node in path order. */
+void imagens_foreach(const struct imagens *ns, void (*fn)(const struct ipnode *, void *), void *ud);
+/* The names directly inside directory `dir` (sorted). */
+int imagens_list_dir(const struct imagens *ns, const char *dir, struct strvec *names);
+
+struct ip_resolved {
+        const struct ipnode *node; /* final entry, NULL when the path does not exist */
+        char *path;                /* final resolved path (symlinks followed) */
+        struct strvec links;       /* every symlink entry traversed, in order */
+};
+
+#define IMAGEPATH_MAX_LINKS 40
+
+/* Resolve `path` (absolute) inside the namespace. Returns 0 (node may be NULL when the path does
+ * not exist), or DISTILL_ERESOLVE for a symlink loop or more than IMAGEPATH_MAX_LINKS links.
+ * With follow_last false the final component is not followed (lstat semantics). */
+int imagepath_resolve(const struct imagens *ns, const char *path, bool follow_last,
+                      struct ip_resolved *res, struct distill_error *err);
+void ip_resolved_release(struct ip_resolved *res);
+
+/* The usrmerge canonical form of a package path: /bin, /sbin, /lib, /lib64 and /libx32-style
+ * top directories move under /usr ("/lib/x86_64-linux-gnu/libc.so.6" → "/usr/lib/…"). The top
+ * directories themselves ("/lib") map to NULL: in the image they are symlinks. Caller frees. */
+char *usrmerge_canonical(const char *path);
+/* True for the top-level names that become usrmerge symlinks ("/bin" → "usr/bin"). */
+bool usrmerge_is_top_link(const char *path, const char **target);
+
+#endif

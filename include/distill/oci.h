@@ -1,0 +1,35 @@
+/* output: an OCI image layout (image-spec v1.1): oci-layout, index.json naming the full reference
+ * (org.opencontainers.image.ref.name), manifest and config blobs (jansson, fixed key order). */
+#ifndef DISTILL_OCI_H
+#define DISTILL_OCI_H
+
+#include <stdint.h>
+#include "distill/layer.h"
+#include "distill/util.h"
+
+struct image_config {
+        const char *arch;  /* "amd64" */
+        const char *user;  /* "1000:1000" */
+        struct strvec env; /* "KEY=value", in the order to write */
+        struct strvec entrypoint;
+        struct strvec cmd;
+        const char *workdir; /* NULL for none */
+        struct strvec label_keys, label_values;
+        struct strvec exposed_ports;
+        int64_t created; /* SOURCE_DATE_EPOCH */
+};
+
+struct oci_written {
+        char manifest_digest[SHA256_HEX_LEN + 1];
+        uint64_t manifest_size;
+        char config_digest[SHA256_HEX_LEN + 1];
+};
+
+/* OUT must exist (the temporary sibling); layers were written into OUT/blobs/sha256 already. */
+int oci_write_layout(const char *out_dir, const char *ref, const struct image_config *cfg,
+                     const struct layer_desc *layers, size_t n_layers, struct oci_written *res,
+                     struct distill_error *err);
+/* "2026-01-01T00:00:00Z" for an epoch (UTC). */
+void rfc3339_utc(int64_t epoch, char buf[32]);
+
+#endif

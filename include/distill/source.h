@@ -1,0 +1,70 @@
+/* Package sources (DESIGN "Package sources"). Only `sysroot` exists so far: the packages
+ * installed in a root directory. It answers: which packages exist, which files does package P have,
+ * which package owns path X (through the usrmerge aliases), give me the bytes of X. */
+#ifndef DISTILL_SOURCE_H
+#define DISTILL_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <solv/pool.h>
+#include "distill/error.h"
+#include "distill/util.h"
+
+struct source_pkg {
+        char *name;
+        char *version;
+        char *arch;      /* "amd64", "all" */
+        char *multiarch; /* "same", "foreign", "allowed" or NULL */
+        char *source;    /* Source: field as written, or NULL */
+        char *stanza; /* the dpkg status stanza minus Status/Conffiles/Config-Version, ending \n */
+        struct strvec files; /* dpkg's paths ("/lib/x86_64-linux-gnu/libc.so.6"), in list order,
+                              * without "/." ; diversions applied */
+        Id solvable;         /* in source_pool() */
+};
+
+enum source_ftype { SOURCE_REG, SOURCE_DIR, SOURCE_SYMLINK, SOURCE_OTHER };
+
+struct source_stat {
+        enum source_ftype type;
+        unsigned mode; /* permission bits incl. setuid/setgid/sticky */
+        uint64_t size;
+        char *link_target; /* symlinks only; caller frees */
+};
+
+struct source;
+
+/* Open the packages installed under `root` (absolute) for architecture `arch`. Reads
+ * var/lib/dpkg/status (keeping only "install ok installed"), info/<pkg>[:arch].list and
+ * diversions. Errors name the file and line. */
+int source_open_sysroot(const char *root, const char *arch, struct source **out,
+                        struct distill_error *err);
+void source_free(struct source *src);
+
+Pool *source_pool(struct source *src);
+const char *source_root(const struct source *src);
+const char *source_arch(const struct source *src);
+size_t source_count(const struct source *src);
+struct source_pkg *source_pkg_at(struct source *src, size_t i); /* sorted by name */
+struct source_pkg *source_find(struct source *src, const char *name);
+struct source_pkg *source_by_solvable(struct source *src, Id p);
+
+/* The package owning a dpkg path or its usrmerge alias (/lib/x ↔ /usr/lib/x, same for bin, sbin,
+ * lib64). Directories are shared by many packages: this answers for non-directories. NULL when
+ * no package owns it. *pkg_path (if non-NULL) gets the path as the package lists it. */
+struct source_pkg *source_owner(struct source *src, const char *path, const char **pkg_path);
+
+/* lstat of a dpkg path, resolved inside the root: symlinks in the directory part are followed
+ * within the root (never to the build host's files); the last component is not followed. */
+int source_lstat(struct source *src, const char *pkg_path, struct source_stat *st,
+                 struct distill_error *err);
+/* Open a regular file of the root for reading (O_RDONLY|O_CLOEXEC, resolved inside the root).
+ * Both: a path missing under the root (dpkg path-exclude leaves listed files absent) is
+ * -DISTILL_ERESOLVE; a symlink as last component, a non-regular file or an I/O error is
+ * -DISTILL_EIO. */
+int source_open_file(struct source *src, const char *pkg_path, int *fd, struct distill_error *err);
+/* Resolution uses openat2(RESOLVE_IN_ROOT); where the kernel (< 5.6) or valgrind lacks it, an
+ * equivalent user-space walk takes over. Tests force the walk with this switch. */
+void source_set_userspace_resolve(bool on);
+
+#endif

@@ -1,0 +1,106 @@
+/* Small shared helpers: allocation that aborts on exhaustion (as git's xmalloc), growable strings
+ * (git's strbuf idiom), string vectors, a string-keyed hash map, cleanup attributes. */
+#ifndef DISTILL_UTIL_H
+#define DISTILL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static inline void cleanup_freep(void *p)
+{
+        extern void free(void *);
+        free(*(void **)p);
+}
+#define cleanup_free __attribute__((cleanup(cleanup_freep)))
+
+void cleanup_closep(int *fd);
+#define cleanup_close __attribute__((cleanup(cleanup_closep)))
+void cleanup_fclosep(FILE **f);
+#define cleanup_fclose __attribute__((cleanup(cleanup_fclosep)))
+
+struct strbuf {
+        char *buf; /* always NUL-terminated once initialised */
+        size_t len;
+        size_t alloc;
+};
+#define STRBUF_INIT                                                                                \
+        {                                                                                          \
+                NULL, 0, 0                                                                         \
+        }
+void strbuf_grow(struct strbuf *sb, size_t extra);
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_adds(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, char c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_reset(struct strbuf *sb);
+char *strbuf_detach(struct strbuf *sb); /* caller owns the result; sb is reset */
+void strbuf_release(struct strbuf *sb);
+const char *strbuf_str(const struct strbuf *sb); /* "" when empty */
+
+struct strvec {
+        char **v; /* NULL-terminated when n > 0 */
+        size_t n;
+        size_t alloc;
+};
+#define STRVEC_INIT                                                                                \
+        {                                                                                          \
+                NULL, 0, 0                                                                         \
+        }
+void strvec_push(struct strvec *sv, const char *s); /* copies s */
+void strvec_push_nodup(struct strvec *sv, char *s); /* takes ownership of s */
+bool strvec_contains(const struct strvec *sv, const char *s);
+void strvec_sort(struct strvec *sv); /* strcmp order (C locale) */
+void strvec_sort_unique(struct strvec *sv);
+void strvec_clear(struct strvec *sv);
+
+/* Hash map from string to pointer. Keys are copied; values are owned by the caller. */
+struct strmap_entry {
+        char *key;
+        void *value;
+};
+struct strmap {
+        struct strmap_entry *slots;
+        size_t cap;
+        size_t n;
+};
+#define STRMAP_INIT                                                                                \
+        {                                                                                          \
+                NULL, 0, 0                                                                         \
+        }
+void *strmap_get(const struct strmap *m, const char *key);
+bool strmap_has(const struct strmap *m, const char *key);
+/* Returns the previous value (NULL if none). */
+void *strmap_put(struct strmap *m, const char *key, void *value);
+/* Iterate: for (size_t i = 0; i < m.cap; i++) if (m.slots[i].key) ... */
+/* Sorted array of the keys (pointers into the map; valid until the map changes). Caller frees
+ * the array. */
+const char **strmap_sorted_keys(const struct strmap *m);
+void strmap_clear(struct strmap *m, void (*free_value)(void *));
+
+/* Path helpers over plain strings (no filesystem access). */
+bool path_has_prefix(const char *path,
+                     const char *dir); /* dir "/usr" matches "/usr" and "/usr/x" */
+char *path_join(const char *a, const char *b);
+char *path_dirname(const char *path); /* "/a/b" → "/a", "/a" → "/", "a" → "." */
+const char *path_basename(const char *path);
+/* Lexical normalisation of an absolute path: collapses //, ., and .. (clamped at /). */
+char *path_normalize(const char *path);
+/* fnmatch-style glob where "**" also matches across "/" (as in the manifest's files.include). */
+bool glob_match(const char *pattern, const char *path);
+
+/* Files */
+int read_file(const char *path, char **data, size_t *len); /* 0 or -errno; NUL-terminated */
+int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode); /* 0/-errno */
+int mkdir_p(const char *path, unsigned mode); /* 0 or -errno */
+int rm_rf(const char *path);                  /* 0 or -errno; never follows links */
+
+#endif

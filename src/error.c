@@ -1,0 +1,55 @@
+#include "distill/error.h"
+#include "distill/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int distill_error_set(struct distill_error *err, int code, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (err) {
+                err->code = code;
+                va_start(ap, fmt);
+                vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+                va_end(ap);
+        }
+        return -code;
+}
+
+int distill_error_errno(struct distill_error *err, int code, int errnum, const char *fmt, ...)
+{
+        va_list ap;
+        size_t len;
+
+        if (err) {
+                err->code = code;
+                va_start(ap, fmt);
+                vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+                va_end(ap);
+                len = strlen(err->msg);
+                snprintf(err->msg + len, sizeof(err->msg) - len, ": %s", strerror(errnum));
+        }
+        return -code;
+}
+
+int distill_error_prefix(struct distill_error *err, const char *fmt, ...)
+{
+        struct strbuf sb = STRBUF_INIT;
+        char prefix[1024];
+        va_list ap;
+
+        if (!err)
+                return -DISTILL_EINTERNAL;
+        va_start(ap, fmt);
+        vsnprintf(prefix, sizeof(prefix), fmt, ap);
+        va_end(ap);
+        strbuf_adds(&sb, prefix);
+        strbuf_adds(&sb, err->msg);
+        size_t n = sb.len < sizeof(err->msg) - 1 ? sb.len : sizeof(err->msg) - 1;
+        memcpy(err->msg, sb.buf, n);
+        err->msg[n] = '\0';
+        strbuf_release(&sb);
+        return -err->code;
+}

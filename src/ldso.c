@@ -1,0 +1,751 @@
+/* The dependency closure of an ELF object inside the image, computed the way glibc 2.36's ld.so
+ * loads it (tech.md §1; glibc elf/dl-load.c _dl_map_object, open_path, open_verify): objects are
+ * mapped breadth first, each DT_NEEDED is first matched against the objects already loaded, then
+ * searched along RPATH chain / RUNPATH / cache / default dirs, each dir with its hwcaps subdirs. */
+#include "distill/ldso.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LDSO_MAX_OBJECTS 4096
+
+int ldso_config_for_arch(const char *arch, struct ldso_config *cfg, struct distill_error *err)
+{
+        static const char *const amd64_subdirs[] = {"glibc-hwcaps/x86-64-v4",
+                                                    "glibc-hwcaps/x86-64-v3",
+                                                    "glibc-hwcaps/x86-64-v2",
+                                                    "tls/x86_64/x86_64",
+                                                    "tls/x86_64",
+                                                    "tls",
+                                                    "x86_64/x86_64",
+                                                    "x86_64",
+                                                    NULL};
+        /* aarch64 has no glibc-hwcaps names in 2.36 and no important HWCAP bits: only
+         * AT_PLATFORM ("aarch64") and tls remain of the legacy scheme. */
+        static const char *const arm64_subdirs[] = {"tls/aarch64", "tls", "aarch64", NULL};
+        /* i386: AT_PLATFORM i686 and the legacy sse2 HWCAP subdir [U: not checked on an i386
+         * host]. */
+        static const char *const i386_subdirs[] = {"tls/i686/sse2", "tls/i686", "tls/sse2", "tls",
+                                                   "i686/sse2",     "i686",     "sse2",     NULL};
+        const char *const *subdirs;
+        const char *triplet;
+
+        memset(cfg, 0, sizeof(*cfg));
+        if (!strcmp(arch, "amd64")) {
+                cfg->elfclass = ELFCLASS64;
+                cfg->machine = EM_X86_64;
+                cfg->platform = "x86_64";
+                triplet = "x86_64-linux-gnu";
+                subdirs = amd64_subdirs;
+        } else if (!strcmp(arch, "arm64")) {
+                cfg->elfclass = ELFCLASS64;
+                cfg->machine = EM_AARCH64;
+                cfg->platform = "aarch64";
+                triplet = "aarch64-linux-gnu";
+                subdirs = arm64_subdirs;
+        } else if (!strcmp(arch, "i386")) {
+                cfg->elfclass = ELFCLASS32;
+                cfg->machine = EM_386;
+                cfg->platform = "i686";
+                triplet = "i386-linux-gnu";
+                subdirs = i386_subdirs;
+        } else {
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "architecture %s: no ld.so configuration known "
+                                         "(supported: amd64, arm64, i386)",
+                                         arch);
+        }
+        /* Debian's glibc sets $LIB to the multiarch dir (tech.md §1.2); static strings so the
+         * config needs no ownership of them. */
+        if (!strcmp(triplet, "x86_64-linux-gnu"))
+                cfg->lib_token = "lib/x86_64-linux-gnu";
+        else if (!strcmp(triplet, "aarch64-linux-gnu"))
+                cfg->lib_token = "lib/aarch64-linux-gnu";
+        else
+                cfg->lib_token = "lib/i386-linux-gnu";
+        for (size_t i = 0; subdirs[i]; i++)
+                strvec_push(&cfg->subdirs, subdirs[i]);
+        strvec_push_nodup(&cfg->default_dirs, xasprintf("/lib/%s", triplet));
+        strvec_push_nodup(&cfg->default_dirs, xasprintf("/usr/lib/%s", triplet));
+        strvec_push(&cfg->default_dirs, "/lib");
+        strvec_push(&cfg->default_dirs, "/usr/lib");
+        return 0;
+}
+
+void ldso_config_release(struct ldso_config *cfg)
+{
+        if (!cfg)
+                return;
+        strvec_clear(&cfg->subdirs);
+        strvec_clear(&cfg->cache_dirs);
+        strvec_clear(&cfg->default_dirs);
+}
+
+int ldso_load_host(void *ud, const struct ipnode *node, struct elf_info *info,
+                   struct distill_error *err)
+{
+        (void)ud;
+        if (!node->src_path)
+                return distill_error_set(err, DISTILL_EINTERNAL, "%s: no source for its bytes",
+                                         node->path);
+        int fd = open(node->src_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "cannot open %s",
+                                           node->src_path);
+        int r = elf_read_fd(fd, node->path, info, err);
+        close(fd);
+        return r;
+}
+
+/* One loaded object while the closure is computed. */
+struct lobj {
+        char *path;
+        char *real_path;
+        struct strvec links;
+        char *needed_by;
+        char *needed_name;
+        struct strvec variants;
+        char *variant_of;
+        const struct elf_info *info; /* owned by the context's cache */
+        int loader;                  /* l_loader: the object whose NEEDED mapped it, -1 none */
+        struct strvec names;         /* l_libname: names it was requested by */
+        char *origin;                /* $ORIGIN */
+        bool is_interp;
+};
+
+struct cached_info {
+        int rc; /* 1 ELF, 0 not ELF */
+        struct elf_info info;
+};
+
+struct ctx {
+        const struct ldso_config *cfg;
+        const struct imagens *ns;
+        ldso_load_fn load;
+        void *ud;
+        struct strmap infos; /* real path → struct cached_info */
+        struct lobj *objs;
+        size_t n, alloc;
+        /* The main program: an object index, or (for a dlopen'ed root) its own facts. */
+        int main_idx;
+        const struct elf_info *main_info;
+        char *main_origin;
+        struct distill_error *err;
+};
+
+/* A found file: the path as built, and where it resolves to. */
+struct candidate {
+        char *path;
+        struct ip_resolved res;
+        const struct elf_info *info;
+};
+
+static void candidate_release(struct candidate *c)
+{
+        free(c->path);
+        ip_resolved_release(&c->res);
+        memset(c, 0, sizeof(*c));
+}
+
+static void cached_info_free(void *p)
+{
+        struct cached_info *ci = p;
+        if (!ci)
+                return;
+        elf_info_release(&ci->info);
+        free(ci);
+}
+
+static int get_info(struct ctx *c, const struct ipnode *node, const struct elf_info **out,
+                    struct distill_error *err)
+{
+        struct cached_info *ci = strmap_get(&c->infos, node->path);
+        if (!ci) {
+                ci = xcalloc(1, sizeof(*ci));
+                int r = c->load(c->ud, node, &ci->info, err);
+                if (r < 0) {
+                        free(ci);
+                        return r;
+                }
+                ci->rc = r;
+                strmap_put(&c->infos, node->path, ci);
+        }
+        *out = ci->rc == 1 ? &ci->info : NULL;
+        return ci->rc;
+}
+
+/* What ld.so's open_verify does with an existing file: a wrong class or machine is skipped (the
+ * search goes on), anything else that is not a loadable ELF object stops the load. */
+enum verdict { CAND_ABSENT, CAND_OK, CAND_SKIP };
+
+static int fatal_candidate(struct distill_error *err, const char *path, const char *why,
+                           const char *name, const char *by)
+{
+        return distill_error_set(err, DISTILL_ERESOLVE,
+                                 "%s: %s (ld.so stops there loading %s needed by %s)", path, why,
+                                 name, by);
+}
+
+static int verify_candidate(struct ctx *c, const char *path, struct candidate *cand,
+                            const char *name, const char *by, struct distill_error *err)
+{
+        struct distill_error tmp = {0};
+        memset(cand, 0, sizeof(*cand));
+        /* A loop or a missing component is an open() failure for ld.so: not found here. */
+        if (imagepath_resolve(c->ns, path, true, &cand->res, &tmp) < 0)
+                return CAND_ABSENT;
+        const struct ipnode *node = cand->res.node;
+        if (!node) {
+                ip_resolved_release(&cand->res);
+                return CAND_ABSENT;
+        }
+        int r;
+        if (node->type != IPNODE_FILE) {
+                r = fatal_candidate(err, path, "cannot read file data: Is a directory", name, by);
+                goto fail;
+        }
+        const struct elf_info *info = NULL;
+        r = get_info(c, node, &info, err);
+        if (r < 0)
+                goto fail;
+        if (r == 0) {
+                r = fatal_candidate(err, path, "invalid ELF header", name, by);
+                goto fail;
+        }
+        if (info->elfclass != c->cfg->elfclass) {
+                ip_resolved_release(&cand->res);
+                return CAND_SKIP;
+        }
+        /* Every architecture configured here is little-endian. */
+        if (info->data != ELFDATA2LSB) {
+                r = fatal_candidate(err, path, "ELF file data encoding not little-endian", name,
+                                    by);
+                goto fail;
+        }
+        if (info->osabi != ELFOSABI_SYSV && info->osabi != ELFOSABI_GNU) {
+                r = fatal_candidate(err, path, "ELF file OS ABI invalid", name, by);
+                goto fail;
+        }
+        if (info->machine != c->cfg->machine) {
+                ip_resolved_release(&cand->res);
+                return CAND_SKIP;
+        }
+        if (info->type != ET_DYN && info->type != ET_EXEC) {
+                r = fatal_candidate(err, path, "only ET_DYN and ET_EXEC can be loaded", name, by);
+                goto fail;
+        }
+        cand->path = xstrdup(path);
+        cand->info = info;
+        return CAND_OK;
+fail:
+        ip_resolved_release(&cand->res);
+        return r;
+}
+
+/* $ORIGIN, $PLATFORM, $LIB, also as ${NAME} (glibc elf/dl-load.c is_dst). Returns the length
+ * consumed after '$', 0 when `s` does not start with that token. */
+static size_t is_dst(const char *s, const char *ref)
+{
+        size_t len = strlen(ref);
+        bool brace = *s == '{';
+        if (brace)
+                s++;
+        if (strncmp(s, ref, len) != 0)
+                return 0;
+        if (brace) {
+                if (s[len] != '}')
+                        return 0;
+                return len + 2;
+        }
+        char nx = s[len];
+        if ((nx >= 'a' && nx <= 'z') || (nx >= 'A' && nx <= 'Z') || (nx >= '0' && nx <= '9') ||
+            nx == '_')
+                return 0;
+        return len;
+}
+
+static char *expand_dst(const struct ctx *c, const char *s, const char *origin)
+{
+        struct strbuf out = STRBUF_INIT;
+        strbuf_grow(&out, strlen(s));
+        while (*s) {
+                if (*s != '$') {
+                        strbuf_addch(&out, *s++);
+                        continue;
+                }
+                size_t n;
+                if ((n = is_dst(s + 1, "ORIGIN")) != 0)
+                        strbuf_adds(&out, origin);
+                else if ((n = is_dst(s + 1, "PLATFORM")) != 0)
+                        strbuf_adds(&out, c->cfg->platform);
+                else if ((n = is_dst(s + 1, "LIB")) != 0)
+                        strbuf_adds(&out, c->cfg->lib_token);
+                else
+                        strbuf_addch(&out, '$'); /* unknown tokens stay literal, as in glibc */
+                s += 1 + n;
+        }
+        return strbuf_detach(&out);
+}
+
+/* Splits a DT_RPATH/DT_RUNPATH value into expanded directories. Empty and relative elements
+ * mean the process's working directory, which the image does not fix: they are left out. */
+static void split_search_path(const struct ctx *c, const char *list, const char *origin,
+                              struct strvec *dirs)
+{
+        const char *p = list;
+        while (1) {
+                const char *end = strchrnul(p, ':');
+                cleanup_free char *elem = xstrndup(p, (size_t)(end - p));
+                char *dir = expand_dst(c, elem, origin);
+                size_t len = strlen(dir);
+                while (len > 1 && dir[len - 1] == '/')
+                        dir[--len] = '\0';
+                if (dir[0] == '/' && !strvec_contains(dirs, dir))
+                        strvec_push_nodup(dirs, dir);
+                else
+                        free(dir);
+                if (!*end)
+                        break;
+                p = end + 1;
+        }
+}
+
+static char *join_candidate(const char *dir, const char *sub, const char *name)
+{
+        const char *sep = strcmp(dir, "/") == 0 ? "" : "/";
+        if (sub)
+                return xasprintf("%s%s%s/%s", dir, sep, sub, name);
+        return xasprintf("%s%s%s", dir, sep, name);
+}
+
+/* Searches one directory like open_path: every subdir, then the dir itself. On success the
+ * other valid variants in the same dir are returned in `variants`. */
+static int search_one_dir(struct ctx *c, const char *dir, const char *name, const char *by,
+                          struct candidate *found, struct strvec *variants)
+{
+        size_t nsub = c->cfg->subdirs.n;
+        bool have = false;
+        for (size_t i = 0; i <= nsub; i++) {
+                const char *sub = i < nsub ? c->cfg->subdirs.v[i] : NULL;
+                cleanup_free char *path = join_candidate(dir, sub, name);
+                struct candidate cand;
+                struct distill_error scratch = {0};
+                /* Once one variant is found, a broken later one is the runtime CPU's problem
+                 * only if it ever gets there: it is not recorded. */
+                int r = verify_candidate(c, path, &cand, name, by, have ? &scratch : c->err);
+                if (r < 0) {
+                        if (have)
+                                continue;
+                        return r;
+                }
+                if (r != CAND_OK)
+                        continue;
+                if (!have) {
+                        *found = cand;
+                        have = true;
+                } else {
+                        strvec_push(variants, cand.path);
+                        candidate_release(&cand);
+                }
+        }
+        return have ? 1 : 0;
+}
+
+static int search_dirs(struct ctx *c, const struct strvec *dirs, const char *name, const char *by,
+                       struct candidate *found, struct strvec *variants)
+{
+        for (size_t i = 0; i < dirs->n; i++) {
+                int r = search_one_dir(c, dirs->v[i], name, by, found, variants);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int search_list(struct ctx *c, const char *list, const char *origin, const char *name,
+                       const char *by, struct candidate *found, struct strvec *variants)
+{
+        struct strvec dirs = STRVEC_INIT;
+        split_search_path(c, list, origin, &dirs);
+        int r = search_dirs(c, &dirs, name, by, found, variants);
+        strvec_clear(&dirs);
+        return r;
+}
+
+static bool is_system_dir(const struct ctx *c, const char *dir)
+{
+        return strvec_contains(&c->cfg->default_dirs, dir);
+}
+
+/* The search for a name without '/' (dl-load.c _dl_map_object, tech.md §1.1). */
+static int search_name(struct ctx *c, int li, const char *name, struct candidate *found,
+                       struct strvec *variants)
+{
+        const struct lobj *loader = &c->objs[li];
+        const char *by = loader->path;
+        int r;
+
+        if (!loader->info->runpath) {
+                bool did_main = false;
+                for (int l = li; l >= 0; l = c->objs[l].loader) {
+                        const struct lobj *o = &c->objs[l];
+                        if (!o->info->rpath)
+                                continue;
+                        r = search_list(c, o->info->rpath, o->origin, name, by, found, variants);
+                        if (r != 0)
+                                return r;
+                        did_main |= l == c->main_idx;
+                }
+                if (!did_main) {
+                        const struct elf_info *mi =
+                            c->main_idx >= 0 ? c->objs[c->main_idx].info : c->main_info;
+                        const char *morigin =
+                            c->main_idx >= 0 ? c->objs[c->main_idx].origin : c->main_origin;
+                        if (mi && mi->rpath) {
+                                r = search_list(c, mi->rpath, morigin, name, by, found, variants);
+                                if (r != 0)
+                                        return r;
+                        }
+                }
+        }
+        if (loader->info->runpath) {
+                r = search_list(c, loader->info->runpath, loader->origin, name, by, found,
+                                variants);
+                if (r != 0)
+                        return r;
+        }
+        bool nodeflib = (loader->info->flags_1 & DF_1_NODEFLIB) != 0;
+        for (size_t i = 0; i < c->cfg->cache_dirs.n; i++) {
+                const char *dir = c->cfg->cache_dirs.v[i];
+                if (nodeflib && is_system_dir(c, dir))
+                        continue;
+                r = search_one_dir(c, dir, name, by, found, variants);
+                if (r != 0)
+                        return r;
+        }
+        if (!nodeflib)
+                return search_dirs(c, &c->cfg->default_dirs, name, by, found, variants);
+        return 0;
+}
+
+/* Step 0: an object already loaded whose name, requested name or SONAME matches. */
+static int find_loaded(const struct ctx *c, const char *name)
+{
+        for (size_t i = 0; i < c->n; i++) {
+                const struct lobj *o = &c->objs[i];
+                if (!strcmp(o->path, name) || strvec_contains(&o->names, name) ||
+                    (o->info->soname && !strcmp(o->info->soname, name)))
+                        return (int)i;
+        }
+        return -1;
+}
+
+/* ld.so notices the same file opened under another name (_dl_file_id_match_p). */
+static int find_by_file(const struct ctx *c, const char *real_path)
+{
+        for (size_t i = 0; i < c->n; i++)
+                if (!strcmp(c->objs[i].real_path, real_path))
+                        return (int)i;
+        return -1;
+}
+
+static int add_object(struct ctx *c, struct candidate *cand, int loader, const char *needed_by,
+                      const char *needed_name, const char *origin)
+{
+        if (c->n >= LDSO_MAX_OBJECTS)
+                return distill_error_set(c->err, DISTILL_EINTEGRITY,
+                                         "%s: more than %d objects in its ELF closure",
+                                         c->objs[0].path, LDSO_MAX_OBJECTS);
+        if (c->n == c->alloc) {
+                c->alloc = c->alloc ? c->alloc * 2 : 16;
+                c->objs = xrealloc(c->objs, c->alloc * sizeof(*c->objs));
+        }
+        struct lobj *o = &c->objs[c->n];
+        memset(o, 0, sizeof(*o));
+        o->path = cand->path;
+        cand->path = NULL;
+        o->real_path = cand->res.path;
+        cand->res.path = NULL;
+        o->links = cand->res.links;
+        memset(&cand->res.links, 0, sizeof(cand->res.links));
+        o->info = cand->info;
+        o->loader = loader;
+        o->needed_by = needed_by ? xstrdup(needed_by) : NULL;
+        o->needed_name = needed_name ? xstrdup(needed_name) : NULL;
+        o->origin = origin ? xstrdup(origin) : path_dirname(o->path);
+        if (needed_name)
+                strvec_push(&o->names, needed_name);
+        candidate_release(cand);
+        return (int)c->n++;
+}
+
+static int not_found(struct ctx *c, const char *name, const char *by, struct ldso_result *res)
+{
+        free(res->missing_name);
+        free(res->missing_by);
+        res->missing_name = xstrdup(name);
+        res->missing_by = xstrdup(by);
+        return distill_error_set(c->err, DISTILL_ERESOLVE,
+                                 "%s (NEEDED by %s) was not found in the image", name, by);
+}
+
+/* Each other hwcaps variant becomes an object too, so its own NEEDED are followed. */
+static int add_variants(struct ctx *c, int primary, const struct strvec *variants, int loader,
+                        const char *needed_name)
+{
+        for (size_t i = 0; i < variants->n; i++) {
+                strvec_push(&c->objs[primary].variants, variants->v[i]);
+                struct candidate cand;
+                struct distill_error scratch = {0};
+                int r = verify_candidate(c, variants->v[i], &cand, needed_name,
+                                         c->objs[loader].path, &scratch);
+                if (r != CAND_OK)
+                        continue;
+                if (find_by_file(c, cand.res.path) >= 0) {
+                        candidate_release(&cand);
+                        continue;
+                }
+                cleanup_free char *by = xstrdup(c->objs[loader].path);
+                cleanup_free char *of = xstrdup(c->objs[primary].path);
+                r = add_object(c, &cand, loader, by, needed_name, NULL);
+                if (r < 0)
+                        return r;
+                c->objs[r].variant_of = xstrdup(of);
+        }
+        return 0;
+}
+
+static int map_needed(struct ctx *c, int li, const char *raw, struct ldso_result *res)
+{
+        cleanup_free char *name = expand_dst(c, raw, c->objs[li].origin);
+        cleanup_free char *by = xstrdup(c->objs[li].path);
+        struct candidate cand = {0};
+        struct strvec variants = STRVEC_INIT;
+        int r;
+
+        int hit = find_loaded(c, name);
+        if (hit >= 0)
+                return 0;
+        if (strchr(name, '/')) {
+                /* A path is opened as is; a relative one depends on the working directory. */
+                if (name[0] != '/')
+                        return not_found(c, name, by, res);
+                r = verify_candidate(c, name, &cand, name, by, c->err);
+                if (r < 0)
+                        return r;
+                r = r == CAND_OK ? 1 : 0;
+        } else {
+                r = search_name(c, li, name, &cand, &variants);
+        }
+        if (r < 0) {
+                strvec_clear(&variants);
+                return r;
+        }
+        if (r == 0) {
+                strvec_clear(&variants);
+                return not_found(c, name, by, res);
+        }
+        int same = find_by_file(c, cand.res.path);
+        if (same >= 0) {
+                if (!strvec_contains(&c->objs[same].names, name))
+                        strvec_push(&c->objs[same].names, name);
+                candidate_release(&cand);
+                strvec_clear(&variants);
+                return 0;
+        }
+        int idx = add_object(c, &cand, li, by, raw, NULL);
+        if (idx >= 0)
+                idx = add_variants(c, idx, &variants, li, raw);
+        strvec_clear(&variants);
+        return idx < 0 ? idx : 0;
+}
+
+static int check_arch(struct ctx *c, const char *path, const struct elf_info *info)
+{
+        if (info->elfclass != c->cfg->elfclass || info->machine != c->cfg->machine)
+                return distill_error_set(c->err, DISTILL_EUSAGE,
+                                         "%s: ELF class %d machine %u does not match the "
+                                         "image's (class %d machine %u)",
+                                         path, info->elfclass, info->machine, c->cfg->elfclass,
+                                         c->cfg->machine);
+        return 0;
+}
+
+/* Resolves an image path that must be an ELF object (the root, its interpreter, main_exe). */
+static int load_required(struct ctx *c, const char *path, const char *what, struct candidate *cand)
+{
+        memset(cand, 0, sizeof(*cand));
+        int r = imagepath_resolve(c->ns, path, true, &cand->res, c->err);
+        if (r < 0)
+                return r;
+        if (!cand->res.node || cand->res.node->type != IPNODE_FILE) {
+                candidate_release(cand);
+                return distill_error_set(c->err, DISTILL_ERESOLVE,
+                                         "%s (%s) was not found in the image", path, what);
+        }
+        r = get_info(c, cand->res.node, &cand->info, c->err);
+        if (r == 0)
+                r = distill_error_set(c->err, DISTILL_EUSAGE, "%s (%s): not an ELF object", path,
+                                      what);
+        if (r < 0) {
+                candidate_release(cand);
+                return r;
+        }
+        cand->path = xstrdup(path);
+        return check_arch(c, path, cand->info);
+}
+
+static int add_interp(struct ctx *c, struct ldso_result *res)
+{
+        const char *interp = c->objs[0].info->interp;
+        struct candidate cand;
+        int r = load_required(c, interp, "PT_INTERP", &cand);
+        if (r < 0) {
+                candidate_release(&cand);
+                if (c->err->code == DISTILL_ERESOLVE) {
+                        res->missing_name = xstrdup(interp);
+                        res->missing_by = xstrdup(c->objs[0].path);
+                        return distill_error_set(c->err, DISTILL_ERESOLVE,
+                                                 "%s (PT_INTERP of %s) was not found in the image",
+                                                 interp, c->objs[0].path);
+                }
+                return r;
+        }
+        r = add_object(c, &cand, -1, c->objs[0].path, "PT_INTERP", NULL);
+        if (r < 0)
+                return r;
+        c->objs[r].is_interp = true;
+        return 0;
+}
+
+static int load_main_exe(struct ctx *c, const char *main_exe)
+{
+        struct candidate cand;
+        int r = load_required(c, main_exe, "main program", &cand);
+        if (r == 0) {
+                c->main_info = cand.info;
+                c->main_origin = path_dirname(cand.res.path);
+        }
+        candidate_release(&cand);
+        return r;
+}
+
+static void lobj_release(struct lobj *o)
+{
+        free(o->path);
+        free(o->real_path);
+        strvec_clear(&o->links);
+        free(o->needed_by);
+        free(o->needed_name);
+        strvec_clear(&o->variants);
+        free(o->variant_of);
+        strvec_clear(&o->names);
+        free(o->origin);
+}
+
+static void move_out(struct lobj *o, struct ldso_object *dst)
+{
+        dst->path = o->path;
+        dst->real_path = o->real_path;
+        dst->links = o->links;
+        dst->needed_by = o->needed_by;
+        dst->needed_name = o->needed_name;
+        dst->variants = o->variants;
+        dst->variant_of = o->variant_of;
+        free(o->origin);
+        strvec_clear(&o->names);
+        memset(o, 0, sizeof(*o));
+}
+
+static void export_result(struct ctx *c, struct ldso_result *res)
+{
+        res->objs = xcalloc(c->n ? c->n : 1, sizeof(*res->objs));
+        size_t k = 0;
+        for (size_t i = 0; i < c->n; i++)
+                if (!c->objs[i].is_interp)
+                        move_out(&c->objs[i], &res->objs[k++]);
+        for (size_t i = 0; i < c->n; i++)
+                if (c->objs[i].is_interp)
+                        move_out(&c->objs[i], &res->objs[k++]);
+        res->n = k;
+}
+
+int ldso_closure(const struct ldso_config *cfg, const struct imagens *ns, ldso_load_fn load,
+                 void *ud, const char *root_path, const char *main_exe, struct ldso_result *res,
+                 struct distill_error *err)
+{
+        struct distill_error scratch = {0};
+        struct ctx c = {
+            .cfg = cfg,
+            .ns = ns,
+            .load = load ? load : ldso_load_host,
+            .ud = ud,
+            .main_idx = -1,
+            .err = err ? err : &scratch,
+        };
+        struct candidate root;
+        char *root_origin = NULL;
+        int r;
+
+        memset(res, 0, sizeof(*res));
+        r = load_required(&c, root_path, "root object", &root);
+        if (r < 0) {
+                candidate_release(&root);
+                goto out;
+        }
+        /* $ORIGIN of the program comes from /proc/self/exe (symlinks resolved); a dlopen'ed
+         * object's from the path it was opened by. */
+        root_origin = main_exe ? path_dirname(root_path) : path_dirname(root.res.path);
+        r = add_object(&c, &root, -1, NULL, NULL, root_origin);
+        if (r < 0)
+                goto out;
+        if (!main_exe)
+                c.main_idx = 0;
+        else if ((r = load_main_exe(&c, main_exe)) < 0)
+                goto out;
+        if (c.objs[0].info->interp && (r = add_interp(&c, res)) < 0)
+                goto out;
+
+        for (size_t i = 0; i < c.n; i++) {
+                /* c.objs may move while NEEDED are mapped: index it each time. */
+                for (size_t j = 0; j < c.objs[i].info->needed.n; j++) {
+                        r = map_needed(&c, (int)i, c.objs[i].info->needed.v[j], res);
+                        if (r < 0)
+                                goto out;
+                }
+        }
+        export_result(&c, res);
+        r = 0;
+out:
+        free(root_origin);
+        for (size_t i = 0; i < c.n; i++)
+                lobj_release(&c.objs[i]);
+        free(c.objs);
+        free(c.main_origin);
+        strmap_clear(&c.infos, cached_info_free);
+        return r;
+}
+
+void ldso_result_release(struct ldso_result *res)
+{
+        if (!res)
+                return;
+        for (size_t i = 0; i < res->n; i++) {
+                struct ldso_object *o = &res->objs[i];
+                free(o->path);
+                free(o->real_path);
+                strvec_clear(&o->links);
+                free(o->needed_by);
+                free(o->needed_name);
+                strvec_clear(&o->variants);
+                free(o->variant_of);
+        }
+        free(res->objs);
+        free(res->missing_name);
+        free(res->missing_by);
+        memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,122 @@
+/* distill's command line (DESIGN §2): parse argv, dispatch, map error kinds to exit codes. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "distill/build.h"
+#include "distill/error.h"
+
+#ifndef DISTILL_VERSION
+#define DISTILL_VERSION "dev"
+#endif
+
+static const char usage_text[] =
+    "usage: distill build MANIFEST [-o OUT] [--tag REF] [--arch ARCH] [--rules DIR]\n"
+    "                      [--force] [-q|-v] [--json]\n"
+    "       distill --help | --version\n"
+    "\n"
+    "Builds a distroless OCI image from MANIFEST (see README.md for the manifest format).\n"
+    "Exit codes: 0 ok, 1 internal error, 2 usage or invalid manifest, 3 resolution failed,\n"
+    "4 I/O, 5 integrity, 6 verify found problems.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+        fprintf(stderr, "distill: ");
+        fprintf(stderr, fmt, arg);
+        fprintf(stderr, "\n%s", usage_text);
+        return DISTILL_EUSAGE;
+}
+
+static int cmd_build(int argc, char **argv)
+{
+        static const struct option opts[] = {
+            {"output", required_argument, NULL, 'o'},
+            {"tag", required_argument, NULL, 't'},
+            {"arch", required_argument, NULL, 'a'},
+            {"rules", required_argument, NULL, 'r'},
+            {"format", required_argument, NULL, 'F'},
+            {"force", no_argument, NULL, 'f'},
+            {"quiet", no_argument, NULL, 'q'},
+            {"verbose", no_argument, NULL, 'v'},
+            {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        struct build_options opt = {.out = "distill-out"};
+        struct distill_error err = {0};
+        int c, r;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "o:qvh", opts, NULL)) != -1) {
+                switch (c) {
+                case 'o':
+                        opt.out = optarg;
+                        break;
+                case 't':
+                        opt.tag = optarg;
+                        break;
+                case 'a':
+                        opt.arch = optarg;
+                        break;
+                case 'r':
+                        strvec_push(&opt.rules_dirs, optarg);
+                        break;
+                case 'F':
+                        if (strcmp(optarg, "oci") != 0) {
+                                strvec_clear(&opt.rules_dirs);
+                                return usage_error("--format %s: only oci is supported so far",
+                                                   optarg);
+                        }
+                        break;
+                case 'f':
+                        opt.force = true;
+                        break;
+                case 'q':
+                        opt.verbosity = -1;
+                        break;
+                case 'v':
+                        opt.verbosity = 1;
+                        break;
+                case 'j':
+                        opt.json = true;
+                        break;
+                case 'h':
+                        fputs(usage_text, stdout);
+                        strvec_clear(&opt.rules_dirs);
+                        return 0;
+                default:
+                        strvec_clear(&opt.rules_dirs);
+                        return usage_error("%s", "invalid option");
+                }
+        }
+        if (optind != argc - 1) {
+                strvec_clear(&opt.rules_dirs);
+                return usage_error("%s", "build needs exactly one MANIFEST");
+        }
+        opt.manifest = argv[optind];
+        r = build_run(&opt, &err);
+        strvec_clear(&opt.rules_dirs);
+        if (r < 0) {
+                fprintf(stderr, "distill: %s\n", err.msg);
+                return err.code ? err.code : DISTILL_EINTERNAL;
+        }
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2)
+                return usage_error("%s", "no command given");
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                fputs(usage_text, stdout);
+                return 0;
+        }
+        if (strcmp(argv[1], "--version") == 0) {
+                printf("distill %s\n", DISTILL_VERSION);
+                return 0;
+        }
+        if (strcmp(argv[1], "build") == 0)
+                return cmd_build(argc - 1, argv + 1);
+        return usage_error("unknown command %s", argv[1]);
+}

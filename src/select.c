@@ -1,0 +1,907 @@
+/* select: KEEP NARROW (DESIGN §1). Builds the image namespace from the candidate packages, then
+ * keeps entries breadth-first from the seeds through the ELF closure and the rules until nothing
+ * changes. Every kept entry records the entry and detail that caused it. */
+#include "distill/select.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "distill/elf.h"
+#include "distill/imagepath.h"
+#include "distill/ldso.h"
+
+#define SELECT_MAX_APP_FILES 200000
+
+struct elf_cache_entry {
+        int is_elf; /* 1 ELF, 0 not */
+        struct elf_info info;
+};
+
+struct select_ctx {
+        const struct manifest *m;
+        const char *arch;
+        struct source *src;
+        const struct pkgset *candidates;
+        const struct ruleset *rules;
+        struct store *st;
+        struct plan *plan;
+        struct imagens *ns;
+        struct ldso_config ldcfg;
+        struct rules_vars vars;
+        char *pyver;
+        char *interp;            /* resolved image path of python.interpreter, or NULL */
+        struct strmap elf_cache; /* real image path → struct elf_cache_entry * */
+        struct strvec queue;     /* image paths of kept regular files whose ELF closure is due */
+        size_t queue_head;
+        struct strmap closure_done; /* paths whose closure was computed or covered */
+        bool *fired;                /* per rule */
+        struct strvec env;          /* "KEY=VALUE" of the image config known so far */
+};
+
+static void plan_warn(struct plan *plan, char *msg)
+{
+        strvec_push_nodup(&plan->warnings, msg);
+}
+
+/* Namespace */
+
+static int add_package_files(struct select_ctx *c, struct source_pkg *pkg,
+                             struct distill_error *err)
+{
+        for (size_t i = 0; i < pkg->files.n; i++) {
+                const char *dpkg_path = pkg->files.v[i];
+                cleanup_free char *canon = usrmerge_canonical(dpkg_path);
+                struct source_stat sst = {0};
+                int r;
+
+                if (!canon)
+                        continue; /* /lib itself: a usrmerge symlink in the image */
+                r = source_lstat(c->src, dpkg_path, &sst, err);
+                if (r < 0) {
+                        /* dpkg lists files an admin may have deleted (path-exclude): they are
+                         * simply not available to the image. */
+                        if (err->code == DISTILL_ERESOLVE) {
+                                err->code = 0;
+                                continue;
+                        }
+                        return r;
+                }
+                enum ipnode_type type;
+                switch (sst.type) {
+                case SOURCE_REG:
+                        type = IPNODE_FILE;
+                        break;
+                case SOURCE_DIR:
+                        type = IPNODE_DIR;
+                        break;
+                case SOURCE_SYMLINK:
+                        type = IPNODE_SYMLINK;
+                        break;
+                default:
+                        plan_warn(c->plan, xasprintf("dropped %s from %s: not a regular file, "
+                                                     "directory or symlink",
+                                                     dpkg_path, pkg->name));
+                        free(sst.link_target);
+                        continue;
+                }
+                r = imagens_add(c->ns, canon, type, sst.link_target, sst.mode, sst.size,
+                                type == IPNODE_DIR ? NULL : pkg->name, dpkg_path, err);
+                free(sst.link_target);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int build_namespace(struct select_ctx *c, struct distill_error *err)
+{
+        static const char *const tops[] = {"/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"};
+        int r;
+
+        c->ns = imagens_new();
+        for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++) {
+                const char *target;
+                if (usrmerge_is_top_link(tops[i], &target)) {
+                        r = imagens_add(c->ns, tops[i], IPNODE_SYMLINK, target, 0777, 0, NULL, NULL,
+                                        err);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        for (size_t i = 0; i < c->candidates->n; i++) {
+                r = add_package_files(c, c->candidates->pkgs[i], err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Reading bytes: package files come from the source, app and added files from the host. */
+
+static int open_node(struct select_ctx *c, const struct ipnode *node, int *fd,
+                     struct distill_error *err)
+{
+        if (node->owner)
+                return source_open_file(c->src, node->src_path, fd, err);
+        *fd = open(node->src_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (*fd < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "cannot open %s",
+                                           node->src_path);
+        return 0;
+}
+
+static int load_elf(void *ud, const struct ipnode *node, struct elf_info *info,
+                    struct distill_error *err)
+{
+        struct select_ctx *c = ud;
+        struct elf_cache_entry *ce = strmap_get(&c->elf_cache, node->path);
+        int fd = -1;
+        int r;
+
+        if (!ce) {
+                ce = xcalloc(1, sizeof(*ce));
+                r = open_node(c, node, &fd, err);
+                if (r < 0) {
+                        free(ce);
+                        return r;
+                }
+                r = elf_read_fd(fd, node->path, &ce->info, err);
+                close(fd);
+                if (r < 0) {
+                        free(ce);
+                        return r;
+                }
+                ce->is_elf = r;
+                strmap_put(&c->elf_cache, node->path, ce);
+        }
+        if (!ce->is_elf)
+                return 0;
+        /* The caller owns *info: hand out a deep copy. */
+        memset(info, 0, sizeof(*info));
+        *info = ce->info;
+        info->interp = ce->info.interp ? xstrdup(ce->info.interp) : NULL;
+        info->rpath = ce->info.rpath ? xstrdup(ce->info.rpath) : NULL;
+        info->runpath = ce->info.runpath ? xstrdup(ce->info.runpath) : NULL;
+        info->soname = ce->info.soname ? xstrdup(ce->info.soname) : NULL;
+        memset(&info->needed, 0, sizeof(info->needed));
+        for (size_t i = 0; i < ce->info.needed.n; i++)
+                strvec_push(&info->needed, ce->info.needed.v[i]);
+        return 1;
+}
+
+static void free_elf_cache_entry(void *p)
+{
+        struct elf_cache_entry *ce = p;
+        if (ce->is_elf)
+                elf_info_release(&ce->info);
+        free(ce);
+}
+
+/* Keeping entries */
+
+static bool excluded(const struct select_ctx *c, const char *path)
+{
+        for (size_t i = 0; i < c->m->exclude.n; i++)
+                if (glob_match(c->m->exclude.v[i], path))
+                        return true;
+        return false;
+}
+
+static int stage_node_bytes(struct select_ctx *c, const struct ipnode *node, struct plan_entry *e,
+                            struct distill_error *err)
+{
+        cleanup_close int fd = -1;
+        uint64_t size = 0;
+        int r = open_node(c, node, &fd, err);
+        if (r < 0)
+                return r;
+        r = store_put_fd(c->st, fd, node->src_path, e->digest, &size, err);
+        if (r < 0)
+                return r;
+        e->size = size;
+        return 0;
+}
+
+static int keep_node(struct select_ctx *c, const struct ipnode *node, enum plan_reason_kind kind,
+                     const char *from, const char *detail, struct distill_error *err)
+{
+        struct plan_entry e = {0};
+        bool added = false;
+        int r;
+
+        if (plan_get(c->plan, node->path))
+                return 0;
+        e.path = node->path;
+        e.mode = node->mode & 07777;
+        e.pkg = node->owner;
+        e.pkg_path = node->owner ? node->src_path : NULL;
+        e.reason = kind;
+        e.reason_from = (char *)from;
+        e.reason_detail = (char *)detail;
+        switch (node->type) {
+        case IPNODE_DIR:
+                e.type = PLAN_DIR;
+                break;
+        case IPNODE_SYMLINK:
+                e.type = PLAN_SYMLINK;
+                e.target = node->target;
+                e.mode = 0777;
+                break;
+        case IPNODE_FILE:
+                e.type = PLAN_FILE;
+                r = stage_node_bytes(c, node, &e, err);
+                if (r < 0)
+                        return r;
+                break;
+        }
+        plan_add(c->plan, &e, &added);
+        if (added && node->type == IPNODE_FILE)
+                strvec_push(&c->queue, node->path);
+        return 0;
+}
+
+/* Keep `path` as the loader or the interpreter would reach it: every symlink on the way (with the
+ * reason "link to …") and the final entry with the given reason. Returns 1 when kept, 0 when the
+ * path does not exist in the image namespace. */
+static int keep_path(struct select_ctx *c, const char *path, enum plan_reason_kind kind,
+                     const char *from, const char *detail, struct distill_error *err)
+{
+        struct ip_resolved res = {0};
+        int r = imagepath_resolve(c->ns, path, true, &res, err);
+        if (r < 0)
+                return r;
+        if (!res.node) {
+                ip_resolved_release(&res);
+                return 0;
+        }
+        cleanup_free char *asked = path_normalize(path);
+        for (size_t i = 0; i < res.links.n && r >= 0; i++) {
+                const struct ipnode *link = imagens_get(c->ns, res.links.v[i]);
+                if (!link)
+                        continue;
+                /* The path asked for keeps the caller's reason even when it is a symlink; the
+                 * links met on the way are there for it. */
+                if (strcmp(link->path, asked) == 0) {
+                        r = keep_node(c, link, kind, from, detail, err);
+                        continue;
+                }
+                cleanup_free char *why = xasprintf("symlink on the way to %s", res.path);
+                r = keep_node(c, link, PLAN_R_LINK, from, why, err);
+        }
+        if (r >= 0)
+                r = keep_node(c, res.node, kind, from, detail, err);
+        ip_resolved_release(&res);
+        return r < 0 ? r : 1;
+}
+
+/* Keep every namespace entry under (and including) a directory, minus excludes. */
+struct subtree_walk {
+        struct select_ctx *c;
+        const char *dir;
+        struct strvec paths;
+};
+
+static void collect_subtree(const struct ipnode *node, void *ud)
+{
+        struct subtree_walk *w = ud;
+        if (path_has_prefix(node->path, w->dir))
+                strvec_push(&w->paths, node->path);
+}
+
+static int keep_subtree(struct select_ctx *c, const char *dir, enum plan_reason_kind kind,
+                        const char *from, const char *detail, struct distill_error *err)
+{
+        struct subtree_walk w = {c, dir, STRVEC_INIT};
+        int r = 0;
+
+        imagens_foreach(c->ns, collect_subtree, &w);
+        for (size_t i = 0; i < w.paths.n && r >= 0; i++) {
+                const struct ipnode *node = imagens_get(c->ns, w.paths.v[i]);
+                if (excluded(c, node->path))
+                        continue;
+                r = node->type == IPNODE_DIR ? keep_node(c, node, kind, from, detail, err)
+                                             : keep_path(c, node->path, kind, from, detail, err);
+        }
+        strvec_clear(&w.paths);
+        return r < 0 ? r : 0;
+}
+
+struct glob_walk {
+        const char *pattern;
+        struct strvec paths;
+};
+
+static void collect_glob(const struct ipnode *node, void *ud)
+{
+        struct glob_walk *w = ud;
+        if (glob_match(w->pattern, node->path))
+                strvec_push(&w->paths, node->path);
+}
+
+/* Keep every namespace entry matching a glob. Returns the number of matches. */
+static int keep_glob(struct select_ctx *c, const char *pattern, enum plan_reason_kind kind,
+                     const char *from, const char *detail, struct distill_error *err)
+{
+        struct glob_walk w = {pattern, STRVEC_INIT};
+        int r = 0;
+        size_t kept = 0;
+
+        imagens_foreach(c->ns, collect_glob, &w);
+        for (size_t i = 0; i < w.paths.n && r >= 0; i++) {
+                const struct ipnode *node = imagens_get(c->ns, w.paths.v[i]);
+                if (excluded(c, node->path) && kind != PLAN_R_RULE)
+                        continue;
+                kept++;
+                /* A directory match keeps the directory alone (a landmark such as lib-dynload);
+                 * a double-star pattern under it is how a rule asks for the contents. */
+                r = keep_path(c, node->path, kind, from, detail, err);
+        }
+        strvec_clear(&w.paths);
+        if (r < 0)
+                return r;
+        return (int)(kept > 0x7fffffff ? 0x7fffffff : kept);
+}
+
+/* Host files (python.app, files.add): copied with normalised modes (0644, or 0755 when any
+ * execute bit is set) so a checkout's umask changes nothing. */
+
+static unsigned normalised_mode(mode_t m)
+{
+        return (m & 0111) ? 0755 : 0644;
+}
+
+static int add_host_entry(struct select_ctx *c, const char *host, const char *image, int mode,
+                          const char *detail, struct distill_error *err)
+{
+        struct stat sb;
+        cleanup_free char *target = NULL;
+        int r;
+
+        if (lstat(host, &sb) < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "%s", host);
+        if (S_ISDIR(sb.st_mode)) {
+                r = imagens_add(c->ns, image, IPNODE_DIR, NULL, 0755, 0, NULL, NULL, err);
+        } else if (S_ISLNK(sb.st_mode)) {
+                target = xcalloc(1, (size_t)sb.st_size + 2);
+                ssize_t n = readlink(host, target, (size_t)sb.st_size + 1);
+                if (n < 0 || n > sb.st_size)
+                        return distill_error_errno(err, DISTILL_EIO, errno, "readlink %s", host);
+                r = imagens_add(c->ns, image, IPNODE_SYMLINK, target, 0777, 0, NULL, host, err);
+        } else if (S_ISREG(sb.st_mode)) {
+                unsigned m = mode >= 0 ? (unsigned)mode : normalised_mode(sb.st_mode);
+                r = imagens_add(c->ns, image, IPNODE_FILE, NULL, m, (uint64_t)sb.st_size, NULL,
+                                host, err);
+        } else {
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: only regular files, directories and symlinks can "
+                                         "be copied into the image",
+                                         host);
+        }
+        if (r < 0)
+                return r;
+        const struct ipnode *node = imagens_get(c->ns, image);
+        return keep_node(c, node, PLAN_R_SEED, image, detail, err);
+}
+
+static int cmp_dirent(const struct dirent **a, const struct dirent **b)
+{
+        return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int add_host_tree(struct select_ctx *c, const char *host, const char *image,
+                         const char *detail, size_t *count, int depth, struct distill_error *err)
+{
+        struct dirent **names = NULL;
+        struct stat sb;
+        int n, r;
+
+        if (depth > 64)
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: directories nested too deeply",
+                                         host);
+        if (++*count > SELECT_MAX_APP_FILES)
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: more than %d files", host,
+                                         SELECT_MAX_APP_FILES);
+        r = add_host_entry(c, host, image, -1, detail, err);
+        if (r < 0)
+                return r;
+        if (lstat(host, &sb) < 0 || !S_ISDIR(sb.st_mode))
+                return 0;
+        n = scandir(host, &names, NULL, cmp_dirent);
+        if (n < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "cannot read %s", host);
+        for (int i = 0; i < n; i++) {
+                const char *name = names[i]->d_name;
+                if (r >= 0 && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+                    strcmp(name, "__pycache__") != 0) {
+                        cleanup_free char *h = path_join(host, name);
+                        cleanup_free char *im = path_join(image, name);
+                        r = add_host_tree(c, h, im, detail, count, depth + 1, err);
+                }
+                free(names[i]);
+        }
+        free(names);
+        return r < 0 ? r : 0;
+}
+
+/* ELF closure */
+
+static bool node_is_program(const struct elf_info *info)
+{
+        return info->interp != NULL || info->type == ET_EXEC;
+}
+
+static int missing_library_hint(struct select_ctx *c, const struct ldso_result *res,
+                                struct distill_error *err)
+{
+        /* Which installed package outside the candidate set has a file of that name? */
+        for (size_t i = 0; i < source_count(c->src); i++) {
+                struct source_pkg *p = source_pkg_at(c->src, i);
+                if (pkgset_contains(c->candidates, p->name))
+                        continue;
+                for (size_t j = 0; j < p->files.n; j++) {
+                        if (strcmp(path_basename(p->files.v[j]), res->missing_name) != 0)
+                                continue;
+                        return distill_error_set(
+                            err, DISTILL_ERESOLVE,
+                            "%s (NEEDED by %s) is only in package %s, which is not in the "
+                            "candidate set: add %s to packages",
+                            res->missing_name, res->missing_by, p->name, p->name);
+                }
+        }
+        return -err->code;
+}
+
+static int keep_closure_of(struct select_ctx *c, const char *path, struct distill_error *err)
+{
+        const struct ipnode *node = imagens_get(c->ns, path);
+        struct elf_info info = {0};
+        struct ldso_result res = {0};
+        int r;
+
+        if (!node || node->type != IPNODE_FILE || strmap_has(&c->closure_done, path))
+                return 0;
+        strmap_put(&c->closure_done, path, NULL);
+        r = load_elf(c, node, &info, err);
+        if (r <= 0)
+                return r;
+        if (!info.has_dynamic && !info.interp) {
+                elf_info_release(&info);
+                return 0; /* static executables and objects without dynamic section */
+        }
+        if (info.elfclass != c->ldcfg.elfclass || info.machine != c->ldcfg.machine) {
+                elf_info_release(&info);
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: ELF class or machine does not match architecture %s",
+                                         path, c->arch);
+        }
+        /* Shared objects in the image are loaded by the image's program (Python dlopens
+         * extension modules): their RPATH chain ends at that program. */
+        const char *main_exe = node_is_program(&info) ? NULL : c->interp;
+        elf_info_release(&info);
+
+        r = ldso_closure(&c->ldcfg, c->ns, load_elf, c, path, main_exe, &res, err);
+        if (r < 0) {
+                if (res.missing_name)
+                        r = missing_library_hint(c, &res, err);
+                ldso_result_release(&res);
+                return r;
+        }
+        for (size_t i = 1; i < res.n && r >= 0; i++) {
+                struct ldso_object *o = &res.objs[i];
+                cleanup_free char *detail = strcmp(o->needed_name, "PT_INTERP") == 0
+                                                ? xasprintf("PT_INTERP %s", o->path)
+                                                : xasprintf("NEEDED %s", o->needed_name);
+                r = keep_path(c, o->path, PLAN_R_ELF_NEEDED, o->needed_by, detail, err);
+                for (size_t v = 0; v < o->variants.n && r >= 0; v++)
+                        r = keep_path(c, o->variants.v[v], PLAN_R_ELF_NEEDED, o->needed_by, detail,
+                                      err);
+                /* Its dependencies are part of this closure already. */
+                if (r >= 0 && o->real_path)
+                        strmap_put(&c->closure_done, o->real_path, NULL);
+        }
+        ldso_result_release(&res);
+        return r < 0 ? r : 0;
+}
+
+static int drain_queue(struct select_ctx *c, struct distill_error *err)
+{
+        while (c->queue_head < c->queue.n) {
+                int r = keep_closure_of(c, c->queue.v[c->queue_head++], err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Rules */
+
+static bool env_has(const struct select_ctx *c, const char *want)
+{
+        const char *eq = strchr(want, '=');
+        size_t klen = eq ? (size_t)(eq - want) : strlen(want);
+        for (size_t i = c->env.n; i-- > 0;) {
+                const char *e = c->env.v[i];
+                if (strncmp(e, want, klen) != 0 || e[klen] != '=')
+                        continue;
+                /* the last assignment of a key wins */
+                return eq ? strcmp(e + klen + 1, eq + 1) == 0 : true;
+        }
+        return false;
+}
+
+static bool plan_has_glob(struct plan *plan, const char *pattern)
+{
+        size_t n;
+        struct plan_entry *const *v = plan_sorted(plan, &n);
+        for (size_t i = 0; i < n; i++)
+                if (glob_match(pattern, v[i]->path))
+                        return true;
+        return false;
+}
+
+static bool module_kept(struct select_ctx *c, const char *module)
+{
+        if (!c->pyver)
+                return false;
+        cleanup_free char *rel = xstrdup(module);
+        for (char *p = rel; *p; p++)
+                if (*p == '.')
+                        *p = '/';
+        cleanup_free char *py = xasprintf("/usr/lib/python%s/%s.py", c->pyver, rel);
+        cleanup_free char *pkg = xasprintf("/usr/lib/python%s/%s/__init__.py", c->pyver, rel);
+        cleanup_free char *ext =
+            xasprintf("/usr/lib/python%s/lib-dynload/%s.cpython-*.so", c->pyver, rel);
+        return plan_get(c->plan, py) || plan_get(c->plan, pkg) || plan_has_glob(c->plan, ext);
+}
+
+static int rule_condition(struct select_ctx *c, const struct rule *rule, bool *holds,
+                          struct distill_error *err)
+{
+        cleanup_free char *value = NULL;
+        *holds = false;
+        if (rule->when_value) {
+                value = rules_expand(rule->when_value, &c->vars, rule->origin, err);
+                if (!value) {
+                        /* ${pyver} in an image without Python: the condition cannot hold */
+                        if (!c->pyver) {
+                                err->code = 0;
+                                return 0;
+                        }
+                        return -err->code;
+                }
+        }
+        switch (rule->when) {
+        case RULE_WHEN_ALWAYS:
+                *holds = true;
+                break;
+        case RULE_WHEN_PYTHON:
+                *holds = c->interp != NULL;
+                break;
+        case RULE_WHEN_ARCH:
+                *holds = strcmp(value, c->arch) == 0;
+                break;
+        case RULE_WHEN_ENV:
+                *holds = env_has(c, value);
+                break;
+        case RULE_WHEN_FILE:
+                *holds = plan_has_glob(c->plan, value);
+                break;
+        case RULE_WHEN_MODULE:
+                *holds = module_kept(c, value);
+                break;
+        case RULE_WHEN_ATTRIBUTE: {
+                /* Without import analysis an attribute counts as used when its module is kept. */
+                cleanup_free char *mod = xstrdup(value);
+                char *dot = strrchr(mod, '.');
+                if (dot)
+                        *dot = '\0';
+                *holds = module_kept(c, mod);
+                break;
+        }
+        }
+        return 0;
+}
+
+static int fire_rule(struct select_ctx *c, const struct rule *rule, struct distill_error *err)
+{
+        cleanup_free char *from = xasprintf("rule %s", rule->name);
+        int r;
+
+        for (size_t i = 0; i < rule->packages.n; i++) {
+                if (pkgset_contains(c->candidates, rule->packages.v[i]))
+                        continue;
+                return distill_error_set(err, DISTILL_ERESOLVE,
+                                         "rule %s (%s) needs package %s, which the source does "
+                                         "not have: install it in the sysroot",
+                                         rule->name, rule->origin, rule->packages.v[i]);
+        }
+        for (size_t i = 0; i < rule->paths.n; i++) {
+                cleanup_free char *pattern =
+                    rules_expand(rule->paths.v[i], &c->vars, rule->origin, err);
+                if (!pattern)
+                        return -err->code;
+                r = keep_glob(c, pattern, PLAN_R_RULE, from, rule->reason, err);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        plan_warn(c->plan, xasprintf("rule %s: %s matches no file of the "
+                                                     "candidate packages",
+                                                     rule->name, pattern));
+        }
+        for (size_t i = 0; i < rule->modules.n; i++) {
+                if (!c->pyver)
+                        break;
+                cleanup_free char *rel = xstrdup(rule->modules.v[i]);
+                for (char *p = rel; *p; p++)
+                        if (*p == '.')
+                                *p = '/';
+                cleanup_free char *py = xasprintf("/usr/lib/python%s/%s.py", c->pyver, rel);
+                cleanup_free char *dir = xasprintf("/usr/lib/python%s/%s", c->pyver, rel);
+                cleanup_free char *ext =
+                    xasprintf("/usr/lib/python%s/lib-dynload/%s.cpython-*.so", c->pyver, rel);
+                int found = 0;
+                r = keep_path(c, py, PLAN_R_RULE, from, rule->reason, err);
+                if (r < 0)
+                        return r;
+                found += r;
+                const struct ipnode *d = imagens_get(c->ns, dir);
+                if (d && d->type == IPNODE_DIR) {
+                        r = keep_subtree(c, dir, PLAN_R_RULE, from, rule->reason, err);
+                        if (r < 0)
+                                return r;
+                        found++;
+                }
+                r = keep_glob(c, ext, PLAN_R_RULE, from, rule->reason, err);
+                if (r < 0)
+                        return r;
+                found += r;
+                if (!found)
+                        plan_warn(c->plan, xasprintf("rule %s: module %s not found", rule->name,
+                                                     rule->modules.v[i]));
+        }
+        for (size_t i = 0; i < rule->generate.n; i++)
+                if (!strvec_contains(&c->plan->generate, rule->generate.v[i]))
+                        strvec_push(&c->plan->generate, rule->generate.v[i]);
+        for (size_t i = 0; i < rule->n_env; i++) {
+                cleanup_free char *probe = xstrdup(rule->env[i].key);
+                /* The manifest's own env wins over a rule's. */
+                bool set_by_manifest = false;
+                for (size_t j = 0; j < c->m->image.n_env; j++)
+                        if (strcmp(c->m->image.env[j].key, probe) == 0)
+                                set_by_manifest = true;
+                if (set_by_manifest)
+                        continue;
+                plan_set_env(c->plan, rule->env[i].key, rule->env[i].value);
+                strvec_push_nodup(&c->env,
+                                  xasprintf("%s=%s", rule->env[i].key, rule->env[i].value));
+        }
+        return 0;
+}
+
+/* Fire every rule whose condition holds, then follow what that added, until nothing changes. */
+static int run_to_fixpoint(struct select_ctx *c, struct distill_error *err)
+{
+        bool changed = true;
+        int r;
+
+        while (changed) {
+                changed = false;
+                r = drain_queue(c, err);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < c->rules->n; i++) {
+                        bool holds;
+                        if (c->fired[i])
+                                continue;
+                        r = rule_condition(c, &c->rules->rules[i], &holds, err);
+                        if (r < 0)
+                                return r;
+                        if (!holds)
+                                continue;
+                        c->fired[i] = true;
+                        changed = true;
+                        r = fire_rule(c, &c->rules->rules[i], err);
+                        if (r < 0)
+                                return distill_error_prefix(err,
+                                                            "rule %s: ", c->rules->rules[i].name);
+                }
+        }
+        return 0;
+}
+
+/* Seeds */
+
+static int seed_program(struct select_ctx *c, const char *path, const char *detail,
+                        struct distill_error *err)
+{
+        int r = keep_path(c, path, PLAN_R_SEED, path, detail, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return distill_error_set(err, DISTILL_ERESOLVE,
+                                         "%s (%s) is not a file of any candidate package: add "
+                                         "the package that ships it to packages",
+                                         path, detail);
+        return 0;
+}
+
+static int seed_python(struct select_ctx *c, struct distill_error *err)
+{
+        const struct manifest *m = c->m;
+        struct ip_resolved res = {0};
+        int r;
+
+        r = seed_program(c, m->python.interpreter, "python.interpreter", err);
+        if (r < 0)
+                return r;
+        r = imagepath_resolve(c->ns, m->python.interpreter, true, &res, err);
+        if (r < 0)
+                return r;
+        c->interp = xstrdup(res.path);
+        ip_resolved_release(&res);
+
+        c->pyver = manifest_python_version(m);
+        if (!c->pyver) {
+                /* /usr/bin/python3 → python3.11: the version is in the link target's name */
+                const char *base = path_basename(c->interp);
+                if (strncmp(base, "python", 6) == 0 && strchr(base + 6, '.'))
+                        c->pyver = xstrdup(base + 6);
+        }
+        if (!c->pyver)
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: python.interpreter %s does not name a pythonX.Y "
+                                         "binary",
+                                         m->path, m->python.interpreter);
+        c->vars.pyver = c->pyver;
+
+        for (size_t i = 0; i < m->python.n_app; i++) {
+                size_t count = 0;
+                cleanup_free char *detail = xasprintf("python.app %s", m->python.app[i].to);
+                r = add_host_tree(c, m->python.app[i].from, m->python.app[i].to, detail, &count, 0,
+                                  err);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < m->python.site_packages.n; i++) {
+                size_t count = 0;
+                cleanup_free char *to = xasprintf("/usr/lib/python%s/site-packages", c->pyver);
+                r = add_host_tree(c, m->python.site_packages.v[i], to, "python.site-packages",
+                                  &count, 0, err);
+                if (r < 0)
+                        return r;
+        }
+        if (m->python.entrypoint && !plan_get(c->plan, m->python.entrypoint))
+                return distill_error_set(err, DISTILL_ERESOLVE,
+                                         "%s: python.entrypoint %s is not inside any python.app "
+                                         "directory",
+                                         m->path, m->python.entrypoint);
+        if (m->python.stdlib == MANIFEST_STDLIB_FULL) {
+                cleanup_free char *stdlib = xasprintf("/usr/lib/python%s", c->pyver);
+                if (!imagens_get(c->ns, stdlib))
+                        return distill_error_set(err, DISTILL_ERESOLVE,
+                                                 "%s is not in any candidate package: add "
+                                                 "libpython%s-stdlib to packages",
+                                                 stdlib, c->pyver);
+                r = keep_subtree(c, stdlib, PLAN_R_SEED, stdlib, "python.stdlib: full", err);
+                if (r < 0)
+                        return r;
+        } else {
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: python.stdlib: imports needs the import scanner, "
+                                         "which this version does not have; use stdlib: full",
+                                         m->path);
+        }
+        return 0;
+}
+
+static int seed_files(struct select_ctx *c, struct distill_error *err)
+{
+        const struct manifest *m = c->m;
+        int r;
+
+        for (size_t i = 0; i < m->binaries.n; i++) {
+                r = seed_program(c, m->binaries.v[i], "binaries", err);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < m->include.n; i++) {
+                cleanup_free char *detail = xasprintf("files.include %s", m->include.v[i]);
+                r = keep_glob(c, m->include.v[i], PLAN_R_INCLUDE, "files.include", detail, err);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return distill_error_set(err, DISTILL_ERESOLVE,
+                                                 "%s: files.include %s matches no file of the "
+                                                 "candidate packages",
+                                                 m->path, m->include.v[i]);
+        }
+        for (size_t i = 0; i < m->n_add; i++) {
+                cleanup_free char *detail = xasprintf("files.add %s", m->add[i].to);
+                r = add_host_entry(c, m->add[i].from, m->add[i].to, m->add[i].mode, detail, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void init_env(struct select_ctx *c)
+{
+        strvec_push(&c->env, "PATH=/usr/local/bin:/usr/bin:/bin");
+        strvec_push(&c->env, "LANG=C.UTF-8");
+        for (size_t i = 0; i < c->m->image.n_env; i++)
+                strvec_push_nodup(
+                    &c->env, xasprintf("%s=%s", c->m->image.env[i].key, c->m->image.env[i].value));
+}
+
+static const char *multiarch_triplet(const char *lib_token)
+{
+        /* "lib/x86_64-linux-gnu" → "x86_64-linux-gnu" */
+        const char *slash = strchr(lib_token, '/');
+        return slash ? slash + 1 : lib_token;
+}
+
+int select_plan(const struct manifest *m, const char *arch, struct source *src,
+                const struct pkgset *candidates, const struct ruleset *rules, struct store *st,
+                struct plan *plan, struct distill_error *err)
+{
+        struct select_ctx c = {.m = m,
+                               .arch = arch,
+                               .src = src,
+                               .candidates = candidates,
+                               .rules = rules,
+                               .st = st,
+                               .plan = plan};
+        int r;
+
+        r = ldso_config_for_arch(arch, &c.ldcfg, err);
+        if (r < 0)
+                return r;
+        c.vars.arch = arch;
+        c.vars.triplet = multiarch_triplet(c.ldcfg.lib_token);
+        c.fired = xcalloc(rules->n + 1, sizeof(*c.fired));
+        init_env(&c);
+
+        r = build_namespace(&c, err);
+        if (r < 0)
+                goto cleanup;
+        if (m->has_python) {
+                r = seed_python(&c, err);
+                if (r < 0)
+                        goto cleanup;
+        }
+        r = seed_files(&c, err);
+        if (r < 0)
+                goto cleanup;
+        r = drain_queue(&c, err);
+        if (r < 0)
+                goto cleanup;
+        {
+                /* ${ldso}: the basename of the program loader, from the interpreter's PT_INTERP */
+                const char *interp_src =
+                    c.interp ? c.interp : (m->binaries.n ? m->binaries.v[0] : NULL);
+                struct elf_cache_entry *ce =
+                    interp_src ? strmap_get(&c.elf_cache, interp_src) : NULL;
+                if (ce && ce->is_elf && ce->info.interp)
+                        c.vars.ldso = path_basename(ce->info.interp);
+        }
+        r = run_to_fixpoint(&c, err);
+
+cleanup:
+        free(c.fired);
+        free(c.pyver);
+        free(c.interp);
+        strvec_clear(&c.queue);
+        strvec_clear(&c.env);
+        strmap_clear(&c.closure_done, NULL);
+        strmap_clear(&c.elf_cache, free_elf_cache_entry);
+        ldso_config_release(&c.ldcfg);
+        if (c.ns)
+                imagens_free(c.ns);
+        return r < 0 ? r : 0;
+}

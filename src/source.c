@@ -1,0 +1,1140 @@
+/* sysroot package source: the packages dpkg installed under a root directory.
+ *
+ * The status file is parsed here rather than by repo_add_debdb because we must drop every stanza
+ * that is not really installed, keep each stanza's text for the image's status.d, and hand libsolv
+ * only the fields it needs (libsolv 0.7.23 overflows a stack buffer on long SHA384/SHA512 values,
+ * tech.md §3, so hostile fields never reach it). Every file under the root is opened with
+ * openat2(RESOLVE_IN_ROOT) so that symlinks inside the sysroot cannot reach the build host. */
+#include "distill/source.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <solv/pool.h>
+#include <solv/poolarch.h>
+#include <solv/repo.h>
+#include <solv/repo_deb.h>
+
+/* Bounds for hostile input. Real Debian 12 hosts: status ≈ 1 MiB, longest stanza a few KiB,
+ * largest .list a few MiB. */
+#define MAX_STATUS_SIZE   ((size_t)512 << 20)
+#define MAX_LIST_SIZE     ((size_t)256 << 20)
+#define MAX_DIVERT_SIZE   ((size_t)64 << 20)
+#define MAX_LINE_LEN      65536
+#define MAX_STANZA_SIZE   ((size_t)8 << 20)
+#define MAX_FIELDS        256
+#define MAX_PATH_LEN      4096
+#define MAX_FILES_PER_PKG (1u << 22)
+#define MAX_PACKAGES      (1u << 20)
+#define MAX_LINK_LEN      4096
+
+struct owner {
+        struct source_pkg *pkg;
+        const char *path; /* points into pkg->files */
+};
+
+struct diversion {
+        char *to;
+        char *by; /* package name, or ":" for a local diversion */
+};
+
+struct source {
+        char *root;
+        char *arch;
+        int rootfd;
+        Pool *pool;
+        Repo *repo;
+        struct source_pkg *pkgs; /* sorted by name, native architecture first */
+        size_t n;
+        struct source_pkg **by_solvable; /* index p - repo->start */
+        struct strmap owners;            /* non-directory path → struct owner * */
+        struct owner *owner_slab;
+};
+
+/* --- reading files inside the root ------------------------------------------------------- */
+
+#define MAX_SYMLINK_FOLLOWS 40 /* as the kernel's MAXSYMLINKS */
+
+static bool force_userspace_resolve;
+
+void source_set_userspace_resolve(bool on)
+{
+        force_userspace_resolve = on;
+}
+
+/* Opens the directory made of the first n components of `parts` (no symlinks among them, they
+ * were resolved already) starting at the root. */
+static int open_resolved_dir(int rootfd, const struct strvec *parts)
+{
+        int fd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        for (size_t i = 0; fd >= 0 && i < parts->n; i++) {
+                int next = openat(fd, parts->v[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                int e = errno;
+                close(fd);
+                fd = next;
+                errno = e;
+        }
+        return fd;
+}
+
+/* Pushes the components of `path` in front of the pending ones (stored reversed: the next
+ * component is the last element). */
+static void push_components(struct strvec *pending, const char *path)
+{
+        struct strvec parts = STRVEC_INIT;
+        const char *p = path;
+        while (*p) {
+                size_t n = strcspn(p, "/");
+                if (n)
+                        strvec_push_nodup(&parts, xstrndup(p, n));
+                p += n;
+                while (*p == '/')
+                        p++;
+        }
+        for (size_t i = parts.n; i-- > 0;)
+                strvec_push_nodup(pending, parts.v[i]);
+        free(parts.v);
+}
+
+/* RESOLVE_IN_ROOT in user space, for kernels before 5.6 and for valgrind (which does not know
+ * openat2): walk one component at a time with O_NOFOLLOW, restart absolute link targets at the
+ * root, clamp ".." at the root. Only resolved directories are ever opened, so nothing outside the
+ * root is reached. */
+static int resolve_in_root_userspace(int rootfd, const char *rel, int flags)
+{
+        struct strvec pending = STRVEC_INIT, done = STRVEC_INIT;
+        int dirfd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int follows = 0, result = -1, e = 0;
+
+        push_components(&pending, rel);
+        if (pending.n == 0) {
+                result = openat(rootfd, ".", flags);
+                e = errno;
+        }
+        while (dirfd >= 0 && pending.n > 0) {
+                char *c = pending.v[--pending.n];
+                bool last = pending.n == 0;
+                struct stat st;
+                if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0) {
+                        if (c[1] == '.' && done.n > 0) {
+                                free(done.v[--done.n]);
+                                close(dirfd);
+                                dirfd = open_resolved_dir(rootfd, &done);
+                        }
+                        if (last) {
+                                result = dirfd >= 0 ? openat(dirfd, ".", flags) : -1;
+                                e = errno;
+                        }
+                        free(c);
+                        continue;
+                }
+                if (fstatat(dirfd, c, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        e = errno;
+                        free(c);
+                        break;
+                }
+                if (S_ISLNK(st.st_mode) && (!last || !(flags & O_NOFOLLOW))) {
+                        char target[MAX_LINK_LEN + 1];
+                        ssize_t n = readlinkat(dirfd, c, target, sizeof(target));
+                        free(c);
+                        if (n < 0 || n > MAX_LINK_LEN || ++follows > MAX_SYMLINK_FOLLOWS) {
+                                e = n < 0 ? errno : ELOOP;
+                                break;
+                        }
+                        target[n] = '\0';
+                        if (target[0] == '/') {
+                                strvec_clear(&done);
+                                close(dirfd);
+                                dirfd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        }
+                        push_components(&pending, target);
+                        if (pending.n == 0) { /* a link to "/" as the last component */
+                                result = openat(dirfd, ".", flags);
+                                e = errno;
+                        }
+                        continue;
+                }
+                if (last) {
+                        result = openat(dirfd, c, flags | O_NOFOLLOW);
+                        e = errno;
+                        free(c);
+                        break;
+                }
+                int next = openat(dirfd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0) {
+                        e = errno;
+                        free(c);
+                        break;
+                }
+                close(dirfd);
+                dirfd = next;
+                strvec_push_nodup(&done, c);
+        }
+        if (dirfd < 0 && !e)
+                e = errno;
+        if (dirfd >= 0)
+                close(dirfd);
+        strvec_clear(&pending);
+        strvec_clear(&done);
+        if (result < 0)
+                errno = e ? e : ENOENT;
+        return result;
+}
+
+static int openat2_in_root(int rootfd, const char *rel, uint64_t flags)
+{
+        static bool openat2_missing;
+        struct open_how how = {
+            .flags = flags,
+            .mode = 0,
+            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        for (int attempt = 0; !openat2_missing && !force_userspace_resolve; attempt++) {
+                long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+                if (fd < 0 && errno == ENOSYS) {
+                        openat2_missing = true;
+                        break;
+                }
+                /* EAGAIN: a concurrent rename raced the resolution; the kernel asks us to retry */
+                if (fd < 0 && errno == EAGAIN && attempt < 16)
+                        continue;
+                return (int)fd;
+        }
+        return resolve_in_root_userspace(rootfd, rel, (int)flags);
+}
+
+/* "/usr/bin/x" → "usr/bin/x" (normalised; "." for the root itself). Caller frees. */
+static char *root_relative(const char *path)
+{
+        char *norm = path_normalize(path);
+        char *rel = xstrdup(norm[1] ? norm + 1 : ".");
+        free(norm);
+        return rel;
+}
+
+/* Reads a regular file of the root (size-capped). 0 or -errno; -EFBIG when over the cap. */
+static int read_in_root(int rootfd, const char *rel, size_t max, char **data, size_t *len)
+{
+        cleanup_close int fd = openat2_in_root(rootfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        struct strbuf sb = STRBUF_INIT;
+        struct stat st;
+        char buf[65536];
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        if ((uint64_t)st.st_size > max)
+                return -EFBIG;
+        for (;;) {
+                ssize_t r = read(fd, buf, sizeof(buf));
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0) {
+                        int e = errno;
+                        strbuf_release(&sb);
+                        return -e;
+                }
+                if (r == 0)
+                        break;
+                if (sb.len + (size_t)r > max) {
+                        strbuf_release(&sb);
+                        return -EFBIG;
+                }
+                strbuf_add(&sb, buf, (size_t)r);
+        }
+        strbuf_grow(&sb, 0);
+        *len = sb.len;
+        *data = strbuf_detach(&sb);
+        return 0;
+}
+
+static int read_error(struct source *src, const char *rel, int e, struct distill_error *err)
+{
+        if (e == -EFBIG)
+                return distill_error_set(err, DISTILL_EIO, "%s/%s: file too large", src->root, rel);
+        if (e == -EINVAL)
+                return distill_error_set(err, DISTILL_EIO, "%s/%s: not a regular file", src->root,
+                                         rel);
+        return distill_error_errno(err, DISTILL_EIO, -e, "%s/%s", src->root, rel);
+}
+
+/* --- validation of names from the status file ------------------------------------------- */
+
+static bool valid_chars(const char *s, const char *extra)
+{
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
+                        return false;
+        return true;
+}
+
+/* dpkg's rule (lib/dpkg/parsehelp.c pkg_name_is_illegal): starts alphanumeric, then [a-z0-9+.-].
+ * This also keeps the name safe to put into info/<name>.list. */
+static bool valid_package_name(const char *s)
+{
+        return isalnum((unsigned char)s[0]) && valid_chars(s, "+-.");
+}
+
+static bool valid_arch(const char *s)
+{
+        return valid_chars(s, "-");
+}
+
+static bool valid_version(const char *s)
+{
+        return isalnum((unsigned char)s[0]) && valid_chars(s, ".+~:-");
+}
+
+/* --- status file ------------------------------------------------------------------------- */
+
+struct field {
+        const char *name;
+        size_t name_len;
+        const char *raw; /* "Name: value\n continuation\n" as in the file */
+        size_t raw_len;
+        unsigned line;
+};
+
+struct stanza {
+        struct field f[MAX_FIELDS];
+        size_t n;
+        unsigned line; /* first line */
+        size_t start;  /* offset of the first line */
+};
+
+static const struct field *stanza_get(const struct stanza *st, const char *name)
+{
+        size_t len = strlen(name);
+        for (size_t i = 0; i < st->n; i++)
+                if (st->f[i].name_len == len && strncasecmp(st->f[i].name, name, len) == 0)
+                        return &st->f[i];
+        return NULL;
+}
+
+/* The field's value with continuation lines folded into single spaces and outer blanks trimmed. */
+static char *field_value(const struct field *f)
+{
+        struct strbuf sb = STRBUF_INIT;
+        const char *p = f->raw + f->name_len + 1;
+        const char *end = f->raw + f->raw_len;
+        bool pending_space = false;
+
+        for (; p < end; p++) {
+                if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+                        pending_space = sb.len > 0;
+                        continue;
+                }
+                if (pending_space)
+                        strbuf_addch(&sb, ' ');
+                pending_space = false;
+                strbuf_addch(&sb, *p);
+        }
+        return strbuf_detach(&sb);
+}
+
+static bool field_is_multiline(const struct field *f)
+{
+        const char *nl = memchr(f->raw, '\n', f->raw_len);
+        return nl && (size_t)(nl - f->raw) + 1 < f->raw_len;
+}
+
+/* Fields libsolv's repo_deb.c turns into solvable data; nothing else is handed to it. */
+static const char *const solv_fields[] = {
+    "Package",  "Version",   "Architecture", "Multi-Arch", "Source",     "Depends",  "Pre-Depends",
+    "Provides", "Conflicts", "Breaks",       "Replaces",   "Recommends", "Suggests", "Enhances",
+};
+
+/* Fields the image's status.d stanza must not carry: they describe this host's dpkg state. */
+static bool field_dropped_from_stanza(const struct field *f)
+{
+        static const char *const dropped[] = {"Status", "Conffiles", "Config-Version"};
+        for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
+                if (f->name_len == strlen(dropped[i]) &&
+                    strncasecmp(f->name, dropped[i], f->name_len) == 0)
+                        return true;
+        return false;
+}
+
+/* "install ok installed" (or "hold ok installed": held packages are just as installed). */
+static bool status_is_installed(const char *status)
+{
+        char want[32], flag[32], state[32], extra;
+        if (sscanf(status, "%31s %31s %31s %c", want, flag, state, &extra) != 3)
+                return false;
+        return (strcmp(want, "install") == 0 || strcmp(want, "hold") == 0) &&
+               strcmp(flag, "ok") == 0 && strcmp(state, "installed") == 0;
+}
+
+struct pkg_vec {
+        struct source_pkg *v;
+        size_t n, alloc;
+};
+
+struct status_ctx {
+        struct source *src;
+        const char *path; /* for messages: ROOT/var/lib/dpkg/status */
+        struct pkg_vec *pkgs;
+        struct strbuf *solv_text;
+        struct distill_error *err;
+};
+
+static int stanza_required(struct status_ctx *c, const struct stanza *st, const char *name,
+                           bool (*valid)(const char *), char **out)
+{
+        const struct field *f = stanza_get(st, name);
+        if (!f)
+                return distill_error_set(c->err, DISTILL_EIO, "%s:%u: stanza has no %s field",
+                                         c->path, st->line, name);
+        *out = field_value(f);
+        if (field_is_multiline(f) || !valid(*out)) {
+                free(*out);
+                *out = NULL;
+                return distill_error_set(c->err, DISTILL_EIO, "%s:%u: invalid %s value", c->path,
+                                         f->line, name);
+        }
+        return 0;
+}
+
+static int stanza_check_duplicates(struct status_ctx *c, const struct stanza *st)
+{
+        for (size_t i = 0; i < st->n; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (st->f[i].name_len == st->f[j].name_len &&
+                            strncasecmp(st->f[i].name, st->f[j].name, st->f[i].name_len) == 0)
+                                return distill_error_set(
+                                    c->err, DISTILL_EIO, "%s:%u: duplicate field %.*s", c->path,
+                                    st->f[i].line, (int)st->f[i].name_len, st->f[i].name);
+        return 0;
+}
+
+static void append_solv_stanza(struct strbuf *out, const struct stanza *st)
+{
+        for (size_t i = 0; i < sizeof(solv_fields) / sizeof(solv_fields[0]); i++) {
+                const struct field *f = stanza_get(st, solv_fields[i]);
+                if (!f)
+                        continue;
+                char *v = field_value(f);
+                strbuf_addf(out, "%s: %s\n", solv_fields[i], v);
+                free(v);
+        }
+        strbuf_addch(out, '\n');
+}
+
+static int stanza_done(struct status_ctx *c, const struct stanza *st)
+{
+        const struct field *status = stanza_get(st, "Status");
+        struct source_pkg pkg = {0};
+        int r;
+
+        if ((r = stanza_check_duplicates(c, st)) < 0)
+                return r;
+        if (!status)
+                return distill_error_set(c->err, DISTILL_EIO, "%s:%u: stanza has no Status field",
+                                         c->path, st->line);
+        char *status_value = field_value(status);
+        bool keep = status_is_installed(status_value);
+        free(status_value);
+        if (!keep)
+                return 0;
+        if ((r = stanza_required(c, st, "Package", valid_package_name, &pkg.name)) < 0 ||
+            (r = stanza_required(c, st, "Version", valid_version, &pkg.version)) < 0 ||
+            (r = stanza_required(c, st, "Architecture", valid_arch, &pkg.arch)) < 0) {
+                free(pkg.name);
+                free(pkg.version);
+                return r;
+        }
+        const struct field *f;
+        if ((f = stanza_get(st, "Multi-Arch")))
+                pkg.multiarch = field_value(f);
+        if ((f = stanza_get(st, "Source")))
+                pkg.source = field_value(f);
+
+        struct strbuf text = STRBUF_INIT;
+        for (size_t i = 0; i < st->n; i++) {
+                if (field_dropped_from_stanza(&st->f[i]))
+                        continue;
+                strbuf_add(&text, st->f[i].raw, st->f[i].raw_len);
+                if (text.buf[text.len - 1] != '\n')
+                        strbuf_addch(&text, '\n');
+        }
+        pkg.stanza = strbuf_detach(&text);
+
+        if (c->pkgs->n >= MAX_PACKAGES) {
+                free(pkg.name);
+                free(pkg.version);
+                free(pkg.arch);
+                free(pkg.multiarch);
+                free(pkg.source);
+                free(pkg.stanza);
+                return distill_error_set(c->err, DISTILL_EIO, "%s:%u: more than %u packages",
+                                         c->path, st->line, MAX_PACKAGES);
+        }
+        if (c->pkgs->n == c->pkgs->alloc) {
+                c->pkgs->alloc = c->pkgs->alloc ? c->pkgs->alloc * 2 : 256;
+                c->pkgs->v = xrealloc(c->pkgs->v, c->pkgs->alloc * sizeof(*c->pkgs->v));
+        }
+        c->pkgs->v[c->pkgs->n++] = pkg;
+        append_solv_stanza(c->solv_text, st);
+        return 0;
+}
+
+static bool line_is_blank(const char *p, size_t len)
+{
+        for (size_t i = 0; i < len; i++)
+                if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+                        return false;
+        return true;
+}
+
+static int parse_field_line(struct status_ctx *c, struct stanza *st, const char *line, size_t len,
+                            size_t next_len, unsigned lineno)
+{
+        const char *colon = memchr(line, ':', len);
+        if (!colon || colon == line)
+                return distill_error_set(c->err, DISTILL_EIO, "%s:%u: expected 'Field: value'",
+                                         c->path, lineno);
+        for (const char *p = line; p < colon; p++)
+                if (*p <= ' ' || *p > '~')
+                        return distill_error_set(c->err, DISTILL_EIO,
+                                                 "%s:%u: invalid character in field name", c->path,
+                                                 lineno);
+        if (st->n == MAX_FIELDS)
+                return distill_error_set(c->err, DISTILL_EIO, "%s:%u: more than %d fields", c->path,
+                                         lineno, MAX_FIELDS);
+        st->f[st->n++] = (struct field){
+            .name = line,
+            .name_len = (size_t)(colon - line),
+            .raw = line,
+            .raw_len = next_len,
+            .line = lineno,
+        };
+        return 0;
+}
+
+static int parse_status(struct status_ctx *c, const char *data, size_t len)
+{
+        struct stanza *st = xcalloc(1, sizeof(*st));
+        unsigned lineno = 0;
+        size_t pos = 0;
+        int r = 0;
+
+        if (memchr(data, '\0', len)) {
+                r = distill_error_set(c->err, DISTILL_EIO, "%s: contains a NUL byte", c->path);
+                goto cleanup;
+        }
+        while (pos < len) {
+                const char *line = data + pos;
+                const char *nl = memchr(line, '\n', len - pos);
+                size_t line_len = nl ? (size_t)(nl - line) : len - pos;
+                size_t with_nl = nl ? line_len + 1 : line_len;
+                lineno++;
+                if (line_len > MAX_LINE_LEN) {
+                        r = distill_error_set(c->err, DISTILL_EIO, "%s:%u: line longer than %d",
+                                              c->path, lineno, MAX_LINE_LEN);
+                        goto cleanup;
+                }
+                if (line_is_blank(line, line_len)) {
+                        if (st->n && (r = stanza_done(c, st)) < 0)
+                                goto cleanup;
+                        st->n = 0;
+                } else if (line[0] == ' ' || line[0] == '\t') {
+                        if (!st->n) {
+                                r = distill_error_set(c->err, DISTILL_EIO,
+                                                      "%s:%u: continuation line outside a field",
+                                                      c->path, lineno);
+                                goto cleanup;
+                        }
+                        st->f[st->n - 1].raw_len += with_nl;
+                } else {
+                        if (!st->n) {
+                                st->line = lineno;
+                                st->start = pos;
+                        }
+                        if ((r = parse_field_line(c, st, line, line_len, with_nl, lineno)) < 0)
+                                goto cleanup;
+                }
+                pos += with_nl;
+                if (st->n && pos - st->start > MAX_STANZA_SIZE) {
+                        r = distill_error_set(c->err, DISTILL_EIO,
+                                              "%s:%u: stanza larger than %zu bytes", c->path,
+                                              st->line, MAX_STANZA_SIZE);
+                        goto cleanup;
+                }
+        }
+        if (st->n)
+                r = stanza_done(c, st);
+cleanup:
+        free(st);
+        return r;
+}
+
+/* --- diversions and file lists ----------------------------------------------------------- */
+
+static void diversion_free(void *p)
+{
+        struct diversion *d = p;
+        if (!d)
+                return;
+        free(d->to);
+        free(d->by);
+        free(d);
+}
+
+/* dpkg paths are absolute and normalised; anything else is refused rather than guessed at. */
+static bool valid_dpkg_path(const char *p, size_t len)
+{
+        if (len == 0 || len > MAX_PATH_LEN || p[0] != '/')
+                return false;
+        if (memchr(p, '\0', len))
+                return false;
+        if (len > 1 && p[len - 1] == '/')
+                return false;
+        for (size_t i = 0; i < len; i++) {
+                if (p[i] != '/')
+                        continue;
+                const char *c = p + i + 1;
+                size_t rest = len - i - 1;
+                if ((rest >= 1 && c[0] == '/') || (rest == 1 && c[0] == '.') ||
+                    (rest >= 2 && c[0] == '.' && c[1] == '/') ||
+                    (rest == 2 && c[0] == '.' && c[1] == '.') ||
+                    (rest >= 3 && c[0] == '.' && c[1] == '.' && c[2] == '/'))
+                        return false;
+        }
+        return true;
+}
+
+/* Calls fn for each line (without its newline). Returns fn's error or 0. */
+typedef int (*line_fn)(void *ctx, const char *line, size_t len, unsigned lineno);
+static int for_each_line(const char *data, size_t len, line_fn fn, void *ctx)
+{
+        size_t pos = 0;
+        unsigned lineno = 0;
+        while (pos < len) {
+                const char *line = data + pos;
+                const char *nl = memchr(line, '\n', len - pos);
+                size_t line_len = nl ? (size_t)(nl - line) : len - pos;
+                int r = fn(ctx, line, line_len, ++lineno);
+                if (r < 0)
+                        return r;
+                pos += nl ? line_len + 1 : line_len;
+        }
+        return 0;
+}
+
+struct divert_ctx {
+        const char *path;
+        struct strmap *map;
+        char *lines[3];
+        struct distill_error *err;
+};
+
+static int divert_line(void *vc, const char *line, size_t len, unsigned lineno)
+{
+        struct divert_ctx *c = vc;
+        unsigned slot = (lineno - 1) % 3;
+
+        if (slot < 2 && !valid_dpkg_path(line, len))
+                return distill_error_set(c->err, DISTILL_EIO, "%s:%u: invalid path", c->path,
+                                         lineno);
+        if (slot == 2) {
+                char *by = xstrndup(line, len);
+                if (strcmp(by, ":") != 0 && !valid_package_name(by)) {
+                        free(by);
+                        return distill_error_set(c->err, DISTILL_EIO, "%s:%u: invalid package name",
+                                                 c->path, lineno);
+                }
+                struct diversion *d = xmalloc(sizeof(*d));
+                d->to = c->lines[1];
+                d->by = by;
+                diversion_free(strmap_put(c->map, c->lines[0], d));
+                free(c->lines[0]);
+                c->lines[0] = c->lines[1] = NULL;
+                return 0;
+        }
+        c->lines[slot] = xstrndup(line, len);
+        return 0;
+}
+
+static int load_diversions(struct source *src, struct strmap *map, struct distill_error *err)
+{
+        const char *rel = "var/lib/dpkg/diversions";
+        cleanup_free char *data = NULL;
+        cleanup_free char *display = path_join(src->root, rel);
+        size_t len;
+        int r = read_in_root(src->rootfd, rel, MAX_DIVERT_SIZE, &data, &len);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return read_error(src, rel, r, err);
+        struct divert_ctx c = {.path = display, .map = map, .err = err};
+        r = for_each_line(data, len, divert_line, &c);
+        if (r == 0 && (c.lines[0] || c.lines[1]))
+                r = distill_error_set(err, DISTILL_EIO, "%s: truncated entry (entries are 3 lines)",
+                                      display);
+        free(c.lines[0]);
+        free(c.lines[1]);
+        return r;
+}
+
+struct list_ctx {
+        const char *path;
+        struct source_pkg *pkg;
+        const struct strmap *diversions;
+        struct distill_error *err;
+};
+
+/* Does the diversion record `by` (a package name) name this package? */
+static bool diverted_by(const struct diversion *d, const struct source_pkg *pkg)
+{
+        size_t n = strcspn(d->by, ":");
+        return n == strlen(pkg->name) && strncmp(d->by, pkg->name, n) == 0 && n > 0;
+}
+
+static int list_line(void *vc, const char *line, size_t len, unsigned lineno)
+{
+        struct list_ctx *c = vc;
+
+        if (len == 0 || (len == 2 && line[0] == '/' && line[1] == '.'))
+                return 0;
+        if (!valid_dpkg_path(line, len))
+                return distill_error_set(c->err, DISTILL_EIO, "%s:%u: invalid path", c->path,
+                                         lineno);
+        if (c->pkg->files.n >= MAX_FILES_PER_PKG)
+                return distill_error_set(c->err, DISTILL_EIO, "%s:%u: more than %u files", c->path,
+                                         lineno, MAX_FILES_PER_PKG);
+        char *path = xstrndup(line, len);
+        const struct diversion *d = strmap_get(c->diversions, path);
+        if (d && !diverted_by(d, c->pkg)) {
+                free(path);
+                path = xstrdup(d->to);
+        }
+        strvec_push_nodup(&c->pkg->files, path);
+        return 0;
+}
+
+static int load_file_list(struct source *src, struct source_pkg *pkg,
+                          const struct strmap *diversions, struct distill_error *err)
+{
+        bool same = pkg->multiarch && strcmp(pkg->multiarch, "same") == 0;
+        cleanup_free char *qualified =
+            xasprintf("var/lib/dpkg/info/%s:%s.list", pkg->name, pkg->arch);
+        cleanup_free char *plain = xasprintf("var/lib/dpkg/info/%s.list", pkg->name);
+        /* dpkg names the list by the qualified name for Multi-Arch: same; try the other spelling
+         * too, as older dpkg databases may not have been converted. */
+        const char *first = same ? qualified : plain;
+        const char *second = same ? plain : qualified;
+        const char *rel = first;
+        cleanup_free char *data = NULL;
+        size_t len;
+
+        int r = read_in_root(src->rootfd, rel, MAX_LIST_SIZE, &data, &len);
+        if (r == -ENOENT) {
+                rel = second;
+                r = read_in_root(src->rootfd, rel, MAX_LIST_SIZE, &data, &len);
+                if (r == -ENOENT)
+                        rel = first;
+        }
+        if (r < 0) {
+                read_error(src, rel, r, err);
+                return distill_error_prefix(err, "file list of %s", pkg->name);
+        }
+        if (memchr(data, '\0', len))
+                return distill_error_set(err, DISTILL_EIO, "%s/%s: contains a NUL byte", src->root,
+                                         rel);
+        cleanup_free char *display = path_join(src->root, rel);
+        struct list_ctx c = {.path = display, .pkg = pkg, .diversions = diversions, .err = err};
+        return for_each_line(data, len, list_line, &c);
+}
+
+/* --- ownership index --------------------------------------------------------------------- */
+
+static bool pkg_is_native(const struct source *src, const struct source_pkg *pkg)
+{
+        return strcmp(pkg->arch, src->arch) == 0 || strcmp(pkg->arch, "all") == 0;
+}
+
+/* A path some other listed path lies under is a directory; no filesystem access needed. */
+static void collect_directories(const struct source *src, struct strmap *dirs)
+{
+        struct strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < src->n; i++) {
+                const struct strvec *files = &src->pkgs[i].files;
+                for (size_t j = 0; j < files->n; j++) {
+                        strbuf_reset(&sb);
+                        strbuf_adds(&sb, files->v[j]);
+                        for (;;) {
+                                char *slash = strrchr(sb.buf, '/');
+                                if (!slash || slash == sb.buf)
+                                        break;
+                                *slash = '\0';
+                                sb.len = (size_t)(slash - sb.buf);
+                                if (strmap_has(dirs, sb.buf))
+                                        break;
+                                strmap_put(dirs, sb.buf, (void *)1);
+                        }
+                }
+        }
+        strbuf_release(&sb);
+}
+
+static void build_owner_index(struct source *src)
+{
+        struct strmap dirs = STRMAP_INIT;
+        size_t total = 0, k = 0;
+
+        collect_directories(src, &dirs);
+        for (size_t i = 0; i < src->n; i++)
+                total += src->pkgs[i].files.n;
+        src->owner_slab = xcalloc(total ? total : 1, sizeof(*src->owner_slab));
+        for (size_t i = 0; i < src->n; i++) {
+                struct source_pkg *pkg = &src->pkgs[i];
+                for (size_t j = 0; j < pkg->files.n; j++) {
+                        const char *path = pkg->files.v[j];
+                        if (strmap_has(&dirs, path))
+                                continue;
+                        struct owner *prev = strmap_get(&src->owners, path);
+                        /* Multi-Arch: same packages of several architectures share identical
+                         * files; the native one answers. Otherwise the first (by name) stays. */
+                        if (prev && (pkg_is_native(src, prev->pkg) || !pkg_is_native(src, pkg)))
+                                continue;
+                        struct owner *o = &src->owner_slab[k++];
+                        o->pkg = pkg;
+                        o->path = path;
+                        strmap_put(&src->owners, path, o);
+                }
+        }
+        strmap_clear(&dirs, NULL);
+}
+
+/* --- libsolv ----------------------------------------------------------------------------- */
+
+static int load_into_pool(struct source *src, struct strbuf *solv_text, const char *status_path,
+                          struct distill_error *err)
+{
+        src->pool = pool_create();
+        pool_setdisttype(src->pool, DISTTYPE_DEB);
+        pool_setarch(src->pool, src->arch);
+        src->repo = repo_create(src->pool, "sysroot");
+        if (solv_text->len) {
+                FILE *fp = fmemopen(solv_text->buf, solv_text->len, "r");
+                if (!fp)
+                        return distill_error_errno(err, DISTILL_EINTERNAL, errno, "fmemopen");
+                int r = repo_add_debpackages(src->repo, fp, 0);
+                fclose(fp);
+                if (r != 0)
+                        return distill_error_set(err, DISTILL_EIO, "%s: libsolv: %s", status_path,
+                                                 pool_errstr(src->pool));
+        }
+        pool_addfileprovides(src->pool);
+        pool_createwhatprovides(src->pool);
+        return 0;
+}
+
+static int cmp_pkg(const void *a, const void *b, void *vsrc)
+{
+        const struct source_pkg *x = a, *y = b;
+        const struct source *src = vsrc;
+        int c = strcmp(x->name, y->name);
+        if (c)
+                return c;
+        bool nx = pkg_is_native(src, x), ny = pkg_is_native(src, y);
+        if (nx != ny)
+                return nx ? -1 : 1;
+        return strcmp(x->arch, y->arch);
+}
+
+/* Stanzas went to libsolv in file order, one solvable each: bind them by that order and check
+ * that name and architecture agree, so a libsolv parsing difference cannot mislabel packages. */
+static int bind_solvables(struct source *src, struct source_pkg *in_file_order, size_t n,
+                          struct distill_error *err)
+{
+        Pool *pool = src->pool;
+        Repo *repo = src->repo;
+
+        if ((size_t)repo->nsolvables != n || (n && (size_t)(repo->end - repo->start) != n))
+                return distill_error_set(err, DISTILL_EINTERNAL,
+                                         "libsolv read %d packages from %zu stanzas",
+                                         repo->nsolvables, n);
+        for (size_t i = 0; i < n; i++) {
+                Solvable *s = pool_id2solvable(pool, repo->start + (Id)i);
+                if (strcmp(pool_id2str(pool, s->name), in_file_order[i].name) != 0 ||
+                    strcmp(pool_id2str(pool, s->arch), in_file_order[i].arch) != 0)
+                        return distill_error_set(err, DISTILL_EINTERNAL,
+                                                 "libsolv solvable %zu is %s, expected %s", i,
+                                                 pool_id2str(pool, s->name), in_file_order[i].name);
+                in_file_order[i].solvable = repo->start + (Id)i;
+        }
+        return 0;
+}
+
+static void pkg_release(struct source_pkg *pkg)
+{
+        free(pkg->name);
+        free(pkg->version);
+        free(pkg->arch);
+        free(pkg->multiarch);
+        free(pkg->source);
+        free(pkg->stanza);
+        strvec_clear(&pkg->files);
+}
+
+int source_open_sysroot(const char *root, const char *arch, struct source **out,
+                        struct distill_error *err)
+{
+        const char *status_rel = "var/lib/dpkg/status";
+        struct source *src = xcalloc(1, sizeof(*src));
+        struct strbuf solv_text = STRBUF_INIT;
+        struct strmap diversions = STRMAP_INIT;
+        struct pkg_vec pkgs = {0};
+        char *status_path = NULL;
+        char *data = NULL;
+        size_t len = 0;
+        int r;
+
+        *out = NULL;
+        src->rootfd = -1;
+        if (!root || root[0] != '/') {
+                r = distill_error_set(err, DISTILL_EUSAGE, "sysroot %s: not an absolute path",
+                                      root ? root : "(null)");
+                goto cleanup;
+        }
+        if (!arch || !valid_arch(arch)) {
+                r = distill_error_set(err, DISTILL_EUSAGE, "invalid architecture '%s'",
+                                      arch ? arch : "(null)");
+                goto cleanup;
+        }
+        src->root = path_normalize(root);
+        src->arch = xstrdup(arch);
+        src->rootfd = open(src->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (src->rootfd < 0) {
+                r = distill_error_errno(err, DISTILL_EIO, errno, "sysroot %s", src->root);
+                goto cleanup;
+        }
+        status_path = path_join(src->root, status_rel);
+        r = read_in_root(src->rootfd, status_rel, MAX_STATUS_SIZE, &data, &len);
+        if (r < 0) {
+                r = read_error(src, status_rel, r, err);
+                goto cleanup;
+        }
+        struct status_ctx c = {src, status_path, &pkgs, &solv_text, err};
+        if ((r = parse_status(&c, data, len)) < 0)
+                goto cleanup;
+        if ((r = load_into_pool(src, &solv_text, status_path, err)) < 0)
+                goto cleanup;
+        if ((r = bind_solvables(src, pkgs.v, pkgs.n, err)) < 0)
+                goto cleanup;
+        if ((r = load_diversions(src, &diversions, err)) < 0)
+                goto cleanup;
+        for (size_t i = 0; i < pkgs.n; i++)
+                if ((r = load_file_list(src, &pkgs.v[i], &diversions, err)) < 0)
+                        goto cleanup;
+
+        qsort_r(pkgs.v, pkgs.n, sizeof(*pkgs.v), cmp_pkg, src);
+        src->pkgs = pkgs.v;
+        src->n = pkgs.n;
+        pkgs.v = NULL;
+        pkgs.n = 0;
+        src->by_solvable = xcalloc(src->n ? src->n : 1, sizeof(*src->by_solvable));
+        for (size_t i = 0; i < src->n; i++)
+                src->by_solvable[src->pkgs[i].solvable - src->repo->start] = &src->pkgs[i];
+        build_owner_index(src);
+        *out = src;
+        src = NULL;
+        r = 0;
+cleanup:
+        for (size_t i = 0; i < pkgs.n; i++)
+                pkg_release(&pkgs.v[i]);
+        free(pkgs.v);
+        strmap_clear(&diversions, diversion_free);
+        strbuf_release(&solv_text);
+        free(status_path);
+        free(data);
+        source_free(src);
+        return r;
+}
+
+void source_free(struct source *src)
+{
+        if (!src)
+                return;
+        for (size_t i = 0; i < src->n; i++)
+                pkg_release(&src->pkgs[i]);
+        free(src->pkgs);
+        free(src->by_solvable);
+        strmap_clear(&src->owners, NULL);
+        free(src->owner_slab);
+        if (src->pool)
+                pool_free(src->pool);
+        if (src->rootfd >= 0)
+                close(src->rootfd);
+        free(src->root);
+        free(src->arch);
+        free(src);
+}
+
+/* --- queries ----------------------------------------------------------------------------- */
+
+Pool *source_pool(struct source *src)
+{
+        return src->pool;
+}
+
+const char *source_root(const struct source *src)
+{
+        return src->root;
+}
+
+const char *source_arch(const struct source *src)
+{
+        return src->arch;
+}
+
+size_t source_count(const struct source *src)
+{
+        return src->n;
+}
+
+struct source_pkg *source_pkg_at(struct source *src, size_t i)
+{
+        return i < src->n ? &src->pkgs[i] : NULL;
+}
+
+struct source_pkg *source_find(struct source *src, const char *name)
+{
+        size_t lo = 0, hi = src->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(src->pkgs[mid].name, name) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        /* the first of equal names is the native-architecture one (cmp_pkg) */
+        return lo < src->n && strcmp(src->pkgs[lo].name, name) == 0 ? &src->pkgs[lo] : NULL;
+}
+
+struct source_pkg *source_by_solvable(struct source *src, Id p)
+{
+        if (!src->repo || p < src->repo->start || p >= src->repo->end)
+                return NULL;
+        return src->by_solvable[p - src->repo->start];
+}
+
+/* The other spelling of a path under a merged-/usr directory, or NULL. */
+static char *usrmerge_alias(const char *path)
+{
+        static const char *const merged[] = {"/bin",   "/sbin",  "/lib",
+                                             "/lib32", "/lib64", "/libx32"};
+        for (size_t i = 0; i < sizeof(merged) / sizeof(merged[0]); i++) {
+                if (path_has_prefix(path, merged[i]))
+                        return xasprintf("/usr%s", path);
+                cleanup_free char *usr = xasprintf("/usr%s", merged[i]);
+                if (path_has_prefix(path, usr))
+                        return xstrdup(path + 4);
+        }
+        return NULL;
+}
+
+struct source_pkg *source_owner(struct source *src, const char *path, const char **pkg_path)
+{
+        cleanup_free char *norm = path_normalize(path);
+        struct owner *o = strmap_get(&src->owners, norm);
+        if (!o) {
+                cleanup_free char *alias = usrmerge_alias(norm);
+                if (alias)
+                        o = strmap_get(&src->owners, alias);
+        }
+        if (pkg_path)
+                *pkg_path = o ? o->path : NULL;
+        return o ? o->pkg : NULL;
+}
+
+static int path_error(struct source *src, const char *pkg_path, int e, struct distill_error *err)
+{
+        /* a missing path is a resolution failure (dpkg path-exclude leaves listed files absent) */
+        int code = (e == ENOENT || e == ENOTDIR) ? DISTILL_ERESOLVE : DISTILL_EIO;
+        return distill_error_errno(err, code, e, "%s: %s", src->root, pkg_path);
+}
+
+int source_lstat(struct source *src, const char *pkg_path, struct source_stat *st,
+                 struct distill_error *err)
+{
+        cleanup_free char *rel = root_relative(pkg_path);
+        cleanup_close int fd = openat2_in_root(src->rootfd, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        struct stat sb;
+
+        memset(st, 0, sizeof(*st));
+        if (fd < 0)
+                return path_error(src, pkg_path, errno, err);
+        /* fd may be an O_PATH handle on the symlink itself: stat it, never its target */
+        if (fstatat(fd, "", &sb, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+                return path_error(src, pkg_path, errno, err);
+        st->mode = sb.st_mode & 07777;
+        st->size = (uint64_t)sb.st_size;
+        if (S_ISREG(sb.st_mode))
+                st->type = SOURCE_REG;
+        else if (S_ISDIR(sb.st_mode))
+                st->type = SOURCE_DIR;
+        else if (S_ISLNK(sb.st_mode))
+                st->type = SOURCE_SYMLINK;
+        else
+                st->type = SOURCE_OTHER;
+        if (st->type != SOURCE_SYMLINK)
+                return 0;
+        char buf[MAX_LINK_LEN + 1];
+        ssize_t n = readlinkat(fd, "", buf, sizeof(buf));
+        if (n < 0)
+                return path_error(src, pkg_path, errno, err);
+        if ((size_t)n > MAX_LINK_LEN)
+                return distill_error_set(err, DISTILL_EIO, "%s: %s: symlink target too long",
+                                         src->root, pkg_path);
+        st->link_target = xstrndup(buf, (size_t)n);
+        return 0;
+}
+
+int source_open_file(struct source *src, const char *pkg_path, int *fdp, struct distill_error *err)
+{
+        cleanup_free char *rel = root_relative(pkg_path);
+        /* O_NOFOLLOW: the last component must be the file itself; O_NONBLOCK: a FIFO must not
+         * hang the open (it is refused just below). */
+        int fd = openat2_in_root(src->rootfd, rel,
+                                 O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+        struct stat sb;
+
+        *fdp = -1;
+        if (fd < 0) {
+                if (errno == ELOOP)
+                        return distill_error_set(err, DISTILL_EIO,
+                                                 "%s: %s: is a symlink, not a regular file",
+                                                 src->root, pkg_path);
+                return path_error(src, pkg_path, errno, err);
+        }
+        if (fstat(fd, &sb) < 0) {
+                int e = errno;
+                close(fd);
+                return path_error(src, pkg_path, e, err);
+        }
+        if (!S_ISREG(sb.st_mode)) {
+                close(fd);
+                return distill_error_set(err, DISTILL_EIO, "%s: %s: not a regular file", src->root,
+                                         pkg_path);
+        }
+        int fl = fcntl(fd, F_GETFL);
+        if (fl >= 0)
+                fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+        *fdp = fd;
+        return 0;
+}

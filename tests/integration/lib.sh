@@ -1,0 +1,66 @@
+# Shared helpers for the integration tests (sourced). Every test runs as root and fails loudly
+# when it is not: nothing is skipped.
+set -euo pipefail
+
+PY=/usr/bin/python3.11
+SRC=${DISTILL_SOURCE_DIR:?DISTILL_SOURCE_DIR must point at the source tree}
+DISTILL=${DISTILL_BIN:?DISTILL_BIN must point at the built distill}
+HERE="$SRC/tests/integration"
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "FATAL: $(basename "$0") needs root (umoci unpack, runc); run the suite as root" >&2
+  exit 1
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/distill-it.XXXXXX")
+cleanup_work() {
+  for c in $(runc list -q 2>/dev/null | grep "^distill-it-$$-" || true); do
+    runc delete -f "$c" >/dev/null 2>&1 || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup_work EXIT
+
+fails=0
+passes=0
+ok()   { passes=$((passes + 1)); echo "ok - $*"; }
+fail() { fails=$((fails + 1)); echo "not ok - $*" >&2; }
+check() { # check DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then ok "$what"; else fail "$what"; fi
+}
+finish() {
+  echo "$passes passed, $fails failed"
+  [ "$fails" -eq 0 ]
+}
+
+# manifest_digest OUT REF → the digest index.json gives for REF
+manifest_digest() {
+  $PY - "$1" "$2" <<'PYEOF'
+import json, sys
+idx = json.load(open(sys.argv[1] + "/index.json"))
+for m in idx["manifests"]:
+    if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == sys.argv[2]:
+        print(m["digest"]); break
+else:
+    sys.exit("no manifest named %s in index.json" % sys.argv[2])
+PYEOF
+}
+
+# unpack OUT REF BUNDLE: umoci (which checks diff_ids) makes a runc bundle; only
+# process.terminal is changed.
+unpack() {
+  umoci unpack --image "$1:$2" "$3" >/dev/null
+  $PY - "$3/config.json" <<'PYEOF'
+import json, sys
+p = sys.argv[1]
+c = json.load(open(p))
+c["process"]["terminal"] = False
+json.dump(c, open(p, "w"))
+PYEOF
+}
+
+# run_bundle BUNDLE → stdout of the container; exit status of runc
+run_bundle() {
+  runc run --bundle "$1" "distill-it-$$-$RANDOM" </dev/null
+}

@@ -1,0 +1,102 @@
+#include "fixture.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "distill/util.h"
+
+char *fixture_tmpdir(void)
+{
+        const char *base = getenv("TMPDIR");
+        char *templ = xasprintf("%s/distill-test-XXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(templ)) {
+                fprintf(stderr, "mkdtemp %s: %s\n", templ, strerror(errno));
+                abort();
+        }
+        return templ;
+}
+
+void fixture_cleanup(const char *dir)
+{
+        if (dir)
+                rm_rf(dir);
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+        char *s;
+        if (vasprintf(&s, fmt, ap) < 0)
+                abort();
+        return s;
+}
+
+int fixture_sh(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        char *cmd = vformat(fmt, ap);
+        va_end(ap);
+        int st = system(cmd);
+        free(cmd);
+        if (st == -1)
+                return -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+char *fixture_sh_out(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        char *cmd = vformat(fmt, ap);
+        va_end(ap);
+        FILE *p = popen(cmd, "r");
+        free(cmd);
+        if (!p)
+                return NULL;
+        struct strbuf sb = STRBUF_INIT;
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+                strbuf_add(&sb, buf, n);
+        int st = pclose(p);
+        if (st != 0) {
+                strbuf_release(&sb);
+                return NULL;
+        }
+        return strbuf_detach(&sb);
+}
+
+void fixture_write(const char *path, const char *content)
+{
+        char *dir = path_dirname(path);
+        mkdir_p(dir, 0755);
+        free(dir);
+        FILE *f = fopen(path, "w");
+        if (!f) {
+                fprintf(stderr, "fixture_write %s: %s\n", path, strerror(errno));
+                abort();
+        }
+        fputs(content, f);
+        fclose(f);
+}
+
+const char *fixture_source_dir(void)
+{
+        const char *d = getenv("DISTILL_SOURCE_DIR");
+        return d ? d : ".";
+}
+
+void fixture_require_root(void)
+{
+        if (geteuid() != 0) {
+                fprintf(stderr, "FATAL: this test needs root (it uses chroot/unshare/runc); "
+                                "run the suite as root\n");
+                exit(1);
+        }
+}

@@ -1,0 +1,22 @@
+/* Helpers shared by the unit tests: scratch directories and generated fixtures. */
+#ifndef DISTILL_TEST_FIXTURE_H
+#define DISTILL_TEST_FIXTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A fresh directory under $TMPDIR (or /tmp); removed by fixture_cleanup(). */
+char *fixture_tmpdir(void);
+void fixture_cleanup(const char *dir);
+/* Run a shell command (printf-style); returns its exit status (0 on success). */
+int fixture_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Run a shell command and capture its stdout (caller frees); NULL on failure. */
+char *fixture_sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Write a file, creating parent directories. */
+void fixture_write(const char *path, const char *content);
+/* The source tree (DISTILL_SOURCE_DIR) and the built tool (DISTILL_BIN). */
+const char *fixture_source_dir(void);
+/* Fails the calling test loudly when not root (tests never skip). */
+void fixture_require_root(void);
+
+#endif
