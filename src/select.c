@@ -335,8 +335,7 @@ static int keep_glob(struct select_ctx *c, const char *pattern, enum plan_reason
         imagens_foreach(c->ns, collect_glob, &w);
         for (size_t i = 0; i < w.paths.n && r >= 0; i++) {
                 const struct ipnode *node = imagens_get(c->ns, w.paths.v[i]);
-                if (excluded(c, node->path) && kind != PLAN_R_RULE)
-                        continue;
+                /* No excludes here: files.include and rules name what they want explicitly. */
                 kept++;
                 /* A directory match keeps the directory alone (a landmark such as lib-dynload);
                  * a double-star pattern under it is how a rule asks for the contents. */
