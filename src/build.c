@@ -301,6 +301,42 @@ static int publish(struct build_ctx *b, struct distill_error *err)
         return 0;
 }
 
+static bool in_app_code(const struct manifest *m, const char *warning)
+{
+        for (size_t i = 0; i < m->python.n_app; i++) {
+                cleanup_free char *needle = xasprintf("(%s/", m->python.app[i].to);
+                if (strstr(warning, needle))
+                        return true;
+        }
+        return false;
+}
+
+/* Unresolved imports in library code are mostly other platforms' modules (winreg, msvcrt)
+ * behind runtime checks: counted here, listed by `distill resolve` and in plan.json (-v lists
+ * them too). Guarded ones in app code and everything else are printed. */
+static void print_warnings(const struct build_ctx *b)
+{
+        size_t library_unresolved = 0;
+
+        if (b->opt->verbosity < 0)
+                return;
+        for (size_t i = 0; i < b->plan->warnings.n; i++) {
+                const char *w = b->plan->warnings.v[i];
+                bool quiet_kind = strncmp(w, "unresolved ", 11) == 0 && !in_app_code(b->m, w);
+                if (quiet_kind && b->opt->verbosity < 1) {
+                        library_unresolved++;
+                        continue;
+                }
+                fprintf(stderr, "warning: %s\n", w);
+        }
+        if (library_unresolved)
+                fprintf(stderr,
+                        "note: %zu imports in library code resolve to nothing in the image "
+                        "(other platforms' modules, optional dependencies); `distill resolve` "
+                        "or -v lists them\n",
+                        library_unresolved);
+}
+
 static void summarise(const struct build_ctx *b)
 {
         size_t n, files = 0, kept = 0;
@@ -315,8 +351,7 @@ static void summarise(const struct build_ctx *b)
         }
         for (size_t i = 0; i < b->plan->n_packages; i++)
                 kept += b->plan->packages[i].kept;
-        for (size_t i = 0; i < b->plan->warnings.n && b->opt->verbosity >= 0; i++)
-                fprintf(stderr, "warning: %s\n", b->plan->warnings.v[i]);
+        print_warnings(b);
         if (b->opt->json) {
                 printf("{\"ref\":\"%s\",\"out\":\"%s\",\"manifest_digest\":\"sha256:%s\","
                        "\"layer_digest\":\"sha256:%s\",\"diff_id\":\"sha256:%s\",\"entries\":%zu,"
@@ -337,7 +372,7 @@ static void summarise(const struct build_ctx *b)
         printf("packages   %zu candidates, %zu kept\n", b->plan->n_packages, kept);
 }
 
-static int run_pipeline(struct build_ctx *b, struct distill_error *err)
+static int load_inputs(struct build_ctx *b, struct distill_error *err)
 {
         int r;
 
@@ -356,19 +391,15 @@ static int run_pipeline(struct build_ctx *b, struct distill_error *err)
                                          "%s: building several architectures needs the apt "
                                          "source; pass --arch to pick one",
                                          b->m->path);
-        r = source_date_epoch(&b->epoch, err);
-        if (r < 0)
-                return r;
-        r = check_out_absent(b->opt, err);
-        if (r < 0)
-                return r;
-        r = load_rules(b, err);
-        if (r < 0)
-                return r;
-        r = make_temp_sibling(b, err);
-        if (r < 0)
-                return r;
+        return source_date_epoch(&b->epoch, err);
+}
 
+/* source → solve → select → rootfs: the final plan, with the staging store in b->tmp_out. */
+static int make_plan(struct build_ctx *b, struct distill_error *err)
+{
+        int r = load_rules(b, err);
+        if (r < 0)
+                return r;
         progress(b, "source sysroot %s (%s)", b->m->sysroot, b->arch);
         r = source_open_sysroot(b->m->sysroot, b->arch, &b->src, err);
         if (r < 0)
@@ -391,6 +422,23 @@ static int run_pipeline(struct build_ctx *b, struct distill_error *err)
         if (r < 0)
                 return r;
         progress(b, "select: %zu entries", b->plan->entries.n);
+        return 0;
+}
+
+static int run_pipeline(struct build_ctx *b, struct distill_error *err)
+{
+        int r = load_inputs(b, err);
+        if (r < 0)
+                return r;
+        r = check_out_absent(b->opt, err);
+        if (r < 0)
+                return r;
+        r = make_temp_sibling(b, err);
+        if (r < 0)
+                return r;
+        r = make_plan(b, err);
+        if (r < 0)
+                return r;
         r = write_layer(b, err);
         if (r < 0)
                 return r;
@@ -401,6 +449,7 @@ static int run_pipeline(struct build_ctx *b, struct distill_error *err)
                 return r;
         store_free(b->st);
         b->st = NULL;
+        cleanup_free char *staging = path_join(b->tmp_out, "staging");
         r = rm_rf(staging);
         if (r < 0)
                 return distill_error_errno(err, DISTILL_EIO, -r, "cannot remove %s", staging);
@@ -412,6 +461,52 @@ static int run_pipeline(struct build_ctx *b, struct distill_error *err)
         return 0;
 }
 
+static void build_ctx_release(struct build_ctx *b)
+{
+        if (b->st)
+                store_free(b->st);
+        if (b->tmp_out) {
+                rm_rf(b->tmp_out);
+                free(b->tmp_out);
+        }
+        if (b->plan)
+                plan_free(b->plan);
+        pkgset_release(&b->candidates);
+        if (b->src)
+                source_free(b->src);
+        rules_release(&b->rules);
+        if (b->m)
+                manifest_free(b->m);
+}
+
+int build_resolve(const struct build_options *opt, struct plan **out, struct distill_error *err)
+{
+        struct build_ctx b = {.opt = opt};
+        const char *tmp = getenv("TMPDIR");
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &b.started);
+        *out = NULL;
+        r = load_inputs(&b, err);
+        if (r < 0)
+                goto cleanup;
+        b.tmp_out = xasprintf("%s/distill-resolve-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(b.tmp_out)) {
+                r = distill_error_errno(err, DISTILL_EIO, errno, "cannot create %s", b.tmp_out);
+                free(b.tmp_out);
+                b.tmp_out = NULL;
+                goto cleanup;
+        }
+        r = make_plan(&b, err);
+        if (r >= 0) {
+                *out = b.plan;
+                b.plan = NULL;
+        }
+cleanup:
+        build_ctx_release(&b);
+        return r;
+}
+
 int build_run(const struct build_options *opt, struct distill_error *err)
 {
         struct build_ctx b = {.opt = opt};
@@ -419,19 +514,6 @@ int build_run(const struct build_options *opt, struct distill_error *err)
 
         clock_gettime(CLOCK_MONOTONIC, &b.started);
         r = run_pipeline(&b, err);
-        if (b.st)
-                store_free(b.st);
-        if (b.tmp_out) {
-                rm_rf(b.tmp_out);
-                free(b.tmp_out);
-        }
-        if (b.plan)
-                plan_free(b.plan);
-        pkgset_release(&b.candidates);
-        if (b.src)
-                source_free(b.src);
-        rules_release(&b.rules);
-        if (b.m)
-                manifest_free(b.m);
+        build_ctx_release(&b);
         return r;
 }

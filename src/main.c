@@ -4,8 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "distill/build.h"
 #include "distill/error.h"
+#include "distill/plan.h"
+#include "distill/why.h"
 
 #ifndef DISTILL_VERSION
 #define DISTILL_VERSION "dev"
@@ -104,6 +108,78 @@ static int cmd_build(int argc, char **argv)
         return 0;
 }
 
+/* The plan of OUT (what was built) or of a MANIFEST (what it would build). */
+static int load_plan(const char *arg, const struct build_options *base, struct plan **plan,
+                     struct distill_error *err)
+{
+        struct stat sb;
+        if (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+                cleanup_free char *path = path_join(arg, "plan.json");
+                return plan_read_json(path, plan, err);
+        }
+        struct build_options opt = *base;
+        opt.manifest = arg;
+        opt.verbosity = -1;
+        return build_resolve(&opt, plan, err);
+}
+
+/* resolve MANIFEST and why OUT|MANIFEST PATH share their options. */
+static int cmd_report(int argc, char **argv, bool is_why)
+{
+        static const struct option opts[] = {
+            {"arch", required_argument, NULL, 'a'},
+            {"rules", required_argument, NULL, 'r'},
+            {"json", no_argument, NULL, 'j'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        struct build_options opt = {0};
+        struct distill_error err = {0};
+        struct plan *plan = NULL;
+        int c, r;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'a':
+                        opt.arch = optarg;
+                        break;
+                case 'r':
+                        strvec_push(&opt.rules_dirs, optarg);
+                        break;
+                case 'j':
+                        opt.json = true;
+                        break;
+                case 'h':
+                        fputs(usage_text, stdout);
+                        strvec_clear(&opt.rules_dirs);
+                        return 0;
+                default:
+                        strvec_clear(&opt.rules_dirs);
+                        return usage_error("%s", "invalid option");
+                }
+        }
+        if (optind != argc - (is_why ? 2 : 1)) {
+                strvec_clear(&opt.rules_dirs);
+                return usage_error("%s", is_why ? "why needs OUT|MANIFEST and PATH"
+                                                : "resolve needs exactly one MANIFEST");
+        }
+        r = load_plan(argv[optind], &opt, &plan, &err);
+        if (r >= 0)
+                r = is_why ? why_explain(plan, argv[optind + 1], opt.json, stdout, &err)
+                           : resolve_report(plan, opt.json, stdout, &err);
+        if (plan)
+                plan_free(plan);
+        strvec_clear(&opt.rules_dirs);
+        if (r < 0) {
+                fprintf(stderr, "distill: %s\n", err.msg);
+                return err.code ? err.code : DISTILL_EINTERNAL;
+        }
+        /* why says plainly when PATH is not in the image; that is an answer, not an error (exit 1
+         * means an internal error) */
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 2)
@@ -118,5 +194,9 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[1], "build") == 0)
                 return cmd_build(argc - 1, argv + 1);
+        if (strcmp(argv[1], "resolve") == 0)
+                return cmd_report(argc - 1, argv + 1, false);
+        if (strcmp(argv[1], "why") == 0)
+                return cmd_report(argc - 1, argv + 1, true);
         return usage_error("unknown command %s", argv[1]);
 }

@@ -480,7 +480,13 @@ static bool module_name_valid(const char *s)
 {
         for (;;) {
                 const char *dot = strchrnul(s, '.');
-                if (!identifier_valid(s, (size_t)(dot - s)))
+                /* '-' inside a component: files such as _sysconfigdata__x86_64-linux-gnu.py are
+                 * importable through importlib though they are not identifiers */
+                cleanup_free char *part = xstrndup(s, (size_t)(dot - s));
+                for (char *p = part + (*part ? 1 : 0); *p; p++)
+                        if (*p == '-')
+                                *p = '_';
+                if (!identifier_valid(part, strlen(part)))
                         return false;
                 if (!*dot)
                         return true;
@@ -1322,7 +1328,7 @@ int manifest_load(const char *path, struct manifest **out, struct distill_error 
         m->user.uid = 1000;
         m->user.gid = 1000;
         m->python.bytecode = true;
-        m->python.stdlib = MANIFEST_STDLIB_FULL;
+        m->python.stdlib = MANIFEST_STDLIB_IMPORTS;
         m->python.imports = MANIFEST_IMPORTS_DEEP;
         m->image.layers = MANIFEST_LAYERS_SPLIT;
 

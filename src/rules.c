@@ -139,10 +139,20 @@ static bool valid_rule_name(const char *s)
         return true;
 }
 
+/* Module names as the import system accepts them from files: identifiers, and '-' inside a
+ * component (`_sysconfigdata__x86_64-linux-gnu`); ${var} stands for a value expanded later. */
 static bool valid_module_name(const char *s)
 {
         bool at_start = true;
         for (const char *p = s; *p; p++) {
+                if (p[0] == '$' && p[1] == '{') {
+                        const char *end = strchr(p, '}');
+                        if (!end)
+                                return false;
+                        p = end;
+                        at_start = false;
+                        continue;
+                }
                 if (*p == '.') {
                         if (at_start)
                                 return false;
@@ -150,8 +160,8 @@ static bool valid_module_name(const char *s)
                         continue;
                 }
                 bool alpha = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_';
-                bool digit = *p >= '0' && *p <= '9';
-                if (!alpha && !(digit && !at_start))
+                bool inner = (*p >= '0' && *p <= '9') || *p == '-';
+                if (!alpha && !(inner && !at_start))
                         return false;
                 at_start = false;
         }
@@ -205,7 +215,7 @@ static int check_list_item(struct rules_ctx *c, const yaml_node_t *item, enum li
         case LIST_MODULES:
                 if (!valid_module_name(s))
                         return node_error(c, item, "'%s' is not a valid Python module name", s);
-                return 0;
+                return check_variables(c, item, s);
         case LIST_GENERATE:
                 if (strcmp(s, RULE_GENERATE_CA_BUNDLE) != 0)
                         return node_error(c, item, "unknown generator '%s' (known: %s)", s,
@@ -296,6 +306,8 @@ static int parse_add(struct rules_ctx *c, const yaml_node_t *node, struct rule *
                         r = parse_list(c, v, key, LIST_PATHS, &rule->paths);
                 else if (!strcmp(key, "modules"))
                         r = parse_list(c, v, key, LIST_MODULES, &rule->modules);
+                else if (!strcmp(key, "ignore-in-functions"))
+                        r = parse_list(c, v, key, LIST_MODULES, &rule->ignore_in_functions);
                 else if (!strcmp(key, "generate"))
                         r = parse_list(c, v, key, LIST_GENERATE, &rule->generate);
                 else if (!strcmp(key, "env"))
@@ -303,7 +315,7 @@ static int parse_add(struct rules_ctx *c, const yaml_node_t *node, struct rule *
                 else
                         r = node_error(c, k,
                                        "unknown key 'add.%s' (known: packages, paths, modules, "
-                                       "generate, env)",
+                                       "ignore-in-functions, generate, env)",
                                        key);
                 if (r < 0)
                         return r;
@@ -410,6 +422,7 @@ static void rule_release(struct rule *r)
         strvec_clear(&r->packages);
         strvec_clear(&r->paths);
         strvec_clear(&r->modules);
+        strvec_clear(&r->ignore_in_functions);
         strvec_clear(&r->generate);
         for (size_t i = 0; i < r->n_env; i++) {
                 free(r->env[i].key);

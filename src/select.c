@@ -12,9 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "distill/bytecode.h"
 #include "distill/elf.h"
 #include "distill/imagepath.h"
+#include "distill/ldcache.h"
 #include "distill/ldso.h"
+#include "distill/pyimports.h"
+#include "distill/pymodules.h"
+#include "distill/pyprobe.h"
 
 #define SELECT_MAX_APP_FILES 200000
 
@@ -42,6 +47,18 @@ struct select_ctx {
         struct strmap closure_done; /* paths whose closure was computed or covered */
         bool *fired;                /* per rule */
         struct strvec env;          /* "KEY=VALUE" of the image config known so far */
+
+        /* Python */
+        char *tree; /* materialised interpreter + stdlib, for the probe and bytecode */
+        struct pyrun run;
+        struct py_probe probe;
+        bool have_probe;
+        struct pymodules *pm;
+        char *entry_script; /* python.entrypoint, never compiled: it runs as __main__ */
+
+        /* ld.so.cache */
+        struct strvec scan_dirs;  /* ldconfig's scan order: ld.so.conf dirs, then system dirs */
+        struct strvec conf_files; /* the ld.so.conf files read: the image keeps them */
 };
 
 static void plan_warn(struct plan *plan, char *msg)
@@ -99,6 +116,59 @@ static int add_package_files(struct select_ctx *c, struct source_pkg *pkg,
         return 0;
 }
 
+static bool ns_has(const struct select_ctx *c, const char *path)
+{
+        struct ip_resolved res = {0};
+        struct distill_error scratch = {0};
+        bool found = imagepath_resolve(c->ns, path, true, &res, &scratch) == 0 && res.node;
+        ip_resolved_release(&res);
+        return found;
+}
+
+static int add_alt_link(struct select_ctx *c, const char *link, const char *target,
+                        struct distill_error *err)
+{
+        cleanup_free char *canon = usrmerge_canonical(link);
+        if (!canon || imagens_get(c->ns, canon))
+                return 0; /* a package ships that path itself */
+        return imagens_add(c->ns, canon, IPNODE_SYMLINK, target, 0777, 0, NULL, NULL, err);
+}
+
+/* The links update-alternatives would make in postinst, recreated from the source's records
+ * (never from the build host's /etc/alternatives): as in dpkg's auto mode, the highest priority
+ * among the alternatives the candidate packages provide wins. The link points straight at the
+ * chosen file (no /etc/alternatives indirection). */
+static int add_alternatives(struct select_ctx *c, struct distill_error *err)
+{
+        for (size_t i = 0; i < source_alt_count(c->src); i++) {
+                const struct source_alt *alt = source_alt_at(c->src, i);
+                const struct source_alt_choice *best = NULL;
+                int r;
+
+                for (size_t j = 0; j < alt->n_choices; j++) {
+                        const struct source_alt_choice *ch = &alt->choices[j];
+                        cleanup_free char *canon = usrmerge_canonical(ch->path);
+                        if (!canon || !ns_has(c, canon))
+                                continue;
+                        if (!best || ch->priority > best->priority)
+                                best = ch;
+                }
+                if (!best)
+                        continue;
+                r = add_alt_link(c, alt->link, best->path, err);
+                for (size_t k = 0; k < alt->slave_links.n && r >= 0; k++) {
+                        if (k >= best->slaves.n || !best->slaves.v[k][0])
+                                continue;
+                        cleanup_free char *canon = usrmerge_canonical(best->slaves.v[k]);
+                        if (canon && ns_has(c, canon))
+                                r = add_alt_link(c, alt->slave_links.v[k], best->slaves.v[k], err);
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int build_namespace(struct select_ctx *c, struct distill_error *err)
 {
         static const char *const tops[] = {"/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"};
@@ -119,7 +189,7 @@ static int build_namespace(struct select_ctx *c, struct distill_error *err)
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return add_alternatives(c, err);
 }
 
 /* Reading bytes: package files come from the source, app and added files from the host. */
@@ -592,9 +662,13 @@ static int rule_condition(struct select_ctx *c, const struct rule *rule, bool *h
                 *holds = plan_has_glob(c->plan, value);
                 break;
         case RULE_WHEN_MODULE:
-                *holds = module_kept(c, value);
+                *holds = c->pm ? pymodules_imported(c->pm, value) : module_kept(c, value);
                 break;
         case RULE_WHEN_ATTRIBUTE: {
+                if (c->pm) {
+                        *holds = pymodules_attr_used(c->pm, value);
+                        break;
+                }
                 /* Without import analysis an attribute counts as used when its module is kept. */
                 cleanup_free char *mod = xstrdup(value);
                 char *dot = strrchr(mod, '.');
@@ -633,36 +707,12 @@ static int fire_rule(struct select_ctx *c, const struct rule *rule, struct disti
                                                      "candidate packages",
                                                      rule->name, pattern));
         }
-        for (size_t i = 0; i < rule->modules.n; i++) {
-                if (!c->pyver)
-                        break;
-                cleanup_free char *rel = xstrdup(rule->modules.v[i]);
-                for (char *p = rel; *p; p++)
-                        if (*p == '.')
-                                *p = '/';
-                cleanup_free char *py = xasprintf("/usr/lib/python%s/%s.py", c->pyver, rel);
-                cleanup_free char *dir = xasprintf("/usr/lib/python%s/%s", c->pyver, rel);
-                cleanup_free char *ext =
-                    xasprintf("/usr/lib/python%s/lib-dynload/%s.cpython-*.so", c->pyver, rel);
-                int found = 0;
-                r = keep_path(c, py, PLAN_R_RULE, from, rule->reason, err);
-                if (r < 0)
-                        return r;
-                found += r;
-                const struct ipnode *d = imagens_get(c->ns, dir);
-                if (d && d->type == IPNODE_DIR) {
-                        r = keep_subtree(c, dir, PLAN_R_RULE, from, rule->reason, err);
-                        if (r < 0)
-                                return r;
-                        found++;
-                }
-                r = keep_glob(c, ext, PLAN_R_RULE, from, rule->reason, err);
-                if (r < 0)
-                        return r;
-                found += r;
-                if (!found)
-                        plan_warn(c->plan, xasprintf("rule %s: module %s not found", rule->name,
-                                                     rule->modules.v[i]));
+        for (size_t i = 0; i < rule->modules.n && c->pm; i++) {
+                cleanup_free char *mod =
+                    rules_expand(rule->modules.v[i], &c->vars, rule->origin, err);
+                if (!mod)
+                        return -err->code;
+                pymodules_add_import(c->pm, mod, PLAN_R_RULE, from, rule->reason, false);
         }
         for (size_t i = 0; i < rule->generate.n; i++)
                 if (!strvec_contains(&c->plan->generate, rule->generate.v[i]))
@@ -683,17 +733,24 @@ static int fire_rule(struct select_ctx *c, const struct rule *rule, struct disti
         return 0;
 }
 
-/* Fire every rule whose condition holds, then follow what that added, until nothing changes. */
+/* Follow the ELF and import closures, then fire every rule whose condition holds, until
+ * nothing changes. */
 static int run_to_fixpoint(struct select_ctx *c, struct distill_error *err)
 {
-        bool changed = true;
         int r;
 
-        while (changed) {
-                changed = false;
+        for (;;) {
+                bool fired = false;
                 r = drain_queue(c, err);
                 if (r < 0)
                         return r;
+                if (c->pm) {
+                        r = pymodules_drain(c->pm, err);
+                        if (r < 0)
+                                return r;
+                        if (r > 0)
+                                continue; /* new files: their ELF closure first */
+                }
                 for (size_t i = 0; i < c->rules->n; i++) {
                         bool holds;
                         if (c->fired[i])
@@ -704,14 +761,15 @@ static int run_to_fixpoint(struct select_ctx *c, struct distill_error *err)
                         if (!holds)
                                 continue;
                         c->fired[i] = true;
-                        changed = true;
+                        fired = true;
                         r = fire_rule(c, &c->rules->rules[i], err);
                         if (r < 0)
                                 return distill_error_prefix(err,
                                                             "rule %s: ", c->rules->rules[i].name);
                 }
+                if (!fired && c->queue_head == c->queue.n)
+                        return 0;
         }
-        return 0;
 }
 
 /* Seeds */
@@ -728,6 +786,329 @@ static int seed_program(struct select_ctx *c, const char *path, const char *deta
                                          "the package that ships it to packages",
                                          path, detail);
         return 0;
+}
+
+/* Python: the materialised tree, the probe, the closure's callbacks, bytecode */
+
+static int copy_fd_to_path(int in, const char *dst, unsigned mode, struct distill_error *err)
+{
+        cleanup_close int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+        char buf[65536];
+
+        if (out < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "cannot create %s", dst);
+        for (;;) {
+                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+                if (n == 0)
+                        return 0;
+                if (n > 0)
+                        continue;
+                if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+                        return distill_error_errno(err, DISTILL_EIO, errno, "cannot copy to %s",
+                                                   dst);
+                break; /* fall back to read/write */
+        }
+        for (;;) {
+                ssize_t n = read(in, buf, sizeof(buf));
+                if (n == 0)
+                        return 0;
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return distill_error_errno(err, DISTILL_EIO, errno, "read for %s", dst);
+                }
+                for (ssize_t off = 0; off < n;) {
+                        ssize_t w = write(out, buf + off, (size_t)(n - off));
+                        if (w < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                return distill_error_errno(err, DISTILL_EIO, errno, "write %s",
+                                                           dst);
+                        }
+                        off += w;
+                }
+        }
+}
+
+/* An absolute link target made relative to the link's directory, so that inside the tree it
+ * still means the image root and never the build host's. */
+static char *relative_link_target(const char *link_path, const char *target)
+{
+        struct strbuf sb = STRBUF_INIT;
+        if (target[0] != '/')
+                return xstrdup(target);
+        for (const char *p = strchr(link_path + 1, '/'); p; p = strchr(p + 1, '/'))
+                strbuf_adds(&sb, "../");
+        strbuf_adds(&sb, target[1] ? target + 1 : ".");
+        return strbuf_detach(&sb);
+}
+
+/* Put one namespace entry into the tree at its image path. Absolute symlink targets are
+ * re-rooted at the tree, so nothing run from it can reach the build host's files by a link. */
+static int materialize_node(struct select_ctx *c, const struct ipnode *node,
+                            struct distill_error *err)
+{
+        cleanup_free char *dst = path_join(c->tree, node->path);
+        cleanup_free char *parent = path_dirname(dst);
+        int r = mkdir_p(parent, 0755);
+
+        if (r < 0)
+                return distill_error_errno(err, DISTILL_EIO, -r, "cannot create %s", parent);
+        switch (node->type) {
+        case IPNODE_DIR:
+                r = mkdir_p(dst, 0755);
+                if (r < 0)
+                        return distill_error_errno(err, DISTILL_EIO, -r, "cannot create %s", dst);
+                return 0;
+        case IPNODE_SYMLINK: {
+                cleanup_free char *target = relative_link_target(node->path, node->target);
+                if (symlink(target, dst) < 0 && errno != EEXIST)
+                        return distill_error_errno(err, DISTILL_EIO, errno, "symlink %s", dst);
+                return 0;
+        }
+        case IPNODE_FILE: {
+                struct plan_entry *e = plan_get(c->plan, node->path);
+                /* Store blobs are 0644: executables (the loader is run directly) are copied so
+                 * that they keep an execute bit; everything else shares the blob's inode. */
+                if (e && e->digest[0] && !(node->mode & 0111)) {
+                        cleanup_free char *blob = store_blob_path(c->st, e->digest);
+                        if (link(blob, dst) == 0 || errno == EEXIST)
+                                return 0;
+                }
+                struct stat sb;
+                if (lstat(dst, &sb) == 0)
+                        return 0; /* already there through another path */
+                cleanup_close int fd = -1;
+                r = open_node(c, node, &fd, err);
+                if (r < 0)
+                        return r;
+                return copy_fd_to_path(fd, dst, 0755, err);
+        }
+        }
+        return 0;
+}
+
+struct tree_walk {
+        struct select_ctx *c;
+        const char *dir;
+        struct strvec paths;
+};
+
+static void collect_under(const struct ipnode *node, void *ud)
+{
+        struct tree_walk *w = ud;
+        if (path_has_prefix(node->path, w->dir) && !strstr(node->path, "/__pycache__/"))
+                strvec_push(&w->paths, node->path);
+}
+
+/* The tree holds what the interpreter needs to run — the plan so far (the interpreter and its
+ * ELF closure) and every file of its standard library — at their image paths. */
+static int materialize_tree(struct select_ctx *c, const char *stdlib, struct distill_error *err)
+{
+        struct tree_walk w = {c, stdlib, STRVEC_INIT};
+        size_t n;
+        int r = 0;
+
+        c->tree = xasprintf("%s.tree", store_dir(c->st));
+        rm_rf(c->tree);
+        r = mkdir_p(c->tree, 0755);
+        if (r < 0)
+                return distill_error_errno(err, DISTILL_EIO, -r, "cannot create %s", c->tree);
+        static const char *const tops[] = {"/bin", "/sbin", "/lib", "/lib64"};
+        for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]) && r >= 0; i++) {
+                const struct ipnode *top = imagens_get(c->ns, tops[i]);
+                if (top)
+                        r = materialize_node(c, top, err);
+        }
+        struct plan_entry *const *all = plan_sorted(c->plan, &n);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                const struct ipnode *node = imagens_get(c->ns, all[i]->path);
+                if (node)
+                        r = materialize_node(c, node, err);
+        }
+        imagens_foreach(c->ns, collect_under, &w);
+        for (size_t i = 0; i < w.paths.n && r >= 0; i++)
+                r = materialize_node(c, imagens_get(c->ns, w.paths.v[i]), err);
+        strvec_clear(&w.paths);
+        return r < 0 ? r : 0;
+}
+
+static int pm_keep(void *ud, const char *path, enum plan_reason_kind kind, const char *from,
+                   const char *detail, struct distill_error *err)
+{
+        return keep_path(ud, path, kind, from, detail, err);
+}
+
+static int pm_read(void *ud, const char *path, char **data, size_t *len, struct distill_error *err)
+{
+        struct select_ctx *c = ud;
+        struct ip_resolved res = {0};
+        struct strbuf sb = STRBUF_INIT;
+        int r = imagepath_resolve(c->ns, path, true, &res, err);
+
+        if (r < 0)
+                return r;
+        const struct ipnode *node = res.node;
+        ip_resolved_release(&res);
+        if (!node || node->type != IPNODE_FILE)
+                return distill_error_set(err, DISTILL_EINTERNAL, "%s is not a file", path);
+        if (node->size > PYIMPORTS_MAX_SOURCE)
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: larger than %u bytes", path,
+                                         PYIMPORTS_MAX_SOURCE);
+        struct plan_entry *e = plan_get(c->plan, node->path);
+        if (e && e->digest[0])
+                return store_read_blob(c->st, e->digest, data, len, err);
+        cleanup_close int fd = -1;
+        r = open_node(c, node, &fd, err);
+        if (r < 0)
+                return r;
+        for (;;) {
+                char buf[65536];
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n == 0)
+                        break;
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        strbuf_release(&sb);
+                        return distill_error_errno(err, DISTILL_EIO, errno, "read %s", path);
+                }
+                if (sb.len + (size_t)n > PYIMPORTS_MAX_SOURCE) {
+                        strbuf_release(&sb);
+                        return distill_error_set(err, DISTILL_EUSAGE, "%s: too large", path);
+                }
+                strbuf_add(&sb, buf, (size_t)n);
+        }
+        strbuf_grow(&sb, 0);
+        *len = sb.len;
+        *data = strbuf_detach(&sb);
+        return 0;
+}
+
+static void pm_warn(void *ud, char *msg)
+{
+        struct select_ctx *c = ud;
+        if (strvec_contains(&c->plan->warnings, msg)) {
+                free(msg);
+                return;
+        }
+        plan_warn(c->plan, msg);
+}
+
+static int probe_interpreter(struct select_ctx *c, const char *stdlib, struct distill_error *err)
+{
+        struct elf_cache_entry *ce = strmap_get(&c->elf_cache, c->interp);
+        int r;
+
+        if (!ce || !ce->is_elf || !ce->info.interp)
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: the interpreter is not a dynamically linked "
+                                         "program",
+                                         c->interp);
+        r = materialize_tree(c, stdlib, err);
+        if (r < 0)
+                return r;
+        r = pyrun_prepare(c->tree, c->interp, ce->info.interp, c->arch, &c->run, err);
+        if (r < 0)
+                return r;
+        r = pyprobe_run(&c->run, c->pyver, c->arch, &c->probe, err);
+        if (r < 0)
+                return r;
+        c->have_probe = true;
+        if (c->probe.from_table)
+                plan_warn(c->plan, xasprintf("the interpreter could not run on this host (%s): "
+                                             "its modules and sys.path come from the table for "
+                                             "Python %s",
+                                             c->probe.fallback_reason ? c->probe.fallback_reason
+                                                                      : "no reason given",
+                                             c->pyver));
+        return 0;
+}
+
+/* The module name of an app file, relative to sys.path[0] (or its app directory). */
+static char *app_module_name(const char *path, const char *main_dir, const char *app_dir)
+{
+        const char *base = main_dir && path_has_prefix(path, main_dir) ? main_dir : app_dir;
+        const char *rel = path + strlen(base);
+        while (*rel == '/')
+                rel++;
+        char *name = xstrdup(rel);
+        size_t n = strlen(name);
+        if (n > 3 && strcmp(name + n - 3, ".py") == 0)
+                name[n - 3] = '\0';
+        n = strlen(name);
+        if (n >= 9 && strcmp(name + n - 8, "__init__") == 0 && (n == 8 || name[n - 9] == '/'))
+                name[n == 8 ? 0 : n - 9] = '\0';
+        for (char *p = name; *p; p++)
+                if (*p == '/')
+                        *p = '.';
+        return name;
+}
+
+static int start_import_closure(struct select_ctx *c, struct distill_error *err)
+{
+        const struct manifest *m = c->m;
+        struct pymodules_options opt = {.deep = m->python.imports == MANIFEST_IMPORTS_DEEP};
+        struct pymodules_cb cb = {.ud = c, .keep = pm_keep, .read = pm_read, .warn = pm_warn};
+        cleanup_free char *site = xasprintf("/usr/local/lib/python%s/dist-packages", c->pyver);
+        size_t n;
+
+        for (size_t i = 0; i < m->python.n_app; i++)
+                strvec_push(&opt.app_dirs, m->python.app[i].to);
+        if (m->python.site_packages.n)
+                strvec_push(&opt.app_dirs, site);
+        opt.main_dir = m->python.entrypoint ? path_dirname(m->python.entrypoint)
+                                            : xstrdup(m->image.workdir ? m->image.workdir : "/");
+        c->pm = pymodules_new(c->ns, &c->probe, &opt, &cb);
+        strvec_clear(&opt.app_dirs);
+        /* which imports in library functions are not followed is known before any is read */
+        for (size_t i = 0; i < c->rules->n; i++) {
+                const struct rule *rule = &c->rules->rules[i];
+                bool holds = false;
+                if (!rule->ignore_in_functions.n)
+                        continue;
+                int r = rule_condition(c, rule, &holds, err);
+                if (r < 0) {
+                        free(opt.main_dir);
+                        return r;
+                }
+                for (size_t k = 0; holds && k < rule->ignore_in_functions.n; k++)
+                        pymodules_ignore_in_functions(c->pm, rule->ignore_in_functions.v[k]);
+        }
+
+        if (m->python.entrypoint) {
+                c->entry_script = xstrdup(m->python.entrypoint);
+                pymodules_add_script(c->pm, m->python.entrypoint, "__main__", true);
+        }
+        /* Every module of the app is app code: scan it all, whatever imports it. */
+        struct plan_entry *const *all = plan_sorted(c->plan, &n);
+        for (size_t i = 0; i < n; i++) {
+                const char *p = all[i]->path;
+                size_t len = strlen(p);
+                if (all[i]->type != PLAN_FILE || len < 4 || strcmp(p + len - 3, ".py") != 0 ||
+                    (c->entry_script && strcmp(p, c->entry_script) == 0))
+                        continue;
+                for (size_t a = 0; a < m->python.n_app; a++) {
+                        if (!path_has_prefix(p, m->python.app[a].to))
+                                continue;
+                        cleanup_free char *mod =
+                            app_module_name(p, opt.main_dir, m->python.app[a].to);
+                        pymodules_add_script(c->pm, p, mod, true);
+                        break;
+                }
+                if (m->python.site_packages.n && path_has_prefix(p, site)) {
+                        cleanup_free char *mod = app_module_name(p, NULL, site);
+                        pymodules_add_script(c->pm, p, mod, true);
+                }
+        }
+        free(opt.main_dir);
+        if (m->python.module)
+                pymodules_add_import(c->pm, m->python.module, PLAN_R_SEED, "python.module",
+                                     "python.module", true);
+        for (size_t i = 0; i < m->python.include_modules.n; i++)
+                pymodules_add_import(c->pm, m->python.include_modules.v[i], PLAN_R_SEED,
+                                     "python.include-modules", "python.include-modules", true);
+        return pymodules_add_pth_files(c->pm, err);
 }
 
 static int seed_python(struct select_ctx *c, struct distill_error *err)
@@ -758,6 +1139,18 @@ static int seed_python(struct select_ctx *c, struct distill_error *err)
                                          "binary",
                                          m->path, m->python.interpreter);
         c->vars.pyver = c->pyver;
+        cleanup_free char *stdlib = xasprintf("/usr/lib/python%s", c->pyver);
+        if (!imagens_get(c->ns, stdlib))
+                return distill_error_set(err, DISTILL_ERESOLVE,
+                                         "%s is not in any candidate package: add "
+                                         "libpython%s-minimal to packages",
+                                         stdlib, c->pyver);
+        r = drain_queue(c, err); /* the interpreter's own libraries, so that it can run */
+        if (r < 0)
+                return r;
+        r = probe_interpreter(c, stdlib, err);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < m->python.n_app; i++) {
                 size_t count = 0;
@@ -769,7 +1162,9 @@ static int seed_python(struct select_ctx *c, struct distill_error *err)
         }
         for (size_t i = 0; i < m->python.site_packages.n; i++) {
                 size_t count = 0;
-                cleanup_free char *to = xasprintf("/usr/lib/python%s/site-packages", c->pyver);
+                /* Debian's interpreter has /usr/local/lib/pythonX.Y/dist-packages on sys.path */
+                cleanup_free char *to =
+                    xasprintf("/usr/local/lib/python%s/dist-packages", c->pyver);
                 r = add_host_tree(c, m->python.site_packages.v[i], to, "python.site-packages",
                                   &count, 0, err);
                 if (r < 0)
@@ -781,22 +1176,97 @@ static int seed_python(struct select_ctx *c, struct distill_error *err)
                                          "directory",
                                          m->path, m->python.entrypoint);
         if (m->python.stdlib == MANIFEST_STDLIB_FULL) {
-                cleanup_free char *stdlib = xasprintf("/usr/lib/python%s", c->pyver);
-                if (!imagens_get(c->ns, stdlib))
-                        return distill_error_set(err, DISTILL_ERESOLVE,
-                                                 "%s is not in any candidate package: add "
-                                                 "libpython%s-stdlib to packages",
-                                                 stdlib, c->pyver);
                 r = keep_subtree(c, stdlib, PLAN_R_SEED, stdlib, "python.stdlib: full", err);
                 if (r < 0)
                         return r;
-        } else {
-                return distill_error_set(err, DISTILL_EUSAGE,
-                                         "%s: python.stdlib: imports needs the import scanner, "
-                                         "which this version does not have; use stdlib: full",
-                                         m->path);
         }
-        return 0;
+        return start_import_closure(c, err);
+}
+
+static bool under_search_path(const struct select_ctx *c, const char *path)
+{
+        cleanup_free char *dir = path_dirname(path);
+        for (size_t i = 0; i < c->probe.sys_path.n; i++)
+                if (path_has_prefix(dir, c->probe.sys_path.v[i]))
+                        return true;
+        for (size_t i = 0; i < c->m->python.n_app; i++)
+                if (path_has_prefix(dir, c->m->python.app[i].to))
+                        return true;
+        return false;
+}
+
+/* The kept source file a .py entry stands for — itself, or the file a .py symlink leads to
+ * (Python caches bytecode beside the path it imported, /usr/lib/python3.11/sitecustomize.py,
+ * not beside the link's target) — when it is a module the interpreter can import. */
+static const struct plan_entry *bytecode_source(struct select_ctx *c, const struct plan_entry *e)
+{
+        size_t len = strlen(e->path);
+        if (len < 4 || strcmp(e->path + len - 3, ".py") != 0 ||
+            (c->entry_script && strcmp(e->path, c->entry_script) == 0) ||
+            strstr(e->path, "/__pycache__/") || !under_search_path(c, e->path))
+                return NULL;
+        if (e->type == PLAN_FILE)
+                return e;
+        if (e->type != PLAN_SYMLINK)
+                return NULL;
+        struct ip_resolved res = {0};
+        struct distill_error scratch = {0};
+        const struct plan_entry *target = NULL;
+        if (imagepath_resolve(c->ns, e->path, true, &res, &scratch) == 0 && res.node &&
+            res.node->type == IPNODE_FILE)
+                target = plan_get(c->plan, res.path);
+        ip_resolved_release(&res);
+        return target && target->type == PLAN_FILE ? target : NULL;
+}
+
+/* Bytecode for every kept module: the .pyc sits beside its source in __pycache__. The entry
+ * script runs as __main__ and is never loaded from a .pyc. */
+static int compile_bytecode(struct select_ctx *c, struct distill_error *err)
+{
+        struct pyrun host = {0};
+        const struct pyrun *compiler = NULL;
+        struct pyc_job *jobs = NULL;
+        size_t n, n_jobs = 0;
+        int r;
+
+        struct plan_entry *const *all = plan_sorted(c->plan, &n);
+        jobs = xcalloc(n + 1, sizeof(*jobs));
+        for (size_t i = 0; i < n; i++) {
+                const struct plan_entry *src = bytecode_source(c, all[i]);
+                if (!src)
+                        continue;
+                jobs[n_jobs].image_path = all[i]->path;
+                jobs[n_jobs].src_digest = src->digest;
+                n_jobs++;
+        }
+        if (n_jobs == 0) {
+                free(jobs);
+                return 0;
+        }
+        r = bytecode_choose_compiler(&c->run, &c->probe, &host, &compiler, err);
+        if (r >= 0)
+                r = bytecode_compile(compiler, &c->probe, c->st, jobs, n_jobs, err);
+        for (size_t i = 0; i < n_jobs && r >= 0; i++) {
+                if (jobs[i].error) {
+                        plan_warn(c->plan, xasprintf("no bytecode for %s: %s", jobs[i].image_path,
+                                                     jobs[i].error));
+                        continue;
+                }
+                struct plan_entry e = {.path = jobs[i].pyc_path,
+                                       .type = PLAN_FILE,
+                                       .mode = 0644,
+                                       .size = jobs[i].pyc_size,
+                                       .reason = PLAN_R_GENERATED,
+                                       .reason_from = (char *)jobs[i].image_path,
+                                       .reason_detail = "bytecode (unchecked-hash .pyc)"};
+                memcpy(e.digest, jobs[i].pyc_digest, sizeof(e.digest));
+                plan_put(c->plan, &e);
+        }
+        for (size_t i = 0; i < n_jobs; i++)
+                pyc_job_release(&jobs[i]);
+        free(jobs);
+        pyrun_release(&host);
+        return r < 0 ? r : 0;
 }
 
 static int seed_files(struct select_ctx *c, struct distill_error *err)
@@ -845,6 +1315,202 @@ static const char *multiarch_triplet(const char *lib_token)
         return slash ? slash + 1 : lib_token;
 }
 
+/* ld.so.cache: the image's loader finds libraries in the ld.so.conf directories only through
+ * the cache, so the closure searches those directories exactly when the image gets one — and it
+ * always does (for dynamically linked images), written by distill from what it keeps. */
+
+static int conf_read(void *ud, const char *path, char **data, size_t *len)
+{
+        struct select_ctx *c = ud;
+        struct distill_error scratch = {0};
+        if (!ns_has(c, path))
+                return -ENOENT;
+        if (pm_read(c, path, data, len, &scratch) < 0)
+                return -EIO;
+        if (!strvec_contains(&c->conf_files, path))
+                strvec_push(&c->conf_files, path);
+        return 0;
+}
+
+static int conf_list(void *ud, const char *dir, struct strvec *names)
+{
+        struct select_ctx *c = ud;
+        struct ip_resolved res = {0};
+        struct distill_error scratch = {0};
+        int r = imagepath_resolve(c->ns, dir, true, &res, &scratch);
+        if (r < 0 || !res.node || res.node->type != IPNODE_DIR) {
+                ip_resolved_release(&res);
+                return -ENOENT;
+        }
+        r = imagens_list_dir(c->ns, res.path, names);
+        ip_resolved_release(&res);
+        return r < 0 ? -EIO : 0;
+}
+
+/* The canonical (symlink-resolved) form of a directory in the namespace, or NULL. */
+static char *ns_dir(const struct select_ctx *c, const char *dir)
+{
+        struct ip_resolved res = {0};
+        struct distill_error scratch = {0};
+        char *out = NULL;
+        if (imagepath_resolve(c->ns, dir, true, &res, &scratch) == 0 && res.node &&
+            res.node->type == IPNODE_DIR)
+                out = xstrdup(res.path);
+        ip_resolved_release(&res);
+        return out;
+}
+
+static int configure_cache_dirs(struct select_ctx *c, struct distill_error *err)
+{
+        struct strvec conf = STRVEC_INIT;
+        struct strvec seen = STRVEC_INIT;
+        int r = ldcache_conf_dirs("/etc/ld.so.conf", conf_read, conf_list, c, &conf, err);
+
+        if (r < 0)
+                return r;
+        /* ldconfig scans each directory once (the first spelling of an inode wins) */
+        for (size_t pass = 0; pass < 2; pass++) {
+                const struct strvec *dirs = pass == 0 ? &conf : &c->ldcfg.default_dirs;
+                for (size_t i = 0; i < dirs->n; i++) {
+                        char *canon = ns_dir(c, dirs->v[i]);
+                        if (!canon)
+                                continue;
+                        if (strvec_contains(&seen, canon)) {
+                                free(canon);
+                                continue;
+                        }
+                        strvec_push_nodup(&seen, canon);
+                        strvec_push(&c->scan_dirs, dirs->v[i]);
+                        if (pass == 0 && !strvec_contains(&c->ldcfg.default_dirs, dirs->v[i]))
+                                strvec_push(&c->ldcfg.cache_dirs, dirs->v[i]);
+                }
+        }
+        strvec_clear(&conf);
+        strvec_clear(&seen);
+        return 0;
+}
+
+static void collect_cache_libs(struct select_ctx *c, const char *scan_dir, const char *subdir,
+                               struct ldcache_lib **libs, size_t *n, size_t *alloc)
+{
+        cleanup_free char *dir =
+            subdir ? xasprintf("%s/glibc-hwcaps/%s", scan_dir, subdir) : xstrdup(scan_dir);
+        cleanup_free char *canon = ns_dir(c, dir);
+        size_t count;
+
+        if (!canon)
+                return;
+        struct plan_entry *const *all = plan_sorted(c->plan, &count);
+        for (size_t i = 0; i < count; i++) {
+                const struct plan_entry *e = all[i];
+                cleanup_free char *parent = path_dirname(e->path);
+                if (strcmp(parent, canon) != 0 || (e->type != PLAN_FILE && e->type != PLAN_SYMLINK))
+                        continue;
+                const char *name = path_basename(e->path);
+                if (!ldcache_is_dso_name(name))
+                        continue;
+                struct ip_resolved res = {0};
+                struct distill_error scratch = {0};
+                struct elf_info info = {0};
+                int r = imagepath_resolve(c->ns, e->path, true, &res, &scratch);
+                if (r == 0 && res.node && res.node->type == IPNODE_FILE &&
+                    load_elf(c, res.node, &info, &scratch) == 1) {
+                        if (info.type == ET_DYN) {
+                                if (*n == *alloc) {
+                                        *alloc = *alloc ? *alloc * 2 : 64;
+                                        *libs = xrealloc(*libs, *alloc * sizeof(**libs));
+                                }
+                                struct ldcache_lib *l = &(*libs)[(*n)++];
+                                memset(l, 0, sizeof(*l));
+                                l->dir = xstrdup(scan_dir);
+                                l->name = xstrdup(name);
+                                l->soname = info.soname ? xstrdup(info.soname) : NULL;
+                                l->elfclass = info.elfclass;
+                                l->machine = info.machine;
+                                l->hwcaps_subdir = subdir ? xstrdup(subdir) : NULL;
+                                l->is_link = e->type == PLAN_SYMLINK;
+                        }
+                        elf_info_release(&info);
+                }
+                ip_resolved_release(&res);
+        }
+}
+
+static void free_cache_libs(struct ldcache_lib *libs, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free((char *)libs[i].dir);
+                free((char *)libs[i].name);
+                free((char *)libs[i].soname);
+                free((char *)libs[i].hwcaps_subdir);
+        }
+        free(libs);
+}
+
+static bool plan_has_dynamic_program(struct select_ctx *c)
+{
+        size_t n;
+        struct plan_entry *const *all = plan_sorted(c->plan, &n);
+        for (size_t i = 0; i < n; i++) {
+                struct elf_cache_entry *ce = strmap_get(&c->elf_cache, all[i]->path);
+                if (all[i]->type == PLAN_FILE && ce && ce->is_elf && ce->info.interp)
+                        return true;
+        }
+        return false;
+}
+
+static int write_ld_so_cache(struct select_ctx *c, struct distill_error *err)
+{
+        struct ldcache_lib *libs = NULL;
+        size_t n = 0, alloc = 0, n_entries = 0, len = 0;
+        struct ldcache_entry *entries = NULL;
+        char *data = NULL;
+        int r;
+
+        if (!plan_has_dynamic_program(c))
+                return 0;
+        for (size_t i = 0; i < c->conf_files.n; i++) {
+                r = keep_path(c, c->conf_files.v[i], PLAN_R_GENERATED, "/etc/ld.so.cache",
+                              "ld.so.conf the cache was built from", err);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < c->scan_dirs.n; i++) {
+                const char *dir = c->scan_dirs.v[i];
+                collect_cache_libs(c, dir, NULL, &libs, &n, &alloc);
+                cleanup_free char *hw = xasprintf("%s/glibc-hwcaps", dir);
+                cleanup_free char *hwc = ns_dir(c, hw);
+                struct strvec subs = STRVEC_INIT;
+                if (hwc && imagens_list_dir(c->ns, hwc, &subs) == 0)
+                        for (size_t k = 0; k < subs.n; k++)
+                                collect_cache_libs(c, dir, subs.v[k], &libs, &n, &alloc);
+                strvec_clear(&subs);
+        }
+        r = ldcache_entries(libs, n, c->arch, &entries, &n_entries, err);
+        if (r >= 0)
+                r = ldcache_serialize(entries, n_entries, c->arch, &data, &len, err);
+        if (r >= 0) {
+                struct plan_entry e = {.path = "/etc/ld.so.cache",
+                                       .type = PLAN_FILE,
+                                       .mode = 0644,
+                                       .size = len,
+                                       .reason = PLAN_R_GENERATED,
+                                       .reason_from = "ld.so"};
+                cleanup_free char *detail =
+                    xasprintf("cache of the %zu libraries kept in the loader's directories "
+                              "(what ldconfig would write)",
+                              n_entries);
+                e.reason_detail = detail;
+                r = store_put_mem(c->st, data, len, e.digest, err);
+                if (r >= 0)
+                        plan_put(c->plan, &e);
+        }
+        free(data);
+        ldcache_entries_free(entries, n_entries);
+        free_cache_libs(libs, n);
+        return r < 0 ? r : 0;
+}
+
 int select_plan(const struct manifest *m, const char *arch, struct source *src,
                 const struct pkgset *candidates, const struct ruleset *rules, struct store *st,
                 struct plan *plan, struct distill_error *err)
@@ -869,6 +1535,9 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
         r = build_namespace(&c, err);
         if (r < 0)
                 goto cleanup;
+        r = configure_cache_dirs(&c, err);
+        if (r < 0)
+                goto cleanup;
         if (m->has_python) {
                 r = seed_python(&c, err);
                 if (r < 0)
@@ -890,8 +1559,23 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
                         c.vars.ldso = path_basename(ce->info.interp);
         }
         r = run_to_fixpoint(&c, err);
+        if (r >= 0 && c.have_probe && m->python.bytecode)
+                r = compile_bytecode(&c, err);
+        if (r >= 0)
+                r = write_ld_so_cache(&c, err);
 
 cleanup:
+        strvec_clear(&c.scan_dirs);
+        strvec_clear(&c.conf_files);
+        pymodules_free(c.pm);
+        if (c.have_probe)
+                py_probe_release(&c.probe);
+        pyrun_release(&c.run);
+        if (c.tree) {
+                rm_rf(c.tree);
+                free(c.tree);
+        }
+        free(c.entry_script);
         free(c.fired);
         free(c.pyver);
         free(c.interp);

@@ -8,6 +8,7 @@
 #include "distill/source.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -34,6 +35,11 @@
 #define MAX_FILES_PER_PKG (1u << 22)
 #define MAX_PACKAGES      (1u << 20)
 #define MAX_LINK_LEN      4096
+#define MAX_ALT_FILES     65536
+#define MAX_ALT_SIZE      ((size_t)4 << 20)
+#define MAX_ALT_SLAVES    1024
+#define MAX_ALT_CHOICES   4096
+#define MAX_ALT_NAME      255
 
 struct owner {
         struct source_pkg *pkg;
@@ -56,6 +62,8 @@ struct source {
         struct source_pkg **by_solvable; /* index p - repo->start */
         struct strmap owners;            /* non-directory path → struct owner * */
         struct owner *owner_slab;
+        struct source_alt *alts; /* sorted by name */
+        size_t n_alts;
 };
 
 /* --- reading files inside the root ------------------------------------------------------- */
@@ -891,6 +899,260 @@ static void pkg_release(struct source_pkg *pkg)
         strvec_clear(&pkg->files);
 }
 
+/* --- alternatives (var/lib/dpkg/alternatives/<name>, update-alternatives(1) "FILES") ------ *
+ * Layout: status ("auto"/"manual"), master link, then (slave name, slave link) line pairs up to
+ * an empty line; then one block per alternative: path, priority, one line per slave (its path,
+ * or empty when this alternative has none); an empty line where a path would start ends it. */
+
+static void alt_release(struct source_alt *a)
+{
+        free(a->name);
+        free(a->link);
+        strvec_clear(&a->slave_names);
+        strvec_clear(&a->slave_links);
+        for (size_t i = 0; i < a->n_choices; i++) {
+                free(a->choices[i].path);
+                strvec_clear(&a->choices[i].slaves);
+        }
+        free(a->choices);
+}
+
+struct alt_reader {
+        const char *display; /* ROOT/var/lib/dpkg/alternatives/NAME, for messages */
+        const char *data;
+        size_t len, pos;
+        unsigned lineno;
+        struct distill_error *err;
+};
+
+/* The next line without its newline; -1 (error set) at end of file, which the format never
+ * allows: every file ends with the empty line closing the alternatives. */
+static int alt_next_line(struct alt_reader *r, const char **line, size_t *len)
+{
+        if (r->pos >= r->len)
+                return distill_error_set(r->err, DISTILL_EIO, "%s:%u: unexpected end of file",
+                                         r->display, r->lineno + 1);
+        const char *p = r->data + r->pos;
+        const char *nl = memchr(p, '\n', r->len - r->pos);
+        if (!nl)
+                return distill_error_set(r->err, DISTILL_EIO, "%s:%u: line without a newline",
+                                         r->display, r->lineno + 1);
+        *line = p;
+        *len = (size_t)(nl - p);
+        r->pos += *len + 1;
+        r->lineno++;
+        if (*len > MAX_LINE_LEN)
+                return distill_error_set(r->err, DISTILL_EIO, "%s:%u: line too long", r->display,
+                                         r->lineno);
+        return 0;
+}
+
+static int alt_path_line(struct alt_reader *r, const char *what, bool empty_ok, char **out)
+{
+        const char *line;
+        size_t len;
+        int rc = alt_next_line(r, &line, &len);
+        if (rc < 0)
+                return rc;
+        if (len == 0 && empty_ok) {
+                *out = xstrdup("");
+                return 0;
+        }
+        if (!valid_dpkg_path(line, len))
+                return distill_error_set(r->err, DISTILL_EIO, "%s:%u: invalid %s", r->display,
+                                         r->lineno, what);
+        *out = xstrndup(line, len);
+        return 0;
+}
+
+/* dpkg's own rule for alternative and slave names: no '/', no blanks, not empty. */
+static bool valid_alt_name(const char *s, size_t len)
+{
+        if (len == 0 || len > MAX_ALT_NAME || !strcmp(s, ".") || !strcmp(s, ".."))
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (s[i] == '/' || isspace((unsigned char)s[i]) || (unsigned char)s[i] < 0x20)
+                        return false;
+        return true;
+}
+
+static int alt_parse_header(struct alt_reader *r, struct source_alt *a)
+{
+        const char *line;
+        size_t len;
+        int rc = alt_next_line(r, &line, &len);
+        if (rc < 0)
+                return rc;
+        if (len == 4 && !memcmp(line, "auto", 4))
+                a->manual = false;
+        else if (len == 6 && !memcmp(line, "manual", 6))
+                a->manual = true;
+        else
+                return distill_error_set(r->err, DISTILL_EIO,
+                                         "%s:%u: status must be \"auto\" or \"manual\"", r->display,
+                                         r->lineno);
+        if ((rc = alt_path_line(r, "master link", false, &a->link)) < 0)
+                return rc;
+        for (;;) {
+                if ((rc = alt_next_line(r, &line, &len)) < 0)
+                        return rc;
+                if (len == 0)
+                        return 0;
+                if (!valid_alt_name(line, len))
+                        return distill_error_set(r->err, DISTILL_EIO, "%s:%u: invalid slave name",
+                                                 r->display, r->lineno);
+                if (a->slave_names.n >= MAX_ALT_SLAVES)
+                        return distill_error_set(r->err, DISTILL_EIO, "%s:%u: more than %d slaves",
+                                                 r->display, r->lineno, MAX_ALT_SLAVES);
+                char *name = xstrndup(line, len);
+                if (strvec_contains(&a->slave_names, name)) {
+                        free(name);
+                        return distill_error_set(r->err, DISTILL_EIO, "%s:%u: duplicate slave name",
+                                                 r->display, r->lineno);
+                }
+                strvec_push_nodup(&a->slave_names, name);
+                char *link;
+                if ((rc = alt_path_line(r, "slave link", false, &link)) < 0)
+                        return rc;
+                strvec_push_nodup(&a->slave_links, link);
+        }
+}
+
+static int alt_parse_priority(struct alt_reader *r, long *out)
+{
+        const char *line;
+        size_t len;
+        int rc = alt_next_line(r, &line, &len);
+        if (rc < 0)
+                return rc;
+        cleanup_free char *text = xstrndup(line, len);
+        char *end;
+        errno = 0;
+        long v = strtol(text, &end, 10);
+        if (!len || *end || errno || isspace((unsigned char)text[0]))
+                return distill_error_set(r->err, DISTILL_EIO, "%s:%u: invalid priority \"%s\"",
+                                         r->display, r->lineno, text);
+        *out = v;
+        return 0;
+}
+
+static int alt_parse_choices(struct alt_reader *r, struct source_alt *a)
+{
+        size_t cap = 0;
+        for (;;) {
+                char *path;
+                int rc = alt_path_line(r, "alternative path", true, &path);
+                if (rc < 0)
+                        return rc;
+                if (!*path) { /* the closing empty line */
+                        free(path);
+                        break;
+                }
+                if (a->n_choices >= MAX_ALT_CHOICES) {
+                        free(path);
+                        return distill_error_set(r->err, DISTILL_EIO,
+                                                 "%s:%u: more than %d alternatives", r->display,
+                                                 r->lineno, MAX_ALT_CHOICES);
+                }
+                if (a->n_choices == cap) {
+                        cap = cap ? 2 * cap : 4;
+                        a->choices = xrealloc(a->choices, cap * sizeof(*a->choices));
+                }
+                struct source_alt_choice *c = &a->choices[a->n_choices++];
+                memset(c, 0, sizeof(*c));
+                c->path = path;
+                if ((rc = alt_parse_priority(r, &c->priority)) < 0)
+                        return rc;
+                for (size_t s = 0; s < a->slave_names.n; s++) {
+                        char *slave;
+                        if ((rc = alt_path_line(r, "slave path", true, &slave)) < 0)
+                                return rc;
+                        strvec_push_nodup(&c->slaves, slave);
+                }
+        }
+        if (r->pos != r->len)
+                return distill_error_set(r->err, DISTILL_EIO,
+                                         "%s:%u: data after the closing empty line", r->display,
+                                         r->lineno + 1);
+        return 0;
+}
+
+static int load_one_alternative(struct source *src, const char *name, struct source_alt *a,
+                                struct distill_error *err)
+{
+        cleanup_free char *rel = xasprintf("var/lib/dpkg/alternatives/%s", name);
+        cleanup_free char *display = path_join(src->root, rel);
+        cleanup_free char *data = NULL;
+        size_t len = 0;
+        int rc = read_in_root(src->rootfd, rel, MAX_ALT_SIZE, &data, &len);
+        if (rc < 0)
+                return read_error(src, rel, rc, err);
+        if (memchr(data, '\0', len))
+                return distill_error_set(err, DISTILL_EIO, "%s: contains a NUL byte", display);
+        struct alt_reader r = {.display = display, .data = data, .len = len, .err = err};
+        a->name = xstrdup(name);
+        if ((rc = alt_parse_header(&r, a)) < 0)
+                return rc;
+        return alt_parse_choices(&r, a);
+}
+
+static int cmp_alt(const void *a, const void *b)
+{
+        return strcmp(((const struct source_alt *)a)->name, ((const struct source_alt *)b)->name);
+}
+
+static int list_alternatives(struct source *src, struct strvec *names, struct distill_error *err)
+{
+        const char *rel = "var/lib/dpkg/alternatives";
+        int fd = openat2_in_root(src->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+                return 0;
+        if (fd < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "%s/%s", src->root, rel);
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int e = errno;
+                close(fd);
+                return distill_error_errno(err, DISTILL_EIO, e, "%s/%s", src->root, rel);
+        }
+        struct dirent *de;
+        int rc = 0;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue; /* ".", "..", and dpkg's temporary ".dpkg-tmp"-style files */
+                if (names->n >= MAX_ALT_FILES) {
+                        rc = distill_error_set(err, DISTILL_EIO, "%s/%s: more than %d files",
+                                               src->root, rel, MAX_ALT_FILES);
+                        break;
+                }
+                if (!valid_alt_name(de->d_name, strlen(de->d_name))) {
+                        rc = distill_error_set(err, DISTILL_EIO, "%s/%s/%s: invalid name",
+                                               src->root, rel, de->d_name);
+                        break;
+                }
+                strvec_push(names, de->d_name);
+        }
+        closedir(d);
+        return rc;
+}
+
+static int load_alternatives(struct source *src, struct distill_error *err)
+{
+        struct strvec names = STRVEC_INIT;
+        int rc = list_alternatives(src, &names, err);
+        if (rc == 0 && names.n) {
+                strvec_sort(&names);
+                src->alts = xcalloc(names.n, sizeof(*src->alts));
+                for (size_t i = 0; i < names.n && rc == 0; i++) {
+                        rc = load_one_alternative(src, names.v[i], &src->alts[i], err);
+                        src->n_alts = i + 1; /* released by source_free, even half-filled */
+                }
+                qsort(src->alts, src->n_alts, sizeof(*src->alts), cmp_alt);
+        }
+        strvec_clear(&names);
+        return rc;
+}
+
 int source_open_sysroot(const char *root, const char *arch, struct source **out,
                         struct distill_error *err)
 {
@@ -941,8 +1203,11 @@ int source_open_sysroot(const char *root, const char *arch, struct source **out,
         for (size_t i = 0; i < pkgs.n; i++)
                 if ((r = load_file_list(src, &pkgs.v[i], &diversions, err)) < 0)
                         goto cleanup;
+        if ((r = load_alternatives(src, err)) < 0)
+                goto cleanup;
 
-        qsort_r(pkgs.v, pkgs.n, sizeof(*pkgs.v), cmp_pkg, src);
+        if (pkgs.n) /* an empty status is valid: nothing installed */
+                qsort_r(pkgs.v, pkgs.n, sizeof(*pkgs.v), cmp_pkg, src);
         src->pkgs = pkgs.v;
         src->n = pkgs.n;
         pkgs.v = NULL;
@@ -976,6 +1241,9 @@ void source_free(struct source *src)
         free(src->by_solvable);
         strmap_clear(&src->owners, NULL);
         free(src->owner_slab);
+        for (size_t i = 0; i < src->n_alts; i++)
+                alt_release(&src->alts[i]);
+        free(src->alts);
         if (src->pool)
                 pool_free(src->pool);
         if (src->rootfd >= 0)
@@ -1137,4 +1405,14 @@ int source_open_file(struct source *src, const char *pkg_path, int *fdp, struct 
                 fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
         *fdp = fd;
         return 0;
+}
+
+size_t source_alt_count(const struct source *src)
+{
+        return src->n_alts;
+}
+
+const struct source_alt *source_alt_at(const struct source *src, size_t i)
+{
+        return i < src->n_alts ? &src->alts[i] : NULL;
 }

@@ -17,6 +17,11 @@ struct build_options {
         bool json;
 };
 
+struct plan;
+
 int build_run(const struct build_options *opt, struct distill_error *err);
+/* The plan a build would produce (through rootfs), without writing an image: for `resolve` and
+ * `why MANIFEST`. The staging store lives in a temporary directory removed before returning. */
+int build_resolve(const struct build_options *opt, struct plan **out, struct distill_error *err);
 
 #endif

@@ -12,6 +12,8 @@
  *         packages: [ca-certificates, openssl]  # join the candidate set when the source has them
  *         paths: [/usr/lib/ssl/openssl.cnf]     # globs over candidate files, variables expanded
  *         modules: []                           # Python modules to keep
+ *         ignore-in-functions: [doctest]        # not followed from function-level imports of
+ *                                               # library code (python.imports: deep)
  *         generate: [ca-bundle]                 # files distill writes (rootfs stage)
  *         env: {SSL_CERT_FILE: /etc/ssl/certs/ca-certificates.crt}
  *       reason: "..."                           # what `why` prints
@@ -42,6 +44,8 @@ struct rule {
         struct strvec packages;
         struct strvec paths;
         struct strvec modules;
+        struct strvec ignore_in_functions; /* modules that imports inside functions of library
+                                            * code do not pull in (development tools) */
         struct strvec generate;
         struct manifest_kv *env;
         size_t n_env;

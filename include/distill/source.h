@@ -67,4 +67,30 @@ int source_open_file(struct source *src, const char *pkg_path, int *fd, struct d
  * equivalent user-space walk takes over. Tests force the walk with this switch. */
 void source_set_userspace_resolve(bool on);
 
+/* Alternatives (tech.md §1.5): links that maintainer scripts would make with
+ * update-alternatives. The sysroot source reads them from var/lib/dpkg/alternatives/<name>
+ * (link, slaves, and every alternative with its priority and slave paths). */
+struct source_alt_choice {
+        char *path; /* the alternative's target ("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3") */
+        long priority;
+        /* parallel to source_alt.slave_links; "" where this choice has none */
+        struct strvec slaves;
+};
+
+struct source_alt {
+        char *name;  /* "libblas.so.3-x86_64-linux-gnu" */
+        bool manual; /* status "manual": the admin's choice is the target of
+                      * /etc/alternatives/<name>, not the highest priority */
+        char *link;  /* master link path ("/usr/lib/x86_64-linux-gnu/libblas.so.3") */
+        struct strvec slave_names;
+        struct strvec slave_links;
+        struct source_alt_choice *choices; /* in file order */
+        size_t n_choices;
+};
+
+/* Read at source_open_sysroot (a missing alternatives dir means none); a malformed file fails
+ * the open with an error naming file:line. */
+size_t source_alt_count(const struct source *src);
+const struct source_alt *source_alt_at(const struct source *src, size_t i); /* sorted by name */
+
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "distill/ldcache.h"
 #include "distill/ldso.h"
 #include "fixture.h"
 
@@ -539,6 +540,203 @@ static void test_hwcaps_variants(void **state)
         fx_free(&f);
 }
 
+static void test_platform_token_in_runpath(void **state)
+{
+        (void)state;
+        struct fx f;
+        fx_init(&f);
+        build_ab(&f, "-Wl,-rpath,'/opt/${PLATFORM}/lib'");
+        build_prog(&f, "-Wl,-rpath,'/opt/$PLATFORM/lib'");
+        fx_sh(&f, "mkdir -p $R/opt/x86_64/lib && cp libA.so.1 libB.so.1 $R/opt/x86_64/lib/");
+        struct ldso_result res;
+        compare_found(&f, "/prog", &res);
+        find_obj(&res, "/opt/x86_64/lib/libA.so.1");
+        find_obj(&res, "/opt/x86_64/lib/libB.so.1");
+        ldso_result_release(&res);
+        fx_free(&f);
+}
+
+/* Every glibc-hwcaps variant is kept (the CPU of the image's host picks at run time), each with
+ * its own dependencies; the one this host's ld.so maps is among them. */
+static void test_hwcaps_every_variant(void **state)
+{
+        (void)state;
+        struct fx f;
+        fx_init(&f);
+        build_ab(&f, "");
+        build_prog(&f, "-Wl,-rpath,/opt/lib");
+        fx_sh(&f, "echo 'int fc(void){return 3;}' > c.c && "
+                  "cc -shared -fPIC -Wl,-soname,libC.so.1 -o libC.so.1 c.c && "
+                  "mkdir -p $R/opt/lib && cp libB.so.1 libC.so.1 $R/opt/lib/ && "
+                  "cc -shared -fPIC -Wl,-soname,libA.so.1 -Wl,-rpath,/opt/lib -o "
+                  "$R/opt/lib/libA.so.1 a.c ./libB.so.1 && "
+                  "for v in 2 3 4; do mkdir -p $R/opt/lib/glibc-hwcaps/x86-64-v$v; done && "
+                  "cc -shared -fPIC -Wl,-soname,libA.so.1 -Wl,-rpath,/opt/lib -o "
+                  "$R/opt/lib/glibc-hwcaps/x86-64-v2/libA.so.1 a.c ./libB.so.1 && "
+                  "cc -shared -fPIC -Wl,-soname,libA.so.1 -Wl,-rpath,/opt/lib -o "
+                  "$R/opt/lib/glibc-hwcaps/x86-64-v3/libA.so.1 a.c ./libB.so.1 && "
+                  "cc -shared -fPIC -Wl,-soname,libA.so.1 -Wl,-rpath,/opt/lib -o "
+                  "$R/opt/lib/glibc-hwcaps/x86-64-v4/libA.so.1 a.c ./libB.so.1 "
+                  "-Wl,--no-as-needed ./libC.so.1");
+        struct strvec want = STRVEC_INIT, missing = STRVEC_INIT;
+        oracle(&f, "/prog", &want, &missing);
+        assert_int_equal(missing.n, 0);
+        struct ldso_result res;
+        struct distill_error err = {0};
+        if (closure(&f, "/prog", NULL, &res, &err) < 0)
+                fail_msg("%s", err.msg);
+        static const char *const all[] = {"/opt/lib/glibc-hwcaps/x86-64-v4/libA.so.1",
+                                          "/opt/lib/glibc-hwcaps/x86-64-v3/libA.so.1",
+                                          "/opt/lib/glibc-hwcaps/x86-64-v2/libA.so.1",
+                                          "/opt/lib/libA.so.1"};
+        size_t primaries = 0;
+        for (size_t i = 0; i < 4; i++)
+                primaries += find_obj(&res, all[i])->variant_of == NULL;
+        assert_int_equal(primaries, 1);
+        /* the first subdir in search order is the primary, the others hang off it */
+        assert_int_equal(find_obj(&res, all[0])->variants.n, 3);
+        /* libC is needed by the v4 variant only: kept all the same */
+        find_obj(&res, "/opt/lib/libC.so.1");
+        bool ldso_pick_kept = false;
+        for (size_t i = 0; i < want.n; i++) {
+                find_obj(&res, want.v[i]);
+                for (size_t k = 0; k < 4; k++)
+                        ldso_pick_kept |= !strcmp(want.v[i], all[k]);
+        }
+        assert_true(ldso_pick_kept);
+        ldso_result_release(&res);
+        strvec_clear(&want);
+        strvec_clear(&missing);
+        fx_free(&f);
+}
+
+/* An ld.so.cache written by ldcache for the given (dir, file, soname) triples. */
+static void write_cache(struct fx *f, const struct ldcache_lib *libs, size_t n)
+{
+        struct ldcache_entry *e;
+        size_t ne;
+        struct distill_error err = {0};
+        assert_int_equal(ldcache_entries(libs, n, "amd64", &e, &ne, &err), 0);
+        char *data;
+        size_t len;
+        assert_int_equal(ldcache_serialize(e, ne, "amd64", &data, &len, &err), 0);
+        cleanup_free char *p = xasprintf("%s/etc/ld.so.cache", f->root);
+        cleanup_free char *dir = xasprintf("%s/etc", f->root);
+        mkdir_p(dir, 0755);
+        assert_int_equal(write_file_atomic(p, data, len, 0644), 0);
+        free(data);
+        ldcache_entries_free(e, ne);
+}
+
+#define CACHE_LIB(d, s)                                                                            \
+        {                                                                                          \
+                .dir = d, .name = s, .soname = s, .elfclass = ELFCLASS64, .machine = EM_X86_64     \
+        }
+
+static int closure_with_cache(struct fx *f, const char *cache_dir, struct ldso_result *res,
+                              struct distill_error *err)
+{
+        struct ldso_config cfg;
+        struct imagens *ns = imagens_new();
+        assert_int_equal(ldso_config_for_arch("amd64", &cfg, err), 0);
+        strvec_push(&cfg.cache_dirs, cache_dir);
+        strvec_push(&cfg.cache_dirs, "/lib/x86_64-linux-gnu");
+        assert_int_equal(imagens_add_tree(ns, f->root, err), 0);
+        int r = ldso_closure(&cfg, ns, NULL, NULL, "/prog", NULL, res, err);
+        ldso_config_release(&cfg);
+        imagens_free(ns);
+        return r;
+}
+
+/* A lib only in a non-default dir is found through the cache (cfg.cache_dirs), as ld.so finds
+ * it through the ld.so.cache ldcache writes, and not without one. */
+static void test_cache_dir_finds_lib(void **state)
+{
+        (void)state;
+        struct fx f;
+        fx_init(&f);
+        build_ab(&f, "");
+        build_prog(&f, "");
+        fx_sh(&f, "mkdir -p $R/opt/cachelib && cp libA.so.1 libB.so.1 $R/opt/cachelib/");
+        struct strvec want = STRVEC_INIT, missing = STRVEC_INIT, got = STRVEC_INIT;
+        oracle(&f, "/prog", &want, &missing);
+        assert_int_equal(missing.n, 1); /* no cache: ld.so misses libA too */
+        struct ldso_result res;
+        struct distill_error err = {0};
+        assert_int_equal(closure(&f, "/prog", NULL, &res, &err), -DISTILL_ERESOLVE);
+        assert_string_equal(res.missing_name, "libA.so.1");
+        ldso_result_release(&res);
+        strvec_clear(&want);
+        strvec_clear(&missing);
+
+        const struct ldcache_lib libs[] = {CACHE_LIB("/opt/cachelib", "libA.so.1"),
+                                           CACHE_LIB("/opt/cachelib", "libB.so.1"),
+                                           CACHE_LIB("/lib/x86_64-linux-gnu", "libc.so.6")};
+        write_cache(&f, libs, 3);
+        oracle(&f, "/prog", &want, &missing);
+        assert_int_equal(missing.n, 0);
+        if (closure_with_cache(&f, "/opt/cachelib", &res, &err) < 0)
+                fail_msg("%s", err.msg);
+        distill_set(&res, &got);
+        assert_same_set(&want, &got);
+        find_obj(&res, "/opt/cachelib/libA.so.1");
+        find_obj(&res, "/opt/cachelib/libB.so.1");
+        ldso_result_release(&res);
+        strvec_clear(&want);
+        strvec_clear(&missing);
+        strvec_clear(&got);
+        fx_free(&f);
+}
+
+/* DF_1_NODEFLIB: cache entries under system dirs are skipped for that loader, entries in other
+ * dirs are used (tech.md §1.1 step 5). */
+static void test_nodeflib_with_cache(void **state)
+{
+        (void)state;
+        struct fx f;
+        fx_init(&f);
+        build_ab(&f, "-Wl,-z,now");
+        set_nodeflib(&f, "libA.so.1");
+        build_prog(&f, "");
+        fx_sh(&f, "mkdir -p $R/opt/cachelib && cp libA.so.1 $R/opt/cachelib/ && "
+                  "cp libB.so.1 $R/lib/x86_64-linux-gnu/");
+        const struct ldcache_lib sys[] = {CACHE_LIB("/opt/cachelib", "libA.so.1"),
+                                          CACHE_LIB("/lib/x86_64-linux-gnu", "libB.so.1"),
+                                          CACHE_LIB("/lib/x86_64-linux-gnu", "libc.so.6")};
+        write_cache(&f, sys, 3);
+        struct strvec want = STRVEC_INIT, missing = STRVEC_INIT, got = STRVEC_INIT;
+        oracle(&f, "/prog", &want, &missing);
+        assert_int_equal(missing.n, 1);
+        assert_string_equal(missing.v[0], "libB.so.1");
+        struct ldso_result res;
+        struct distill_error err = {0};
+        assert_int_equal(closure_with_cache(&f, "/opt/cachelib", &res, &err), -DISTILL_ERESOLVE);
+        assert_string_equal(res.missing_name, "libB.so.1");
+        assert_string_equal(res.missing_by, "/opt/cachelib/libA.so.1");
+        ldso_result_release(&res);
+        strvec_clear(&want);
+        strvec_clear(&missing);
+
+        /* libB in the non-system cache dir: found by both */
+        fx_sh(&f, "rm $R/lib/x86_64-linux-gnu/libB.so.1 && cp libB.so.1 $R/opt/cachelib/");
+        const struct ldcache_lib opt[] = {CACHE_LIB("/opt/cachelib", "libA.so.1"),
+                                          CACHE_LIB("/opt/cachelib", "libB.so.1"),
+                                          CACHE_LIB("/lib/x86_64-linux-gnu", "libc.so.6")};
+        write_cache(&f, opt, 3);
+        oracle(&f, "/prog", &want, &missing);
+        assert_int_equal(missing.n, 0);
+        if (closure_with_cache(&f, "/opt/cachelib", &res, &err) < 0)
+                fail_msg("%s", err.msg);
+        distill_set(&res, &got);
+        assert_same_set(&want, &got);
+        find_obj(&res, "/opt/cachelib/libB.so.1");
+        ldso_result_release(&res);
+        strvec_clear(&want);
+        strvec_clear(&missing);
+        strvec_clear(&got);
+        fx_free(&f);
+}
+
 /* A dlopen'ed object's NEEDED are searched along its own RPATH and then the program's RPATH. */
 static void test_dlopen_root_uses_main_rpath(void **state)
 {
@@ -640,6 +838,10 @@ int main(void)
             cmocka_unit_test(test_nodeflib),
             cmocka_unit_test(test_hwcaps_variants),
             cmocka_unit_test(test_dlopen_root_uses_main_rpath),
+            cmocka_unit_test(test_platform_token_in_runpath),
+            cmocka_unit_test(test_hwcaps_every_variant),
+            cmocka_unit_test(test_cache_dir_finds_lib),
+            cmocka_unit_test(test_nodeflib_with_cache),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -285,7 +285,7 @@ static void test_python_defaults(void **state)
         assert_string_equal(m->python.interpreter, "/usr/bin/python3");
         assert_string_equal(m->python.module, "app.main");
         assert_null(m->python.entrypoint);
-        assert_int_equal(m->python.stdlib, MANIFEST_STDLIB_FULL);
+        assert_int_equal(m->python.stdlib, MANIFEST_STDLIB_IMPORTS);
         assert_int_equal(m->python.imports, MANIFEST_IMPORTS_DEEP);
         assert_true(m->python.bytecode);
         /* An explicit empty exclude list replaces the default one. */

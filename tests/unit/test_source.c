@@ -118,6 +118,20 @@ static int make_root(void **state)
                                                    "/usr/share/nothing\n/usr/share/nothing.x\n"
                                                    ":\n");
 
+        /* alternatives: one without slaves, one manual with two slaves (one choice lacks the
+         * second, an empty line) */
+        write_root_file("var/lib/dpkg/alternatives/libblas.so.3-x86_64-linux-gnu",
+                        "auto\n/usr/lib/x86_64-linux-gnu/libblas.so.3\n\n"
+                        "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3\n10\n"
+                        "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3\n100\n\n");
+        write_root_file("var/lib/dpkg/alternatives/editor",
+                        "manual\n/usr/bin/editor\n"
+                        "editor.1.gz\n/usr/share/man/man1/editor.1.gz\n"
+                        "editor.fr.1.gz\n/usr/share/man/fr/man1/editor.1.gz\n\n"
+                        "/bin/ed\n-100\n/usr/share/man/man1/ed.1.gz\n\n"
+                        "/usr/bin/vim.basic\n30\n/usr/share/man/man1/vim.1.gz\n"
+                        "/usr/share/man/fr/man1/vim.1.gz\n\n");
+
         /* real files */
         write_root_file("lib/x86_64-linux-gnu/libfoo.so.1", "FOO-LIBRARY\n");
         write_root_file("etc/passwd", "inside-the-root\n");
@@ -531,6 +545,130 @@ static void test_symlink_loop(void **state)
         source_free(src);
 }
 
+static void test_alternatives(void **state)
+{
+        (void)state;
+        struct source *src = open_ok();
+        assert_int_equal(source_alt_count(src), 2);
+        const struct source_alt *ed = source_alt_at(src, 0);
+        assert_string_equal(ed->name, "editor");
+        assert_true(ed->manual);
+        assert_string_equal(ed->link, "/usr/bin/editor");
+        assert_int_equal(ed->slave_names.n, 2);
+        assert_string_equal(ed->slave_names.v[1], "editor.fr.1.gz");
+        assert_string_equal(ed->slave_links.v[1], "/usr/share/man/fr/man1/editor.1.gz");
+        assert_int_equal(ed->n_choices, 2);
+        assert_string_equal(ed->choices[0].path, "/bin/ed");
+        assert_int_equal(ed->choices[0].priority, -100);
+        assert_int_equal(ed->choices[0].slaves.n, 2);
+        assert_string_equal(ed->choices[0].slaves.v[0], "/usr/share/man/man1/ed.1.gz");
+        assert_string_equal(ed->choices[0].slaves.v[1], "");
+        assert_string_equal(ed->choices[1].path, "/usr/bin/vim.basic");
+        assert_int_equal(ed->choices[1].priority, 30);
+        assert_string_equal(ed->choices[1].slaves.v[1], "/usr/share/man/fr/man1/vim.1.gz");
+
+        const struct source_alt *blas = source_alt_at(src, 1);
+        assert_string_equal(blas->name, "libblas.so.3-x86_64-linux-gnu");
+        assert_false(blas->manual);
+        assert_string_equal(blas->link, "/usr/lib/x86_64-linux-gnu/libblas.so.3");
+        assert_int_equal(blas->slave_names.n, 0);
+        assert_int_equal(blas->n_choices, 2);
+        assert_string_equal(blas->choices[1].path,
+                            "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3");
+        assert_int_equal(blas->choices[1].priority, 100);
+        assert_null(source_alt_at(src, 2));
+        source_free(src);
+}
+
+static void test_alternatives_errors(void **state)
+{
+        (void)state;
+        const char *rel = "var/lib/dpkg/alternatives/x";
+        expect_open_error("", rel, "bogus\n/usr/bin/x\n\n", DISTILL_EIO,
+                          "alternatives/x:1: status must be");
+        expect_open_error("", rel, "auto\nrelative\n\n", DISTILL_EIO,
+                          "alternatives/x:2: invalid master link");
+        expect_open_error("", rel, "auto\n/usr/bin/x\nsl ave\n/p\n\n", DISTILL_EIO,
+                          "alternatives/x:3: invalid slave name");
+        expect_open_error("", rel, "auto\n/usr/bin/x\ns\n/p\ns\n/q\n\n", DISTILL_EIO,
+                          "alternatives/x:5: duplicate slave name");
+        expect_open_error("", rel, "auto\n/usr/bin/x\n\n/usr/bin/y\nten\n\n", DISTILL_EIO,
+                          "alternatives/x:5: invalid priority \"ten\"");
+        expect_open_error("", rel, "auto\n/usr/bin/x\n\n/usr/bin/y\n99999999999999999999\n\n",
+                          DISTILL_EIO, "alternatives/x:5: invalid priority");
+        expect_open_error("", rel, "auto\n/usr/bin/x\n\n/usr/bin/y\n10\n", DISTILL_EIO,
+                          "alternatives/x:6: unexpected end of file");
+        expect_open_error("", rel, "auto\n/usr/bin/x\n\n/usr/bin/y\n10\n\njunk\n", DISTILL_EIO,
+                          "alternatives/x:7: data after the closing empty line");
+        expect_open_error("", rel, "auto\n/usr/bin/x\ns\n/usr/share/s\n\n/usr/bin/y\n10\n",
+                          DISTILL_EIO, "alternatives/x:8: unexpected end of file");
+        expect_open_error("", rel, "auto\n/usr/bin/x\n\n/usr/../etc/shadow\n10\n\n", DISTILL_EIO,
+                          "alternatives/x:4: invalid alternative path");
+        expect_open_error("", rel, "auto\n/usr/bin/x\ns\n/p\n\n/usr/bin/y\n1\nrel\n\n", DISTILL_EIO,
+                          "alternatives/x:8: invalid slave path");
+        expect_open_error("", rel, "auto\n/usr/bin/x\n\n/usr/bin/y\n10\n\n\n", DISTILL_EIO,
+                          "alternatives/x:7: data after");
+        expect_open_error("", rel, "auto\n/usr/bin/x", DISTILL_EIO,
+                          "alternatives/x:2: line without a newline");
+        /* caps: more slaves than allowed */
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_adds(&sb, "auto\n/usr/bin/x\n");
+        for (int i = 0; i < 1100; i++)
+                strbuf_addf(&sb, "s%d\n/usr/share/s%d\n", i, i);
+        strbuf_adds(&sb, "\n");
+        expect_open_error("", rel, sb.buf, DISTILL_EIO,
+                          "alternatives/x:2051: more than 1024 slaves");
+        strbuf_release(&sb);
+}
+
+/* Every alternatives file of this Debian host parses, through the same safe reader. */
+static void test_alternatives_of_host(void **state)
+{
+        (void)state;
+        char *dir = fixture_tmpdir();
+        char *status = xasprintf("%s/var/lib/dpkg/status", dir);
+        fixture_write(status, "");
+        free(status);
+        assert_int_equal(fixture_sh("cp -a /var/lib/dpkg/alternatives %s/var/lib/dpkg/", dir), 0);
+        char *count = fixture_sh_out("ls -A /var/lib/dpkg/alternatives | grep -v '^\\.' | wc -l");
+        assert_non_null(count);
+        struct distill_error err = {0};
+        struct source *src = NULL;
+        int r = source_open_sysroot(dir, "amd64", &src, &err);
+        if (r != 0)
+                fail_msg("host alternatives: %s", err.msg);
+        assert_int_equal(source_alt_count(src), strtoul(count, NULL, 10));
+        assert_true(source_alt_count(src) > 0);
+        for (size_t i = 0; i < source_alt_count(src); i++) {
+                const struct source_alt *a = source_alt_at(src, i);
+                assert_true(a->link[0] == '/');
+                for (size_t k = 0; k < a->n_choices; k++)
+                        assert_int_equal(a->choices[k].slaves.n, a->slave_names.n);
+                if (i)
+                        assert_true(strcmp(source_alt_at(src, i - 1)->name, a->name) < 0);
+                /* dpkg's own reading of the same file (update-alternatives --query) agrees on
+                 * the link and on every alternative's priority */
+                char *q = fixture_sh_out("update-alternatives --query '%s'", a->name);
+                assert_non_null(q);
+                char *want = xasprintf("\nLink: %s\n", a->link);
+                if (!strstr(q, want))
+                        fail_msg("%s: link %s not in:\n%s", a->name, a->link, q);
+                free(want);
+                for (size_t k = 0; k < a->n_choices; k++) {
+                        want = xasprintf("Alternative: %s\nPriority: %ld\n", a->choices[k].path,
+                                         a->choices[k].priority);
+                        if (!strstr(q, want))
+                                fail_msg("%s: '%s' not in:\n%s", a->name, want, q);
+                        free(want);
+                }
+                free(q);
+        }
+        free(count);
+        source_free(src);
+        fixture_cleanup(dir);
+        free(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -546,6 +684,9 @@ int main(void)
             cmocka_unit_test(test_metadata_symlinks_stay_inside),
             cmocka_unit_test(test_userspace_resolver),
             cmocka_unit_test(test_symlink_loop),
+            cmocka_unit_test(test_alternatives),
+            cmocka_unit_test(test_alternatives_errors),
+            cmocka_unit_test(test_alternatives_of_host),
         };
         return cmocka_run_group_tests(tests, make_root, drop_root);
 }
