@@ -1005,10 +1005,17 @@ static int probe_interpreter(struct select_ctx *c, const char *stdlib, struct di
                                          "%s: the interpreter is not a dynamically linked "
                                          "program",
                                          c->interp);
-        r = materialize_tree(c, stdlib, err);
-        if (r < 0)
-                return r;
-        r = pyrun_prepare(c->tree, c->interp, ce->info.interp, c->arch, &c->run, err);
+        /* A sysroot already holds the interpreter's package files at their image paths: it is
+         * the tree. Other sources get one materialised from the plan and the standard library. */
+        if (source_root(c->src)) {
+                r = pyrun_prepare(source_root(c->src), c->interp, ce->info.interp, c->arch, &c->run,
+                                  err);
+        } else {
+                r = materialize_tree(c, stdlib, err);
+                if (r < 0)
+                        return r;
+                r = pyrun_prepare(c->tree, c->interp, ce->info.interp, c->arch, &c->run, err);
+        }
         if (r < 0)
                 return r;
         r = pyprobe_run(&c->run, c->pyver, c->arch, &c->probe, err);

@@ -61,6 +61,8 @@ struct source {
         size_t n;
         struct source_pkg **by_solvable; /* index p - repo->start */
         struct strmap owners;            /* non-directory path → struct owner * */
+        bool owners_built;               /* the index is built on the first source_owner call:
+                                          * a build that never asks does not pay for it */
         struct owner *owner_slab;
         struct source_alt *alts; /* sorted by name */
         size_t n_alts;
@@ -1215,7 +1217,6 @@ int source_open_sysroot(const char *root, const char *arch, struct source **out,
         src->by_solvable = xcalloc(src->n ? src->n : 1, sizeof(*src->by_solvable));
         for (size_t i = 0; i < src->n; i++)
                 src->by_solvable[src->pkgs[i].solvable - src->repo->start] = &src->pkgs[i];
-        build_owner_index(src);
         *out = src;
         src = NULL;
         r = 0;
@@ -1318,6 +1319,10 @@ static char *usrmerge_alias(const char *path)
 
 struct source_pkg *source_owner(struct source *src, const char *path, const char **pkg_path)
 {
+        if (!src->owners_built) {
+                build_owner_index(src);
+                src->owners_built = true;
+        }
         cleanup_free char *norm = path_normalize(path);
         struct owner *o = strmap_get(&src->owners, norm);
         if (!o) {

@@ -557,7 +557,66 @@ static void verify_elf_link(struct plan *plan, json_t *item, json_t *next)
         }
 }
 
+/* The host file an image path of a real build came from: its package file (the sysroot is
+ * "/"), or the example app's source. */
+static char *host_file_of(struct plan *plan, const char *image_path, const char *app_dir)
+{
+        struct plan_entry *e = plan_get(plan, image_path);
+        if (e && e->pkg_path)
+                return xstrdup(e->pkg_path);
+        if (strncmp(image_path, "/app/", 5) == 0)
+                return xasprintf("%s%s", app_dir, image_path + 4);
+        /* the source of a frozen module (importlib/util.py) is not in the image, but it is the
+         * sysroot's file at that path */
+        return access(image_path, R_OK) == 0 ? xstrdup(image_path) : NULL;
+}
+
+/* An import link names FILE:LINE: that line of the source holds an import statement, and the
+ * imported module's last component appears in the statement (which may continue on the next
+ * lines inside parentheses). */
+static void verify_import_link(struct plan *plan, json_t *item, const char *app_dir)
+{
+        const char *from = jget(item, "from"), *detail = jget(item, "detail");
+        char module[512];
+        unsigned line = 0;
+        if (sscanf(detail, "import %511s at line %u", module, &line) != 2)
+                fail_msg("import link with detail '%s'", detail);
+        cleanup_free char *host = host_file_of(plan, from, app_dir);
+        if (!host)
+                fail_msg("no host file for %s", from);
+        char *data;
+        size_t len;
+        if (read_file(host, &data, &len) != 0)
+                fail_msg("cannot read %s", host);
+        char *p = data;
+        for (unsigned i = 1; i < line && p; i++) {
+                p = strchr(p, '\n');
+                if (p)
+                        p++;
+        }
+        if (!p)
+                fail_msg("%s has no line %u", host, line);
+        char *eol = strchrnul(p, '\n');
+        cleanup_free char *first = xstrndup(p, (size_t)(eol - p));
+        if (!strstr(first, "import"))
+                fail_msg("%s:%u is not an import: %s", host, line, first);
+        const char *last = strrchr(module, '.') ? strrchr(module, '.') + 1 : module;
+        const char *stmt_end = p;
+        for (int k = 0; k < 30 && *stmt_end; k++) {
+                stmt_end = strchrnul(stmt_end, '\n');
+                if (*stmt_end)
+                        stmt_end++;
+        }
+        cleanup_free char *stmt = xstrndup(p, (size_t)(stmt_end - p));
+        if (!strstr(stmt, last))
+                fail_msg("%s:%u does not import %s: %s", host, line, module, first);
+        free(data);
+}
+
 /* Every ELF link of the chain is real; returns how many there were. */
+static size_t imports_seen;
+static size_t *imports_checked = &imports_seen;
+
 static size_t verify_chain(struct plan *plan, const char *path, json_t **root_out)
 {
         int rc = 0;
@@ -575,6 +634,12 @@ static size_t verify_chain(struct plan *plan, const char *path, json_t **root_ou
                 if (strcmp(jget(item, "kind"), "elf-needed") == 0) {
                         verify_elf_link(plan, item, json_array_get(chain, i + 1));
                         n_elf++;
+                } else if (strcmp(jget(item, "kind"), "python-import") == 0 &&
+                           strncmp(jget(item, "detail"), "import ", 7) == 0) {
+                        cleanup_free char *app =
+                            xasprintf("%s/examples/stdlib-app", fixture_source_dir());
+                        verify_import_link(plan, item, app);
+                        (*imports_checked)++;
                 }
         }
         /* every chain of a built image ends at a seed or a rule (or an import made by a frozen
@@ -659,6 +724,51 @@ static void test_real_hello_image(void **state)
         free(dir);
 }
 
+/* The stdlib app: chains through Python imports (ssl.py's `import _ssl`, the app's
+ * `import ssl`) down to libssl, each link checked against readelf -d or the source line. */
+static void test_real_import_chains(void **state)
+{
+        (void)state;
+        const char *bin = getenv("DISTILL_BIN");
+        if (!bin || access(bin, X_OK) != 0)
+                fail_msg("DISTILL_BIN (%s) must name the built distill; ctest sets it",
+                         bin ? bin : "unset");
+        char *dir = fixture_tmpdir();
+        if (fixture_sh("'%s' build '%s/manifests/stdlib-app.yaml' -o '%s/out' -q >/dev/null", bin,
+                       fixture_source_dir(), dir) != 0)
+                fail_msg("distill build of manifests/stdlib-app.yaml failed");
+        cleanup_free char *file = xasprintf("%s/out/plan.json", dir);
+        struct plan *plan = NULL;
+        struct distill_error err = {0};
+        if (plan_read_json(file, &plan, &err) < 0)
+                fail_msg("plan_read_json: %s", err.msg);
+        json_t *root = NULL;
+        imports_seen = 0;
+        assert_true(verify_chain(plan, LIBDIR "/libssl.so.3", &root) >= 1);
+        json_decref(root);
+        assert_true(imports_seen >= 2); /* ssl.py's import _ssl and the app's import ssl */
+        int rc = 0;
+        char *txt = why_text(plan, LIBDIR "/libssl.so.3", false, &rc);
+        assert_non_null(strstr(txt, "← import _ssl in /usr/lib/python3.11/ssl.py:"));
+        assert_non_null(strstr(txt, "← import ssl in /app/main.py:"));
+        free(txt);
+        /* every import link of every kept module's chain */
+        size_t n;
+        struct plan_entry *const *all = plan_sorted(plan, &n);
+        for (size_t i = 0; i < n; i++) {
+                if (all[i]->reason != PLAN_R_PYTHON_IMPORT && all[i]->reason != PLAN_R_ELF_NEEDED)
+                        continue;
+                /* imports made by frozen modules (os, site) name a source the image lacks */
+                if (!all[i]->reason_from || !plan_get(plan, all[i]->reason_from))
+                        continue;
+                (void)verify_chain(plan, all[i]->path, &root); /* asserts every link itself */
+                json_decref(root);
+        }
+        plan_free(plan);
+        fixture_cleanup(dir);
+        free(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -670,6 +780,7 @@ int main(void)
             cmocka_unit_test(test_resolve_report),
             cmocka_unit_test(test_round_trip_same_output),
             cmocka_unit_test(test_real_hello_image),
+            cmocka_unit_test(test_real_import_chains),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
