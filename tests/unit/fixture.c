@@ -100,3 +100,22 @@ void fixture_require_root(void)
                 exit(1);
         }
 }
+
+void fixture_python_tree(const char *t)
+{
+        int st = fixture_sh(
+            "set -e; T='%s'; mkdir -p $T/usr/bin $T/usr/lib/x86_64-linux-gnu $T/usr/lib64; "
+            "cp /usr/bin/python3.11 $T/usr/bin/; ln -s /usr/bin/python3.11 $T/usr/bin/python3; "
+            "for l in $(readelf -d /usr/bin/python3.11 | "
+            "sed -n 's/.*Shared library: \\[\\(.*\\)\\]/\\1/p') ld-linux-x86-64.so.2; "
+            "do cp -L /lib/x86_64-linux-gnu/$l $T/usr/lib/x86_64-linux-gnu/; done; "
+            "ln -s usr/lib $T/lib; ln -s usr/lib64 $T/lib64; "
+            "ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "
+            "$T/usr/lib64/ld-linux-x86-64.so.2; "
+            "tar -C /usr/lib --exclude=__pycache__ -cf - python3.11 | tar -C $T/usr/lib -xf -",
+            t);
+        if (st != 0) {
+                fprintf(stderr, "fixture_python_tree %s failed (%d)\n", t, st);
+                abort();
+        }
+}

@@ -16,6 +16,10 @@ char *fixture_sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 void fixture_write(const char *path, const char *content);
 /* The source tree (DISTILL_SOURCE_DIR) and the built tool (DISTILL_BIN). */
 const char *fixture_source_dir(void);
+/* A tree as the select stage materialises it: the host's python3.11 (and a python3 link to it),
+ * its NEEDED libraries and loader under usr/lib/x86_64-linux-gnu, the usrmerge links, an absolute
+ * /usr/lib64 loader link, and the whole stdlib without __pycache__. */
+void fixture_python_tree(const char *dir);
 /* Fails the calling test loudly when not root (tests never skip). */
 void fixture_require_root(void);
 

@@ -10,24 +10,6 @@
 #include "distill/bytecode.h"
 #include "fixture.h"
 
-/* A tree as the select stage materialises it (see test_pyprobe.c). */
-static void make_tree(const char *t)
-{
-        assert_int_equal(
-            fixture_sh("set -e; T='%s'; mkdir -p $T/usr/bin $T/usr/lib/x86_64-linux-gnu "
-                       "$T/usr/lib64; cp /usr/bin/python3.11 $T/usr/bin/; "
-                       "for l in $(readelf -d /usr/bin/python3.11 | "
-                       "sed -n 's/.*Shared library: \\[\\(.*\\)\\]/\\1/p') ld-linux-x86-64.so.2; "
-                       "do cp -L /lib/x86_64-linux-gnu/$l $T/usr/lib/x86_64-linux-gnu/; done; "
-                       "ln -s usr/lib $T/lib; ln -s usr/lib64 $T/lib64; "
-                       "ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "
-                       "$T/usr/lib64/ld-linux-x86-64.so.2; "
-                       "tar -C /usr/lib --exclude=__pycache__ -cf - python3.11 | "
-                       "tar -C $T/usr/lib -xf -",
-                       t),
-            0);
-}
-
 struct env {
         char *dir;
         char *tree;
@@ -42,7 +24,7 @@ static int setup(void **state)
         struct distill_error err = {0};
         e->dir = fixture_tmpdir();
         e->tree = path_join(e->dir, "tree");
-        make_tree(e->tree);
+        fixture_python_tree(e->tree);
         if (pyrun_prepare(e->tree, "/usr/bin/python3.11", "/lib64/ld-linux-x86-64.so.2", "amd64",
                           &e->image, &err) < 0 ||
             pyrun_prepare(e->tree, "/usr/bin/python3.11", "/lib64/ld-gone.so.2", "amd64",

@@ -10,26 +10,6 @@
 #include "distill/pyprobe.h"
 #include "fixture.h"
 
-/* A tree as the select stage materialises it: the host's python3.11, its NEEDED libraries and
- * loader under usr/lib/x86_64-linux-gnu, the usrmerge links, an absolute /usr/lib64 loader link,
- * and the whole stdlib (without __pycache__). */
-static void make_tree(const char *t)
-{
-        assert_int_equal(
-            fixture_sh("set -e; T='%s'; mkdir -p $T/usr/bin $T/usr/lib/x86_64-linux-gnu "
-                       "$T/usr/lib64; cp /usr/bin/python3.11 $T/usr/bin/; "
-                       "ln -s /usr/bin/python3.11 $T/usr/bin/python3; "
-                       "for l in $(readelf -d /usr/bin/python3.11 | "
-                       "sed -n 's/.*Shared library: \\[\\(.*\\)\\]/\\1/p') ld-linux-x86-64.so.2; "
-                       "do cp -L /lib/x86_64-linux-gnu/$l $T/usr/lib/x86_64-linux-gnu/; done; "
-                       "ln -s usr/lib $T/lib; ln -s usr/lib64 $T/lib64; "
-                       "ln -s /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "
-                       "$T/usr/lib64/ld-linux-x86-64.so.2; "
-                       "tar -C /usr/lib --exclude=__pycache__ -cf - python3.11 | "
-                       "tar -C $T/usr/lib -xf -",
-                       t),
-            0);
-}
 
 struct env {
         char *dir;
@@ -41,7 +21,7 @@ static int setup(void **state)
         struct env *e = calloc(1, sizeof(*e));
         e->dir = fixture_tmpdir();
         e->tree = path_join(e->dir, "tree");
-        make_tree(e->tree);
+        fixture_python_tree(e->tree);
         *state = e;
         return 0;
 }

@@ -653,22 +653,31 @@ static size_t verify_chain(struct plan *plan, const char *path, json_t **root_ou
         return n_elf;
 }
 
-static void test_real_hello_image(void **state)
+/* Builds manifests/NAME.yaml with the real distill (ctest sets DISTILL_BIN; unset fails loudly,
+ * never skips) and reads its plan.json. *dir gets the scratch directory to clean up. */
+static struct plan *build_example(const char *name, char **dir)
 {
-        (void)state;
         const char *bin = getenv("DISTILL_BIN");
         if (!bin || access(bin, X_OK) != 0)
                 fail_msg("DISTILL_BIN (%s) must name the built distill; ctest sets it",
                          bin ? bin : "unset");
-        char *dir = fixture_tmpdir();
-        if (fixture_sh("'%s' build '%s/manifests/hello.yaml' -o '%s/out' -q >/dev/null", bin,
-                       fixture_source_dir(), dir) != 0)
-                fail_msg("distill build of manifests/hello.yaml failed");
-        cleanup_free char *file = xasprintf("%s/out/plan.json", dir);
+        *dir = fixture_tmpdir();
+        if (fixture_sh("'%s' build '%s/manifests/%s.yaml' -o '%s/out' -q >/dev/null", bin,
+                       fixture_source_dir(), name, *dir) != 0)
+                fail_msg("distill build of manifests/%s.yaml failed", name);
+        cleanup_free char *file = xasprintf("%s/out/plan.json", *dir);
         struct plan *plan = NULL;
         struct distill_error err = {0};
         if (plan_read_json(file, &plan, &err) < 0)
                 fail_msg("plan_read_json: %s", err.msg);
+        return plan;
+}
+
+static void test_real_hello_image(void **state)
+{
+        (void)state;
+        char *dir = NULL;
+        struct plan *plan = build_example("hello", &dir);
 
         /* the real libz file (its version is the host's) */
         size_t n = 0;
@@ -729,19 +738,8 @@ static void test_real_hello_image(void **state)
 static void test_real_import_chains(void **state)
 {
         (void)state;
-        const char *bin = getenv("DISTILL_BIN");
-        if (!bin || access(bin, X_OK) != 0)
-                fail_msg("DISTILL_BIN (%s) must name the built distill; ctest sets it",
-                         bin ? bin : "unset");
-        char *dir = fixture_tmpdir();
-        if (fixture_sh("'%s' build '%s/manifests/stdlib-app.yaml' -o '%s/out' -q >/dev/null", bin,
-                       fixture_source_dir(), dir) != 0)
-                fail_msg("distill build of manifests/stdlib-app.yaml failed");
-        cleanup_free char *file = xasprintf("%s/out/plan.json", dir);
-        struct plan *plan = NULL;
-        struct distill_error err = {0};
-        if (plan_read_json(file, &plan, &err) < 0)
-                fail_msg("plan_read_json: %s", err.msg);
+        char *dir = NULL;
+        struct plan *plan = build_example("stdlib-app", &dir);
         json_t *root = NULL;
         imports_seen = 0;
         assert_true(verify_chain(plan, LIBDIR "/libssl.so.3", &root) >= 1);
