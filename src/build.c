@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "distill/aptsource.h"
 #include "distill/layer.h"
+#include "distill/lock.h"
 #include "distill/manifest.h"
 #include "distill/oci.h"
 #include "distill/plan.h"
@@ -135,6 +137,16 @@ static int load_rules(struct build_ctx *b, struct distill_error *err)
         return r;
 }
 
+/* --locked: the lock's packages are the candidate set, no solver involved. */
+static int locked_candidates(struct source *src, struct pkgset *out)
+{
+        out->n = source_count(src);
+        out->pkgs = xcalloc(out->n + 1, sizeof(*out->pkgs));
+        for (size_t i = 0; i < out->n; i++)
+                out->pkgs[i] = source_pkg_at(src, i);
+        return 0;
+}
+
 /* solve wide: the manifest's packages plus every package a loaded rule names that the source
  * has, so that select never needs to go back to the solver. */
 static int solve(struct build_ctx *b, struct distill_error *err)
@@ -159,7 +171,10 @@ static int solve(struct build_ctx *b, struct distill_error *err)
                 }
         }
         strvec_sort(&plan->rule_packages);
-        r = solve_candidates(b->src, &names, &b->candidates, err);
+        if (b->opt->locked)
+                r = locked_candidates(b->src, &b->candidates);
+        else
+                r = solve_candidates(b->src, &names, &b->candidates, err);
         strvec_clear(&names);
         if (r < 0)
                 return r;
@@ -400,8 +415,20 @@ static int make_plan(struct build_ctx *b, struct distill_error *err)
         int r = load_rules(b, err);
         if (r < 0)
                 return r;
-        progress(b, "source sysroot %s (%s)", b->m->sysroot, b->arch);
-        r = source_open_sysroot(b->m->sysroot, b->arch, &b->src, err);
+        if (b->m->source_kind == MANIFEST_SOURCE_APT && b->opt->locked) {
+                progress(b, "source %s (%s), cache %s", b->opt->locked, b->arch, b->m->apt.cache);
+                r = source_open_apt_locked(b->m, b->arch, b->opt->locked, b->opt->verbosity >= 0,
+                                           &b->src, err);
+        } else if (b->m->source_kind == MANIFEST_SOURCE_APT) {
+                progress(b, "source apt (%s), cache %s", b->arch, b->m->apt.cache);
+                r = source_open_apt(b->m, b->arch, b->opt->verbosity >= 0, &b->src, err);
+        } else if (b->opt->locked) {
+                r = distill_error_set(err, DISTILL_EUSAGE,
+                                      "--locked needs an apt source (source: {apt: …})");
+        } else {
+                progress(b, "source sysroot %s (%s)", b->m->sysroot, b->arch);
+                r = source_open_sysroot(b->m->sysroot, b->arch, &b->src, err);
+        }
         if (r < 0)
                 return r;
         b->plan = plan_new();
@@ -410,6 +437,9 @@ static int make_plan(struct build_ctx *b, struct distill_error *err)
         if (r < 0)
                 return r;
         progress(b, "solve: %zu candidate packages", b->candidates.n);
+        r = source_prepare(b->src, b->candidates.pkgs, b->candidates.n, err);
+        if (r < 0)
+                return r;
 
         cleanup_free char *staging = path_join(b->tmp_out, "staging");
         r = store_open(staging, &b->st, err);
@@ -514,6 +544,45 @@ int build_run(const struct build_options *opt, struct distill_error *err)
 
         clock_gettime(CLOCK_MONOTONIC, &b.started);
         r = run_pipeline(&b, err);
+        build_ctx_release(&b);
+        return r;
+}
+
+int build_lock(const struct build_options *opt, const char *lock_path, struct distill_error *err)
+{
+        struct build_ctx b = {.opt = opt};
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &b.started);
+        r = load_inputs(&b, err);
+        if (r >= 0 && b.m->source_kind != MANIFEST_SOURCE_APT)
+                r = distill_error_set(err, DISTILL_EUSAGE,
+                                      "%s: distill lock pins packages of an apt source "
+                                      "(source: {apt: …})",
+                                      b.m->path);
+        if (r >= 0)
+                r = load_rules(&b, err);
+        for (size_t i = 0; r >= 0 && i < b.m->arch.n; i++) {
+                const char *arch = opt->arch ? opt->arch : b.m->arch.v[i];
+                progress(&b, "lock %s", arch);
+                b.arch = arch;
+                r = source_open_apt(b.m, arch, opt->verbosity >= 0, &b.src, err);
+                if (r >= 0) {
+                        b.plan = plan_new();
+                        r = solve(&b, err);
+                }
+                if (r >= 0)
+                        r = lock_write(lock_path, arch, &b.candidates, err);
+                if (r >= 0)
+                        progress(&b, "%s: %zu packages", arch, b.candidates.n);
+                pkgset_release(&b.candidates);
+                plan_free(b.plan);
+                b.plan = NULL;
+                source_free(b.src);
+                b.src = NULL;
+                if (opt->arch)
+                        break;
+        }
         build_ctx_release(&b);
         return r;
 }

@@ -32,23 +32,79 @@ static int usage_error(const char *fmt, const char *arg)
         return DISTILL_EUSAGE;
 }
 
+/* distill.lock beside the manifest */
+static char *default_lock_path(const char *manifest)
+{
+        cleanup_free char *dir = path_dirname(manifest);
+        return path_join(dir, "distill.lock");
+}
+
+static int cmd_lock(int argc, char **argv)
+{
+        static const struct option opts[] = {
+            {"output", required_argument, NULL, 'o'}, {"arch", required_argument, NULL, 'a'},
+            {"rules", required_argument, NULL, 'r'},  {"quiet", no_argument, NULL, 'q'},
+            {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        };
+        struct build_options opt = {0};
+        struct distill_error err = {0};
+        const char *out = NULL;
+        int c, r;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+                switch (c) {
+                case 'o':
+                        out = optarg;
+                        break;
+                case 'a':
+                        opt.arch = optarg;
+                        break;
+                case 'r':
+                        strvec_push(&opt.rules_dirs, optarg);
+                        break;
+                case 'q':
+                        opt.verbosity = -1;
+                        break;
+                case 'h':
+                        fputs(usage_text, stdout);
+                        strvec_clear(&opt.rules_dirs);
+                        return 0;
+                default:
+                        strvec_clear(&opt.rules_dirs);
+                        return usage_error("%s", "invalid option");
+                }
+        }
+        if (optind != argc - 1) {
+                strvec_clear(&opt.rules_dirs);
+                return usage_error("%s", "lock needs exactly one MANIFEST");
+        }
+        opt.manifest = argv[optind];
+        cleanup_free char *default_lock = default_lock_path(opt.manifest);
+        r = build_lock(&opt, out ? out : default_lock, &err);
+        strvec_clear(&opt.rules_dirs);
+        if (r < 0) {
+                fprintf(stderr, "distill: %s\n", err.msg);
+                return err.code ? err.code : DISTILL_EINTERNAL;
+        }
+        printf("%s\n", out ? out : default_lock);
+        return 0;
+}
+
 static int cmd_build(int argc, char **argv)
 {
         static const struct option opts[] = {
-            {"output", required_argument, NULL, 'o'},
-            {"tag", required_argument, NULL, 't'},
-            {"arch", required_argument, NULL, 'a'},
-            {"rules", required_argument, NULL, 'r'},
-            {"format", required_argument, NULL, 'F'},
-            {"force", no_argument, NULL, 'f'},
-            {"quiet", no_argument, NULL, 'q'},
-            {"verbose", no_argument, NULL, 'v'},
-            {"json", no_argument, NULL, 'j'},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
+            {"output", required_argument, NULL, 'o'}, {"tag", required_argument, NULL, 't'},
+            {"arch", required_argument, NULL, 'a'},   {"rules", required_argument, NULL, 'r'},
+            {"format", required_argument, NULL, 'F'}, {"force", no_argument, NULL, 'f'},
+            {"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
+            {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+            {"locked", optional_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
         };
         struct build_options opt = {.out = "distill-out"};
         struct distill_error err = {0};
+        bool locked = false;
+        const char *lock_file = NULL;
         int c, r;
 
         optind = 1;
@@ -85,6 +141,10 @@ static int cmd_build(int argc, char **argv)
                 case 'j':
                         opt.json = true;
                         break;
+                case 'L':
+                        locked = true;
+                        lock_file = optarg;
+                        break;
                 case 'h':
                         fputs(usage_text, stdout);
                         strvec_clear(&opt.rules_dirs);
@@ -99,6 +159,9 @@ static int cmd_build(int argc, char **argv)
                 return usage_error("%s", "build needs exactly one MANIFEST");
         }
         opt.manifest = argv[optind];
+        cleanup_free char *default_lock = default_lock_path(opt.manifest);
+        if (locked)
+                opt.locked = lock_file ? lock_file : default_lock;
         r = build_run(&opt, &err);
         strvec_clear(&opt.rules_dirs);
         if (r < 0) {
@@ -194,6 +257,8 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[1], "build") == 0)
                 return cmd_build(argc - 1, argv + 1);
+        if (strcmp(argv[1], "lock") == 0)
+                return cmd_lock(argc - 1, argv + 1);
         if (strcmp(argv[1], "resolve") == 0)
                 return cmd_report(argc - 1, argv + 1, false);
         if (strcmp(argv[1], "why") == 0)

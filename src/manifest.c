@@ -743,6 +743,106 @@ bool image_ref_valid(const char *ref, const char **why)
 
 /* ---- sections ---- */
 
+static int parse_apt_entry(struct ctx *c, const yaml_node_t *n, size_t i)
+{
+        static const char *const keys[] = {"uri", "suites", "components", "signed-by", NULL};
+        struct manifest_apt_source *e = &c->m->apt.v[c->m->apt.n];
+        cleanup_free char *what = xasprintf("source.apt.sources[%zu]", i);
+        yaml_node_t *v;
+        int r = check_mapping(c, n, what, keys);
+
+        if (r < 0)
+                return r;
+        c->m->apt.n++;
+        e->origin =
+            xasprintf("%s:%zu:%zu", c->m->path, n->start_mark.line + 1, n->start_mark.column + 1);
+        if (!(v = lookup(c, n, "uri", NULL)))
+                return fail_at(c, n, "%s needs uri", what);
+        if ((r = get_dup(c, v, "uri", &e->uri)) < 0)
+                return r;
+        if (strncmp(e->uri, "http://", 7) != 0 && strncmp(e->uri, "https://", 8) != 0 &&
+            strncmp(e->uri, "file:/", 6) != 0)
+                return fail_at(c, v, "uri \"%s\" must be http://, https:// or file:/", e->uri);
+        while (strlen(e->uri) > 1 && e->uri[strlen(e->uri) - 1] == '/')
+                e->uri[strlen(e->uri) - 1] = '\0';
+        if (!(v = lookup(c, n, "suites", NULL)))
+                return fail_at(c, n, "%s needs suites", what);
+        if ((r = get_list(c, v, "suites", "strings", get_dup, &e->suites)) < 0)
+                return r;
+        if (e->suites.n == 0)
+                return fail_at(c, v, "suites must not be empty");
+        if ((v = lookup(c, n, "components", NULL)) &&
+            (r = get_list(c, v, "components", "strings", get_dup, &e->components)) < 0)
+                return r;
+        if ((v = lookup(c, n, "signed-by", NULL))) {
+                const char *s;
+                if ((r = get_str(c, v, "signed-by", false, &s)) < 0)
+                        return r;
+                e->signed_by = s[0] == '/' ? path_normalize(s) : path_join(c->dir, s);
+                if (access(e->signed_by, R_OK) != 0)
+                        return fail_at(c, v, "signed-by \"%s\" (%s): %s", s, e->signed_by,
+                                       strerror(errno));
+        }
+        return 0;
+}
+
+/* source.apt: {sources: host | [{uri, suites, components, signed-by}], cache: DIR} */
+static int parse_apt(struct ctx *c, const yaml_node_t *n)
+{
+        static const char *const keys[] = {"sources", "cache", NULL};
+        struct manifest *m = c->m;
+        yaml_node_t *v, *k = NULL;
+        int r = check_mapping(c, n, "source.apt", keys);
+
+        if (r < 0)
+                return r;
+        m->source_kind = MANIFEST_SOURCE_APT;
+        if (!(v = lookup(c, n, "sources", &k)))
+                return fail_at(c, n, "source.apt needs sources (host, or a list)");
+        if (v->type == YAML_SCALAR_NODE) {
+                const char *s;
+                if ((r = get_str(c, v, "source.apt.sources", false, &s)) < 0)
+                        return r;
+                if (strcmp(s, "host") != 0)
+                        return fail_at(c, v,
+                                       "source.apt.sources must be host or a list, not \"%s\"", s);
+                m->apt.host = true;
+        } else {
+                if ((r = expect_list(c, v, "source.apt.sources", "mappings")) < 0)
+                        return r;
+                size_t count = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+                if (count == 0 || count > 256)
+                        return fail_at(c, v, "source.apt.sources needs 1 to 256 entries");
+                m->apt.v = xcalloc(count, sizeof(*m->apt.v));
+                yaml_node_t *item;
+                size_t i = 0;
+                for_each_item(c, v, it, item)
+                {
+                        if ((r = parse_apt_entry(c, item, i++)) < 0)
+                                return r;
+                }
+        }
+        if ((v = lookup(c, n, "cache", NULL))) {
+                const char *s;
+                if ((r = get_str(c, v, "source.apt.cache", false, &s)) < 0)
+                        return r;
+                m->apt.cache = s[0] == '/' ? path_normalize(s) : path_join(c->dir, s);
+        }
+        return 0;
+}
+
+static char *default_cache_dir(void)
+{
+        const char *env = getenv("DISTILL_CACHE");
+        if (env && *env)
+                return xstrdup(env);
+        env = getenv("XDG_CACHE_HOME");
+        if (env && env[0] == '/')
+                return path_join(env, "distill");
+        env = getenv("HOME");
+        return path_join(env && env[0] == '/' ? env : "/root", ".cache/distill");
+}
+
 static int parse_source(struct ctx *c, const yaml_node_t *n)
 {
         static const char *const keys[] = {"sysroot", "apt", NULL};
@@ -755,7 +855,7 @@ static int parse_source(struct ctx *c, const yaml_node_t *n)
         if (sysroot && apt)
                 return fail_at(c, k_apt, "source takes exactly one of sysroot or apt, not both");
         if (apt)
-                return fail_at(c, k_apt, "source.apt is not supported yet (Debian archive source)");
+                return parse_apt(c, apt);
         if (!sysroot)
                 return fail_at(c, n, "source needs sysroot (or apt)");
         const char *s;
@@ -1183,6 +1283,8 @@ static void apply_defaults(struct manifest *m, bool has_exclude)
                                                       "/usr/share/locale/**"};
         if (!m->sysroot)
                 m->sysroot = xstrdup("/");
+        if (m->source_kind == MANIFEST_SOURCE_APT && !m->apt.cache)
+                m->apt.cache = default_cache_dir();
         if (m->arch.n == 0)
                 strvec_push(&m->arch, host_arch());
         if (m->has_python && !m->python.interpreter)
@@ -1392,6 +1494,15 @@ void manifest_free(struct manifest *m)
         free(m->path);
         free(m->dir);
         free(m->sysroot);
+        for (size_t i = 0; i < m->apt.n; i++) {
+                free(m->apt.v[i].uri);
+                strvec_clear(&m->apt.v[i].suites);
+                strvec_clear(&m->apt.v[i].components);
+                free(m->apt.v[i].signed_by);
+                free(m->apt.v[i].origin);
+        }
+        free(m->apt.v);
+        free(m->apt.cache);
         strvec_clear(&m->arch);
         strvec_clear(&m->packages);
         strvec_clear(&m->binaries);

@@ -68,9 +68,17 @@ static int count_installable_providers(Pool *pool, Id dep)
         return n;
 }
 
+/* apt's order among the providers of a virtual package: the more important Priority first
+ * (base-files Pre-Depends on the virtual awk: mawk is required, original-awk optional). */
+static int provider_rank(struct source *src, Id p)
+{
+        const struct source_pkg *pkg = source_by_solvable(src, p);
+        return pkg ? pkg->priority_rank : SOURCE_PRIORITY_NONE;
+}
+
 /* Favour what apt would install for `dep`: within the chosen alternative, the real package of
- * that name when one provides it, otherwise every provider of the alternative. */
-static void favor_apt_choice(Pool *pool, Id dep, Map *favored, Queue *job)
+ * that name when one provides it, otherwise the providers of the best Priority. */
+static void favor_apt_choice(struct source *src, Pool *pool, Id dep, Map *favored, Queue *job)
 {
         /* no choice to make: nothing to favour */
         if (count_installable_providers(pool, dep) < 2)
@@ -81,16 +89,22 @@ static void favor_apt_choice(Pool *pool, Id dep, Map *favored, Queue *job)
         Id name = dep_base_name(pool, alt);
         bool have_real = false;
         Id p, pp;
+        int best_rank = SOURCE_PRIORITY_NONE;
         FOR_PROVIDES(p, pp, alt)
         {
                 Solvable *s = pool_id2solvable(pool, p);
-                if (pool_installable(pool, s) && s->name == name)
+                if (!pool_installable(pool, s))
+                        continue;
+                if (s->name == name)
                         have_real = true;
+                if (provider_rank(src, p) < best_rank)
+                        best_rank = provider_rank(src, p);
         }
         FOR_PROVIDES(p, pp, alt)
         {
                 Solvable *s = pool_id2solvable(pool, p);
-                if (!pool_installable(pool, s) || (have_real && s->name != name))
+                if (!pool_installable(pool, s) || (have_real && s->name != name) ||
+                    (!have_real && provider_rank(src, p) != best_rank))
                         continue;
                 if (MAPTST(favored, p))
                         continue;
@@ -109,7 +123,7 @@ static void visit(Pool *pool, Id p, Map *seen, Queue *todo)
 
 /* Walks every package the request could reach through requires (all alternatives, all
  * providers: a superset of the answer) and adds the favour jobs for their dependencies. */
-static void add_apt_favors(Pool *pool, const Queue *roots, Queue *job)
+static void add_apt_favors(struct source *src, Pool *pool, const Queue *roots, Queue *job)
 {
         Map seen, favored;
         Queue todo;
@@ -130,7 +144,7 @@ static void add_apt_favors(Pool *pool, const Queue *roots, Queue *job)
                 for (Id *dp = s->repo->idarraydata + s->requires; *dp; dp++) {
                         if (*dp == SOLVABLE_PREREQMARKER)
                                 continue;
-                        favor_apt_choice(pool, *dp, &favored, job);
+                        favor_apt_choice(src, pool, *dp, &favored, job);
                         FOR_PROVIDES(p, pp, *dp)
                         visit(pool, p, &seen, &todo);
                 }
@@ -215,7 +229,7 @@ int solve_candidates(struct source *src, const struct strvec *names, struct pkgs
                 queue_push(&roots, name);
                 queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE_NAME, name);
         }
-        add_apt_favors(pool, &roots, &job);
+        add_apt_favors(src, pool, &roots, &job);
 
         /* No installed repo: we build a fresh root, so every chosen package is an INSTALL step. */
         Solver *solv = solver_create(pool);

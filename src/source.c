@@ -28,7 +28,7 @@
 #define MAX_STATUS_SIZE   ((size_t)512 << 20)
 #define MAX_LIST_SIZE     ((size_t)256 << 20)
 #define MAX_DIVERT_SIZE   ((size_t)64 << 20)
-#define MAX_LINE_LEN      65536
+#define MAX_LINE_LEN      (1 << 20) /* real Packages indexes have 75 KB Provides lines */
 #define MAX_STANZA_SIZE   ((size_t)8 << 20)
 #define MAX_FIELDS        256
 #define MAX_PATH_LEN      4096
@@ -66,6 +66,8 @@ struct source {
         struct owner *owner_slab;
         struct source_alt *alts; /* sorted by name */
         size_t n_alts;
+        const struct source_backend *backend; /* NULL for a sysroot */
+        void *impl;
 };
 
 /* --- reading files inside the root ------------------------------------------------------- */
@@ -398,6 +400,7 @@ struct status_ctx {
         struct pkg_vec *pkgs;
         struct strbuf *solv_text;
         struct distill_error *err;
+        const char *base_uri; /* a Packages index (no Status; Filename, Size, SHA256 kept) */
 };
 
 static int stanza_required(struct status_ctx *c, const struct stanza *st, const char *name,
@@ -442,6 +445,66 @@ static void append_solv_stanza(struct strbuf *out, const struct stanza *st)
         strbuf_addch(out, '\n');
 }
 
+static void pkg_release(struct source_pkg *pkg);
+
+static int priority_rank(const struct field *f)
+{
+        static const char *const order[] = {"required", "important", "standard", "optional",
+                                            "extra"};
+        if (!f)
+                return SOURCE_PRIORITY_NONE;
+        cleanup_free char *v = field_value(f);
+        for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+                if (strcmp(v, order[i]) == 0)
+                        return (int)i + 1;
+        return SOURCE_PRIORITY_NONE;
+}
+
+static bool valid_sha256(const char *s)
+{
+        if (strlen(s) != 64)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+                        return false;
+        return true;
+}
+
+static bool valid_pool_path(const char *s)
+{
+        /* relative, no "..", no control characters: it is appended to the archive's URI */
+        if (!*s || s[0] == '/' || strstr(s, "..") || strlen(s) > 1024)
+                return false;
+        for (const char *p = s; *p; p++)
+                if ((unsigned char)*p <= ' ' || *p == '\\' || *p == '?' || *p == '#')
+                        return false;
+        return true;
+}
+
+/* A Packages stanza says where its .deb is and what it hashes to. */
+static int index_location(struct status_ctx *c, const struct stanza *st, struct source_pkg *pkg)
+{
+        cleanup_free char *size = NULL;
+        int r;
+        if ((r = stanza_required(c, st, "Filename", valid_pool_path, &pkg->filename)) < 0 ||
+            (r = stanza_required(c, st, "SHA256", valid_sha256, &pkg->sha256)) < 0)
+                return r;
+        const struct field *f = stanza_get(st, "Size");
+        if (!f)
+                return distill_error_set(c->err, DISTILL_EIO, "%s:%u: stanza has no Size field",
+                                         c->path, st->line);
+        size = field_value(f);
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(size, &end, 10);
+        if (errno || *end || !*size || v > (1ULL << 40))
+                return distill_error_set(c->err, DISTILL_EIO, "%s:%u: invalid Size", c->path,
+                                         f->line);
+        pkg->size = v;
+        pkg->base_uri = xstrdup(c->base_uri);
+        return 0;
+}
+
 static int stanza_done(struct status_ctx *c, const struct stanza *st)
 {
         const struct field *status = stanza_get(st, "Status");
@@ -450,14 +513,17 @@ static int stanza_done(struct status_ctx *c, const struct stanza *st)
 
         if ((r = stanza_check_duplicates(c, st)) < 0)
                 return r;
-        if (!status)
-                return distill_error_set(c->err, DISTILL_EIO, "%s:%u: stanza has no Status field",
-                                         c->path, st->line);
-        char *status_value = field_value(status);
-        bool keep = status_is_installed(status_value);
-        free(status_value);
-        if (!keep)
-                return 0;
+        if (!c->base_uri) {
+                if (!status)
+                        return distill_error_set(c->err, DISTILL_EIO,
+                                                 "%s:%u: stanza has no Status field", c->path,
+                                                 st->line);
+                char *status_value = field_value(status);
+                bool keep = status_is_installed(status_value);
+                free(status_value);
+                if (!keep)
+                        return 0;
+        }
         if ((r = stanza_required(c, st, "Package", valid_package_name, &pkg.name)) < 0 ||
             (r = stanza_required(c, st, "Version", valid_version, &pkg.version)) < 0 ||
             (r = stanza_required(c, st, "Architecture", valid_arch, &pkg.arch)) < 0) {
@@ -470,6 +536,11 @@ static int stanza_done(struct status_ctx *c, const struct stanza *st)
                 pkg.multiarch = field_value(f);
         if ((f = stanza_get(st, "Source")))
                 pkg.source = field_value(f);
+        pkg.priority_rank = priority_rank(stanza_get(st, "Priority"));
+        if (c->base_uri && (r = index_location(c, st, &pkg)) < 0) {
+                pkg_release(&pkg);
+                return r;
+        }
 
         struct strbuf text = STRBUF_INIT;
         for (size_t i = 0; i < st->n; i++) {
@@ -837,7 +908,7 @@ static int load_into_pool(struct source *src, struct strbuf *solv_text, const ch
         src->pool = pool_create();
         pool_setdisttype(src->pool, DISTTYPE_DEB);
         pool_setarch(src->pool, src->arch);
-        src->repo = repo_create(src->pool, "sysroot");
+        src->repo = repo_create(src->pool, src->root ? "sysroot" : "archive");
         if (solv_text->len) {
                 FILE *fp = fmemopen(solv_text->buf, solv_text->len, "r");
                 if (!fp)
@@ -892,6 +963,9 @@ static int bind_solvables(struct source *src, struct source_pkg *in_file_order, 
 
 static void pkg_release(struct source_pkg *pkg)
 {
+        free(pkg->base_uri);
+        free(pkg->filename);
+        free(pkg->sha256);
         free(pkg->name);
         free(pkg->version);
         free(pkg->arch);
@@ -1193,7 +1267,7 @@ int source_open_sysroot(const char *root, const char *arch, struct source **out,
                 r = read_error(src, status_rel, r, err);
                 goto cleanup;
         }
-        struct status_ctx c = {src, status_path, &pkgs, &solv_text, err};
+        struct status_ctx c = {src, status_path, &pkgs, &solv_text, err, NULL};
         if ((r = parse_status(&c, data, len)) < 0)
                 goto cleanup;
         if ((r = load_into_pool(src, &solv_text, status_path, err)) < 0)
@@ -1249,6 +1323,8 @@ void source_free(struct source *src)
                 pool_free(src->pool);
         if (src->rootfd >= 0)
                 close(src->rootfd);
+        if (src->backend && src->backend->free)
+                src->backend->free(src->impl);
         free(src->root);
         free(src->arch);
         free(src);
@@ -1291,8 +1367,14 @@ struct source_pkg *source_find(struct source *src, const char *name)
                 else
                         hi = mid;
         }
-        /* the first of equal names is the native-architecture one (cmp_pkg) */
-        return lo < src->n && strcmp(src->pkgs[lo].name, name) == 0 ? &src->pkgs[lo] : NULL;
+        /* the first of equal names is the native-architecture one (cmp_pkg); when an archive
+         * has several versions, the one solve selected answers */
+        if (lo >= src->n || strcmp(src->pkgs[lo].name, name) != 0)
+                return NULL;
+        for (size_t i = lo; i < src->n && strcmp(src->pkgs[i].name, name) == 0; i++)
+                if (src->pkgs[i].selected)
+                        return &src->pkgs[i];
+        return &src->pkgs[lo];
 }
 
 struct source_pkg *source_by_solvable(struct source *src, Id p)
@@ -1345,6 +1427,8 @@ static int path_error(struct source *src, const char *pkg_path, int e, struct di
 int source_lstat(struct source *src, const char *pkg_path, struct source_stat *st,
                  struct distill_error *err)
 {
+        if (src->backend)
+                return src->backend->lstat(src->impl, pkg_path, st, err);
         cleanup_free char *rel = root_relative(pkg_path);
         cleanup_close int fd = openat2_in_root(src->rootfd, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         struct stat sb;
@@ -1380,6 +1464,8 @@ int source_lstat(struct source *src, const char *pkg_path, struct source_stat *s
 
 int source_open_file(struct source *src, const char *pkg_path, int *fdp, struct distill_error *err)
 {
+        if (src->backend)
+                return src->backend->open_file(src->impl, pkg_path, fdp, err);
         cleanup_free char *rel = root_relative(pkg_path);
         /* O_NOFOLLOW: the last component must be the file itself; O_NONBLOCK: a FIFO must not
          * hang the open (it is refused just below). */
@@ -1420,4 +1506,116 @@ size_t source_alt_count(const struct source *src)
 const struct source_alt *source_alt_at(const struct source *src, size_t i)
 {
         return i < src->n_alts ? &src->alts[i] : NULL;
+}
+
+/* --- archive sources --------------------------------------------------------------------- */
+
+int source_open_indexes(const char *arch, const struct source_index_text *indexes, size_t n,
+                        const struct source_backend *backend, void *impl, struct source **out,
+                        struct distill_error *err)
+{
+        struct source *src = xcalloc(1, sizeof(*src));
+        struct strbuf solv_text = STRBUF_INIT;
+        struct pkg_vec pkgs = {0};
+        int r = 0;
+
+        *out = NULL;
+        src->rootfd = -1;
+        src->backend = backend;
+        src->impl = impl;
+        if (!arch || !valid_arch(arch)) {
+                r = distill_error_set(err, DISTILL_EUSAGE, "invalid architecture '%s'",
+                                      arch ? arch : "(null)");
+                goto cleanup;
+        }
+        src->arch = xstrdup(arch);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                struct status_ctx c = {src, indexes[i].name,    &pkgs, &solv_text,
+                                       err, indexes[i].base_uri};
+                r = parse_status(&c, indexes[i].text, indexes[i].len);
+        }
+        if (r < 0)
+                goto cleanup;
+        if ((r = load_into_pool(src, &solv_text, "Packages indexes", err)) < 0)
+                goto cleanup;
+        if ((r = bind_solvables(src, pkgs.v, pkgs.n, err)) < 0)
+                goto cleanup;
+        if (pkgs.n)
+                qsort_r(pkgs.v, pkgs.n, sizeof(*pkgs.v), cmp_pkg, src);
+        src->pkgs = pkgs.v;
+        src->n = pkgs.n;
+        pkgs.v = NULL;
+        pkgs.n = 0;
+        src->by_solvable = xcalloc(src->n ? src->n : 1, sizeof(*src->by_solvable));
+        for (size_t i = 0; i < src->n; i++)
+                src->by_solvable[src->pkgs[i].solvable - src->repo->start] = &src->pkgs[i];
+        *out = src;
+        src = NULL;
+cleanup:
+        for (size_t i = 0; i < pkgs.n; i++)
+                pkg_release(&pkgs.v[i]);
+        free(pkgs.v);
+        strbuf_release(&solv_text);
+        if (src && !src->backend)
+                free(impl);
+        source_free(src);
+        return r;
+}
+
+int source_prepare(struct source *src, struct source_pkg *const *pkgs, size_t n,
+                   struct distill_error *err)
+{
+        for (size_t i = 0; i < n; i++)
+                pkgs[i]->selected = true;
+        if (!src->backend || !src->backend->prepare)
+                return 0;
+        int r = src->backend->prepare(src->impl, src, pkgs, n, err);
+        if (r < 0)
+                return r;
+        if (src->n_alts > 1)
+                qsort(src->alts, src->n_alts, sizeof(*src->alts), cmp_alt);
+        /* the ownership index, if built, predates the file lists */
+        strmap_clear(&src->owners, NULL);
+        free(src->owner_slab);
+        src->owner_slab = NULL;
+        src->owners_built = false;
+        return 0;
+}
+
+void source_add_alternative(struct source *src, const char *name, const char *link,
+                            const char *path, long priority, const struct strvec *slave_names,
+                            const struct strvec *slave_links, const struct strvec *slave_paths)
+{
+        struct source_alt *a = NULL;
+        for (size_t i = 0; i < src->n_alts && !a; i++)
+                if (strcmp(src->alts[i].name, name) == 0)
+                        a = &src->alts[i];
+        if (!a) {
+                src->alts = xrealloc(src->alts, (src->n_alts + 1) * sizeof(*src->alts));
+                a = &src->alts[src->n_alts++];
+                memset(a, 0, sizeof(*a));
+                a->name = xstrdup(name);
+                a->link = xstrdup(link);
+        }
+        /* the master's slaves: their names and links, in the first installer's order */
+        for (size_t k = 0; slave_names && k < slave_names->n; k++) {
+                if (strvec_contains(&a->slave_names, slave_names->v[k]))
+                        continue;
+                strvec_push(&a->slave_names, slave_names->v[k]);
+                strvec_push(&a->slave_links, slave_links->v[k]);
+                for (size_t c = 0; c < a->n_choices; c++)
+                        strvec_push(&a->choices[c].slaves, "");
+        }
+        a->choices = xrealloc(a->choices, (a->n_choices + 1) * sizeof(*a->choices));
+        struct source_alt_choice *ch = &a->choices[a->n_choices++];
+        memset(ch, 0, sizeof(*ch));
+        ch->path = xstrdup(path);
+        ch->priority = priority;
+        for (size_t k = 0; k < a->slave_names.n; k++) {
+                const char *p = "";
+                for (size_t j = 0; slave_names && j < slave_names->n; j++)
+                        if (strcmp(slave_names->v[j], a->slave_names.v[k]) == 0)
+                                p = slave_paths->v[j];
+                strvec_push(&ch->slaves, p);
+        }
 }

@@ -287,3 +287,92 @@ int store_read_blob(const struct store *st, const char *hex, char **data, size_t
                 return distill_error_errno(err, DISTILL_EIO, -e, "staging store blob %s", path);
         return 0;
 }
+
+/* A streaming writer: a pending blob whose rename is deferred until the caller commits. */
+struct store_writer {
+        const struct store *st;
+        struct pending_blob pb;
+        bool finished;
+        char hex[SHA256_HEX_LEN + 1];
+};
+
+int store_writer_start(struct store *st, struct store_writer **out, struct distill_error *err)
+{
+        struct store_writer *w = xcalloc(1, sizeof(*w));
+        w->st = st;
+        int ret = pending_start(st, &w->pb, err);
+        if (ret < 0) {
+                free(w);
+                return ret;
+        }
+        *out = w;
+        return 0;
+}
+
+int store_writer_add(struct store_writer *w, const void *data, size_t len,
+                     struct distill_error *err)
+{
+        if (w->finished)
+                return distill_error_set(err, DISTILL_EINTERNAL,
+                                         "staging store: writing to a finished blob");
+        return pending_add(w->st, &w->pb, data, len, err);
+}
+
+int store_writer_finish(struct store_writer *w, char hex[SHA256_HEX_LEN + 1], uint64_t *size,
+                        struct distill_error *err)
+{
+        if (w->finished)
+                return distill_error_set(err, DISTILL_EINTERNAL,
+                                         "staging store: blob finished twice");
+        int fd = w->pb.fd;
+        w->pb.fd = -1;
+        finish_hex(w->pb.md, w->hex);
+        w->pb.md = NULL;
+        w->finished = true;
+        if (close(fd) < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "staging store %s: closing %s",
+                                           w->st->dir, w->pb.tmp);
+        memcpy(hex, w->hex, sizeof(w->hex));
+        if (size)
+                *size = w->pb.size;
+        return 0;
+}
+
+int store_writer_commit(struct store_writer *w, struct distill_error *err)
+{
+        if (!w->finished) {
+                store_writer_abort(w);
+                return distill_error_set(err, DISTILL_EINTERNAL,
+                                         "staging store: committing an unfinished blob");
+        }
+        cleanup_free char *final = store_blob_path(w->st, w->hex);
+        struct stat sb;
+        int ret = 0;
+        if (stat(final, &sb) == 0 && S_ISREG(sb.st_mode)) {
+                unlink(w->pb.tmp);
+        } else if (rename(w->pb.tmp, final) < 0) {
+                ret = distill_error_errno(err, DISTILL_EIO, errno, "staging store: renaming to %s",
+                                          final);
+                unlink(w->pb.tmp);
+        }
+        free(w->pb.tmp);
+        free(w);
+        return ret;
+}
+
+void store_writer_abort(struct store_writer *w)
+{
+        if (!w)
+                return;
+        pending_abort(&w->pb);
+        free(w);
+}
+
+bool store_has_blob(const struct store *st, const char *hex)
+{
+        if (!is_hex_digest(hex))
+                return false;
+        cleanup_free char *path = store_blob_path(st, hex);
+        struct stat sb;
+        return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}

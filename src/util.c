@@ -462,6 +462,7 @@ int read_file(const char *path, char **data, size_t *len)
         }
         fclose(f);
         strbuf_grow(&sb, 0);
+        sb.buf[sb.len] = '\0'; /* an empty file never went through strbuf_add */
         *len = sb.len;
         *data = strbuf_detach(&sb);
         return 0;

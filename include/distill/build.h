@@ -13,7 +13,8 @@ struct build_options {
         const char *arch;         /* overrides manifest arch */
         struct strvec rules_dirs; /* --rules DIR */
         bool force;
-        int verbosity; /* -1 quiet, 0 normal, 1 verbose */
+        const char *locked; /* --locked: build exactly the set this lock file pins */
+        int verbosity;      /* -1 quiet, 0 normal, 1 verbose */
         bool json;
 };
 
@@ -23,5 +24,8 @@ int build_run(const struct build_options *opt, struct distill_error *err);
 /* The plan a build would produce (through rootfs), without writing an image: for `resolve` and
  * `why MANIFEST`. The staging store lives in a temporary directory removed before returning. */
 int build_resolve(const struct build_options *opt, struct plan **out, struct distill_error *err);
+/* `distill lock`: solve for every architecture of the manifest (or opt->arch) and write the
+ * candidate sets to lock_path. */
+int build_lock(const struct build_options *opt, const char *lock_path, struct distill_error *err);
 
 #endif

@@ -22,12 +22,29 @@ struct manifest_kv {
         char *value;
 };
 
+enum manifest_source_kind { MANIFEST_SOURCE_SYSROOT, MANIFEST_SOURCE_APT };
+
+struct manifest_apt_source { /* source.apt.sources items (instead of `host`) */
+        char *uri;
+        struct strvec suites;
+        struct strvec components;
+        char *signed_by; /* absolute keyring path, or NULL for apt's default keyrings */
+        char *origin;    /* "file:line:col" */
+};
+
 struct manifest {
         char *path; /* as given */
         char *dir;  /* absolute directory of the manifest */
         int version;
 
-        char *sysroot;      /* source.sysroot, absolute; "/" by default */
+        enum manifest_source_kind source_kind;
+        char *sysroot; /* source.sysroot, absolute; "/" by default */
+        struct {
+                bool host; /* sources: host — the build host's apt configuration */
+                struct manifest_apt_source *v;
+                size_t n;
+                char *cache; /* absolute; default $XDG_CACHE_HOME/distill or ~/.cache/distill */
+        } apt;
         struct strvec arch; /* at least one entry; default: the host's dpkg architecture */
         struct strvec packages;
         struct strvec binaries; /* absolute image paths */

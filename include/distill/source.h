@@ -21,7 +21,17 @@ struct source_pkg {
         struct strvec files; /* dpkg's paths ("/lib/x86_64-linux-gnu/libc.so.6"), in list order,
                               * without "/." ; diversions applied */
         Id solvable;         /* in source_pool() */
+        /* archive sources: where the .deb is (from the Packages index) */
+        char *base_uri;    /* the source's URI the Filename is relative to, or NULL */
+        char *filename;    /* Filename: pool/main/p/python3.11/…deb */
+        char *sha256;      /* SHA256: of the .deb */
+        uint64_t size;     /* Size: of the .deb */
+        bool selected;     /* in the candidate set (set by source_prepare) */
+        int priority_rank; /* Priority: required 1, important 2, standard 3, optional 4,
+                            * extra 5, absent SOURCE_PRIORITY_NONE */
 };
+
+#define SOURCE_PRIORITY_NONE 6
 
 enum source_ftype { SOURCE_REG, SOURCE_DIR, SOURCE_SYMLINK, SOURCE_OTHER };
 
@@ -33,6 +43,41 @@ struct source_stat {
 };
 
 struct source;
+
+/* A source other than a sysroot (the apt source) supplies its files through a backend:
+ * `prepare` gets the candidate packages once solve has chosen them (it fetches and indexes
+ * their .debs and fills each package's `files` and `stanza`, calling source_add_alternative for
+ * the alternatives their maintainer scripts install); lstat and open_file then answer for dpkg
+ * paths of those packages. */
+struct source_backend {
+        int (*prepare)(void *impl, struct source *src, struct source_pkg *const *pkgs, size_t n,
+                       struct distill_error *err);
+        int (*lstat)(void *impl, const char *pkg_path, struct source_stat *st,
+                     struct distill_error *err);
+        int (*open_file)(void *impl, const char *pkg_path, int *fd, struct distill_error *err);
+        void (*free)(void *impl);
+};
+
+struct source_index_text { /* one Packages index */
+        const char *text;
+        size_t len;
+        const char *name;     /* for messages: the index's path */
+        const char *base_uri; /* what Filename fields are relative to */
+};
+
+/* A source from Packages indexes (several suites and components; several versions of a package
+ * may exist, the solver picks one). Takes ownership of `impl` (freed by backend->free). */
+int source_open_indexes(const char *arch, const struct source_index_text *indexes, size_t n,
+                        const struct source_backend *backend, void *impl, struct source **out,
+                        struct distill_error *err);
+/* Called once solve has chosen: marks the packages selected (source_find then prefers them)
+ * and lets the backend fetch their files. A sysroot has them already: nothing to do. */
+int source_prepare(struct source *src, struct source_pkg *const *pkgs, size_t n,
+                   struct distill_error *err);
+/* For backends: record an alternative (merged with others of the same name). */
+void source_add_alternative(struct source *src, const char *name, const char *link,
+                            const char *path, long priority, const struct strvec *slave_names,
+                            const struct strvec *slave_links, const struct strvec *slave_paths);
 
 /* Open the packages installed under `root` (absolute) for architecture `arch`. Reads
  * var/lib/dpkg/status (keeping only "install ok installed"), info/<pkg>[:arch].list and

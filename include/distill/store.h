@@ -4,6 +4,7 @@
 #ifndef DISTILL_STORE_H
 #define DISTILL_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "distill/error.h"
@@ -26,6 +27,24 @@ char *store_blob_path(const struct store *st, const char *hex);
 int store_open_blob(const struct store *st, const char *hex, int *fd, struct distill_error *err);
 int store_read_blob(const struct store *st, const char *hex, char **data, size_t *len,
                     struct distill_error *err);
+
+/* Streaming writes with a deferred commit: bytes go to a temporary file in the store's directory
+ * while they are hashed; nothing appears under a content name before store_writer_commit. A reader
+ * that must keep all or nothing (a .deb refused halfway) finishes every blob, then commits them all
+ * or aborts them all. */
+struct store_writer;
+int store_writer_start(struct store *st, struct store_writer **out, struct distill_error *err);
+int store_writer_add(struct store_writer *w, const void *data, size_t len,
+                     struct distill_error *err);
+/* Close the temporary file and compute the digest; the blob stays uncommitted. */
+int store_writer_finish(struct store_writer *w, char hex[SHA256_HEX_LEN + 1], uint64_t *size,
+                        struct distill_error *err);
+/* Rename a finished blob into place (an existing blob already holds the bytes); frees w. */
+int store_writer_commit(struct store_writer *w, struct distill_error *err);
+/* Remove the temporary file and free w (NULL is fine). */
+void store_writer_abort(struct store_writer *w);
+/* Whether the blob exists (a regular file under its name). */
+bool store_has_blob(const struct store *st, const char *hex);
 
 /* One-shot digests (OpenSSL EVP), lowercase hex. */
 void sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1]);

@@ -1,12 +1,15 @@
 """Policy checks on an unpacked rootfs (DESIGN "Root filesystem policy"), printing one line per
 problem and exiting 1 when there is any.
 
-usage: check_rootfs.py ROOTFS USER UID GID"""
+usage: check_rootfs.py ROOTFS USER UID GID [host|archive]
+With "archive" (an image built from Debian's archives), /etc/debian_version is base-files' own
+(a Debian release number), not necessarily the build host's."""
 import os
 import stat
 import sys
 
 root, user, uid, gid = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+origin = sys.argv[5] if len(sys.argv) > 5 else "host"
 home = "/home/" + user
 problems = []
 
@@ -72,8 +75,16 @@ except OSError as e:
     problems.append("/etc/os-release: %s" % e)
 if osr.get("ID") != "debian" or not osr.get("VERSION_ID"):
     problems.append("/etc/os-release lacks ID=debian or VERSION_ID: %r" % osr)
-host_dv = open("/etc/debian_version").read()
-expect("/etc/debian_version", host_dv)
+if origin == "host":
+    expect("/etc/debian_version", open("/etc/debian_version").read())
+else:
+    import re
+    try:
+        dv = open(root + "/etc/debian_version").read()
+    except OSError as e:
+        dv = str(e)
+    if not re.fullmatch(r"\d+\.\d+\n", dv) or not dv.startswith(osr.get("VERSION_ID", "?") + "."):
+        problems.append("/etc/debian_version %r is not a release of Debian %s" % (dv, osr.get("VERSION_ID")))
 st = os.lstat(root + "/tmp")
 if stat.S_IMODE(st.st_mode) != 0o1777:
     problems.append("/tmp mode %o, want 1777" % stat.S_IMODE(st.st_mode))

@@ -400,8 +400,13 @@ static void test_errors(void **state)
             {"version: 1\nuser: {name: Bob}\n", "Bob", "not a valid user name"},
             {"version: 1\nuser: {name: root}\n", "root", "reserved"},
             /* source */
-            {"version: 1\nsource:\n  apt: {sources: host}\n", "apt",
-             "source.apt is not supported yet (Debian archive source)"},
+            {"version: 1\nsource:\n  apt: {sources: hots}\n", "hots",
+             "source.apt.sources must be host or a list"},
+            {"version: 1\nsource:\n  apt: {sources: [{uri: ftp://x, suites: [a]}]}\n", "ftp://x",
+             "must be http://, https:// or file:/"},
+            {"version: 1\nsource:\n  apt: {sources: [{uri: http://x}]}\n", "{uri", "needs suites"},
+            {"version: 1\nsource:\n  apt: {sources: host, mirror: x}\n", "mirror",
+             "unknown key \"mirror\""},
             {"version: 1\nsource: {sysroot: \"\"}\n", "\"\"", "source.sysroot must not be empty"},
             /* YAML features a manifest refuses */
             {"version: 1\nx-pkgs: &p [libc6]\npackages: *p\n", "*p", "aliases"},
@@ -597,9 +602,54 @@ static void test_python_version(void **state)
         }
 }
 
+static void test_apt_source(void **state)
+{
+        (void)state;
+        char *dir = fixture_tmpdir();
+        char *key = xasprintf("%s/key.gpg", dir);
+        fixture_write(key, "not checked here");
+        char *path = xasprintf("%s/m.yaml", dir);
+        fixture_write(path, "version: 1\n"
+                            "source:\n"
+                            "  apt:\n"
+                            "    sources:\n"
+                            "      - uri: http://127.0.0.1:8080/debian/\n"
+                            "        suites: [stable, stable-updates]\n"
+                            "        components: [main]\n"
+                            "        signed-by: key.gpg\n"
+                            "    cache: cache\n");
+        struct manifest *m = NULL;
+        struct distill_error err = {0};
+        if (manifest_load(path, &m, &err) < 0)
+                fail_msg("%s", err.msg);
+        assert_int_equal(m->source_kind, MANIFEST_SOURCE_APT);
+        assert_false(m->apt.host);
+        assert_int_equal(m->apt.n, 1);
+        assert_string_equal(m->apt.v[0].uri, "http://127.0.0.1:8080/debian");
+        assert_int_equal(m->apt.v[0].suites.n, 2);
+        assert_string_equal(m->apt.v[0].components.v[0], "main");
+        assert_string_equal(m->apt.v[0].signed_by, key);
+        char *cache = xasprintf("%s/cache", m->dir);
+        assert_string_equal(m->apt.cache, cache);
+        manifest_free(m);
+        fixture_write(path, "version: 1\nsource: {apt: {sources: host}}\n");
+        setenv("DISTILL_CACHE", "/var/cache/distill-test", 1);
+        assert_int_equal(manifest_load(path, &m, &err), 0);
+        unsetenv("DISTILL_CACHE");
+        assert_true(m->apt.host);
+        assert_string_equal(m->apt.cache, "/var/cache/distill-test");
+        manifest_free(m);
+        free(cache);
+        free(path);
+        free(key);
+        fixture_cleanup(dir);
+        free(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_apt_source),
             cmocka_unit_test(test_full_manifest),
             cmocka_unit_test(test_defaults),
             cmocka_unit_test(test_python_defaults),

@@ -10,7 +10,6 @@
 #include "distill/pyprobe.h"
 #include "fixture.h"
 
-
 struct env {
         char *dir;
         char *tree;

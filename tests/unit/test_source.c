@@ -475,11 +475,12 @@ static void test_errors(void **state)
         expect_open_error(one, "var/lib/dpkg/diversions", "/a\n/b\n", DISTILL_EIO,
                           "diversions: truncated entry");
         /* an over-long line */
-        char *longline = xmalloc(70000);
-        memset(longline, 'x', 69998);
+        size_t n = (1u << 20) + 100; /* over the 1 MiB cap (real Provides lines reach 75 KB) */
+        char *longline = xmalloc(n + 2);
+        memset(longline, 'x', n);
         memcpy(longline, "Package: ", 9);
-        longline[69998] = '\n';
-        longline[69999] = '\0';
+        longline[n] = '\n';
+        longline[n + 1] = '\0';
         expect_open_error(longline, NULL, NULL, DISTILL_EIO, "status:1: line longer than");
         free(longline);
 }

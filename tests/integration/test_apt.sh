@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The apt source with the host's apt configuration: hello builds from Debian's archives (signed
+# indexes, hash-checked .debs), runs under runc as UID 1000, and its candidate set is apt's own.
+# Then `distill lock` and `build --locked` twice with the sources pointed at a closed port give
+# the same digest: no network, no solver.
+. "$(dirname "$0")/lib.sh"
+
+export DISTILL_CACHE=$WORK/cache
+REF=localhost/hello-apt:latest
+"$DISTILL" build "$SRC/manifests/hello-apt.yaml" -o "$WORK/out" -q >/dev/null
+unpack "$WORK/out" "$REF" "$WORK/bundle"
+run_bundle "$WORK/bundle" >"$WORK/run.out" 2>"$WORK/run.err" || true
+cat "$WORK/run.out" "$WORK/run.err"
+check "hello from the archive runs as UID 1000" grep -q "uid=1000 gid=1000" "$WORK/run.out"
+check "nothing on stderr" test ! -s "$WORK/run.err"
+check "rootfs policy" $PY "$HERE/check_rootfs.py" "$WORK/bundle/rootfs" nonroot 1000 1000 archive
+
+mapfile -t request < <($PY -c 'import json,sys; p=json.load(open(sys.argv[1])); print("\n".join(p["requested"] + p["rule_packages"]))' "$WORK/out/plan.json")
+apt-get -s -o Dir::State::status=/dev/null install --no-install-recommends "${request[@]}" \
+  | awk '/^Inst /{print $2}' | sed 's/:.*//' | sort -u >"$WORK/apt.set"
+$PY -c 'import json,sys; print("\n".join(sorted(p["name"] for p in json.load(open(sys.argv[1]))["packages"])))' "$WORK/out/plan.json" | sort -u >"$WORK/distill.set"
+if diff -u "$WORK/apt.set" "$WORK/distill.set"; then
+  ok "candidate set equals apt-get -s ($(wc -l <"$WORK/apt.set") packages)"
+else
+  fail "candidate set differs from apt-get -s (- apt, + distill)"
+fi
+
+# a warm rebuild decompresses nothing: every .deb index comes from the cache
+before=$(find "$DISTILL_CACHE" -type f | wc -l)
+"$DISTILL" build "$SRC/manifests/hello-apt.yaml" -o "$WORK/out2" -q >/dev/null
+check "a warm rebuild gives the same digest" \
+  test "$(manifest_digest "$WORK/out" "$REF")" = "$(manifest_digest "$WORK/out2" "$REF")"
+check "a warm rebuild adds nothing to the cache" test "$(find "$DISTILL_CACHE" -type f | wc -l)" -eq "$before"
+
+"$DISTILL" lock "$SRC/manifests/hello-apt.yaml" -o "$WORK/distill.lock" -q >/dev/null
+check "the lock pins every candidate with its hash" $PY - "$WORK/distill.lock" "$WORK/out/plan.json" <<'PYEOF'
+import json, sys
+lock = json.load(open(sys.argv[1]))["architectures"]["amd64"]
+plan = json.load(open(sys.argv[2]))
+assert sorted(e["name"] for e in lock) == sorted(p["name"] for p in plan["packages"])
+assert all(len(e["sha256"]) == 64 and e["size"] > 0 and e["filename"].endswith(".deb") for e in lock)
+PYEOF
+# the same manifest, its sources pointed at a port where nothing listens
+sed -e 's|source: {apt: {sources: host}}|source: {apt: {sources: [{uri: "http://127.0.0.1:9/debian", suites: [bookworm], components: [main]}]}}|' \
+    -e "s|../examples/hello|$SRC/examples/hello|" "$SRC/manifests/hello-apt.yaml" >"$WORK/offline.yaml"
+rm -rf "$DISTILL_CACHE/indexes"
+"$DISTILL" build "$WORK/offline.yaml" --locked="$WORK/distill.lock" -o "$WORK/l1" -q >/dev/null
+"$DISTILL" build "$WORK/offline.yaml" --locked="$WORK/distill.lock" -o "$WORK/l2" -q >/dev/null
+check "build --locked twice, offline and without indexes: the same digest" \
+  test "$(manifest_digest "$WORK/l1" "$REF")" = "$(manifest_digest "$WORK/l2" "$REF")"
+check "and the same digest as the online build" \
+  test "$(manifest_digest "$WORK/l1" "$REF")" = "$(manifest_digest "$WORK/out" "$REF")"
+
+# a cached .deb whose bytes changed is refused with exit 5
+deb=$(find "$DISTILL_CACHE/debs" -type f | head -n 1)
+printf 'X' | dd of="$deb" bs=1 seek=100 conv=notrunc 2>/dev/null
+rm -rf "$DISTILL_CACHE/debindex"
+set +e
+"$DISTILL" build "$WORK/offline.yaml" --locked="$WORK/distill.lock" -o "$WORK/l3" -q 2>"$WORK/l3.err"
+code=$?
+set -e
+cat "$WORK/l3.err"
+check "a tampered cached .deb is exit 5 (got $code)" test "$code" -eq 5
+check "and leaves no output" test ! -e "$WORK/l3"
+finish
