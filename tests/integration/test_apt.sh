@@ -51,6 +51,28 @@ check "build --locked twice, offline and without indexes: the same digest" \
 check "and the same digest as the online build" \
   test "$(manifest_digest "$WORK/l1" "$REF")" = "$(manifest_digest "$WORK/out" "$REF")"
 
+# OR groups and virtual packages from the real archive, one of them reaching libblas.so.3
+# through an update-alternatives link recreated from libblas3's postinst.
+"$DISTILL" build "$SRC/manifests/lapack-apt.yaml" -o "$WORK/lapack" -q >/dev/null
+mapfile -t request < <($PY -c 'import json,sys; p=json.load(open(sys.argv[1])); print("\n".join(p["requested"] + p["rule_packages"]))' "$WORK/lapack/plan.json")
+apt-get -s -o Dir::State::status=/dev/null install --no-install-recommends "${request[@]}" \
+  | awk '/^Inst /{print $2}' | sed 's/:.*//' | sort -u >"$WORK/lapack-apt.set"
+$PY -c 'import json,sys; print("\n".join(sorted(p["name"] for p in json.load(open(sys.argv[1]))["packages"])))' "$WORK/lapack/plan.json" | sort -u >"$WORK/lapack-distill.set"
+if diff -u "$WORK/lapack-apt.set" "$WORK/lapack-distill.set"; then
+  ok "lapack: candidate set equals apt-get -s ($(wc -l <"$WORK/lapack-apt.set") packages)"
+else
+  fail "lapack: candidate set differs from apt-get -s (- apt, + distill)"
+fi
+unpack "$WORK/lapack" localhost/lapack:latest "$WORK/lapackbundle"
+L=$WORK/lapackbundle/rootfs
+check "libblas.so.3 is the alternatives link to blas/libblas.so.3" \
+  test "$(readlink "$L/usr/lib/x86_64-linux-gnu/libblas.so.3")" = /usr/lib/x86_64-linux-gnu/blas/libblas.so.3
+chroot "$L" /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 --list /usr/lib/x86_64-linux-gnu/lapack/liblapack.so.3 >"$WORK/lapack.ldd" 2>&1 || true
+cat "$WORK/lapack.ldd"
+check "the image's own loader resolves liblapack.so.3's libblas.so.3 inside the image" \
+  grep -q "libblas.so.3 => /lib/x86_64-linux-gnu/libblas.so.3" "$WORK/lapack.ldd"
+check "and nothing is missing" bash -c "! grep -q 'not found' '$WORK/lapack.ldd'"
+
 # The same manifest for arm64, on this amd64 host without emulation for the build itself.
 "$DISTILL" build "$SRC/manifests/hello-apt.yaml" --arch arm64 -o "$WORK/arm" -q >/dev/null
 unpack "$WORK/arm" "$REF" "$WORK/armbundle"
