@@ -277,16 +277,25 @@ static int write_layer(struct build_ctx *b, struct distill_error *err)
         return layer_write(all + skip, n - skip, b->st, b->epoch, blobs, &b->layer, err);
 }
 
-static int write_output(struct build_ctx *b, struct distill_error *err)
+/* The image's config and manifest blobs, and its plan: OUT/plan.json, or with several
+ * architectures OUT/plan-ARCH.json each (plan.json stays the first architecture's). */
+static int write_image(struct build_ctx *b, bool first, bool multi, struct distill_error *err)
 {
         struct image_config cfg;
         int r;
 
         image_config_fill(b, &cfg);
-        r = oci_write_layout(b->tmp_out, b->ref, &cfg, &b->layer, 1, &b->written, err);
+        r = oci_write_image(b->tmp_out, &cfg, &b->layer, 1, &b->written, err);
         image_config_release(&cfg);
         if (r < 0)
                 return r;
+        if (multi) {
+                cleanup_free char *name = xasprintf("plan-%s.json", b->arch);
+                cleanup_free char *path = path_join(b->tmp_out, name);
+                r = plan_write_json(b->plan, path, err);
+                if (r < 0 || !first)
+                        return r;
+        }
         cleanup_free char *plan_json = path_join(b->tmp_out, "plan.json");
         return plan_write_json(b->plan, plan_json, err);
 }
@@ -377,7 +386,7 @@ static void summarise(const struct build_ctx *b)
                        (unsigned long long)b->layer.size, b->plan->n_packages, kept);
                 return;
         }
-        printf("image      %s\n", b->ref);
+        printf("image      %s (%s)\n", b->ref, b->arch);
         printf("output     %s (OCI layout)\n", b->opt->out);
         printf("manifest   sha256:%s\n", b->written.manifest_digest);
         printf("layer      sha256:%s (%llu bytes gzip)\n", b->layer.digest,
@@ -401,10 +410,11 @@ static int load_inputs(struct build_ctx *b, struct distill_error *err)
         if (!image_ref_valid(b->ref, &why))
                 return distill_error_set(err, DISTILL_EUSAGE,
                                          "--tag %s is not a valid reference: %s", b->ref, why);
-        if (b->m->arch.n > 1 && !b->opt->arch)
+        if (b->m->arch.n > 1 && !b->opt->arch && b->m->source_kind != MANIFEST_SOURCE_APT)
                 return distill_error_set(err, DISTILL_EUSAGE,
-                                         "%s: building several architectures needs the apt "
-                                         "source; pass --arch to pick one",
+                                         "%s: a sysroot holds one architecture's packages; "
+                                         "several architectures need the apt source (or pass "
+                                         "--arch)",
                                          b->m->path);
         return source_date_epoch(&b->epoch, err);
 }
@@ -455,6 +465,47 @@ static int make_plan(struct build_ctx *b, struct distill_error *err)
         return 0;
 }
 
+static void release_arch_state(struct build_ctx *b)
+{
+        if (b->st)
+                store_free(b->st);
+        b->st = NULL;
+        if (b->plan)
+                plan_free(b->plan);
+        b->plan = NULL;
+        pkgset_release(&b->candidates);
+        if (b->src)
+                source_free(b->src);
+        b->src = NULL;
+        rules_release(&b->rules);
+}
+
+/* One architecture's plan, layer and image blobs. */
+static int build_arch(struct build_ctx *b, const char *arch, bool first, bool multi,
+                      struct distill_error *err)
+{
+        b->arch = arch;
+        int r = make_plan(b, err);
+        if (r < 0)
+                return r;
+        r = write_layer(b, err);
+        if (r < 0)
+                return r;
+        progress(b, "layer %s: %llu bytes tar, %llu bytes gzip", arch,
+                 (unsigned long long)b->layer.tar_size, (unsigned long long)b->layer.size);
+        r = write_image(b, first, multi, err);
+        if (r < 0)
+                return r;
+        store_free(b->st);
+        b->st = NULL;
+        cleanup_free char *staging = path_join(b->tmp_out, "staging");
+        r = rm_rf(staging);
+        if (r < 0)
+                return distill_error_errno(err, DISTILL_EIO, -r, "cannot remove %s", staging);
+        summarise(b);
+        return 0;
+}
+
 static int run_pipeline(struct build_ctx *b, struct distill_error *err)
 {
         int r = load_inputs(b, err);
@@ -466,28 +517,31 @@ static int run_pipeline(struct build_ctx *b, struct distill_error *err)
         r = make_temp_sibling(b, err);
         if (r < 0)
                 return r;
-        r = make_plan(b, err);
+        /* --arch picks one; otherwise every architecture of the manifest, combined at output */
+        struct strvec archs = STRVEC_INIT;
+        if (b->opt->arch)
+                strvec_push(&archs, b->opt->arch);
+        else
+                for (size_t i = 0; i < b->m->arch.n; i++)
+                        strvec_push(&archs, b->m->arch.v[i]);
+        struct oci_written *images = xcalloc(archs.n, sizeof(*images));
+        for (size_t i = 0; i < archs.n && r >= 0; i++) {
+                r = build_arch(b, archs.v[i], i == 0, archs.n > 1, err);
+                images[i] = b->written;
+                if (i + 1 < archs.n)
+                        release_arch_state(b);
+        }
+        if (r >= 0)
+                r = oci_write_index(b->tmp_out, b->ref, (const char *const *)archs.v, images,
+                                    archs.n, err);
+        free(images);
+        strvec_clear(&archs);
         if (r < 0)
                 return r;
-        r = write_layer(b, err);
-        if (r < 0)
-                return r;
-        progress(b, "layer: %llu bytes tar, %llu bytes gzip", (unsigned long long)b->layer.tar_size,
-                 (unsigned long long)b->layer.size);
-        r = write_output(b, err);
-        if (r < 0)
-                return r;
-        store_free(b->st);
-        b->st = NULL;
-        cleanup_free char *staging = path_join(b->tmp_out, "staging");
-        r = rm_rf(staging);
-        if (r < 0)
-                return distill_error_errno(err, DISTILL_EIO, -r, "cannot remove %s", staging);
         r = publish(b, err);
         if (r < 0)
                 return r;
         progress(b, "done");
-        summarise(b);
         return 0;
 }
 

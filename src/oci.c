@@ -155,27 +155,6 @@ static json_t *manifest_json(const struct oci_written *res, uint64_t config_size
         return m;
 }
 
-static json_t *index_json(struct json_ctx *c, const char *ref, const char *arch,
-                          const struct oci_written *res)
-{
-        json_t *d = descriptor(MT_MANIFEST, res->manifest_digest, res->manifest_size);
-        json_t *platform = json_object();
-        json_object_set_new(platform, "architecture", jstr(c, arch));
-        json_object_set_new(platform, "os", json_string("linux"));
-        json_object_set_new(d, "platform", platform);
-        json_t *ann = json_object();
-        json_object_set_new(ann, REF_ANNOTATION, jstr(c, ref));
-        json_object_set_new(d, "annotations", ann);
-
-        json_t *idx = json_object();
-        json_object_set_new(idx, "schemaVersion", json_integer(2));
-        json_object_set_new(idx, "mediaType", json_string(MT_INDEX));
-        json_t *ms = json_array();
-        json_array_append_new(ms, d);
-        json_object_set_new(idx, "manifests", ms);
-        return idx;
-}
-
 /* Compact JSON text of a document (which is consumed). */
 static char *dump_compact(json_t *doc)
 {
@@ -215,21 +194,17 @@ static int write_text(const char *out_dir, const char *name, const char *text,
         return r;
 }
 
-int oci_write_layout(const char *out_dir, const char *ref, const struct image_config *cfg,
-                     const struct layer_desc *layers, size_t n_layers, struct oci_written *res,
-                     struct distill_error *err)
+int oci_write_image(const char *out_dir, const struct image_config *cfg,
+                    const struct layer_desc *layers, size_t n_layers, struct oci_written *res,
+                    struct distill_error *err)
 {
         struct json_ctx c = {NULL};
         uint64_t config_size = 0;
         int r;
 
-        if (!ref || !*ref)
-                return distill_error_set(err, DISTILL_EUSAGE, "%s: empty image reference", out_dir);
         if (!cfg->arch || !*cfg->arch)
                 return distill_error_set(err, DISTILL_EINTERNAL, "%s: no architecture", out_dir);
-
         json_t *config = image_config_json(&c, cfg, layers, n_layers);
-        json_decref(jstr(&c, ref));
         if (c.bad_utf8) {
                 json_decref(config);
                 return distill_error_set(err, DISTILL_EUSAGE,
@@ -241,19 +216,113 @@ int oci_write_layout(const char *out_dir, const char *ref, const struct image_co
         free(text);
         if (r < 0)
                 return r;
-
         text = dump_compact(manifest_json(res, config_size, layers, n_layers));
         r = write_blob(out_dir, text, res->manifest_digest, &res->manifest_size, err);
         free(text);
-        if (r < 0)
-                return r;
+        return r;
+}
 
+char *oci_arch_ref(const char *ref, const char *arch)
+{
+        const char *slash = strrchr(ref, '/');
+        const char *colon = strrchr(slash ? slash : ref, ':');
+        const char *at = strchr(ref, '@');
+        if (at)
+                return xasprintf("%.*s:%s", (int)(at - ref), ref, arch);
+        return colon ? xasprintf("%s-%s", ref, arch) : xasprintf("%s:%s", ref, arch);
+}
+
+static json_t *platform_descriptor(struct json_ctx *c, const char *media_type, const char *hex,
+                                   uint64_t size, const char *arch, const char *ref)
+{
+        json_t *d = descriptor(media_type, hex, size);
+        if (arch) {
+                json_t *platform = json_object();
+                json_object_set_new(platform, "architecture", jstr(c, arch));
+                json_object_set_new(platform, "os", json_string("linux"));
+                json_object_set_new(d, "platform", platform);
+        }
+        if (ref) {
+                json_t *ann = json_object();
+                json_object_set_new(ann, REF_ANNOTATION, jstr(c, ref));
+                json_object_set_new(d, "annotations", ann);
+        }
+        return d;
+}
+
+static json_t *index_doc(json_t *manifests)
+{
+        json_t *idx = json_object();
+        json_object_set_new(idx, "schemaVersion", json_integer(2));
+        json_object_set_new(idx, "mediaType", json_string(MT_INDEX));
+        json_object_set_new(idx, "manifests", manifests);
+        return idx;
+}
+
+int oci_write_index(const char *out_dir, const char *ref, const char *const *archs,
+                    const struct oci_written *images, size_t n, struct distill_error *err)
+{
+        struct json_ctx c = {NULL};
+        json_t *top = json_array();
+        int r;
+
+        if (!ref || !*ref)
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: empty image reference", out_dir);
+        if (n == 1) {
+                json_array_append_new(
+                    top, platform_descriptor(&c, MT_MANIFEST, images[0].manifest_digest,
+                                             images[0].manifest_size, archs[0], ref));
+        } else {
+                /* an image index under REF, and beside it each architecture's manifest under
+                 * REF-ARCH: umoci cannot unpack an index */
+                json_t *list = json_array();
+                for (size_t i = 0; i < n; i++)
+                        json_array_append_new(
+                            list, platform_descriptor(&c, MT_MANIFEST, images[i].manifest_digest,
+                                                      images[i].manifest_size, archs[i], NULL));
+                char hex[SHA256_HEX_LEN + 1];
+                uint64_t size = 0;
+                char *text = dump_compact(index_doc(list));
+                r = write_blob(out_dir, text, hex, &size, err);
+                free(text);
+                if (r < 0) {
+                        json_decref(top);
+                        return r;
+                }
+                json_array_append_new(top, platform_descriptor(&c, MT_INDEX, hex, size, NULL, ref));
+                for (size_t i = 0; i < n; i++) {
+                        cleanup_free char *aref = oci_arch_ref(ref, archs[i]);
+                        json_array_append_new(
+                            top, platform_descriptor(&c, MT_MANIFEST, images[i].manifest_digest,
+                                                     images[i].manifest_size, archs[i], aref));
+                }
+        }
         r = write_text(out_dir, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", err);
-        if (r < 0)
+        if (r < 0) {
+                json_decref(top);
                 return r;
-        /* index.json last: a layout is only complete once it names the manifest. */
-        text = dump_compact(index_json(&c, ref, cfg->arch, res));
+        }
+        if (c.bad_utf8) {
+                json_decref(top);
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: '%s' is not valid UTF-8",
+                                         out_dir, c.bad_utf8);
+        }
+        /* index.json last: a layout is only complete once it names its images */
+        char *text = dump_compact(index_doc(top));
         r = write_text(out_dir, "index.json", text, err);
         free(text);
         return r;
+}
+
+int oci_write_layout(const char *out_dir, const char *ref, const struct image_config *cfg,
+                     const struct layer_desc *layers, size_t n_layers, struct oci_written *res,
+                     struct distill_error *err)
+{
+        if (!ref || !*ref)
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: empty image reference", out_dir);
+        int r = oci_write_image(out_dir, cfg, layers, n_layers, res, err);
+        if (r < 0)
+                return r;
+        const char *archs[] = {cfg->arch};
+        return oci_write_index(out_dir, ref, archs, res, 1, err);
 }

@@ -29,6 +29,16 @@ struct oci_written {
 int oci_write_layout(const char *out_dir, const char *ref, const struct image_config *cfg,
                      const struct layer_desc *layers, size_t n_layers, struct oci_written *res,
                      struct distill_error *err);
+/* The config and manifest blobs of one image (no index.json). */
+int oci_write_image(const char *out_dir, const struct image_config *cfg,
+                    const struct layer_desc *layers, size_t n_layers, struct oci_written *res,
+                    struct distill_error *err);
+/* index.json (and oci-layout): one image under `ref`, or for several architectures an image
+ * index under `ref` and each architecture's manifest under oci_arch_ref(ref, arch). */
+int oci_write_index(const char *out_dir, const char *ref, const char *const *archs,
+                    const struct oci_written *images, size_t n, struct distill_error *err);
+/* "localhost/app:latest" → "localhost/app:latest-arm64" (":arm64" when there is no tag). */
+char *oci_arch_ref(const char *ref, const char *arch);
 /* "2026-01-01T00:00:00Z" for an epoch (UTC). */
 void rfc3339_utc(int64_t epoch, char buf[32]);
 

@@ -131,6 +131,28 @@ else
   fail "the arm64 ld.so.cache differs from arm64's ldconfig -r (- ldconfig, + distill)"
 fi
 
+# arch: [amd64, arm64]: an image index under REF, each architecture's manifest under REF-ARCH,
+# the same manifests the single-architecture builds wrote.
+sed -e 's/^arch: amd64$/arch: [amd64, arm64]/' -e "s|../examples/hello|$SRC/examples/hello|" \
+  "$SRC/manifests/hello-apt.yaml" >"$WORK/multi.yaml"
+"$DISTILL" build "$WORK/multi.yaml" -o "$WORK/multi" -q >/dev/null
+check "index.json: the image index under REF, the manifests under REF-amd64 and REF-arm64" \
+  $PY - "$WORK/multi" "$REF" "$(manifest_digest "$WORK/out" "$REF")" "$(manifest_digest "$WORK/arm" "$REF")" <<'PYEOF'
+import json, sys
+out, ref, amd, arm = sys.argv[1:]
+top = json.load(open(out + "/index.json"))["manifests"]
+names = {m["annotations"]["org.opencontainers.image.ref.name"]: m for m in top}
+assert names[ref]["mediaType"] == "application/vnd.oci.image.index.v1+json", names
+assert names[ref + "-amd64"]["digest"] == amd and names[ref + "-arm64"]["digest"] == arm, names
+inner = json.load(open(out + "/blobs/sha256/" + names[ref]["digest"].split(":")[1]))
+plats = {m["platform"]["architecture"]: m["digest"] for m in inner["manifests"]}
+assert plats == {"amd64": amd, "arm64": arm}, plats
+PYEOF
+check "skopeo picks arm64 from the index" \
+  bash -c "skopeo inspect --override-arch arm64 'oci:$WORK/multi:$REF' | grep -q '\"Architecture\": \"arm64\"'"
+check "umoci unpacks the amd64 manifest by its REF-amd64 name" \
+  umoci unpack --image "$WORK/multi:$REF-amd64" "$WORK/multibundle"
+
 # a cached .deb whose bytes changed is refused with exit 5
 deb=$DISTILL_CACHE/debs/$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["architectures"]["amd64"][0]["sha256"])' "$WORK/distill.lock")
 printf 'X' | dd of="$deb" bs=1 seek=100 conv=notrunc 2>/dev/null
