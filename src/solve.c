@@ -100,6 +100,8 @@ static void favor_apt_choice(struct source *src, Pool *pool, Id dep, Map *favore
                 if (provider_rank(src, p) < best_rank)
                         best_rank = provider_rank(src, p);
         }
+        Queue chosen;
+        queue_init(&chosen);
         FOR_PROVIDES(p, pp, alt)
         {
                 Solvable *s = pool_id2solvable(pool, p);
@@ -109,8 +111,12 @@ static void favor_apt_choice(struct source *src, Pool *pool, Id dep, Map *favore
                 if (MAPTST(favored, p))
                         continue;
                 MAPSET(favored, p);
-                queue_push2(job, SOLVER_FAVOR | SOLVER_SOLVABLE, p);
+                queue_push(&chosen, p);
         }
+        if (chosen.count)
+                queue_push2(job, SOLVER_FAVOR | SOLVER_SOLVABLE_ONE_OF,
+                            pool_queuetowhatprovides(pool, &chosen));
+        queue_free(&chosen);
 }
 
 static void visit(Pool *pool, Id p, Map *seen, Queue *todo)

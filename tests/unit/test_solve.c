@@ -359,8 +359,8 @@ static struct source *indexes_open(const char *const *suites, const char *const 
                 texts[i] = (struct source_index_text){owned[i], strlen(owned[i]), suites[i],
                                                       "http://deb.example/debian"};
         }
-        int rc = source_open_indexes("amd64", texts, n, &unused_backend, xcalloc(1, 16), &src,
-                                     &err);
+        int rc =
+            source_open_indexes("amd64", texts, n, &unused_backend, xcalloc(1, 16), &src, &err);
         for (size_t i = 0; i < n; i++)
                 free(owned[i]);
         free(owned);
@@ -529,7 +529,8 @@ static void test_index_two_suites_newest_once(void **state)
                 const struct source_pkg *app = the_one(&set, "app");
                 assert_string_equal(app->version, "1.1");
                 assert_string_equal(the_one(&set, "base")->name, "base");
-                /* the chosen one is what source_find answers once prepared */
+                /* the chosen one is what source_find answers once prepared (prepare marks it
+                 * selected, then reaches the test backend, whose error proves it was called) */
                 struct distill_error err = {0};
                 struct source_pkg *chosen[] = {(struct source_pkg *)app};
                 assert_int_equal(source_prepare(src, chosen, 1, &err), -DISTILL_EINTERNAL);
@@ -724,8 +725,8 @@ static void test_oracle_apt_on_archive_indexes(void **state)
         struct source *src = NULL;
 
         host_indexes_load(&h);
-        int rc = source_open_indexes("amd64", h.texts, h.paths.n, &unused_backend,
-                                     xcalloc(1, 16), &src, &err);
+        int rc = source_open_indexes("amd64", h.texts, h.paths.n, &unused_backend, xcalloc(1, 16),
+                                     &src, &err);
         host_indexes_release(&h);
         if (rc != 0)
                 fail_msg("source_open_indexes over /var/lib/apt/lists: %s", err.msg);
