@@ -184,10 +184,19 @@ static int apt_open_file(void *impl, const char *pkg_path, int *fd, struct disti
         return store_open_blob(a->store, m->digest, fd, err);
 }
 
+static char *apt_blob_path(void *impl, const char *pkg_path)
+{
+        struct apt_impl *a = impl;
+        struct distill_error scratch = {0};
+        const struct deb_member *m = member(a, pkg_path, &scratch);
+        return m && m->type == SOURCE_REG ? store_blob_path(a->store, m->digest) : NULL;
+}
+
 static const struct source_backend apt_backend = {
     .prepare = apt_prepare,
     .lstat = apt_lstat,
     .open_file = apt_open_file,
+    .blob_path = apt_blob_path,
     .free = apt_impl_free,
 };
 

@@ -450,6 +450,8 @@ static int make_plan(struct build_ctx *b, struct distill_error *err)
         r = source_prepare(b->src, b->candidates.pkgs, b->candidates.n, err);
         if (r < 0)
                 return r;
+        if (b->m->source_kind == MANIFEST_SOURCE_APT)
+                progress(b, "fetched and indexed %zu packages", b->candidates.n);
 
         cleanup_free char *staging = path_join(b->tmp_out, "staging");
         r = store_open(staging, &b->st, err);

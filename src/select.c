@@ -878,6 +878,11 @@ static int materialize_node(struct select_ctx *c, const struct ipnode *node,
                 struct stat sb;
                 if (lstat(dst, &sb) == 0)
                         return 0; /* already there through another path */
+                if (node->owner && !(node->mode & 0111)) {
+                        cleanup_free char *blob = source_blob_path(c->src, node->src_path);
+                        if (blob && link(blob, dst) == 0)
+                                return 0;
+                }
                 cleanup_close int fd = -1;
                 r = open_node(c, node, &fd, err);
                 if (r < 0)

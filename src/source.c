@@ -1619,3 +1619,10 @@ void source_add_alternative(struct source *src, const char *name, const char *li
                 strvec_push(&ch->slaves, p);
         }
 }
+
+char *source_blob_path(struct source *src, const char *pkg_path)
+{
+        if (!src->backend || !src->backend->blob_path)
+                return NULL;
+        return src->backend->blob_path(src->impl, pkg_path);
+}

@@ -55,6 +55,8 @@ struct source_backend {
         int (*lstat)(void *impl, const char *pkg_path, struct source_stat *st,
                      struct distill_error *err);
         int (*open_file)(void *impl, const char *pkg_path, int *fd, struct distill_error *err);
+        /* a host file holding exactly the bytes of a regular file (for hard links), or NULL */
+        char *(*blob_path)(void *impl, const char *pkg_path);
         void (*free)(void *impl);
 };
 
@@ -74,6 +76,10 @@ int source_open_indexes(const char *arch, const struct source_index_text *indexe
  * and lets the backend fetch their files. A sysroot has them already: nothing to do. */
 int source_prepare(struct source *src, struct source_pkg *const *pkgs, size_t n,
                    struct distill_error *err);
+/* A host file with exactly the bytes of the regular file `pkg_path`, which stays unchanged
+ * while the source is open (an archive source's content-addressed store): callers may hard-link
+ * it instead of copying. NULL when the source has none (a sysroot's files may change). */
+char *source_blob_path(struct source *src, const char *pkg_path);
 /* For backends: record an alternative (merged with others of the same name). */
 void source_add_alternative(struct source *src, const char *name, const char *link,
                             const char *path, long priority, const struct strvec *slave_names,
