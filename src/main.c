@@ -17,10 +17,14 @@
 
 static const char usage_text[] =
     "usage: distill build MANIFEST [-o OUT] [--tag REF] [--arch ARCH] [--rules DIR]\n"
-    "                      [--force] [-q|-v] [--json]\n"
+    "                      [--locked[=LOCK]] [--force] [-q|-v] [--json]\n"
+    "       distill resolve MANIFEST [--arch ARCH] [--rules DIR] [--json]\n"
+    "       distill why OUT|MANIFEST PATH [--json]\n"
+    "       distill lock MANIFEST [-o LOCK] [--arch ARCH]\n"
     "       distill --help | --version\n"
     "\n"
-    "Builds a distroless OCI image from MANIFEST (see README.md for the manifest format).\n"
+    "Builds a distroless OCI image from MANIFEST (see README.md for the manifest format),\n"
+    "explains what a build keeps and why, and pins the packages of an apt source.\n"
     "Exit codes: 0 ok, 1 internal error, 2 usage or invalid manifest, 3 resolution failed,\n"
     "4 I/O, 5 integrity, 6 verify found problems.\n";
 
