@@ -192,11 +192,17 @@ static char *apt_blob_path(void *impl, const char *pkg_path)
         return m && m->type == SOURCE_REG ? store_blob_path(a->store, m->digest) : NULL;
 }
 
+static const char *apt_cache_dir(void *impl)
+{
+        return ((struct apt_impl *)impl)->cache;
+}
+
 static const struct source_backend apt_backend = {
     .prepare = apt_prepare,
     .lstat = apt_lstat,
     .open_file = apt_open_file,
     .blob_path = apt_blob_path,
+    .cache_dir = apt_cache_dir,
     .free = apt_impl_free,
 };
 
@@ -249,6 +255,20 @@ static int config_from_manifest(const struct manifest *m, struct apt_config *cfg
         return 0;
 }
 
+/* What the parsed pool depends on: the architecture and, in order, each verified index's
+ * SHA-256 and the URI its Filename fields are relative to. */
+static char *index_cache_key(const char *arch, const struct apt_index *idx, size_t n)
+{
+        struct strbuf sb = STRBUF_INIT;
+        char hex[SHA256_HEX_LEN + 1];
+        strbuf_addf(&sb, "distill-solv 1\n%s\n", arch);
+        for (size_t i = 0; i < n; i++)
+                strbuf_addf(&sb, "%s %s\n", idx[i].sha256, idx[i].source->uri);
+        sha256_hex(sb.buf, sb.len, hex);
+        strbuf_release(&sb);
+        return xstrdup(hex);
+}
+
 int source_open_apt(const struct manifest *m, const char *arch, bool progress, struct source **out,
                     struct distill_error *err)
 {
@@ -258,6 +278,8 @@ int source_open_apt(const struct manifest *m, const char *arch, bool progress, s
         struct source_index_text *texts = NULL;
         char **data = NULL;
         cleanup_free char *store_dir = NULL;
+        cleanup_free char *solv_dir = NULL;
+        cleanup_free char *key = NULL;
         int r;
 
         *out = NULL;
@@ -275,6 +297,14 @@ int source_open_apt(const struct manifest *m, const char *arch, bool progress, s
         r = apt_fetch_indexes(&a->cfg, &opt, &idx, &n_idx, err);
         if (r < 0)
                 goto fail;
+        /* the same verified indexes parse to the same pool: reuse it */
+        solv_dir = path_join(a->cache, "solv");
+        key = index_cache_key(arch, idx, n_idx);
+        if (source_load_cached(solv_dir, key, arch, &apt_backend, a, out) == 1) {
+                a = NULL;
+                r = 0;
+                goto fail;
+        }
         texts = xcalloc(n_idx + 1, sizeof(*texts));
         data = xcalloc(n_idx + 1, sizeof(*data));
         for (size_t i = 0; i < n_idx; i++) {
@@ -289,6 +319,12 @@ int source_open_apt(const struct manifest *m, const char *arch, bool progress, s
         }
         r = source_open_indexes(arch, texts, n_idx, &apt_backend, a, out, err);
         a = NULL; /* owned by the source now (freed by it on failure too) */
+        if (r >= 0)
+                r = source_save_cached(*out, solv_dir, key, err);
+        if (r < 0 && *out) {
+                source_free(*out);
+                *out = NULL;
+        }
 fail:
         for (size_t i = 0; data && i < n_idx; i++)
                 free(data[i]);

@@ -49,7 +49,9 @@ struct select_ctx {
         struct strvec env;          /* "KEY=VALUE" of the image config known so far */
 
         /* Python */
-        char *tree; /* materialised interpreter + stdlib, for the probe and bytecode */
+        char *tree;              /* materialised interpreter + stdlib, for the probe and bytecode */
+        struct strmap tree_dirs; /* directories of the tree created so far */
+        bool tree_owned;         /* removed at the end (not a cached one) */
         struct pyrun run;
         struct py_probe probe;
         bool have_probe;
@@ -850,13 +852,21 @@ static int materialize_node(struct select_ctx *c, const struct ipnode *node,
 {
         cleanup_free char *dst = path_join(c->tree, node->path);
         cleanup_free char *parent = path_dirname(dst);
-        int r = mkdir_p(parent, 0755);
+        int r = 0;
 
-        if (r < 0)
-                return distill_error_errno(err, DISTILL_EIO, -r, "cannot create %s", parent);
+        /* a thousand files share a few dozen directories: create each once */
+        if (!strmap_has(&c->tree_dirs, parent)) {
+                r = mkdir_p(parent, 0755);
+                if (r < 0)
+                        return distill_error_errno(err, DISTILL_EIO, -r, "cannot create %s",
+                                                   parent);
+                strmap_put(&c->tree_dirs, parent, NULL);
+        }
         switch (node->type) {
         case IPNODE_DIR:
                 r = mkdir_p(dst, 0755);
+                if (r >= 0)
+                        strmap_put(&c->tree_dirs, dst, NULL);
                 if (r < 0)
                         return distill_error_errno(err, DISTILL_EIO, -r, "cannot create %s", dst);
                 return 0;
@@ -875,14 +885,14 @@ static int materialize_node(struct select_ctx *c, const struct ipnode *node,
                         if (link(blob, dst) == 0 || errno == EEXIST)
                                 return 0;
                 }
+                if (node->owner && !(node->mode & 0111)) {
+                        cleanup_free char *blob = source_blob_path(c->src, node->src_path);
+                        if (blob && (link(blob, dst) == 0 || errno == EEXIST))
+                                return 0;
+                }
                 struct stat sb;
                 if (lstat(dst, &sb) == 0)
                         return 0; /* already there through another path */
-                if (node->owner && !(node->mode & 0111)) {
-                        cleanup_free char *blob = source_blob_path(c->src, node->src_path);
-                        if (blob && link(blob, dst) == 0)
-                                return 0;
-                }
                 cleanup_close int fd = -1;
                 r = open_node(c, node, &fd, err);
                 if (r < 0)
@@ -908,34 +918,124 @@ static void collect_under(const struct ipnode *node, void *ud)
 
 /* The tree holds what the interpreter needs to run — the plan so far (the interpreter and its
  * ELF closure) and every file of its standard library — at their image paths. */
-static int materialize_tree(struct select_ctx *c, const char *stdlib, struct distill_error *err)
+/* What the interpreter needs to run from a tree — the plan so far (the interpreter and its ELF
+ * closure), the usrmerge links and every file of its standard library — in path order. */
+static void tree_nodes(struct select_ctx *c, const char *stdlib, struct strvec *paths)
 {
+        static const char *const tops[] = {"/bin", "/sbin", "/lib", "/lib64"};
         struct tree_walk w = {c, stdlib, STRVEC_INIT};
         size_t n;
-        int r = 0;
 
-        c->tree = xasprintf("%s.tree", store_dir(c->st));
-        rm_rf(c->tree);
-        r = mkdir_p(c->tree, 0755);
+        for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++)
+                if (imagens_get(c->ns, tops[i]))
+                        strvec_push(paths, tops[i]);
+        struct plan_entry *const *all = plan_sorted(c->plan, &n);
+        for (size_t i = 0; i < n; i++)
+                if (imagens_get(c->ns, all[i]->path))
+                        strvec_push(paths, all[i]->path);
+        imagens_foreach(c->ns, collect_under, &w);
+        for (size_t i = 0; i < w.paths.n; i++)
+                strvec_push(paths, w.paths.v[i]);
+        strvec_clear(&w.paths);
+        strvec_sort_unique(paths);
+}
+
+/* A tree's identity: every node's path, type, and link target or content (the source's
+ * content-addressed blob). NULL when some file has no stable identity. */
+static char *tree_key(struct select_ctx *c, const struct strvec *paths)
+{
+        struct strbuf sb = STRBUF_INIT;
+        char hex[SHA256_HEX_LEN + 1];
+
+        strbuf_adds(&sb, "distill-tree 1\n");
+        for (size_t i = 0; i < paths->n; i++) {
+                const struct ipnode *node = imagens_get(c->ns, paths->v[i]);
+                strbuf_addf(&sb, "%s %d %o ", node->path, (int)node->type, node->mode & 0111);
+                if (node->type == IPNODE_SYMLINK) {
+                        strbuf_adds(&sb, node->target);
+                } else if (node->type == IPNODE_FILE) {
+                        cleanup_free char *blob =
+                            node->owner ? source_blob_path(c->src, node->src_path) : NULL;
+                        if (!blob) {
+                                strbuf_release(&sb);
+                                return NULL;
+                        }
+                        strbuf_adds(&sb, path_basename(blob));
+                }
+                strbuf_addch(&sb, '\n');
+        }
+        sha256_hex(sb.buf, sb.len, hex);
+        strbuf_release(&sb);
+        return xstrdup(hex);
+}
+
+static int fill_tree(struct select_ctx *c, const struct strvec *paths, struct distill_error *err)
+{
+        int r = mkdir_p(c->tree, 0755);
         if (r < 0)
                 return distill_error_errno(err, DISTILL_EIO, -r, "cannot create %s", c->tree);
-        static const char *const tops[] = {"/bin", "/sbin", "/lib", "/lib64"};
-        for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]) && r >= 0; i++) {
-                const struct ipnode *top = imagens_get(c->ns, tops[i]);
-                if (top)
-                        r = materialize_node(c, top, err);
-        }
-        struct plan_entry *const *all = plan_sorted(c->plan, &n);
-        for (size_t i = 0; i < n && r >= 0; i++) {
-                const struct ipnode *node = imagens_get(c->ns, all[i]->path);
-                if (node)
-                        r = materialize_node(c, node, err);
-        }
-        imagens_foreach(c->ns, collect_under, &w);
-        for (size_t i = 0; i < w.paths.n && r >= 0; i++)
-                r = materialize_node(c, imagens_get(c->ns, w.paths.v[i]), err);
-        strvec_clear(&w.paths);
+        for (size_t i = 0; i < paths->n && r >= 0; i++)
+                r = materialize_node(c, imagens_get(c->ns, paths->v[i]), err);
         return r < 0 ? r : 0;
+}
+
+/* An archive source keeps the tree in its cache under the tree's identity, so a warm build
+ * reuses it (its files are hard links into the content-addressed store, and nothing run from it
+ * writes to it: the probe and the compiler run with -B). Otherwise it is built beside the
+ * staging store and removed with it. */
+static int materialize_tree(struct select_ctx *c, const char *stdlib, struct distill_error *err)
+{
+        struct strvec paths = STRVEC_INIT;
+        const char *cache = source_cache_dir(c->src);
+        cleanup_free char *key = NULL;
+        int r;
+
+        tree_nodes(c, stdlib, &paths);
+        key = cache ? tree_key(c, &paths) : NULL;
+        if (!key) {
+                c->tree = xasprintf("%s.tree", store_dir(c->st));
+                c->tree_owned = true;
+                rm_rf(c->tree);
+                r = fill_tree(c, &paths, err);
+                strvec_clear(&paths);
+                return r;
+        }
+        cleanup_free char *trees = path_join(cache, "trees");
+        char *final = path_join(trees, key);
+        struct stat sb;
+        if (stat(final, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+                c->tree = final;
+                strvec_clear(&paths);
+                return 0;
+        }
+        r = mkdir_p(trees, 0755);
+        if (r < 0) {
+                free(final);
+                strvec_clear(&paths);
+                return distill_error_errno(err, DISTILL_EIO, -r, "cannot create %s", trees);
+        }
+        /* built under a temporary name and renamed: a killed build leaves no half tree */
+        c->tree = xasprintf("%s.tmp.XXXXXX", final);
+        c->tree_owned = true;
+        if (!mkdtemp(c->tree)) {
+                r = distill_error_errno(err, DISTILL_EIO, errno, "cannot create %s", c->tree);
+        } else {
+                r = fill_tree(c, &paths, err);
+                if (r >= 0 && rename(c->tree, final) < 0 && errno != ENOTEMPTY && errno != EEXIST)
+                        r = distill_error_errno(err, DISTILL_EIO, errno, "cannot rename %s",
+                                                c->tree);
+                if (r >= 0) {
+                        rm_rf(c->tree); /* gone after the rename; ours when another build got there
+                                           first */
+                        free(c->tree);
+                        c->tree = final;
+                        final = NULL;
+                        c->tree_owned = false;
+                }
+        }
+        free(final);
+        strvec_clear(&paths);
+        return r;
 }
 
 static int pm_keep(void *ud, const char *path, enum plan_reason_kind kind, const char *from,
@@ -1583,10 +1683,10 @@ cleanup:
         if (c.have_probe)
                 py_probe_release(&c.probe);
         pyrun_release(&c.run);
-        if (c.tree) {
+        if (c.tree && c.tree_owned)
                 rm_rf(c.tree);
-                free(c.tree);
-        }
+        free(c.tree);
+        strmap_clear(&c.tree_dirs, NULL);
         free(c.entry_script);
         free(c.fired);
         free(c.pyver);

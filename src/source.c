@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,6 +23,8 @@
 #include <solv/poolarch.h>
 #include <solv/repo.h>
 #include <solv/repo_deb.h>
+#include <solv/repo_solv.h>
+#include <solv/repo_write.h>
 
 /* Bounds for hostile input. Real Debian 12 hosts: status ≈ 1 MiB, longest stanza a few KiB,
  * largest .list a few MiB. */
@@ -338,11 +341,23 @@ static const struct field *stanza_get(const struct stanza *st, const char *name)
 /* The field's value with continuation lines folded into single spaces and outer blanks trimmed. */
 static char *field_value(const struct field *f)
 {
-        struct strbuf sb = STRBUF_INIT;
         const char *p = f->raw + f->name_len + 1;
         const char *end = f->raw + f->raw_len;
-        bool pending_space = false;
 
+        /* the common case, one line: trim and copy (an index has a few hundred thousand) */
+        while (p < end && (*p == ' ' || *p == '\t'))
+                p++;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl || nl + 1 == end) {
+                const char *e = nl ? nl : end;
+                while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+                        e--;
+                return xstrndup(p, (size_t)(e - p));
+        }
+        /* continuation lines fold into single spaces */
+        struct strbuf sb = STRBUF_INIT;
+        bool pending_space = false;
+        strbuf_grow(&sb, (size_t)(end - p));
         for (; p < end; p++) {
                 if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
                         pending_space = sb.len > 0;
@@ -542,15 +557,19 @@ static int stanza_done(struct status_ctx *c, const struct stanza *st)
                 return r;
         }
 
-        struct strbuf text = STRBUF_INIT;
-        for (size_t i = 0; i < st->n; i++) {
-                if (field_dropped_from_stanza(&st->f[i]))
-                        continue;
-                strbuf_add(&text, st->f[i].raw, st->f[i].raw_len);
-                if (text.buf[text.len - 1] != '\n')
-                        strbuf_addch(&text, '\n');
+        /* An archive package's status.d stanza is its .deb's own control file (source_prepare
+         * fills it); copying every index stanza would be wasted. */
+        if (!c->base_uri) {
+                struct strbuf text = STRBUF_INIT;
+                for (size_t i = 0; i < st->n; i++) {
+                        if (field_dropped_from_stanza(&st->f[i]))
+                                continue;
+                        strbuf_add(&text, st->f[i].raw, st->f[i].raw_len);
+                        if (text.buf[text.len - 1] != '\n')
+                                strbuf_addch(&text, '\n');
+                }
+                pkg.stanza = strbuf_detach(&text);
         }
-        pkg.stanza = strbuf_detach(&text);
 
         if (c->pkgs->n >= MAX_PACKAGES) {
                 free(pkg.name);
@@ -1625,4 +1644,256 @@ char *source_blob_path(struct source *src, const char *pkg_path)
         if (!src->backend || !src->backend->blob_path)
                 return NULL;
         return src->backend->blob_path(src->impl, pkg_path);
+}
+
+/* --- the parsed-index cache ------------------------------------------------------------ */
+
+/* Parsing an archive's Packages indexes (60 000 stanzas) costs more than the rest of a warm
+ * build. The parse is cached by the indexes' hashes: libsolv's own .solv form of the repo, and
+ * beside it one line per solvable with what distill keeps of each package. A cache that does
+ * not load exactly (counts, names, architectures, fields) is ignored and rewritten. */
+
+#define SOLV_CACHE_MAGIC "distill-solv-cache 2"
+
+static char *cache_file(const char *dir, const char *key, const char *ext)
+{
+        return xasprintf("%s/%s.%s", dir, key, ext);
+}
+
+static bool split_tabs(char *line, char **fields, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                fields[i] = line;
+                char *tab = strchr(line, '\t');
+                if (i + 1 < n) {
+                        if (!tab)
+                                return false;
+                        *tab = '\0';
+                        line = tab + 1;
+                } else if (tab) {
+                        return false;
+                }
+        }
+        return true;
+}
+
+static char *dup_or_null(const char *s)
+{
+        return *s ? xstrdup(s) : NULL;
+}
+
+static int load_cached_pkgs(const char *path, struct pkg_vec *pkgs)
+{
+        char *data = NULL;
+        size_t len = 0;
+        if (read_file(path, &data, &len) < 0)
+                return -1;
+        char *p = data;
+        char *nl = strchr(p, '\n');
+        int r = 0;
+        if (!nl || strncmp(p, SOLV_CACHE_MAGIC "\n", strlen(SOLV_CACHE_MAGIC) + 1) != 0) {
+                free(data);
+                return -1;
+        }
+        for (p = nl + 1; *p && r == 0; p = nl + 1) {
+                nl = strchr(p, '\n');
+                if (!nl) {
+                        r = -1;
+                        break;
+                }
+                *nl = '\0';
+                char *fields[11];
+                char *end;
+                if (!split_tabs(p, fields, 11)) {
+                        r = -1;
+                        break;
+                }
+                char **f = fields + 1;
+                long index = strtol(fields[0], &end, 10);
+                /* names and architectures are checked against libsolv's own data on binding */
+                if (*end || index < 0 || !*f[1] || !valid_pool_path(f[6]) || !valid_sha256(f[7])) {
+                        r = -1;
+                        break;
+                }
+                unsigned long long size = strtoull(f[8], &end, 10);
+                long prio = strtol(f[5], NULL, 10);
+                if (*end || prio < 1 || prio > SOURCE_PRIORITY_NONE || !*f[9]) {
+                        r = -1;
+                        break;
+                }
+                if (pkgs->n == pkgs->alloc) {
+                        pkgs->alloc = pkgs->alloc ? pkgs->alloc * 2 : 1024;
+                        pkgs->v = xrealloc(pkgs->v, pkgs->alloc * sizeof(*pkgs->v));
+                }
+                struct source_pkg *pkg = &pkgs->v[pkgs->n++];
+                memset(pkg, 0, sizeof(*pkg));
+                pkg->name = xstrdup(f[0]);
+                pkg->version = xstrdup(f[1]);
+                pkg->arch = xstrdup(f[2]);
+                pkg->multiarch = dup_or_null(f[3]);
+                pkg->source = dup_or_null(f[4]);
+                pkg->priority_rank = (int)prio;
+                pkg->filename = xstrdup(f[6]);
+                pkg->sha256 = xstrdup(f[7]);
+                pkg->size = size;
+                pkg->base_uri = xstrdup(f[9]);
+                pkg->solvable = (Id)index; /* relative to the repo until bound */
+        }
+        free(data);
+        return r;
+}
+
+int source_load_cached(const char *dir, const char *key, const char *arch,
+                       const struct source_backend *backend, void *impl, struct source **out)
+{
+        cleanup_free char *solv = cache_file(dir, key, "solv");
+        cleanup_free char *lines = cache_file(dir, key, "pkgs");
+        struct pkg_vec pkgs = {0};
+        struct source *src = NULL;
+        int r = -1;
+
+        *out = NULL;
+        if (!valid_arch(arch))
+                return 0;
+        bool have_solv = access(solv, R_OK) == 0, have_lines = access(lines, R_OK) == 0;
+        if (!have_solv || !have_lines) {
+                /* half a cache (a killed save) is useless: the next save rewrites both */
+                if (have_solv)
+                        unlink(solv);
+                if (have_lines)
+                        unlink(lines);
+                return 0;
+        }
+        if (load_cached_pkgs(lines, &pkgs) < 0)
+                goto done;
+        src = xcalloc(1, sizeof(*src));
+        src->rootfd = -1;
+        src->arch = xstrdup(arch);
+        src->pool = pool_create();
+        pool_setdisttype(src->pool, DISTTYPE_DEB);
+        pool_setarch(src->pool, src->arch);
+        src->repo = repo_create(src->pool, "archive");
+        FILE *fp = fopen(solv, "r");
+        if (!fp)
+                goto done;
+        int added = repo_add_solv(src->repo, fp, 0);
+        fclose(fp);
+        if (added != 0)
+                goto done;
+        pool_addfileprovides(src->pool);
+        pool_createwhatprovides(src->pool);
+        /* each line names its solvable: every solvable once, with the same name and
+         * architecture libsolv read from the .solv */
+        if ((size_t)src->repo->nsolvables != pkgs.n ||
+            (size_t)(src->repo->end - src->repo->start) != pkgs.n)
+                goto done;
+        src->by_solvable = xcalloc(pkgs.n ? pkgs.n : 1, sizeof(*src->by_solvable));
+        for (size_t i = 0; i < pkgs.n; i++) {
+                struct source_pkg *pkg = &pkgs.v[i];
+                if ((size_t)pkg->solvable >= pkgs.n || src->by_solvable[pkg->solvable])
+                        goto done;
+                Solvable *sv = pool_id2solvable(src->pool, src->repo->start + pkg->solvable);
+                if (strcmp(pool_id2str(src->pool, sv->name), pkg->name) != 0 ||
+                    strcmp(pool_id2str(src->pool, sv->arch), pkg->arch) != 0)
+                        goto done;
+                /* source_find bisects: the lines must be in the source's order */
+                if (i > 0 && cmp_pkg(&pkgs.v[i - 1], pkg, src) > 0)
+                        goto done;
+                src->by_solvable[pkg->solvable] = pkg;
+                pkg->solvable += src->repo->start;
+        }
+        src->pkgs = pkgs.v;
+        src->n = pkgs.n;
+        pkgs.v = NULL;
+        pkgs.n = 0;
+        src->backend = backend;
+        src->impl = impl;
+        *out = src;
+        src = NULL;
+        r = 1;
+done:
+        for (size_t i = 0; i < pkgs.n; i++)
+                pkg_release(&pkgs.v[i]);
+        free(pkgs.v);
+        source_free(src); /* its backend is not set yet: impl stays the caller's */
+        if (r < 0) {
+                unlink(solv);
+                unlink(lines);
+                return 0;
+        }
+        return r;
+}
+
+static void cache_field(struct strbuf *sb, const char *s, bool last)
+{
+        strbuf_adds(sb, s ? s : "");
+        strbuf_addch(sb, last ? '\n' : '\t');
+}
+
+int source_save_cached(struct source *src, const char *dir, const char *key,
+                       struct distill_error *err)
+{
+        cleanup_free char *solv = cache_file(dir, key, "solv");
+        cleanup_free char *lines = cache_file(dir, key, "pkgs");
+        cleanup_free char *tmp = xasprintf("%s.tmp.XXXXXX", solv);
+        struct strbuf sb = STRBUF_INIT;
+        int e = mkdir_p(dir, 0755);
+
+        if (e < 0)
+                return distill_error_errno(err, DISTILL_EIO, -e, "cannot create %s", dir);
+        strbuf_adds(&sb, SOLV_CACHE_MAGIC "\n");
+        for (size_t i = 0; i < src->n; i++) {
+                /* in the source's sorted order, each line naming its solvable: loading then
+                 * needs no sort */
+                const struct source_pkg *p = &src->pkgs[i];
+                char prio[16], size[32], index[32];
+                if (!p || !p->filename || !p->sha256 || !p->base_uri || strchr(p->base_uri, '\t')) {
+                        strbuf_release(&sb);
+                        return 0; /* not an archive's packages: nothing to cache */
+                }
+                snprintf(prio, sizeof(prio), "%d", p->priority_rank);
+                snprintf(size, sizeof(size), "%llu", (unsigned long long)p->size);
+                snprintf(index, sizeof(index), "%d", (int)(p->solvable - src->repo->start));
+                cache_field(&sb, index, false);
+                cache_field(&sb, p->name, false);
+                cache_field(&sb, p->version, false);
+                cache_field(&sb, p->arch, false);
+                cache_field(&sb, p->multiarch, false);
+                cache_field(&sb, p->source, false);
+                cache_field(&sb, prio, false);
+                cache_field(&sb, p->filename, false);
+                cache_field(&sb, p->sha256, false);
+                cache_field(&sb, size, false);
+                cache_field(&sb, p->base_uri, true);
+        }
+        int fd = mkstemp(tmp);
+        if (fd < 0) {
+                strbuf_release(&sb);
+                return distill_error_errno(err, DISTILL_EIO, errno, "cannot create %s", tmp);
+        }
+        fchmod(fd, 0644); /* as every other cache file (mkstemp makes 0600) */
+        FILE *fp = fdopen(fd, "w");
+        int bad = !fp || repo_write(src->repo, fp) != 0;
+        if (fp && fclose(fp) != 0)
+                bad = 1;
+        else if (!fp)
+                close(fd);
+        /* the .pkgs file is written last: a .solv without it is never used */
+        if (bad || rename(tmp, solv) < 0 ||
+            (e = write_file_atomic(lines, sb.buf, sb.len, 0644)) < 0) {
+                unlink(tmp);
+                unlink(solv);
+                strbuf_release(&sb);
+                return distill_error_set(err, DISTILL_EIO, "cannot write the index cache in %s",
+                                         dir);
+        }
+        strbuf_release(&sb);
+        return 0;
+}
+
+const char *source_cache_dir(struct source *src)
+{
+        if (!src->backend || !src->backend->cache_dir)
+                return NULL;
+        return src->backend->cache_dir(src->impl);
 }

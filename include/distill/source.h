@@ -57,6 +57,8 @@ struct source_backend {
         int (*open_file)(void *impl, const char *pkg_path, int *fd, struct distill_error *err);
         /* a host file holding exactly the bytes of a regular file (for hard links), or NULL */
         char *(*blob_path)(void *impl, const char *pkg_path);
+        /* a directory where derived data may be cached across builds, or NULL */
+        const char *(*cache_dir)(void *impl);
         void (*free)(void *impl);
 };
 
@@ -72,6 +74,13 @@ struct source_index_text { /* one Packages index */
 int source_open_indexes(const char *arch, const struct source_index_text *indexes, size_t n,
                         const struct source_backend *backend, void *impl, struct source **out,
                         struct distill_error *err);
+/* The parsed form of an archive's indexes, cached under DIR by a KEY the caller derives from
+ * the indexes' hashes: 1 and *out when it loads exactly, 0 when absent or unusable (then it is
+ * removed). On success the source owns `impl`. */
+int source_load_cached(const char *dir, const char *key, const char *arch,
+                       const struct source_backend *backend, void *impl, struct source **out);
+int source_save_cached(struct source *src, const char *dir, const char *key,
+                       struct distill_error *err);
 /* Called once solve has chosen: marks the packages selected (source_find then prefers them)
  * and lets the backend fetch their files. A sysroot has them already: nothing to do. */
 int source_prepare(struct source *src, struct source_pkg *const *pkgs, size_t n,
@@ -80,6 +89,8 @@ int source_prepare(struct source *src, struct source_pkg *const *pkgs, size_t n,
  * while the source is open (an archive source's content-addressed store): callers may hard-link
  * it instead of copying. NULL when the source has none (a sysroot's files may change). */
 char *source_blob_path(struct source *src, const char *pkg_path);
+/* Where a source keeps data across builds (an archive source's cache), or NULL. */
+const char *source_cache_dir(struct source *src);
 /* For backends: record an alternative (merged with others of the same name). */
 void source_add_alternative(struct source *src, const char *name, const char *link,
                             const char *path, long priority, const struct strvec *slave_names,

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "distill/solve.h"
 #include "fixture.h"
@@ -772,9 +773,83 @@ static void test_oracle_apt_on_archive_indexes(void **state)
         free(apt_v);
 }
 
+/* The parsed-index cache gives back the same packages and the same solution; a damaged cache
+ * is refused (and removed), never used. */
+static void test_index_cache_round_trip_and_damage(void **state)
+{
+        (void)state;
+        const char *stanzas = "Package: app\nVersion: 1.0\nArchitecture: amd64\nPriority: "
+                              "optional\nDepends: lib (>= 2) | other\n\n"
+                              "Package: lib\nVersion: 2.1\nArchitecture: amd64\nPriority: "
+                              "required\nMulti-Arch: same\nSource: libsrc\n\n"
+                              "Package: other\nVersion: 1\nArchitecture: all\n";
+        char *dir = fixture_tmpdir();
+        struct distill_error err = {0};
+        struct source *src = index_open(stanzas);
+        assert_int_equal(source_save_cached(src, dir, "k1", &err), 0);
+        int rc = 0;
+        const char *req = "app";
+        char *want = solve_names(src, &req, 1, &rc);
+        assert_int_equal(rc, 0);
+
+        struct source *cached = NULL;
+        assert_int_equal(
+            source_load_cached(dir, "k1", "amd64", &unused_backend, xcalloc(1, 16), &cached), 1);
+        assert_int_equal(source_count(cached), source_count(src));
+        for (size_t i = 0; i < source_count(src); i++) {
+                const struct source_pkg *a = source_pkg_at(src, i);
+                const struct source_pkg *b = source_pkg_at(cached, i);
+                assert_string_equal(a->name, b->name);
+                assert_string_equal(a->version, b->version);
+                assert_string_equal(a->filename, b->filename);
+                assert_string_equal(a->sha256, b->sha256);
+                assert_string_equal(a->base_uri, b->base_uri);
+                assert_int_equal(a->size, b->size);
+                assert_int_equal(a->priority_rank, b->priority_rank);
+                assert_true((a->multiarch == NULL) == (b->multiarch == NULL));
+                assert_true((a->source == NULL) == (b->source == NULL));
+                assert_ptr_equal(source_by_solvable(cached, b->solvable), b);
+        }
+        char *got = solve_names(cached, &req, 1, &rc);
+        assert_int_equal(rc, 0);
+        assert_string_equal(got, want);
+        free(got);
+        source_free(cached);
+
+        /* damage: a package renamed, lines out of order, a bad hash, a missing .pkgs */
+        char *pkgs = xasprintf("%s/k1.pkgs", dir);
+        char *solv = xasprintf("%s/k1.solv", dir);
+        static const char *const damage[] = {
+            "sed -i 's/\\tapp\\t/\\tapq\\t/' %s",
+            "sed -i '2{h;d};3{G}' %s",
+            "sed -i '2s/\\t[0-9a-f]\\{64\\}\\t/\\tnot-a-hash\\t/' %s",
+            "rm %s",
+        };
+        for (size_t d = 0; d < sizeof(damage) / sizeof(damage[0]); d++) {
+                assert_int_equal(source_save_cached(src, dir, "k1", &err), 0);
+                assert_int_equal(fixture_sh(damage[d], pkgs), 0);
+                cached = NULL;
+                void *impl = xcalloc(1, 16);
+                if (source_load_cached(dir, "k1", "amd64", &unused_backend, impl, &cached) != 0)
+                        fail_msg("damage %zu: the damaged cache was used", d);
+                free(impl); /* not taken when the cache is refused */
+                assert_null(cached);
+                /* refused caches are removed */
+                assert_int_equal(access(solv, F_OK), -1);
+        }
+        /* a damaged cache costs a parse, nothing else: impl stays the caller's (freed here) */
+        free(solv);
+        free(pkgs);
+        free(want);
+        source_free(src);
+        fixture_cleanup(dir);
+        free(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_index_cache_round_trip_and_damage),
             cmocka_unit_test(test_closure_depends_predepends_not_recommends),
             cmocka_unit_test(test_or_group_first_alternative),
             cmocka_unit_test(test_real_package_over_provider),
