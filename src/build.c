@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -377,13 +378,26 @@ static void summarise(const struct build_ctx *b)
                 kept += b->plan->packages[i].kept;
         print_warnings(b);
         if (b->opt->json) {
-                printf("{\"ref\":\"%s\",\"out\":\"%s\",\"manifest_digest\":\"sha256:%s\","
-                       "\"layer_digest\":\"sha256:%s\",\"diff_id\":\"sha256:%s\",\"entries\":%zu,"
-                       "\"files\":%zu,\"file_bytes\":%llu,\"layer_bytes\":%llu,"
-                       "\"packages_candidate\":%zu,\"packages_kept\":%zu}\n",
-                       b->ref, b->opt->out, b->written.manifest_digest, b->layer.digest,
-                       b->layer.diff_id, n, files, (unsigned long long)bytes,
-                       (unsigned long long)b->layer.size, b->plan->n_packages, kept);
+                json_t *o = json_object();
+                cleanup_free char *manifest = xasprintf("sha256:%s", b->written.manifest_digest);
+                cleanup_free char *layer = xasprintf("sha256:%s", b->layer.digest);
+                cleanup_free char *diff_id = xasprintf("sha256:%s", b->layer.diff_id);
+                json_object_set_new(o, "ref", json_string(b->ref));
+                json_object_set_new(o, "arch", json_string(b->arch));
+                json_object_set_new(o, "out", json_string(b->opt->out));
+                json_object_set_new(o, "manifest_digest", json_string(manifest));
+                json_object_set_new(o, "layer_digest", json_string(layer));
+                json_object_set_new(o, "diff_id", json_string(diff_id));
+                json_object_set_new(o, "entries", json_integer((json_int_t)n));
+                json_object_set_new(o, "files", json_integer((json_int_t)files));
+                json_object_set_new(o, "file_bytes", json_integer((json_int_t)bytes));
+                json_object_set_new(o, "layer_bytes", json_integer((json_int_t)b->layer.size));
+                json_object_set_new(o, "packages_candidate",
+                                    json_integer((json_int_t)b->plan->n_packages));
+                json_object_set_new(o, "packages_kept", json_integer((json_int_t)kept));
+                json_dumpf(o, stdout, JSON_COMPACT);
+                fputc('\n', stdout);
+                json_decref(o);
                 return;
         }
         printf("image      %s (%s)\n", b->ref, b->arch);
