@@ -695,17 +695,30 @@ cleanup:
         return ret;
 }
 
+/* A sources file's text: capped in size, no NUL byte. */
+static int read_sources_text(const char *path, const char *shown, char **data, size_t *len,
+                             struct distill_error *err)
+{
+        int e = read_capped(path, SOURCES_FILE_MAX, data, len);
+        if (e < 0)
+                return distill_error_errno(err, e == -EFBIG ? DISTILL_EUSAGE : DISTILL_EIO, -e,
+                                           "%s", shown);
+        if (memchr(*data, '\0', *len)) {
+                free(*data);
+                *data = NULL;
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: NUL byte", shown);
+        }
+        return 0;
+}
+
 static int parse_list_file(struct apt_config *cfg, const char *root, const char *path,
                            const char *shown, struct distill_error *err)
 {
         cleanup_free char *data = NULL;
         size_t len;
-        int e = read_capped(path, SOURCES_FILE_MAX, &data, &len);
+        int e = read_sources_text(path, shown, &data, &len, err);
         if (e < 0)
-                return distill_error_errno(err, e == -EFBIG ? DISTILL_EUSAGE : DISTILL_EIO, -e,
-                                           "%s", shown);
-        if (memchr(data, '\0', len))
-                return distill_error_set(err, DISTILL_EUSAGE, "%s: NUL byte", shown);
+                return e;
         int lineno = 0;
         char *p = data;
         while (p && *p) {
@@ -877,12 +890,9 @@ static int parse_sources_file(struct apt_config *cfg, const char *root, const ch
 {
         cleanup_free char *data = NULL;
         size_t len;
-        int e = read_capped(path, SOURCES_FILE_MAX, &data, &len);
+        int e = read_sources_text(path, shown, &data, &len, err);
         if (e < 0)
-                return distill_error_errno(err, e == -EFBIG ? DISTILL_EUSAGE : DISTILL_EIO, -e,
-                                           "%s", shown);
-        if (memchr(data, '\0', len))
-                return distill_error_set(err, DISTILL_EUSAGE, "%s: NUL byte", shown);
+                return e;
 
         struct stanza *st = xcalloc(1, sizeof(*st));
         int ret = 0, lineno = 0;
