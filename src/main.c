@@ -36,6 +36,85 @@ static int usage_error(const char *fmt, const char *arg)
         return DISTILL_EUSAGE;
 }
 
+static int report(const struct distill_error *err)
+{
+        fprintf(stderr, "distill: %s\n", err->msg);
+        return err->code ? err->code : DISTILL_EINTERNAL;
+}
+
+/* Every command's options, parsed by one loop; each command names the ones it takes. */
+struct cli {
+        struct build_options opt;
+        const char *out; /* -o */
+        bool locked;
+        const char *lock_file; /* --locked=FILE */
+        bool help;
+        char **args; /* the positional arguments */
+        int n_args;
+};
+
+static const struct option all_options[] = {
+    {"output", required_argument, NULL, 'o'}, {"tag", required_argument, NULL, 't'},
+    {"arch", required_argument, NULL, 'a'},   {"rules", required_argument, NULL, 'r'},
+    {"format", required_argument, NULL, 'F'}, {"force", no_argument, NULL, 'f'},
+    {"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
+    {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+    {"locked", optional_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
+};
+
+/* `allowed` lists the option letters the command takes. Returns 0, or an exit code. */
+static int parse_cli(int argc, char **argv, const char *allowed, struct cli *cli)
+{
+        int c;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "o:qvh", all_options, NULL)) != -1) {
+                if (c == '?' || !strchr(allowed, c))
+                        return usage_error("%s", "invalid option");
+                switch (c) {
+                case 'o':
+                        cli->out = optarg;
+                        break;
+                case 't':
+                        cli->opt.tag = optarg;
+                        break;
+                case 'a':
+                        cli->opt.arch = optarg;
+                        break;
+                case 'r':
+                        strvec_push(&cli->opt.rules_dirs, optarg);
+                        break;
+                case 'F':
+                        if (strcmp(optarg, "oci") != 0)
+                                return usage_error("--format %s: only oci is supported so far",
+                                                   optarg);
+                        break;
+                case 'f':
+                        cli->opt.force = true;
+                        break;
+                case 'q':
+                        cli->opt.verbosity = -1;
+                        break;
+                case 'v':
+                        cli->opt.verbosity = 1;
+                        break;
+                case 'j':
+                        cli->opt.json = true;
+                        break;
+                case 'L':
+                        cli->locked = true;
+                        cli->lock_file = optarg;
+                        break;
+                case 'h':
+                        cli->help = true;
+                        break;
+                }
+        }
+        cli->args = argv + optind;
+        cli->n_args = argc - optind;
+        return 0;
+}
+
 /* distill.lock beside the manifest */
 static char *default_lock_path(const char *manifest)
 {
@@ -43,135 +122,28 @@ static char *default_lock_path(const char *manifest)
         return path_join(dir, "distill.lock");
 }
 
-static int cmd_lock(int argc, char **argv)
+static int cmd_build(struct cli *cli, struct distill_error *err)
 {
-        static const struct option opts[] = {
-            {"output", required_argument, NULL, 'o'}, {"arch", required_argument, NULL, 'a'},
-            {"rules", required_argument, NULL, 'r'},  {"quiet", no_argument, NULL, 'q'},
-            {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-        };
-        struct build_options opt = {0};
-        struct distill_error err = {0};
-        const char *out = NULL;
-        int c, r;
-
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
-                switch (c) {
-                case 'o':
-                        out = optarg;
-                        break;
-                case 'a':
-                        opt.arch = optarg;
-                        break;
-                case 'r':
-                        strvec_push(&opt.rules_dirs, optarg);
-                        break;
-                case 'q':
-                        opt.verbosity = -1;
-                        break;
-                case 'h':
-                        fputs(usage_text, stdout);
-                        strvec_clear(&opt.rules_dirs);
-                        return 0;
-                default:
-                        strvec_clear(&opt.rules_dirs);
-                        return usage_error("%s", "invalid option");
-                }
-        }
-        if (optind != argc - 1) {
-                strvec_clear(&opt.rules_dirs);
-                return usage_error("%s", "lock needs exactly one MANIFEST");
-        }
-        opt.manifest = argv[optind];
-        cleanup_free char *default_lock = default_lock_path(opt.manifest);
-        r = build_lock(&opt, out ? out : default_lock, &err);
-        strvec_clear(&opt.rules_dirs);
-        if (r < 0) {
-                fprintf(stderr, "distill: %s\n", err.msg);
-                return err.code ? err.code : DISTILL_EINTERNAL;
-        }
-        printf("%s\n", out ? out : default_lock);
-        return 0;
+        if (cli->n_args != 1)
+                return usage_error("%s", "build needs exactly one MANIFEST");
+        cli->opt.manifest = cli->args[0];
+        cli->opt.out = cli->out ? cli->out : "distill-out";
+        cleanup_free char *default_lock = default_lock_path(cli->opt.manifest);
+        if (cli->locked)
+                cli->opt.locked = cli->lock_file ? cli->lock_file : default_lock;
+        return build_run(&cli->opt, err) < 0 ? report(err) : 0;
 }
 
-static int cmd_build(int argc, char **argv)
+static int cmd_lock(struct cli *cli, struct distill_error *err)
 {
-        static const struct option opts[] = {
-            {"output", required_argument, NULL, 'o'}, {"tag", required_argument, NULL, 't'},
-            {"arch", required_argument, NULL, 'a'},   {"rules", required_argument, NULL, 'r'},
-            {"format", required_argument, NULL, 'F'}, {"force", no_argument, NULL, 'f'},
-            {"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
-            {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
-            {"locked", optional_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
-        };
-        struct build_options opt = {.out = "distill-out"};
-        struct distill_error err = {0};
-        bool locked = false;
-        const char *lock_file = NULL;
-        int c, r;
-
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "o:qvh", opts, NULL)) != -1) {
-                switch (c) {
-                case 'o':
-                        opt.out = optarg;
-                        break;
-                case 't':
-                        opt.tag = optarg;
-                        break;
-                case 'a':
-                        opt.arch = optarg;
-                        break;
-                case 'r':
-                        strvec_push(&opt.rules_dirs, optarg);
-                        break;
-                case 'F':
-                        if (strcmp(optarg, "oci") != 0) {
-                                strvec_clear(&opt.rules_dirs);
-                                return usage_error("--format %s: only oci is supported so far",
-                                                   optarg);
-                        }
-                        break;
-                case 'f':
-                        opt.force = true;
-                        break;
-                case 'q':
-                        opt.verbosity = -1;
-                        break;
-                case 'v':
-                        opt.verbosity = 1;
-                        break;
-                case 'j':
-                        opt.json = true;
-                        break;
-                case 'L':
-                        locked = true;
-                        lock_file = optarg;
-                        break;
-                case 'h':
-                        fputs(usage_text, stdout);
-                        strvec_clear(&opt.rules_dirs);
-                        return 0;
-                default:
-                        strvec_clear(&opt.rules_dirs);
-                        return usage_error("%s", "invalid option");
-                }
-        }
-        if (optind != argc - 1) {
-                strvec_clear(&opt.rules_dirs);
-                return usage_error("%s", "build needs exactly one MANIFEST");
-        }
-        opt.manifest = argv[optind];
-        cleanup_free char *default_lock = default_lock_path(opt.manifest);
-        if (locked)
-                opt.locked = lock_file ? lock_file : default_lock;
-        r = build_run(&opt, &err);
-        strvec_clear(&opt.rules_dirs);
-        if (r < 0) {
-                fprintf(stderr, "distill: %s\n", err.msg);
-                return err.code ? err.code : DISTILL_EINTERNAL;
-        }
+        if (cli->n_args != 1)
+                return usage_error("%s", "lock needs exactly one MANIFEST");
+        cli->opt.manifest = cli->args[0];
+        cleanup_free char *default_lock = default_lock_path(cli->opt.manifest);
+        const char *lock = cli->out ? cli->out : default_lock;
+        if (build_lock(&cli->opt, lock, err) < 0)
+                return report(err);
+        printf("%s\n", lock);
         return 0;
 }
 
@@ -190,65 +162,40 @@ static int load_plan(const char *arg, const struct build_options *base, struct p
         return build_resolve(&opt, plan, err);
 }
 
-/* resolve MANIFEST and why OUT|MANIFEST PATH share their options. */
-static int cmd_report(int argc, char **argv, bool is_why)
+/* resolve MANIFEST and why OUT|MANIFEST PATH: reports on a plan. */
+static int cmd_report(struct cli *cli, bool is_why, struct distill_error *err)
 {
-        static const struct option opts[] = {
-            {"arch", required_argument, NULL, 'a'},
-            {"rules", required_argument, NULL, 'r'},
-            {"json", no_argument, NULL, 'j'},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
-        };
-        struct build_options opt = {0};
-        struct distill_error err = {0};
         struct plan *plan = NULL;
-        int c, r;
 
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-                switch (c) {
-                case 'a':
-                        opt.arch = optarg;
-                        break;
-                case 'r':
-                        strvec_push(&opt.rules_dirs, optarg);
-                        break;
-                case 'j':
-                        opt.json = true;
-                        break;
-                case 'h':
-                        fputs(usage_text, stdout);
-                        strvec_clear(&opt.rules_dirs);
-                        return 0;
-                default:
-                        strvec_clear(&opt.rules_dirs);
-                        return usage_error("%s", "invalid option");
-                }
-        }
-        if (optind != argc - (is_why ? 2 : 1)) {
-                strvec_clear(&opt.rules_dirs);
+        if (cli->n_args != (is_why ? 2 : 1))
                 return usage_error("%s", is_why ? "why needs OUT|MANIFEST and PATH"
                                                 : "resolve needs exactly one MANIFEST");
-        }
-        r = load_plan(argv[optind], &opt, &plan, &err);
+        int r = load_plan(cli->args[0], &cli->opt, &plan, err);
         if (r >= 0)
-                r = is_why ? why_explain(plan, argv[optind + 1], opt.json, stdout, &err)
-                           : resolve_report(plan, opt.json, stdout, &err);
+                r = is_why ? why_explain(plan, cli->args[1], cli->opt.json, stdout, err)
+                           : resolve_report(plan, cli->opt.json, stdout, err);
         if (plan)
                 plan_free(plan);
-        strvec_clear(&opt.rules_dirs);
-        if (r < 0) {
-                fprintf(stderr, "distill: %s\n", err.msg);
-                return err.code ? err.code : DISTILL_EINTERNAL;
-        }
         /* why says plainly when PATH is not in the image; that is an answer, not an error (exit 1
          * means an internal error) */
-        return 0;
+        return r < 0 ? report(err) : 0;
 }
 
 int main(int argc, char **argv)
 {
+        static const struct {
+                const char *name;
+                const char *options; /* the option letters it takes */
+        } commands[] = {
+            {"build", "otarFfqvjLh"},
+            {"lock", "oarqh"},
+            {"resolve", "arjh"},
+            {"why", "arjh"},
+        };
+        struct distill_error err = {0};
+        struct cli cli = {0};
+        int r = -1;
+
         if (argc < 2)
                 return usage_error("%s", "no command given");
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -259,13 +206,20 @@ int main(int argc, char **argv)
                 printf("distill %s\n", DISTILL_VERSION);
                 return 0;
         }
-        if (strcmp(argv[1], "build") == 0)
-                return cmd_build(argc - 1, argv + 1);
-        if (strcmp(argv[1], "lock") == 0)
-                return cmd_lock(argc - 1, argv + 1);
-        if (strcmp(argv[1], "resolve") == 0)
-                return cmd_report(argc - 1, argv + 1, false);
-        if (strcmp(argv[1], "why") == 0)
-                return cmd_report(argc - 1, argv + 1, true);
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+                if (strcmp(argv[1], commands[i].name) != 0)
+                        continue;
+                r = parse_cli(argc - 1, argv + 1, commands[i].options, &cli);
+                if (r == 0 && cli.help)
+                        fputs(usage_text, stdout);
+                else if (r == 0 && i == 0)
+                        r = cmd_build(&cli, &err);
+                else if (r == 0 && i == 1)
+                        r = cmd_lock(&cli, &err);
+                else if (r == 0)
+                        r = cmd_report(&cli, i == 3, &err);
+                strvec_clear(&cli.opt.rules_dirs);
+                return r;
+        }
         return usage_error("unknown command %s", argv[1]);
 }
