@@ -616,21 +616,6 @@ static bool plan_has_glob(struct plan *plan, const char *pattern)
         return false;
 }
 
-static bool module_kept(struct select_ctx *c, const char *module)
-{
-        if (!c->pyver)
-                return false;
-        cleanup_free char *rel = xstrdup(module);
-        for (char *p = rel; *p; p++)
-                if (*p == '.')
-                        *p = '/';
-        cleanup_free char *py = xasprintf("/usr/lib/python%s/%s.py", c->pyver, rel);
-        cleanup_free char *pkg = xasprintf("/usr/lib/python%s/%s/__init__.py", c->pyver, rel);
-        cleanup_free char *ext =
-            xasprintf("/usr/lib/python%s/lib-dynload/%s.cpython-*.so", c->pyver, rel);
-        return plan_get(c->plan, py) || plan_get(c->plan, pkg) || plan_has_glob(c->plan, ext);
-}
-
 static int rule_condition(struct select_ctx *c, const struct rule *rule, bool *holds,
                           struct distill_error *err)
 {
@@ -664,21 +649,12 @@ static int rule_condition(struct select_ctx *c, const struct rule *rule, bool *h
                 *holds = plan_has_glob(c->plan, value);
                 break;
         case RULE_WHEN_MODULE:
-                *holds = c->pm ? pymodules_imported(c->pm, value) : module_kept(c, value);
+                /* the import closure exists exactly when the image has Python */
+                *holds = c->pm && pymodules_imported(c->pm, value);
                 break;
-        case RULE_WHEN_ATTRIBUTE: {
-                if (c->pm) {
-                        *holds = pymodules_attr_used(c->pm, value);
-                        break;
-                }
-                /* Without import analysis an attribute counts as used when its module is kept. */
-                cleanup_free char *mod = xstrdup(value);
-                char *dot = strrchr(mod, '.');
-                if (dot)
-                        *dot = '\0';
-                *holds = module_kept(c, mod);
+        case RULE_WHEN_ATTRIBUTE:
+                *holds = c->pm && pymodules_attr_used(c->pm, value);
                 break;
-        }
         }
         return 0;
 }
