@@ -55,7 +55,6 @@ struct pymodules {
         struct strmap scanned;              /* path → NULL */
         struct strmap data_done;            /* package dir → NULL */
         struct strmap attrs;                /* "os.popen" → NULL */
-        struct strvec sources;              /* kept .py files */
         struct strvec ignored_in_functions; /* not followed from library functions */
         struct work *queue;
         size_t q_head, q_len, q_alloc;
@@ -126,7 +125,6 @@ void pymodules_free(struct pymodules *pm)
         strmap_clear(&pm->scanned, NULL);
         strmap_clear(&pm->data_done, NULL);
         strmap_clear(&pm->attrs, NULL);
-        strvec_clear(&pm->sources);
         strvec_clear(&pm->ignored_in_functions);
         free(pm);
 }
@@ -185,11 +183,6 @@ bool pymodules_imported(const struct pymodules *pm, const char *module)
 bool pymodules_attr_used(const struct pymodules *pm, const char *qualified)
 {
         return strmap_has(&pm->attrs, qualified);
-}
-
-const struct strvec *pymodules_sources(const struct pymodules *pm)
-{
-        return &pm->sources;
 }
 
 /* Lookup in the image namespace */
@@ -555,8 +548,6 @@ static int import_one(struct pymodules *pm, const char *name, const struct work 
                 r = pm->cb.keep(pm->cb.ud, st->file, why->kind, from, det, err);
                 if (r < 0)
                         return r;
-                if (!strvec_contains(&pm->sources, st->file))
-                        strvec_push(&pm->sources, st->file);
                 queue_scan(pm, st->file, name, st->kind == MOD_PACKAGE, policy_for(pm, st->file));
                 return keep_package_data(pm, st->file, err);
         }

@@ -55,7 +55,5 @@ void pymodules_ignore_in_functions(struct pymodules *pm, const char *module);
 
 bool pymodules_imported(const struct pymodules *pm, const char *module);
 bool pymodules_attr_used(const struct pymodules *pm, const char *qualified);
-/* Every kept Python source file (image paths), for bytecode. */
-const struct strvec *pymodules_sources(const struct pymodules *pm);
 
 #endif
