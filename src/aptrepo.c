@@ -1846,6 +1846,21 @@ static int open_temp(const char *dir, char **tmp, struct distill_error *err)
         return fd;
 }
 
+/* Close a finished temp file and give it its final name; on failure the caller's cleanup
+ * removes the temp file (*tmp stays set). */
+static int commit_temp(int *fd, char **tmp, const char *final, struct distill_error *err)
+{
+        int e = close(*fd);
+        *fd = -1;
+        if (e < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "%s", *tmp);
+        if (rename(*tmp, final) < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "%s", final);
+        free(*tmp);
+        *tmp = NULL;
+        return 0;
+}
+
 /* CACHE/<sha256>: a present file must still match; otherwise url is downloaded into a temp file
  * in the same directory, its size and SHA-256 checked, and renamed. */
 static int fetch_blob(struct fetcher *f, const char *url, const char *dir, const char *sha256,
@@ -1902,18 +1917,7 @@ static int fetch_blob(struct fetcher *f, const char *url, const char *dir, const
                                         (unsigned long long)size);
                 goto cleanup;
         }
-        if (close(fd) < 0) {
-                fd = -1;
-                ret = distill_error_errno(err, DISTILL_EIO, errno, "%s", tmp);
-                goto cleanup;
-        }
-        fd = -1;
-        if (rename(tmp, path) < 0) {
-                ret = distill_error_errno(err, DISTILL_EIO, errno, "%s", path);
-                goto cleanup;
-        }
-        free(tmp);
-        tmp = NULL;
+        ret = commit_temp(&fd, &tmp, path, err);
 cleanup:
         if (fd >= 0)
                 close(fd);
@@ -2169,19 +2173,8 @@ static int decompress_index(const char *blob, const char *plain_dir, const char 
                 goto cleanup;
         }
         md_hex(md, hex);
-        if (close(fd) < 0) {
-                fd = -1;
-                ret = distill_error_errno(err, DISTILL_EIO, errno, "%s", tmp);
-                goto cleanup;
-        }
-        fd = -1;
         final = path_join(plain_dir, name);
-        if (rename(tmp, final) < 0) {
-                ret = distill_error_errno(err, DISTILL_EIO, errno, "%s", final);
-                goto cleanup;
-        }
-        free(tmp);
-        tmp = NULL;
+        ret = commit_temp(&fd, &tmp, final, err);
 cleanup:
         if (fd >= 0)
                 close(fd);
