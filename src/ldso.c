@@ -13,46 +13,143 @@
 
 #define LDSO_MAX_OBJECTS 4096
 
+/* Every CPU an architecture's images may run on, as glibc 2.36's ld.so tells them apart
+ * (sysdeps/x86/cpu-features.c, elf/dl-hwcaps.c): the glibc-hwcaps levels (a CPU supports a tail
+ * of the list), the legacy HWCAP names (in `ld.so --help` order, highest bit first; a CPU sets
+ * some of them and the glibc.cpu.hwcap_mask tunable may mask any) and the names $PLATFORM /
+ * AT_PLATFORM may take. */
+struct cpu_space {
+        const char *const *levels;
+        const char *const *legacy;
+        const char *const *platforms;
+};
+
+/* x86-64: the levels by ISA; HWCAP_X86_64 on every CPU and HWCAP_X86_AVX512_1 on Intel
+ * AVX-512; AT_PLATFORM "x86_64", which ld.so replaces by "haswell" (Intel with AVX2, FMA,
+ * BMI1/2, LZCNT, MOVBE, POPCNT) or "xeon_phi" (Intel with AVX512ER/PF). */
+static const char *const amd64_levels[] = {"x86-64-v4", "x86-64-v3", "x86-64-v2", NULL};
+static const char *const amd64_legacy[] = {"avx512_1", "x86_64", NULL};
+static const char *const amd64_platforms[] = {"haswell", "xeon_phi", "x86_64", NULL};
+/* aarch64 has no glibc-hwcaps names and no important HWCAP bits in 2.36: only AT_PLATFORM. */
+static const char *const arm64_platforms[] = {"aarch64", NULL};
+/* i386: HWCAP_X86_SSE2 when the CPU has SSE2; ld.so sets the platform to i686 (CMOV) or i586
+ * (CX8). */
+static const char *const i386_legacy[] = {"sse2", NULL};
+static const char *const i386_platforms[] = {"i686", "i586", NULL};
+static const char *const none[] = {NULL};
+
+static size_t count_names(const char *const *v)
+{
+        size_t n = 0;
+        while (v[n])
+                n++;
+        return n;
+}
+
+void ldso_cpu_subdirs(const struct ldso_cpu *cpu, struct strvec *out)
+{
+        for (size_t i = 0; i < cpu->n_levels; i++) {
+                char *sub = xasprintf("glibc-hwcaps/%s", cpu->levels[i]);
+                if (strvec_contains(out, sub))
+                        free(sub);
+                else
+                        strvec_push_nodup(out, sub);
+        }
+        /* _dl_important_hwcaps: the components are the HWCAP names from the lowest bit up, then
+         * the platform, then "tls"; every non-empty subset is a subdirectory, its components
+         * written from the last to the first, subsets in descending order of their bit mask. */
+        const char *comp[LDSO_CPU_MAX_NAMES + 2];
+        size_t n = 0;
+        for (size_t i = cpu->n_legacy; i-- > 0;)
+                comp[n++] = cpu->legacy[i];
+        if (cpu->platform)
+                comp[n++] = cpu->platform;
+        comp[n++] = "tls";
+        for (unsigned long mask = (1UL << n) - 1; mask > 0; mask--) {
+                struct strbuf sb = STRBUF_INIT;
+                for (size_t i = n; i-- > 0;) {
+                        if (!(mask & (1UL << i)))
+                                continue;
+                        if (sb.len)
+                                strbuf_addch(&sb, '/');
+                        strbuf_adds(&sb, comp[i]);
+                }
+                if (strvec_contains(out, sb.buf))
+                        strbuf_release(&sb);
+                else
+                        strvec_push_nodup(out, strbuf_detach(&sb));
+        }
+}
+
+static void keep_common(struct strvec *common, const struct strvec *mine)
+{
+        struct strvec kept = STRVEC_INIT;
+        for (size_t i = 0; i < common->n; i++)
+                if (strvec_contains(mine, common->v[i]))
+                        strvec_push(&kept, common->v[i]);
+        strvec_clear(common);
+        *common = kept;
+}
+
+/* The union of the subdirectories of every CPU in the space (most capable first, so a
+ * directory's primary object is the best variant), the ones every CPU searches, and the
+ * platform names. */
+static void fill_subdirs(const struct cpu_space *space, struct ldso_config *cfg)
+{
+        size_t n_levels = count_names(space->levels);
+        size_t n_legacy = count_names(space->legacy);
+        bool first = true;
+        for (size_t p = 0; space->platforms[p]; p++) {
+                strvec_push(&cfg->platforms, space->platforms[p]);
+                for (size_t skip = 0; skip <= n_levels; skip++) {
+                        for (unsigned long set = 1UL << n_legacy; set-- > 0;) {
+                                struct ldso_cpu cpu = {.platform = space->platforms[p]};
+                                for (size_t i = skip; i < n_levels; i++)
+                                        cpu.levels[cpu.n_levels++] = space->levels[i];
+                                for (size_t i = 0; i < n_legacy; i++)
+                                        if (set & (1UL << (n_legacy - 1 - i)))
+                                                cpu.legacy[cpu.n_legacy++] = space->legacy[i];
+                                struct strvec mine = STRVEC_INIT;
+                                ldso_cpu_subdirs(&cpu, &mine);
+                                for (size_t i = 0; i < mine.n; i++)
+                                        if (!strvec_contains(&cfg->subdirs, mine.v[i]))
+                                                strvec_push(&cfg->subdirs, mine.v[i]);
+                                if (first) {
+                                        cfg->universal_subdirs = mine;
+                                        first = false;
+                                } else {
+                                        keep_common(&cfg->universal_subdirs, &mine);
+                                        strvec_clear(&mine);
+                                }
+                        }
+                }
+        }
+}
+
 int ldso_config_for_arch(const char *arch, struct ldso_config *cfg, struct distill_error *err)
 {
-        static const char *const amd64_subdirs[] = {"glibc-hwcaps/x86-64-v4",
-                                                    "glibc-hwcaps/x86-64-v3",
-                                                    "glibc-hwcaps/x86-64-v2",
-                                                    "tls/x86_64/x86_64",
-                                                    "tls/x86_64",
-                                                    "tls",
-                                                    "x86_64/x86_64",
-                                                    "x86_64",
-                                                    NULL};
-        /* aarch64 has no glibc-hwcaps names in 2.36 and no important HWCAP bits: only
-         * AT_PLATFORM ("aarch64") and tls remain of the legacy scheme. */
-        static const char *const arm64_subdirs[] = {"tls/aarch64", "tls", "aarch64", NULL};
-        /* i386: AT_PLATFORM i686 and the legacy sse2 HWCAP subdir [U: not checked on an i386
-         * host]. */
-        static const char *const i386_subdirs[] = {"tls/i686/sse2", "tls/i686", "tls/sse2", "tls",
-                                                   "i686/sse2",     "i686",     "sse2",     NULL};
-        const char *const *subdirs;
+        static const struct cpu_space amd64 = {amd64_levels, amd64_legacy, amd64_platforms};
+        static const struct cpu_space arm64 = {none, none, arm64_platforms};
+        static const struct cpu_space i386 = {none, i386_legacy, i386_platforms};
+        const struct cpu_space *space;
         const char *triplet;
 
         memset(cfg, 0, sizeof(*cfg));
         if (!strcmp(arch, "amd64")) {
                 cfg->elfclass = ELFCLASS64;
                 cfg->machine = EM_X86_64;
-                cfg->platform = "x86_64";
                 triplet = "x86_64-linux-gnu";
-                subdirs = amd64_subdirs;
+                space = &amd64;
         } else if (!strcmp(arch, "arm64")) {
                 cfg->elfclass = ELFCLASS64;
                 cfg->machine = EM_AARCH64;
-                cfg->platform = "aarch64";
                 triplet = "aarch64-linux-gnu";
-                subdirs = arm64_subdirs;
+                space = &arm64;
         } else if (!strcmp(arch, "i386")) {
                 cfg->elfclass = ELFCLASS32;
                 cfg->machine = EM_386;
-                cfg->platform = "i686";
                 triplet = "i386-linux-gnu";
-                subdirs = i386_subdirs;
+                space = &i386;
         } else {
                 return distill_error_set(err, DISTILL_EUSAGE,
                                          "architecture %s: no ld.so configuration known "
@@ -67,8 +164,7 @@ int ldso_config_for_arch(const char *arch, struct ldso_config *cfg, struct disti
                 cfg->lib_token = "lib/aarch64-linux-gnu";
         else
                 cfg->lib_token = "lib/i386-linux-gnu";
-        for (size_t i = 0; subdirs[i]; i++)
-                strvec_push(&cfg->subdirs, subdirs[i]);
+        fill_subdirs(space, cfg);
         strvec_push_nodup(&cfg->default_dirs, xasprintf("/lib/%s", triplet));
         strvec_push_nodup(&cfg->default_dirs, xasprintf("/usr/lib/%s", triplet));
         strvec_push(&cfg->default_dirs, "/lib");
@@ -80,7 +176,9 @@ void ldso_config_release(struct ldso_config *cfg)
 {
         if (!cfg)
                 return;
+        strvec_clear(&cfg->platforms);
         strvec_clear(&cfg->subdirs);
+        strvec_clear(&cfg->universal_subdirs);
         strvec_clear(&cfg->cache_dirs);
         strvec_clear(&cfg->default_dirs);
 }
@@ -268,7 +366,16 @@ static size_t is_dst(const char *s, const char *ref)
         return len;
 }
 
-static char *expand_dst(const struct ctx *c, const char *s, const char *origin)
+static bool has_platform_token(const char *s)
+{
+        for (const char *p = strchr(s, '$'); p; p = strchr(p + 1, '$'))
+                if (is_dst(p + 1, "PLATFORM"))
+                        return true;
+        return false;
+}
+
+static char *expand_dst_with(const struct ctx *c, const char *s, const char *origin,
+                             const char *platform)
 {
         struct strbuf out = STRBUF_INIT;
         strbuf_grow(&out, strlen(s));
@@ -281,7 +388,7 @@ static char *expand_dst(const struct ctx *c, const char *s, const char *origin)
                 if ((n = is_dst(s + 1, "ORIGIN")) != 0)
                         strbuf_adds(&out, origin);
                 else if ((n = is_dst(s + 1, "PLATFORM")) != 0)
-                        strbuf_adds(&out, c->cfg->platform);
+                        strbuf_adds(&out, platform);
                 else if ((n = is_dst(s + 1, "LIB")) != 0)
                         strbuf_adds(&out, c->cfg->lib_token);
                 else
@@ -291,23 +398,85 @@ static char *expand_dst(const struct ctx *c, const char *s, const char *origin)
         return strbuf_detach(&out);
 }
 
+/* The strings `s` expands to on some CPU of the architecture: one, or one per $PLATFORM value
+ * when it names the platform (each then holds only on the CPUs that report that platform). */
+static void expand_dst(const struct ctx *c, const char *s, const char *origin, struct strvec *out)
+{
+        if (!has_platform_token(s)) {
+                strvec_push_nodup(out, expand_dst_with(c, s, origin, NULL));
+                return;
+        }
+        for (size_t i = 0; i < c->cfg->platforms.n; i++) {
+                char *e = expand_dst_with(c, s, origin, c->cfg->platforms.v[i]);
+                if (strvec_contains(out, e))
+                        free(e);
+                else
+                        strvec_push_nodup(out, e);
+        }
+}
+
+/* A search directory; `conditional` when only some CPUs search it (a $PLATFORM expansion). */
+struct search_dir {
+        char *path;
+        bool conditional;
+};
+
+struct dirlist {
+        struct search_dir *v;
+        size_t n, alloc;
+};
+
+static bool dirlist_contains(const struct dirlist *l, const char *path)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (!strcmp(l->v[i].path, path))
+                        return true;
+        return false;
+}
+
+static void dirlist_add(struct dirlist *l, char *path, bool conditional)
+{
+        if (dirlist_contains(l, path)) {
+                free(path);
+                return;
+        }
+        if (l->n == l->alloc) {
+                l->alloc = l->alloc ? 2 * l->alloc : 8;
+                l->v = xrealloc(l->v, l->alloc * sizeof(*l->v));
+        }
+        l->v[l->n++] = (struct search_dir){path, conditional};
+}
+
+static void dirlist_release(struct dirlist *l)
+{
+        for (size_t i = 0; i < l->n; i++)
+                free(l->v[i].path);
+        free(l->v);
+        memset(l, 0, sizeof(*l));
+}
+
 /* Splits a DT_RPATH/DT_RUNPATH value into expanded directories. Empty and relative elements
  * mean the process's working directory, which the image does not fix: they are left out. */
 static void split_search_path(const struct ctx *c, const char *list, const char *origin,
-                              struct strvec *dirs)
+                              struct dirlist *dirs)
 {
         const char *p = list;
         while (1) {
                 const char *end = strchrnul(p, ':');
                 cleanup_free char *elem = xstrndup(p, (size_t)(end - p));
-                char *dir = expand_dst(c, elem, origin);
-                size_t len = strlen(dir);
-                while (len > 1 && dir[len - 1] == '/')
-                        dir[--len] = '\0';
-                if (dir[0] == '/' && !strvec_contains(dirs, dir))
-                        strvec_push_nodup(dirs, dir);
-                else
-                        free(dir);
+                struct strvec expanded = STRVEC_INIT;
+                expand_dst(c, elem, origin, &expanded);
+                for (size_t i = 0; i < expanded.n; i++) {
+                        char *dir = xstrdup(expanded.v[i]);
+                        size_t len = strlen(dir);
+                        while (len > 1 && dir[len - 1] == '/')
+                                dir[--len] = '\0';
+                        if (dir[0] == '/')
+                                dirlist_add(dirs, dir, expanded.n > 1);
+                        else
+                                free(dir);
+                }
+                strvec_clear(&expanded);
                 if (!*end)
                         break;
                 p = end + 1;
@@ -322,68 +491,110 @@ static char *join_candidate(const char *dir, const char *sub, const char *name)
         return xasprintf("%s%s%s", dir, sep, name);
 }
 
-/* Searches one directory like open_path: every subdir, then the dir itself. On success the
- * other valid variants in the same dir are returned in `variants`. */
-static int search_one_dir(struct ctx *c, const char *dir, const char *name, const char *by,
-                          struct candidate *found, struct strvec *variants)
+/* The search for one NEEDED name on every CPU at once. Each CPU stops at its first hit; the
+ * image must hold whatever any of them loads, so hits in places only some CPUs search (a
+ * glibc-hwcaps or legacy subdir, a $PLATFORM dir) are all kept and the search goes on until
+ * a hit every CPU reaches. */
+struct search {
+        struct candidate found; /* the first hit in search order */
+        bool have;
+        bool settled;           /* a hit that every CPU searches: no CPU looks further */
+        struct strvec variants; /* the other hits */
+        struct strvec seen;     /* real paths of every hit, so one file counts once */
+};
+
+static void search_release(struct search *s)
+{
+        if (s->have)
+                candidate_release(&s->found);
+        strvec_clear(&s->variants);
+        strvec_clear(&s->seen);
+        memset(s, 0, sizeof(*s));
+}
+
+/* Takes `cand` (a verified hit); `everywhere` when every CPU searching this far looks there. */
+static void record_hit(struct search *s, struct candidate *cand, bool everywhere)
+{
+        s->settled |= everywhere;
+        if (strvec_contains(&s->seen, cand->res.path)) {
+                candidate_release(cand);
+                return;
+        }
+        strvec_push(&s->seen, cand->res.path);
+        if (!s->have) {
+                s->found = *cand;
+                s->have = true;
+                memset(cand, 0, sizeof(*cand));
+                return;
+        }
+        strvec_push(&s->variants, cand->path);
+        candidate_release(cand);
+}
+
+/* Searches one directory like open_path: every subdir, then the dir itself. */
+static int search_one_dir(struct ctx *c, const struct search_dir *dir, const char *name,
+                          const char *by, struct search *s)
 {
         size_t nsub = c->cfg->subdirs.n;
-        bool have = false;
         for (size_t i = 0; i <= nsub; i++) {
                 const char *sub = i < nsub ? c->cfg->subdirs.v[i] : NULL;
-                cleanup_free char *path = join_candidate(dir, sub, name);
+                cleanup_free char *path = join_candidate(dir->path, sub, name);
                 struct candidate cand;
                 struct distill_error scratch = {0};
                 /* Once one variant is found, a broken later one is the runtime CPU's problem
                  * only if it ever gets there: it is not recorded. */
-                int r = verify_candidate(c, path, &cand, name, by, have ? &scratch : c->err);
+                int r = verify_candidate(c, path, &cand, name, by, s->have ? &scratch : c->err);
                 if (r < 0) {
-                        if (have)
+                        if (s->have)
                                 continue;
                         return r;
                 }
                 if (r != CAND_OK)
                         continue;
-                if (!have) {
-                        *found = cand;
-                        have = true;
-                } else {
-                        strvec_push(variants, cand.path);
-                        candidate_release(&cand);
-                }
+                bool everywhere =
+                    !dir->conditional && (!sub || strvec_contains(&c->cfg->universal_subdirs, sub));
+                record_hit(s, &cand, everywhere);
         }
-        return have ? 1 : 0;
+        return 0;
 }
 
-static int search_dirs(struct ctx *c, const struct strvec *dirs, const char *name, const char *by,
-                       struct candidate *found, struct strvec *variants)
+static int search_dirs(struct ctx *c, const struct dirlist *dirs, const char *name, const char *by,
+                       struct search *s)
 {
-        for (size_t i = 0; i < dirs->n; i++) {
-                int r = search_one_dir(c, dirs->v[i], name, by, found, variants);
-                if (r != 0)
+        for (size_t i = 0; i < dirs->n && !s->settled; i++) {
+                int r = search_one_dir(c, &dirs->v[i], name, by, s);
+                if (r < 0)
                         return r;
         }
         return 0;
 }
 
 static int search_list(struct ctx *c, const char *list, const char *origin, const char *name,
-                       const char *by, struct candidate *found, struct strvec *variants)
+                       const char *by, struct search *s)
 {
-        struct strvec dirs = STRVEC_INIT;
+        struct dirlist dirs = {0};
         split_search_path(c, list, origin, &dirs);
-        int r = search_dirs(c, &dirs, name, by, found, variants);
-        strvec_clear(&dirs);
+        int r = search_dirs(c, &dirs, name, by, s);
+        dirlist_release(&dirs);
         return r;
 }
 
-static bool is_system_dir(const struct ctx *c, const char *dir)
+static int search_fixed_dirs(struct ctx *c, const struct strvec *dirs, bool nodeflib,
+                             const char *name, const char *by, struct search *s)
 {
-        return strvec_contains(&c->cfg->default_dirs, dir);
+        for (size_t i = 0; i < dirs->n && !s->settled; i++) {
+                if (nodeflib && strvec_contains(&c->cfg->default_dirs, dirs->v[i]))
+                        continue;
+                const struct search_dir dir = {dirs->v[i], false};
+                int r = search_one_dir(c, &dir, name, by, s);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* The search for a name without '/' (dl-load.c _dl_map_object, tech.md §1.1). */
-static int search_name(struct ctx *c, int li, const char *name, struct candidate *found,
-                       struct strvec *variants)
+static int search_name(struct ctx *c, int li, const char *name, struct search *s)
 {
         const struct lobj *loader = &c->objs[li];
         const char *by = loader->path;
@@ -391,44 +602,32 @@ static int search_name(struct ctx *c, int li, const char *name, struct candidate
 
         if (!loader->info->runpath) {
                 bool did_main = false;
-                for (int l = li; l >= 0; l = c->objs[l].loader) {
+                for (int l = li; l >= 0 && !s->settled; l = c->objs[l].loader) {
                         const struct lobj *o = &c->objs[l];
                         if (!o->info->rpath)
                                 continue;
-                        r = search_list(c, o->info->rpath, o->origin, name, by, found, variants);
-                        if (r != 0)
+                        if ((r = search_list(c, o->info->rpath, o->origin, name, by, s)) < 0)
                                 return r;
                         did_main |= l == c->main_idx;
                 }
-                if (!did_main) {
+                if (!did_main && !s->settled) {
                         const struct elf_info *mi =
                             c->main_idx >= 0 ? c->objs[c->main_idx].info : c->main_info;
                         const char *morigin =
                             c->main_idx >= 0 ? c->objs[c->main_idx].origin : c->main_origin;
-                        if (mi && mi->rpath) {
-                                r = search_list(c, mi->rpath, morigin, name, by, found, variants);
-                                if (r != 0)
-                                        return r;
-                        }
+                        if (mi && mi->rpath &&
+                            (r = search_list(c, mi->rpath, morigin, name, by, s)) < 0)
+                                return r;
                 }
         }
-        if (loader->info->runpath) {
-                r = search_list(c, loader->info->runpath, loader->origin, name, by, found,
-                                variants);
-                if (r != 0)
-                        return r;
-        }
+        if (loader->info->runpath && !s->settled &&
+            (r = search_list(c, loader->info->runpath, loader->origin, name, by, s)) < 0)
+                return r;
         bool nodeflib = (loader->info->flags_1 & DF_1_NODEFLIB) != 0;
-        for (size_t i = 0; i < c->cfg->cache_dirs.n; i++) {
-                const char *dir = c->cfg->cache_dirs.v[i];
-                if (nodeflib && is_system_dir(c, dir))
-                        continue;
-                r = search_one_dir(c, dir, name, by, found, variants);
-                if (r != 0)
-                        return r;
-        }
+        if ((r = search_fixed_dirs(c, &c->cfg->cache_dirs, nodeflib, name, by, s)) < 0)
+                return r;
         if (!nodeflib)
-                return search_dirs(c, &c->cfg->default_dirs, name, by, found, variants);
+                return search_fixed_dirs(c, &c->cfg->default_dirs, false, name, by, s);
         return 0;
 }
 
@@ -493,7 +692,7 @@ static int not_found(struct ctx *c, const char *name, const char *by, struct lds
                                  "%s (NEEDED by %s) was not found in the image", name, by);
 }
 
-/* Each other hwcaps variant becomes an object too, so its own NEEDED are followed. */
+/* Each other hit becomes an object too, so its own NEEDED are followed. */
 static int add_variants(struct ctx *c, int primary, const struct strvec *variants, int loader,
                         const char *needed_name)
 {
@@ -519,49 +718,63 @@ static int add_variants(struct ctx *c, int primary, const struct strvec *variant
         return 0;
 }
 
+/* Looks one expansion of a NEEDED string up; `conditional` when only some CPUs ask for it.
+ * Returns 1 when it names an object already loaded. */
+static int look_up(struct ctx *c, int li, const char *name, bool conditional, struct search *s)
+{
+        if (find_loaded(c, name) >= 0)
+                return 1;
+        if (!strchr(name, '/'))
+                return search_name(c, li, name, s);
+        /* A path is opened as is; a relative one depends on the working directory. */
+        if (name[0] != '/')
+                return 0;
+        struct candidate cand;
+        int r = verify_candidate(c, name, &cand, name, c->objs[li].path, c->err);
+        if (r < 0)
+                return r;
+        if (r == CAND_OK)
+                record_hit(s, &cand, !conditional);
+        return 0;
+}
+
 static int map_needed(struct ctx *c, int li, const char *raw, struct ldso_result *res)
 {
-        cleanup_free char *name = expand_dst(c, raw, c->objs[li].origin);
+        struct strvec names = STRVEC_INIT;
+        expand_dst(c, raw, c->objs[li].origin, &names);
         cleanup_free char *by = xstrdup(c->objs[li].path);
-        struct candidate cand = {0};
-        struct strvec variants = STRVEC_INIT;
-        int r;
+        struct search s = {0};
+        bool loaded = false;
+        int r = 0;
 
-        int hit = find_loaded(c, name);
-        if (hit >= 0)
-                return 0;
-        if (strchr(name, '/')) {
-                /* A path is opened as is; a relative one depends on the working directory. */
-                if (name[0] != '/')
-                        return not_found(c, name, by, res);
-                r = verify_candidate(c, name, &cand, name, by, c->err);
-                if (r < 0)
-                        return r;
-                r = r == CAND_OK ? 1 : 0;
+        for (size_t i = 0; i < names.n && r >= 0; i++) {
+                s.settled = false; /* each expansion is a search of its own CPUs */
+                r = look_up(c, li, names.v[i], names.n > 1, &s);
+                loaded |= r == 1;
+        }
+        if (r < 0)
+                goto out;
+        r = 0;
+        if (!s.have) {
+                if (!loaded)
+                        r = not_found(c, names.v[0], by, res);
+                goto out;
+        }
+        int idx = find_by_file(c, s.found.res.path);
+        if (idx >= 0) {
+                if (!strvec_contains(&c->objs[idx].names, names.v[0]))
+                        strvec_push(&c->objs[idx].names, names.v[0]);
         } else {
-                r = search_name(c, li, name, &cand, &variants);
+                idx = add_object(c, &s.found, li, by, raw, NULL);
+                s.have = idx < 0; /* add_object took the candidate */
         }
-        if (r < 0) {
-                strvec_clear(&variants);
-                return r;
-        }
-        if (r == 0) {
-                strvec_clear(&variants);
-                return not_found(c, name, by, res);
-        }
-        int same = find_by_file(c, cand.res.path);
-        if (same >= 0) {
-                if (!strvec_contains(&c->objs[same].names, name))
-                        strvec_push(&c->objs[same].names, name);
-                candidate_release(&cand);
-                strvec_clear(&variants);
-                return 0;
-        }
-        int idx = add_object(c, &cand, li, by, raw, NULL);
         if (idx >= 0)
-                idx = add_variants(c, idx, &variants, li, raw);
-        strvec_clear(&variants);
-        return idx < 0 ? idx : 0;
+                idx = add_variants(c, idx, &s.variants, li, raw);
+        r = idx < 0 ? idx : 0;
+out:
+        search_release(&s);
+        strvec_clear(&names);
+        return r;
 }
 
 static int check_arch(struct ctx *c, const char *path, const struct elf_info *info)

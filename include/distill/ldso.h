@@ -9,16 +9,35 @@
 #include "distill/imagepath.h"
 
 struct ldso_config {
-        int elfclass;             /* of the image's interpreter, e.g. ELFCLASS64 */
-        unsigned machine;         /* e.g. EM_X86_64 */
-        const char *lib_token;    /* $LIB: "lib/x86_64-linux-gnu" */
-        const char *platform;     /* $PLATFORM: "x86_64" */
-        struct strvec subdirs;    /* tried inside every search dir before the dir itself, in order:
-                                   * "glibc-hwcaps/x86-64-v4", …, "tls/x86_64/x86_64", …, "x86_64" */
-        struct strvec cache_dirs; /* dirs an image ld.so.cache would list; empty without one */
+        int elfclass;            /* of the image's interpreter, e.g. ELFCLASS64 */
+        unsigned machine;        /* e.g. EM_X86_64 */
+        const char *lib_token;   /* $LIB: "lib/x86_64-linux-gnu" */
+        struct strvec platforms; /* every value $PLATFORM takes on some CPU of the architecture
+                                  * ("haswell", "xeon_phi", "x86_64"): each is searched */
+        struct strvec subdirs;   /* tried inside every search dir before the dir itself: what
+                                  * any CPU of the architecture searches ("glibc-hwcaps/x86-64-v4",
+                                  * …, "tls/haswell/avx512_1/x86_64", …), most capable first */
+        struct strvec universal_subdirs; /* the subdirs every CPU searches ("tls", "x86_64"): a
+                                          * hit there ends the search on every CPU */
+        struct strvec cache_dirs;   /* dirs an image ld.so.cache would list; empty without one */
         struct strvec default_dirs; /* "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib",
                                      * "/usr/lib" */
 };
+
+/* One CPU as ld.so sees it, in the terms `ld.so --help` prints. */
+#define LDSO_CPU_MAX_NAMES 8
+struct ldso_cpu {
+        const char *levels[LDSO_CPU_MAX_NAMES]; /* glibc-hwcaps subdirectories it searches, in
+                                                 * priority order ("x86-64-v3", "x86-64-v2") */
+        size_t n_levels;
+        const char *legacy[LDSO_CPU_MAX_NAMES]; /* legacy HWCAP names it searches, in the order
+                                                 * `ld.so --help` lists them (highest bit first) */
+        size_t n_legacy;
+        const char *platform; /* AT_PLATFORM as ld.so uses it ("haswell"), or NULL */
+};
+
+/* The subdirectories that CPU's ld.so tries in each search dir, in its order (each once). */
+void ldso_cpu_subdirs(const struct ldso_cpu *cpu, struct strvec *out);
 
 /* Fill the configuration glibc uses for a Debian architecture ("amd64", "arm64", "i386", …).
  * Returns DISTILL_EUSAGE for an unknown architecture. */

@@ -540,6 +540,8 @@ static void test_hwcaps_variants(void **state)
         fx_free(&f);
 }
 
+/* $PLATFORM takes a value per CPU kind ("haswell" on Intel with AVX2, "x86_64" on others):
+ * the copy for every platform is kept, and the one this host's ld.so loads is among them. */
 static void test_platform_token_in_runpath(void **state)
 {
         (void)state;
@@ -547,12 +549,100 @@ static void test_platform_token_in_runpath(void **state)
         fx_init(&f);
         build_ab(&f, "-Wl,-rpath,'/opt/${PLATFORM}/lib'");
         build_prog(&f, "-Wl,-rpath,'/opt/$PLATFORM/lib'");
-        fx_sh(&f, "mkdir -p $R/opt/x86_64/lib && cp libA.so.1 libB.so.1 $R/opt/x86_64/lib/");
+        struct ldso_config cfg;
+        struct distill_error err = {0};
+        assert_int_equal(ldso_config_for_arch("amd64", &cfg, &err), 0);
+        assert_true(strvec_contains(&cfg.platforms, "x86_64"));
+        assert_true(strvec_contains(&cfg.platforms, "haswell"));
+        for (size_t i = 0; i < cfg.platforms.n; i++)
+                fx_sh(&f, "mkdir -p $R/opt/%s/lib && cp libA.so.1 libB.so.1 $R/opt/%s/lib/",
+                      cfg.platforms.v[i], cfg.platforms.v[i]);
+        struct strvec want = STRVEC_INIT, missing = STRVEC_INIT;
+        oracle(&f, "/prog", &want, &missing);
+        assert_int_equal(missing.n, 0);
         struct ldso_result res;
-        compare_found(&f, "/prog", &res);
-        find_obj(&res, "/opt/x86_64/lib/libA.so.1");
-        find_obj(&res, "/opt/x86_64/lib/libB.so.1");
+        if (closure(&f, "/prog", NULL, &res, &err) < 0)
+                fail_msg("%s", err.msg);
+        for (size_t i = 0; i < want.n; i++)
+                find_obj(&res, want.v[i]);
+        for (size_t i = 0; i < cfg.platforms.n; i++) {
+                cleanup_free char *a = xasprintf("/opt/%s/lib/libA.so.1", cfg.platforms.v[i]);
+                cleanup_free char *b = xasprintf("/opt/%s/lib/libB.so.1", cfg.platforms.v[i]);
+                find_obj(&res, a);
+                find_obj(&res, b);
+        }
         ldso_result_release(&res);
+        strvec_clear(&want);
+        strvec_clear(&missing);
+        ldso_config_release(&cfg);
+        fx_free(&f);
+}
+
+/* $PLATFORM in a DT_NEEDED path: one object per platform, the host's among them. */
+static void test_platform_token_in_needed(void **state)
+{
+        (void)state;
+        struct fx f;
+        fx_init(&f);
+        fx_sh(&f, "cc -shared -fPIC -Wl,-soname,'/opt/$PLATFORM/libB.so.1' -o libB.so.1 b.c && "
+                  "cc -shared -fPIC -Wl,-soname,libA.so.1 -o libA.so.1 a.c ./libB.so.1 && "
+                  "cp libA.so.1 $R/lib/x86_64-linux-gnu/");
+        /* the link editor cannot follow that NEEDED: libA's symbols are resolved at run time */
+        build_prog(&f, "-Wl,--allow-shlib-undefined");
+        struct ldso_config cfg;
+        struct distill_error err = {0};
+        assert_int_equal(ldso_config_for_arch("amd64", &cfg, &err), 0);
+        for (size_t i = 0; i < cfg.platforms.n; i++)
+                fx_sh(&f, "mkdir -p $R/opt/%s && cp libB.so.1 $R/opt/%s/", cfg.platforms.v[i],
+                      cfg.platforms.v[i]);
+        struct strvec want = STRVEC_INIT, missing = STRVEC_INIT;
+        oracle(&f, "/prog", &want, &missing);
+        assert_int_equal(missing.n, 0);
+        struct ldso_result res;
+        if (closure(&f, "/prog", NULL, &res, &err) < 0)
+                fail_msg("%s", err.msg);
+        for (size_t i = 0; i < want.n; i++)
+                find_obj(&res, want.v[i]);
+        for (size_t i = 0; i < cfg.platforms.n; i++) {
+                cleanup_free char *b = xasprintf("/opt/%s/libB.so.1", cfg.platforms.v[i]);
+                find_obj(&res, b);
+        }
+        ldso_result_release(&res);
+        strvec_clear(&want);
+        strvec_clear(&missing);
+        ldso_config_release(&cfg);
+        fx_free(&f);
+}
+
+/* A library only in a glibc-hwcaps subdir of its RUNPATH dir, the baseline in a default dir:
+ * a CPU without that level goes on to the default dir, so both are kept. */
+static void test_hwcaps_only_variant_search_goes_on(void **state)
+{
+        (void)state;
+        struct fx f;
+        fx_init(&f);
+        build_ab(&f, "");
+        build_prog(&f, "-Wl,-rpath,/opt/lib");
+        fx_sh(&f, "mkdir -p $R/opt/lib/glibc-hwcaps/x86-64-v4 && "
+                  "cp libA.so.1 $R/opt/lib/glibc-hwcaps/x86-64-v4/ && "
+                  "cp libA.so.1 libB.so.1 $R/lib/x86_64-linux-gnu/");
+        struct strvec want = STRVEC_INIT, missing = STRVEC_INIT;
+        oracle(&f, "/prog", &want, &missing);
+        assert_int_equal(missing.n, 0);
+        struct ldso_result res;
+        struct distill_error err = {0};
+        if (closure(&f, "/prog", NULL, &res, &err) < 0)
+                fail_msg("%s", err.msg);
+        for (size_t i = 0; i < want.n; i++)
+                find_obj(&res, want.v[i]);
+        const struct ldso_object *v4 = find_obj(&res, "/opt/lib/glibc-hwcaps/x86-64-v4/libA.so.1");
+        assert_null(v4->variant_of);
+        assert_int_equal(v4->variants.n, 1);
+        assert_string_equal(v4->variants.v[0], "/lib/x86_64-linux-gnu/libA.so.1");
+        find_obj(&res, "/lib/x86_64-linux-gnu/libB.so.1");
+        ldso_result_release(&res);
+        strvec_clear(&want);
+        strvec_clear(&missing);
         fx_free(&f);
 }
 
@@ -773,9 +863,14 @@ static void test_config(void **state)
         assert_int_equal(cfg.elfclass, ELFCLASS64);
         assert_int_equal(cfg.machine, EM_X86_64);
         assert_string_equal(cfg.lib_token, "lib/x86_64-linux-gnu");
-        assert_string_equal(cfg.platform, "x86_64");
+        assert_int_equal(cfg.platforms.n, 3);
         assert_string_equal(cfg.subdirs.v[0], "glibc-hwcaps/x86-64-v4");
-        assert_string_equal(cfg.subdirs.v[cfg.subdirs.n - 1], "x86_64");
+        assert_string_equal(cfg.subdirs.v[3], "tls/haswell/avx512_1/x86_64");
+        assert_true(strvec_contains(&cfg.subdirs, "x86_64/x86_64"));
+        assert_true(strvec_contains(&cfg.subdirs, "xeon_phi"));
+        /* the HWCAP names may be masked and the platform varies: only tls is everywhere */
+        assert_int_equal(cfg.universal_subdirs.n, 1);
+        assert_string_equal(cfg.universal_subdirs.v[0], "tls");
         assert_int_equal(cfg.default_dirs.n, 4);
         assert_string_equal(cfg.default_dirs.v[0], "/lib/x86_64-linux-gnu");
         assert_string_equal(cfg.default_dirs.v[3], "/usr/lib");
@@ -784,6 +879,8 @@ static void test_config(void **state)
         assert_int_equal(ldso_config_for_arch("arm64", &cfg, &err), 0);
         assert_int_equal(cfg.machine, EM_AARCH64);
         assert_string_equal(cfg.default_dirs.v[1], "/usr/lib/aarch64-linux-gnu");
+        assert_int_equal(cfg.subdirs.n, 3); /* tls/aarch64, tls, aarch64: one platform */
+        assert_int_equal(cfg.universal_subdirs.n, 3);
         ldso_config_release(&cfg);
         assert_int_equal(ldso_config_for_arch("i386", &cfg, &err), 0);
         assert_int_equal(cfg.elfclass, ELFCLASS32);
@@ -793,30 +890,223 @@ static void test_config(void **state)
         assert_non_null(strstr(err.msg, "vax"));
 }
 
-/* The subdirectory list matches what this host's ld.so searches (LD_DEBUG=libs). */
+/* The CPU an `ld.so --help` output describes, from its glibc-hwcaps and legacy HWCAP sections
+ * (or from only their "supported" lines, as `ld.so --help | grep supported` shows them). The
+ * names point into `text`, which is modified. */
+static void parse_ldso_help(char *text, struct ldso_cpu *cpu)
+{
+        enum {
+                OTHER,
+                LEVELS,
+                LEGACY
+        } section = strstr(text, "Subdirectories of glibc-hwcaps") ? OTHER : LEVELS;
+        memset(cpu, 0, sizeof(*cpu));
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                if (strstr(line, "Subdirectories of glibc-hwcaps")) {
+                        section = LEVELS;
+                        continue;
+                }
+                if (strstr(line, "Legacy HWCAP subdirectories")) {
+                        section = LEGACY;
+                        continue;
+                }
+                if (line[0] != ' ') {
+                        section = OTHER;
+                        continue;
+                }
+                while (*line == ' ')
+                        line++;
+                char *flags = strchr(line, '(');
+                line[strcspn(line, " ")] = '\0';
+                bool searched = flags && strstr(flags, "searched");
+                bool platform = flags && strstr(flags, "AT_PLATFORM");
+                if (platform || !strcmp(line, "tls"))
+                        section = LEGACY; /* the first legacy lines, when headers are cut */
+                if (section == LEVELS && searched) {
+                        assert_true(cpu->n_levels < LDSO_CPU_MAX_NAMES);
+                        cpu->levels[cpu->n_levels++] = line;
+                } else if (section == LEGACY && platform) {
+                        cpu->platform = line;
+                } else if (section == LEGACY && searched && strcmp(line, "tls") != 0) {
+                        assert_true(cpu->n_legacy < LDSO_CPU_MAX_NAMES);
+                        cpu->legacy[cpu->n_legacy++] = line;
+                }
+        }
+}
+
+/* The subdirectories in an LD_DEBUG=libs search path of DIR, in order, each once. */
+static void searched_subdirs(const char *search_path, const char *dir, struct strvec *out)
+{
+        cleanup_free char *copy = xstrndup(search_path, strcspn(search_path, " \t\n"));
+        size_t len = strlen(dir);
+        char *save = NULL;
+        for (char *e = strtok_r(copy, ":", &save); e; e = strtok_r(NULL, ":", &save)) {
+                if (strncmp(e, dir, len) != 0 || (e[len] != '/' && e[len] != '\0'))
+                        fail_msg("%s: not under %s", e, dir);
+                if (e[len] == '/' && !strvec_contains(out, e + len + 1))
+                        strvec_push(out, e + len + 1);
+        }
+}
+
+static void assert_same_list(const struct strvec *want, const struct strvec *got, const char *what)
+{
+        bool same = want->n == got->n;
+        for (size_t i = 0; same && i < want->n; i++)
+                same = strcmp(want->v[i], got->v[i]) == 0;
+        if (same)
+                return;
+        for (size_t i = 0; i < want->n; i++)
+                print_error("ld.so:   %s\n", want->v[i]);
+        for (size_t i = 0; i < got->n; i++)
+                print_error("distill: %s\n", got->v[i]);
+        fail_msg("%s: ld.so and distill disagree on the subdirectories searched", what);
+}
+
+/* Every subdirectory that CPU searches is one distill considers for the architecture, and the
+ * ones distill takes as searched everywhere are searched there. */
+static void assert_covered(const struct strvec *cpu_subdirs, const char *arch)
+{
+        struct ldso_config cfg;
+        struct distill_error err = {0};
+        assert_int_equal(ldso_config_for_arch(arch, &cfg, &err), 0);
+        for (size_t i = 0; i < cpu_subdirs->n; i++)
+                if (!strvec_contains(&cfg.subdirs, cpu_subdirs->v[i]))
+                        fail_msg("%s: %s is searched there but not by distill", arch,
+                                 cpu_subdirs->v[i]);
+        for (size_t i = 0; i < cfg.universal_subdirs.n; i++)
+                if (!strvec_contains(cpu_subdirs, cfg.universal_subdirs.v[i]))
+                        fail_msg("%s: %s is not searched on every CPU", arch,
+                                 cfg.universal_subdirs.v[i]);
+        ldso_config_release(&cfg);
+}
+
+/* This host's loader, with CPU features masked by GLIBC_TUNABLES so that other CPUs are seen
+ * too: the subdirectories its LD_DEBUG=libs search shows are exactly, in order, the ones
+ * ldso_cpu_subdirs computes from what its `ld.so --help` says the CPU supports. */
 static void test_subdirs_match_host_ldso(void **state)
 {
         (void)state;
+        static const struct {
+                const char *tunables;
+                int max_levels; /* what the mask must leave at most, -1 no bound */
+                int max_legacy;
+        } masks[] = {
+            {"", -1, -1},
+            {"glibc.cpu.hwcaps=-AVX512F", 2, -1},
+            {"glibc.cpu.hwcaps=-AVX2", 1, -1},
+            {"glibc.cpu.hwcaps=-SSE4_2", 0, -1},
+            {"glibc.cpu.hwcap_mask=0", -1, 0},
+            {"glibc.cpu.hwcaps=-AVX2:glibc.cpu.hwcap_mask=2", 1, 1},
+        };
         struct fx f;
         fx_init(&f);
         build_ab(&f, "");
         build_prog(&f, "-Wl,-rpath,/nonexistent");
-        /* libA is nowhere: the failed search through the RUNPATH is what is logged */
-        cleanup_free char *out = fixture_sh_out(
-            "cd %s && LD_LIBRARY_PATH= LD_DEBUG=libs /lib64/ld-linux-x86-64.so.2 %s/prog 2>&1 "
-            "| grep -m1 'search path=/nonexistent'",
-            f.src, f.root);
-        assert_non_null(out);
-        struct ldso_config cfg;
-        struct distill_error err = {0};
-        assert_int_equal(ldso_config_for_arch("amd64", &cfg, &err), 0);
-        for (size_t i = 0; i < cfg.subdirs.n; i++) {
-                cleanup_free char *want = xasprintf("/nonexistent/%s:", cfg.subdirs.v[i]);
-                if (!strstr(out, want))
-                        fail_msg("%s not searched by ld.so: %s", want, out);
+        for (size_t m = 0; m < sizeof(masks) / sizeof(masks[0]); m++) {
+                const char *t = masks[m].tunables;
+                /* nothing from the caller's environment changes what the loader searches */
+                static const char env[] = "env -u LD_HWCAP_MASK -u LD_PRELOAD LD_LIBRARY_PATH=";
+                cleanup_free char *help = fixture_sh_out(
+                    "%s GLIBC_TUNABLES='%s' /lib64/ld-linux-x86-64.so.2 --help", env, t);
+                assert_non_null(help);
+                /* libA is nowhere: the failed search through the RUNPATH is what is logged */
+                cleanup_free char *log = fixture_sh_out(
+                    "cd %s && %s GLIBC_TUNABLES='%s' LD_DEBUG=libs /lib64/ld-linux-x86-64.so.2 "
+                    "%s/prog 2>&1 | grep -m1 'search path=/nonexistent'",
+                    f.src, env, t, f.root);
+                assert_non_null(log);
+                struct ldso_cpu cpu;
+                parse_ldso_help(help, &cpu);
+                if (masks[m].max_levels >= 0 && cpu.n_levels > (size_t)masks[m].max_levels)
+                        fail_msg("%s: %zu glibc-hwcaps levels still searched", t, cpu.n_levels);
+                if (masks[m].max_legacy >= 0 && cpu.n_legacy > (size_t)masks[m].max_legacy)
+                        fail_msg("%s: %zu legacy HWCAPs still searched", t, cpu.n_legacy);
+                struct strvec want = STRVEC_INIT, got = STRVEC_INIT;
+                searched_subdirs(strstr(log, "search path=") + strlen("search path="),
+                                 "/nonexistent", &want);
+                ldso_cpu_subdirs(&cpu, &got);
+                assert_same_list(&want, &got, *t ? t : "no tunables");
+                assert_covered(&got, "amd64");
+                strvec_clear(&want);
+                strvec_clear(&got);
         }
-        ldso_config_release(&cfg);
         fx_free(&f);
+}
+
+/* CPUs this host is not: recorded `ld.so --help | grep supported` outputs of an Intel machine
+ * with x86-64-v4 (the CachyOS wiki's repository guide, "Example of CPU compatible with
+ * x86-64-v4"), of an Intel Haswell-class machine and of the i386 loader on it (glibc 2.33,
+ * graysky2/kernel_compiler_patch issue 64), and the LD_DEBUG=libs search path an Intel AVX-512
+ * machine logged for /lib/x86_64-linux-gnu (IntelPython/dpnp issue 1149; a glibc before 2.33,
+ * so legacy subdirectories only, which 2.36 searches alike). */
+static void test_recorded_cpus(void **state)
+{
+        (void)state;
+        char v4_help[] = "  x86-64-v4 (supported, searched)\n"
+                         "  x86-64-v3 (supported, searched)\n"
+                         "  x86-64-v2 (supported, searched)\n"
+                         "  haswell (AT_PLATFORM; supported, searched)\n"
+                         "  tls (supported, searched)\n"
+                         "  avx512_1 (supported, searched)\n"
+                         "  x86_64 (supported, searched)\n";
+        static const char avx512_search[] =
+            "/lib/x86_64-linux-gnu/tls/haswell/avx512_1/x86_64:/lib/x86_64-linux-gnu/tls/haswell/"
+            "avx512_1:/lib/x86_64-linux-gnu/tls/haswell/x86_64:/lib/x86_64-linux-gnu/tls/haswell:"
+            "/lib/x86_64-linux-gnu/tls/avx512_1/x86_64:/lib/x86_64-linux-gnu/tls/avx512_1:"
+            "/lib/x86_64-linux-gnu/tls/x86_64:/lib/x86_64-linux-gnu/tls:/lib/x86_64-linux-gnu/"
+            "haswell/avx512_1/x86_64:/lib/x86_64-linux-gnu/haswell/avx512_1:/lib/x86_64-linux-"
+            "gnu/haswell/x86_64:/lib/x86_64-linux-gnu/haswell:/lib/x86_64-linux-gnu/avx512_1/"
+            "x86_64:/lib/x86_64-linux-gnu/avx512_1:/lib/x86_64-linux-gnu/x86_64:"
+            "/lib/x86_64-linux-gnu";
+        char haswell_help[] = "  x86-64-v3 (supported, searched)\n"
+                              "  x86-64-v2 (supported, searched)\n"
+                              "  haswell (AT_PLATFORM; supported, searched)\n"
+                              "  tls (supported, searched)\n"
+                              "  x86_64 (supported, searched)\n";
+        char i386_help[] = "  i686 (AT_PLATFORM; supported, searched)\n"
+                           "  tls (supported, searched)\n"
+                           "  sse2 (supported, searched)\n";
+        struct ldso_cpu cpu;
+        struct strvec got = STRVEC_INIT, want = STRVEC_INIT;
+
+        parse_ldso_help(v4_help, &cpu);
+        assert_int_equal(cpu.n_levels, 3);
+        assert_string_equal(cpu.platform, "haswell");
+        assert_int_equal(cpu.n_legacy, 2);
+        ldso_cpu_subdirs(&cpu, &got);
+        assert_string_equal(got.v[0], "glibc-hwcaps/x86-64-v4");
+        assert_string_equal(got.v[2], "glibc-hwcaps/x86-64-v2");
+        strvec_push(&want, "glibc-hwcaps/x86-64-v4");
+        strvec_push(&want, "glibc-hwcaps/x86-64-v3");
+        strvec_push(&want, "glibc-hwcaps/x86-64-v2");
+        searched_subdirs(avx512_search, "/lib/x86_64-linux-gnu", &want);
+        assert_same_list(&want, &got, "x86-64-v4 Intel");
+        assert_covered(&got, "amd64");
+        strvec_clear(&got);
+        strvec_clear(&want);
+
+        parse_ldso_help(haswell_help, &cpu);
+        assert_int_equal(cpu.n_levels, 2);
+        assert_string_equal(cpu.platform, "haswell");
+        ldso_cpu_subdirs(&cpu, &got);
+        assert_true(strvec_contains(&got, "tls/haswell/x86_64"));
+        assert_false(strvec_contains(&got, "x86_64/x86_64"));
+        assert_covered(&got, "amd64");
+        strvec_clear(&got);
+
+        parse_ldso_help(i386_help, &cpu);
+        assert_int_equal(cpu.n_levels, 0);
+        assert_string_equal(cpu.platform, "i686");
+        ldso_cpu_subdirs(&cpu, &got);
+        static const char *const i386_order[] = {"tls/i686/sse2", "tls/i686", "tls/sse2", "tls",
+                                                 "i686/sse2",     "i686",     "sse2"};
+        for (size_t i = 0; i < 7; i++)
+                strvec_push(&want, i386_order[i]);
+        assert_same_list(&want, &got, "i386");
+        assert_covered(&got, "i386");
+        strvec_clear(&got);
+        strvec_clear(&want);
 }
 
 int main(void)
@@ -824,6 +1114,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_config),
             cmocka_unit_test(test_subdirs_match_host_ldso),
+            cmocka_unit_test(test_recorded_cpus),
             cmocka_unit_test(test_transitive_rpath),
             cmocka_unit_test(test_rpath_chain_through_libraries),
             cmocka_unit_test(test_runpath_disables_rpath_chain),
@@ -839,6 +1130,8 @@ int main(void)
             cmocka_unit_test(test_hwcaps_variants),
             cmocka_unit_test(test_dlopen_root_uses_main_rpath),
             cmocka_unit_test(test_platform_token_in_runpath),
+            cmocka_unit_test(test_platform_token_in_needed),
+            cmocka_unit_test(test_hwcaps_only_variant_search_goes_on),
             cmocka_unit_test(test_hwcaps_every_variant),
             cmocka_unit_test(test_cache_dir_finds_lib),
             cmocka_unit_test(test_nodeflib_with_cache),
