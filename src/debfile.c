@@ -692,30 +692,29 @@ struct deb_reader {
         char data_buf[DEB_IO_CHUNK];
 };
 
-static int refusev(struct deb_reader *r, const char *entry, const char *fmt, va_list ap)
+static void note_refusal(struct deb_reader *r, const char *entry, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note_refusal(struct deb_reader *r, const char *entry, const char *fmt, ...)
 {
         cleanup_free char *why = NULL;
-        if (vasprintf(&why, fmt, ap) < 0)
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vasprintf(&why, fmt, ap);
+        va_end(ap);
+        if (n < 0)
                 abort();
         if (entry) {
                 cleanup_free char *shown = printable(entry);
-                return distill_error_set(r->err, DISTILL_EINTEGRITY, "%s: %s: '%s': %s", r->name,
-                                         r->member, shown, why);
+                distill_error_format(r->err, DISTILL_EINTEGRITY, "%s: %s: '%s': %s", r->name,
+                                     r->member, shown, why);
+                return;
         }
-        return distill_error_set(r->err, DISTILL_EINTEGRITY, "%s: %s: %s", r->name, r->member, why);
+        distill_error_format(r->err, DISTILL_EINTEGRITY, "%s: %s: %s", r->name, r->member, why);
 }
 
-/* A DISTILL_EINTEGRITY error naming the .deb, the ar member and (if given) the entry. */
-static int refuse(struct deb_reader *r, const char *entry, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int refuse(struct deb_reader *r, const char *entry, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        int ret = refusev(r, entry, fmt, ap);
-        va_end(ap);
-        return ret;
-}
+/* A DISTILL_EINTEGRITY error naming the .deb, the ar member and (if given) the entry; yields
+ * -DISTILL_EINTEGRITY where it is returned (see distill_error_set). */
+#define refuse(r, entry, ...) (note_refusal((r), (entry), __VA_ARGS__), -DISTILL_EINTEGRITY)
 
 static int archive_failure(struct deb_reader *r, struct archive *a, const char *what)
 {

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int distill_error_set(struct distill_error *err, int code, const char *fmt, ...)
+void distill_error_format(struct distill_error *err, int code, const char *fmt, ...)
 {
         va_list ap;
 
@@ -15,10 +15,10 @@ int distill_error_set(struct distill_error *err, int code, const char *fmt, ...)
                 vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
                 va_end(ap);
         }
-        return -code;
 }
 
-int distill_error_errno(struct distill_error *err, int code, int errnum, const char *fmt, ...)
+void distill_error_format_errno(struct distill_error *err, int code, int errnum, const char *fmt,
+                                ...)
 {
         va_list ap;
         size_t len;
@@ -31,7 +31,6 @@ int distill_error_errno(struct distill_error *err, int code, int errnum, const c
                 len = strlen(err->msg);
                 snprintf(err->msg + len, sizeof(err->msg) - len, ": %s", strerror(errnum));
         }
-        return -code;
 }
 
 int distill_error_prefix(struct distill_error *err, const char *fmt, ...)

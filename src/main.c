@@ -1,5 +1,6 @@
 /* distill's command line (DESIGN §2): parse argv, dispatch, map error kinds to exit codes. */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +29,14 @@ static const char usage_text[] =
     "Exit codes: 0 ok, 1 internal error, 2 usage or invalid manifest, 3 resolution failed,\n"
     "4 I/O, 5 integrity, 6 verify found problems.\n";
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
 {
+        va_list ap;
         fprintf(stderr, "distill: ");
-        fprintf(stderr, fmt, arg);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
         fprintf(stderr, "\n%s", usage_text);
         return DISTILL_EUSAGE;
 }

@@ -33,10 +33,10 @@ struct ctx {
 
 /* ---- messages and node helpers ---- */
 
-static int fail_at(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+static void note_at(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int fail_at(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+static void note_at(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
 {
         char msg[2048];
         va_list ap;
@@ -44,9 +44,13 @@ static int fail_at(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        return distill_error_set(c->err, DISTILL_EUSAGE, "%s:%zu:%zu: %s", c->file,
-                                 n->start_mark.line + 1, n->start_mark.column + 1, msg);
+        distill_error_format(c->err, DISTILL_EUSAGE, "%s:%zu:%zu: %s", c->file,
+                             n->start_mark.line + 1, n->start_mark.column + 1, msg);
 }
+
+/* An invalid-manifest error at node n; yields -DISTILL_EUSAGE where it is returned (see
+ * distill_error_set). */
+#define fail_at(c, n, ...) (note_at((c), (n), __VA_ARGS__), -DISTILL_EUSAGE)
 
 static char *origin_of(const struct ctx *c, const yaml_node_t *n)
 {

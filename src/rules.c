@@ -28,10 +28,10 @@ struct rules_ctx {
         struct distill_error *err;
 };
 
-static int node_error(struct rules_ctx *c, const yaml_node_t *node, const char *fmt, ...)
+static void note_at(struct rules_ctx *c, const yaml_node_t *node, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int node_error(struct rules_ctx *c, const yaml_node_t *node, const char *fmt, ...)
+static void note_at(struct rules_ctx *c, const yaml_node_t *node, const char *fmt, ...)
 {
         char msg[2048];
         va_list ap;
@@ -39,9 +39,13 @@ static int node_error(struct rules_ctx *c, const yaml_node_t *node, const char *
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        return distill_error_set(c->err, DISTILL_EUSAGE, "%s:%zu:%zu: %s", c->file,
-                                 node->start_mark.line + 1, node->start_mark.column + 1, msg);
+        distill_error_format(c->err, DISTILL_EUSAGE, "%s:%zu:%zu: %s", c->file,
+                             node->start_mark.line + 1, node->start_mark.column + 1, msg);
 }
+
+/* An invalid-rules error at `node`; yields -DISTILL_EUSAGE where it is returned (see
+ * distill_error_set). */
+#define node_error(c, node, ...) (note_at((c), (node), __VA_ARGS__), -DISTILL_EUSAGE)
 
 static char *node_origin(struct rules_ctx *c, const yaml_node_t *node)
 {

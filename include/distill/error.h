@@ -19,12 +19,29 @@ struct distill_error {
         char msg[4096];
 };
 
-/* Set the error and return -code, so callers can write `return distill_error_set(err, ...)`. */
-int distill_error_set(struct distill_error *err, int code, const char *fmt, ...)
+/* Fill the error. Callers use the macros below, which also yield -code. */
+void distill_error_format(struct distill_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Like distill_error_set, appending ": strerror(errno)". */
-int distill_error_errno(struct distill_error *err, int code, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Like distill_error_format, appending ": strerror(errnum)". */
+void distill_error_format_errno(struct distill_error *err, int code, int errnum, const char *fmt,
+                                ...) __attribute__((format(printf, 4, 5)));
+
+/* Set the error and yield -code, so callers can write `return distill_error_set(err, ...)`.
+ * Macros, so that the negative result is visible where the error is returned: a variadic
+ * function is never inlined, and a compiler that cannot see a failure path return < 0 warns
+ * that outputs that path leaves unset may be used. `code` is evaluated once, first. */
+#define distill_error_set(err, code, ...)                                                          \
+        __extension__({                                                                            \
+                const int distill_code_ = (code);                                                  \
+                distill_error_format((err), distill_code_, __VA_ARGS__);                           \
+                -distill_code_;                                                                    \
+        })
+#define distill_error_errno(err, code, errnum, ...)                                                \
+        __extension__({                                                                            \
+                const int distill_code_ = (code);                                                  \
+                distill_error_format_errno((err), distill_code_, (errnum), __VA_ARGS__);           \
+                -distill_code_;                                                                    \
+        })
 /* Prefix context to an error already set ("building /app: " + msg); returns -err->code. */
 int distill_error_prefix(struct distill_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

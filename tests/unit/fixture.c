@@ -28,6 +28,7 @@ void fixture_cleanup(const char *dir)
                 rm_rf(dir);
 }
 
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static char *vformat(const char *fmt, va_list ap)
 {
         char *s;

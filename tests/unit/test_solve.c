@@ -820,14 +820,14 @@ static void test_index_cache_round_trip_and_damage(void **state)
         char *pkgs = xasprintf("%s/k1.pkgs", dir);
         char *solv = xasprintf("%s/k1.solv", dir);
         static const char *const damage[] = {
-            "sed -i 's/\\tapp\\t/\\tapq\\t/' %s",
-            "sed -i '2{h;d};3{G}' %s",
-            "sed -i '2s/\\t[0-9a-f]\\{64\\}\\t/\\tnot-a-hash\\t/' %s",
-            "rm %s",
+            "sed -i 's/\\tapp\\t/\\tapq\\t/'",
+            "sed -i '2{h;d};3{G}'",
+            "sed -i '2s/\\t[0-9a-f]\\{64\\}\\t/\\tnot-a-hash\\t/'",
+            "rm",
         };
         for (size_t d = 0; d < sizeof(damage) / sizeof(damage[0]); d++) {
                 assert_int_equal(source_save_cached(src, dir, "k1", &err), 0);
-                assert_int_equal(fixture_sh(damage[d], pkgs), 0);
+                assert_int_equal(fixture_sh("%s %s", damage[d], pkgs), 0);
                 cached = NULL;
                 void *impl = xcalloc(1, 16);
                 if (source_load_cached(dir, "k1", "amd64", &unused_backend, impl, &cached) != 0)
