@@ -27,10 +27,6 @@
 #include "distill/source.h"
 #include "distill/store.h"
 
-#ifndef DISTILL_RULES_DIR
-#define DISTILL_RULES_DIR "manifests/rules"
-#endif
-
 struct build_ctx {
         const struct build_options *opt;
         struct manifest *m;
@@ -125,10 +121,11 @@ static int check_out_absent(const struct build_options *opt, struct distill_erro
 static int load_rules(struct build_ctx *b, struct distill_error *err)
 {
         struct strvec dirs = STRVEC_INIT;
-        const char *builtin = getenv("DISTILL_RULES_DIR");
-        int r;
-
-        strvec_push(&dirs, builtin && *builtin ? builtin : DISTILL_RULES_DIR);
+        char *shipped;
+        int r = rules_shipped_dir(&shipped, err);
+        if (r < 0)
+                return r;
+        strvec_push_nodup(&dirs, shipped);
         for (size_t i = 0; i < b->m->rules.n; i++)
                 strvec_push(&dirs, b->m->rules.v[i]);
         for (size_t i = 0; i < b->opt->rules_dirs.n; i++)

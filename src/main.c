@@ -10,6 +10,7 @@
 #include "distill/build.h"
 #include "distill/error.h"
 #include "distill/plan.h"
+#include "distill/rules.h"
 #include "distill/why.h"
 
 #ifndef DISTILL_VERSION
@@ -209,6 +210,12 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[1], "--version") == 0) {
                 printf("distill %s\n", DISTILL_VERSION);
+                char *rules = NULL;
+                struct distill_error err = {0};
+                if (rules_shipped_dir(&rules, &err) < 0)
+                        return report(&err);
+                printf("rules: %s\n", rules);
+                free(rules);
                 return 0;
         }
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

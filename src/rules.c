@@ -677,6 +677,70 @@ int rules_load(const struct strvec *dirs, struct ruleset *out, struct distill_er
         return 0;
 }
 
+/* Set by the build (CMakeLists.txt): the install layout relative to BINDIR, and where the
+ * build tree and the checkout's rules are. */
+#ifndef DISTILL_RULES_FROM_BINDIR
+#define DISTILL_RULES_FROM_BINDIR "../share/distill/rules"
+#endif
+
+static bool is_dir(const char *path)
+{
+        struct stat st;
+        return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The directory of the running program, symlinks resolved (NULL if /proc is missing). */
+static char *program_dir(void)
+{
+        char *exe = realpath("/proc/self/exe", NULL);
+        if (!exe)
+                return NULL;
+        char *dir = path_dirname(exe);
+        free(exe);
+        return dir;
+}
+
+#ifdef DISTILL_BUILD_TREE
+static bool is_build_tree(const char *dir)
+{
+        cleanup_free char *tree = realpath(DISTILL_BUILD_TREE, NULL);
+        return tree && !strcmp(tree, dir);
+}
+#endif
+
+int rules_shipped_dir(char **out, struct distill_error *err)
+{
+        const char *env = getenv("DISTILL_RULES_DIR");
+        if (env && *env) {
+                if (!is_dir(env))
+                        return distill_error_set(err, DISTILL_EIO,
+                                                 "DISTILL_RULES_DIR=%s is not a directory", env);
+                *out = xstrdup(env);
+                return 0;
+        }
+        cleanup_free char *dir = program_dir();
+        if (!dir)
+                return distill_error_errno(err, DISTILL_EIO, errno,
+                                           "cannot find distill's own path (/proc/self/exe) to "
+                                           "find its rules; set DISTILL_RULES_DIR");
+        cleanup_free char *installed = path_join(dir, DISTILL_RULES_FROM_BINDIR);
+        if (is_dir(installed)) {
+                *out = path_normalize(installed);
+                return 0;
+        }
+#ifdef DISTILL_BUILD_TREE
+        if (is_build_tree(dir) && is_dir(DISTILL_SOURCE_RULES)) {
+                *out = xstrdup(DISTILL_SOURCE_RULES);
+                return 0;
+        }
+#endif
+        cleanup_free char *shown = path_normalize(installed);
+        return distill_error_set(err, DISTILL_EIO,
+                                 "distill's rules are not installed: no directory %s; set "
+                                 "DISTILL_RULES_DIR",
+                                 shown);
+}
+
 void rules_release(struct ruleset *rs)
 {
         if (!rs)

@@ -66,6 +66,12 @@ struct ruleset {
 int rules_load(const struct strvec *dirs, struct ruleset *out, struct distill_error *err);
 void rules_release(struct ruleset *rs);
 
+/* The directory of the rules distill ships: $DISTILL_RULES_DIR when set; else beside the
+ * program as installed (BINDIR/../share/distill/rules, wherever the prefix was moved); else,
+ * for a program run from the build tree it was built in, the checkout's manifests/rules.
+ * DISTILL_EIO naming where it looked when none exists. */
+int rules_shipped_dir(char **out, struct distill_error *err);
+
 struct rules_vars {
         const char *triplet;
         const char *arch;
