@@ -1,6 +1,12 @@
 # Shared helpers for the integration tests (sourced). Every test runs as root and fails loudly
 # when it is not: nothing is skipped.
 set -euo pipefail
+# The same environment whatever the caller's: untranslated messages and C collation for the
+# tools whose output is compared (ldconfig -p, readelf, ls, sort), UTC, and a umask that leaves
+# what the test makes readable by the image user and by dpkg-deb.
+export LC_ALL=C.UTF-8 TZ=UTC0
+unset LANGUAGE
+umask 022
 
 PY=/usr/bin/python3.11
 SRC=${DISTILL_SOURCE_DIR:?DISTILL_SOURCE_DIR must point at the source tree}
@@ -13,11 +19,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/distill-it.XXXXXX")
+# For what UID 1000 runs from: under /tmp, which every user may traverse (TMPDIR's parents may
+# not be); removed with WORK.
+SHARED=$(mktemp -d /tmp/distill-it-shared.XXXXXX)
+chmod 0755 "$SHARED"
 cleanup_work() {
   for c in $(runc list -q 2>/dev/null | grep "^distill-it-$$-" || true); do
     runc delete -f "$c" >/dev/null 2>&1 || true
   done
-  rm -rf "$WORK"
+  rm -rf "$WORK" "$SHARED"
 }
 trap cleanup_work EXIT
 
@@ -32,6 +42,14 @@ check() { # check DESCRIPTION COMMAND...
 finish() {
   echo "$passes passed, $fails failed"
   [ "$fails" -eq 0 ]
+}
+
+# apt_sim PACKAGE...: what apt would install on an empty system, as `apt-get -s` prints it, with
+# none of this host's apt settings that change the choice (recommends, suggests, pinning)
+apt_sim() {
+  apt-get -s -o Dir::State::status=/dev/null -o APT::Install-Recommends=0 \
+    -o APT::Install-Suggests=0 -o Dir::Etc::Preferences=/dev/null \
+    -o Dir::Etc::PreferencesParts=/dev/null install "$@"
 }
 
 # manifest_digest OUT REF → the digest index.json gives for REF

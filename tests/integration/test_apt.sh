@@ -16,7 +16,7 @@ check "nothing on stderr" test ! -s "$WORK/run.err"
 check "rootfs policy" $PY "$HERE/check_rootfs.py" "$WORK/bundle/rootfs" nonroot 1000 1000 archive
 
 mapfile -t request < <($PY -c 'import json,sys; p=json.load(open(sys.argv[1])); print("\n".join(p["requested"] + p["rule_packages"]))' "$WORK/out/plan.json")
-apt-get -s -o Dir::State::status=/dev/null install --no-install-recommends "${request[@]}" \
+apt_sim "${request[@]}" \
   | awk '/^Inst /{print $2}' | sed 's/:.*//' | sort -u >"$WORK/apt.set"
 $PY -c 'import json,sys; print("\n".join(sorted(p["name"] for p in json.load(open(sys.argv[1]))["packages"])))' "$WORK/out/plan.json" | sort -u >"$WORK/distill.set"
 if diff -u "$WORK/apt.set" "$WORK/distill.set"; then
@@ -55,7 +55,7 @@ check "and the same digest as the online build" \
 # through an update-alternatives link recreated from libblas3's postinst.
 "$DISTILL" build "$SRC/manifests/lapack-apt.yaml" -o "$WORK/lapack" -q >/dev/null
 mapfile -t request < <($PY -c 'import json,sys; p=json.load(open(sys.argv[1])); print("\n".join(p["requested"] + p["rule_packages"]))' "$WORK/lapack/plan.json")
-apt-get -s -o Dir::State::status=/dev/null install --no-install-recommends "${request[@]}" \
+apt_sim "${request[@]}" \
   | awk '/^Inst /{print $2}' | sed 's/:.*//' | sort -u >"$WORK/lapack-apt.set"
 $PY -c 'import json,sys; print("\n".join(sorted(p["name"] for p in json.load(open(sys.argv[1]))["packages"])))' "$WORK/lapack/plan.json" | sort -u >"$WORK/lapack-distill.set"
 if diff -u "$WORK/lapack-apt.set" "$WORK/lapack-distill.set"; then

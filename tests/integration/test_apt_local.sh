@@ -110,11 +110,14 @@ mv "$WORK/Release" "$D/Release"
 
 mkdir -p "$GNUPGHOME" "$OTHERHOME"
 chmod 700 "$GNUPGHOME" "$OTHERHOME"
-gpg --batch --pinentry-mode loopback --passphrase '' \
-  --quick-gen-key 'distill test <t@example.invalid>' ed25519 sign never 2>/dev/null
-gpg --batch --homedir "$OTHERHOME" --pinentry-mode loopback --passphrase '' \
-  --quick-gen-key 'someone else <o@example.invalid>' ed25519 sign never 2>/dev/null
-gpg --batch --yes --clearsign -o "$D/InRelease" "$D/Release" 2>/dev/null
+quiet_gpg() { # gpg's chatter goes to a log, shown when it fails
+  gpg "$@" 2>"$WORK/gpg.log" || { cat "$WORK/gpg.log" >&2; echo "FATAL: gpg $*" >&2; exit 1; }
+}
+quiet_gpg --batch --pinentry-mode loopback --passphrase '' \
+  --quick-gen-key 'distill test <t@example.invalid>' ed25519 sign never
+quiet_gpg --batch --homedir "$OTHERHOME" --pinentry-mode loopback --passphrase '' \
+  --quick-gen-key 'someone else <o@example.invalid>' ed25519 sign never
+quiet_gpg --batch --yes --clearsign -o "$D/InRelease" "$D/Release"
 gpg --export >"$KEYRING"
 GOOD_INRELEASE=$WORK/InRelease.good
 cp -p "$D/InRelease" "$GOOD_INRELEASE"
@@ -141,15 +144,18 @@ PYEOF
 
 # ---- the server --------------------------------------------------------------------------------
 
-PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-$PY -u -m http.server --bind 127.0.0.1 "$PORT" --directory "$A" >"$WORK/server.out" 2>"$LOG" &
+# port 0: the kernel picks a free port and http.server says which (no race with another
+# process taking a port chosen beforehand); polled for up to a minute on a loaded machine
+$PY -u -m http.server --bind 127.0.0.1 0 --directory "$A" >"$WORK/server.out" 2>"$LOG" &
 SERVER_PID=$!
-for _ in $(seq 200); do
-  grep -q "Serving HTTP" "$WORK/server.out" 2>/dev/null && break
+PORT=
+for _ in $(seq 1200); do
+  PORT=$(sed -n 's/.* port \([0-9][0-9]*\) .*/\1/p' "$WORK/server.out" 2>/dev/null | head -n1)
+  [ -n "$PORT" ] && break
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$LOG"; echo "FATAL: http.server died" >&2; exit 1; }
   sleep 0.05
 done
-grep -q "Serving HTTP" "$WORK/server.out" || { echo "FATAL: http.server did not start" >&2; exit 1; }
+[ -n "$PORT" ] || { echo "FATAL: http.server did not start" >&2; exit 1; }
 
 # manifest FILE CACHE PACKAGE
 manifest() {

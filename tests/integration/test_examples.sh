@@ -16,7 +16,6 @@
 examples=("$@")
 [ ${#examples[@]} -gt 0 ] || examples=(hello stdlib-app flask pyyaml)
 
-chmod 0755 "$WORK" # the app copies and the trace logs below are used as UID 1000
 
 # host_run APPDIR CMD... : CMD as UID/GID 1000 with the environment described above, from APPDIR
 # ($image_env holds the image's extra variables)
@@ -50,8 +49,10 @@ for e in json.load(open(sys.argv[1]))["process"]["env"]:
         print(e)' "$d/bundle/config.json")
 
   run_bundle "$d/bundle" >"$d/image.out" 2>"$d/image.err" || true
-  cp -r "$app_src" "$d/app" && chmod -R a+rX "$d/app"
-  host_run "$d/app" /usr/bin/python3.11 "$d/app/main.py" >"$d/host.out" 2>"$d/host.err" || true
+  # the app copy and the trace log are used as UID 1000
+  app=$SHARED/$name
+  cp -r "$app_src" "$app" && chmod -R a+rX "$app"
+  host_run "$app" /usr/bin/python3.11 "$app/main.py" >"$d/host.out" 2>"$d/host.err" || true
   echo "--- $name in the image:"
   cat "$d/image.out" "$d/image.err"
   if cmp -s "$d/host.out" "$d/image.out" && [ -s "$d/host.out" ]; then
@@ -64,12 +65,12 @@ for e in json.load(open(sys.argv[1]))["process"]["env"]:
   check "$name: nothing on stderr in the image" test ! -s "$d/image.err"
 
   # The same run under strace, logged to a file UID 1000 may write.
-  install -m 0666 /dev/null "$d/trace.log"
-  host_run "$d/app" strace -f -qq -y -e trace=%file -o "$d/trace.log" \
-    /usr/bin/python3.11 "$d/app/main.py" >"$d/trace.out" 2>"$d/trace.err" || true
+  install -m 0666 /dev/null "$SHARED/$name.trace"
+  host_run "$app" strace -f -qq -y -e trace=%file -o "$SHARED/$name.trace" \
+    /usr/bin/python3.11 "$app/main.py" >"$d/trace.out" 2>"$d/trace.err" || true
   check "$name: the traced host run prints the same" cmp -s "$d/host.out" "$d/trace.out"
-  if $PY "$HERE/check_touched.py" "$d/bundle/rootfs" "$OUT/plan.json" "$d/trace.log" "$d/app" \
-    "$d/app" >"$d/touched.out"; then
+  if $PY "$HERE/check_touched.py" "$d/bundle/rootfs" "$OUT/plan.json" "$SHARED/$name.trace" \
+    "$app" "$app" >"$d/touched.out"; then
     ok "$name: every touched path a candidate package ships or distill makes is in the image ($(head -1 "$d/touched.out"))"
   else
     fail "$name: touched paths missing from the image"

@@ -36,7 +36,7 @@ PYEOF
 # The candidate set must be exactly what apt would install for the same request: the manifest's
 # packages plus the packages the rules added, as plan.json records them.
 mapfile -t request < <($PY -c 'import json,sys; p=json.load(open(sys.argv[1])); print("\n".join(p["requested"] + p["rule_packages"]))' "$OUT/plan.json")
-apt-get -s -o Dir::State::status=/dev/null install --no-install-recommends "${request[@]}" \
+apt_sim "${request[@]}" \
   | awk '/^Inst /{print $2}' | sed 's/:.*//' | sort -u >"$WORK/apt.set"
 $PY -c 'import json,sys; print("\n".join(sorted(p["name"] for p in json.load(open(sys.argv[1]))["packages"])))' "$OUT/plan.json" | sort -u >"$WORK/distill.set"
 if diff -u "$WORK/apt.set" "$WORK/distill.set"; then

@@ -49,9 +49,22 @@ for f in $shipped; do
 done
 
 # --- installed by apt in a fresh root with no checkout ---
+# From the archives this host's apt uses (its sources and proxy), not mmdebstrap's default mirror.
 ROOT=$WORK/root
+mirrors=()
+grep -qE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list 2>/dev/null && mirrors+=(/etc/apt/sources.list)
+for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+  [ -f "$f" ] && mirrors+=("$f")
+done
+[ ${#mirrors[@]} -gt 0 ] || { echo "FATAL: this host has no apt sources" >&2; exit 1; }
+aptopts=()
+for opt in Acquire::http::Proxy Acquire::https::Proxy; do
+  value=$(apt-config dump --format '%v' "$opt" | head -n1)
+  [ -z "$value" ] || aptopts+=("--aptopt=$opt \"$value\"")
+done
 mmdebstrap --quiet --variant=apt --hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount \
-  --include=python3.11-minimal,libpython3.11-stdlib --include="$deb" bookworm "$ROOT" \
+  "${aptopts[@]}" --include=python3.11-minimal,libpython3.11-stdlib --include="$deb" \
+  bookworm "$ROOT" "${mirrors[@]}" \
   >"$WORK/mmdebstrap.out" 2>&1 || { cat "$WORK/mmdebstrap.out" >&2; exit 1; }
 check "apt installed distill and its Depends" chroot "$ROOT" dpkg-query -W distill
 check "the checkout is not in the fresh root" test ! -e "$ROOT$SRC"

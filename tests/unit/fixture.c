@@ -11,10 +11,30 @@
 
 #include "distill/util.h"
 
+/* Every test process and the tools it runs see the same environment whatever the caller's:
+ * untranslated messages and C collation (readelf, ldconfig -p, ls, sort), UTC (tar -tv), and a
+ * umask that leaves what it makes readable (dpkg-deb refuses a 0700 control directory; the
+ * image user must read the trees made for it). */
+__attribute__((constructor)) static void fixture_environment(void)
+{
+        setenv("LC_ALL", "C.UTF-8", 1);
+        unsetenv("LANGUAGE");
+        setenv("TZ", "UTC0", 1);
+        umask(022);
+}
+
 char *fixture_tmpdir(void)
 {
         const char *base = getenv("TMPDIR");
         char *templ = xasprintf("%s/distill-test-XXXXXX", base && *base ? base : "/tmp");
+        /* the fixtures put paths into shell commands unquoted in places */
+        if (strpbrk(templ, " \t\n'\"\\$`;&|<>*?()[]{}")) {
+                fprintf(stderr,
+                        "FATAL: TMPDIR=%s: the tests need a temporary directory whose "
+                        "path has no spaces or shell characters\n",
+                        base);
+                abort();
+        }
         if (!mkdtemp(templ)) {
                 fprintf(stderr, "mkdtemp %s: %s\n", templ, strerror(errno));
                 abort();

@@ -79,10 +79,12 @@ static void make_suite(const char *suite, const char *gpghome, const char *valid
 
 static void gen_key(const char *home, const char *uid)
 {
+        /* gpg's chatter goes to a log, shown when it fails */
         assert_int_equal(fixture_sh("mkdir -m700 -p %s/%s && gpg --homedir %s/%s --batch "
                                     "--pinentry-mode loopback --passphrase '' --quick-gen-key "
-                                    "'%s' ed25519 sign never 2>/dev/null",
-                                    W.t, home, W.t, home, uid),
+                                    "'%s' ed25519 sign never 2>%s/gpg.log || "
+                                    "{ cat %s/gpg.log >&2; exit 1; }",
+                                    W.t, home, W.t, home, uid, W.t, W.t),
                          0);
 }
 
@@ -99,7 +101,8 @@ static int start_server(void)
         if (st == 0 && read_file(pidfile, &pid, &len) == 0)
                 W.server = (pid_t)atoi(pid);
         free(pid);
-        for (int i = 0; i < 200 && W.server > 0 && W.port == 0; i++) {
+        /* polled for up to a minute: a loaded machine may be slow to start python */
+        for (int i = 0; i < 1200 && W.server > 0 && W.port == 0; i++) {
                 char *text = NULL;
                 /* (read_file leaves an empty file's buffer unterminated: check len) */
                 if (read_file(out, &text, &len) == 0 && len > 0) {

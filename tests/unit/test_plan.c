@@ -288,7 +288,7 @@ static void test_json_round_trip(void **state)
         free(keys);
         assert_int_equal(fixture_sh("grep -q '\"mode\": \"4755\"' '%s'", p1), 0);
         /* No temporary file left beside plan.json. */
-        char *ls = fixture_sh_out("ls '%s'", tmp);
+        char *ls = fixture_sh_out("LC_ALL=C ls '%s'", tmp);
         assert_string_equal(ls, "plan.json\nplan2.json\n");
         free(ls);
 
