@@ -188,6 +188,22 @@ static const struct ldso_object *find_obj(const struct ldso_result *res, const c
         return NULL;
 }
 
+/* Runs both; distill may keep more (what other CPUs load) but keeps everything this host's ld.so
+ * loads. Returns distill's result for further checks. */
+static void closure_covers_ldso(struct fx *f, const char *prog, struct ldso_result *res)
+{
+        struct strvec want = STRVEC_INIT, missing = STRVEC_INIT;
+        oracle(f, prog, &want, &missing);
+        assert_int_equal(missing.n, 0);
+        struct distill_error err = {0};
+        if (closure(f, prog, NULL, res, &err) < 0)
+                fail_msg("ldso_closure: %s", err.msg);
+        for (size_t i = 0; i < want.n; i++)
+                find_obj(res, want.v[i]);
+        strvec_clear(&want);
+        strvec_clear(&missing);
+}
+
 /* libB.so.1 and libA.so.1 (NEEDED libB) built in src with extra link flags for libA. */
 static void build_ab(struct fx *f, const char *a_flags)
 {
@@ -557,14 +573,8 @@ static void test_platform_token_in_runpath(void **state)
         for (size_t i = 0; i < cfg.platforms.n; i++)
                 fx_sh(&f, "mkdir -p $R/opt/%s/lib && cp libA.so.1 libB.so.1 $R/opt/%s/lib/",
                       cfg.platforms.v[i], cfg.platforms.v[i]);
-        struct strvec want = STRVEC_INIT, missing = STRVEC_INIT;
-        oracle(&f, "/prog", &want, &missing);
-        assert_int_equal(missing.n, 0);
         struct ldso_result res;
-        if (closure(&f, "/prog", NULL, &res, &err) < 0)
-                fail_msg("%s", err.msg);
-        for (size_t i = 0; i < want.n; i++)
-                find_obj(&res, want.v[i]);
+        closure_covers_ldso(&f, "/prog", &res);
         for (size_t i = 0; i < cfg.platforms.n; i++) {
                 cleanup_free char *a = xasprintf("/opt/%s/lib/libA.so.1", cfg.platforms.v[i]);
                 cleanup_free char *b = xasprintf("/opt/%s/lib/libB.so.1", cfg.platforms.v[i]);
@@ -572,8 +582,6 @@ static void test_platform_token_in_runpath(void **state)
                 find_obj(&res, b);
         }
         ldso_result_release(&res);
-        strvec_clear(&want);
-        strvec_clear(&missing);
         ldso_config_release(&cfg);
         fx_free(&f);
 }
@@ -595,21 +603,13 @@ static void test_platform_token_in_needed(void **state)
         for (size_t i = 0; i < cfg.platforms.n; i++)
                 fx_sh(&f, "mkdir -p $R/opt/%s && cp libB.so.1 $R/opt/%s/", cfg.platforms.v[i],
                       cfg.platforms.v[i]);
-        struct strvec want = STRVEC_INIT, missing = STRVEC_INIT;
-        oracle(&f, "/prog", &want, &missing);
-        assert_int_equal(missing.n, 0);
         struct ldso_result res;
-        if (closure(&f, "/prog", NULL, &res, &err) < 0)
-                fail_msg("%s", err.msg);
-        for (size_t i = 0; i < want.n; i++)
-                find_obj(&res, want.v[i]);
+        closure_covers_ldso(&f, "/prog", &res);
         for (size_t i = 0; i < cfg.platforms.n; i++) {
                 cleanup_free char *b = xasprintf("/opt/%s/libB.so.1", cfg.platforms.v[i]);
                 find_obj(&res, b);
         }
         ldso_result_release(&res);
-        strvec_clear(&want);
-        strvec_clear(&missing);
         ldso_config_release(&cfg);
         fx_free(&f);
 }
@@ -626,23 +626,14 @@ static void test_hwcaps_only_variant_search_goes_on(void **state)
         fx_sh(&f, "mkdir -p $R/opt/lib/glibc-hwcaps/x86-64-v4 && "
                   "cp libA.so.1 $R/opt/lib/glibc-hwcaps/x86-64-v4/ && "
                   "cp libA.so.1 libB.so.1 $R/lib/x86_64-linux-gnu/");
-        struct strvec want = STRVEC_INIT, missing = STRVEC_INIT;
-        oracle(&f, "/prog", &want, &missing);
-        assert_int_equal(missing.n, 0);
         struct ldso_result res;
-        struct distill_error err = {0};
-        if (closure(&f, "/prog", NULL, &res, &err) < 0)
-                fail_msg("%s", err.msg);
-        for (size_t i = 0; i < want.n; i++)
-                find_obj(&res, want.v[i]);
+        closure_covers_ldso(&f, "/prog", &res);
         const struct ldso_object *v4 = find_obj(&res, "/opt/lib/glibc-hwcaps/x86-64-v4/libA.so.1");
         assert_null(v4->variant_of);
         assert_int_equal(v4->variants.n, 1);
         assert_string_equal(v4->variants.v[0], "/lib/x86_64-linux-gnu/libA.so.1");
         find_obj(&res, "/lib/x86_64-linux-gnu/libB.so.1");
         ldso_result_release(&res);
-        strvec_clear(&want);
-        strvec_clear(&missing);
         fx_free(&f);
 }
 
