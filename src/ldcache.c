@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "distill/arch.h"
+
 #define CACHE_MAGIC     "glibc-ld.so.cache"
 #define CACHE_VERSION   "1.1"
 #define HEADER_SIZE     48u
@@ -127,61 +129,51 @@ static int32_t riscv_flags(unsigned e_flags)
 
 int32_t ldcache_lib_flags(const char *arch, int elfclass, unsigned machine, unsigned e_flags)
 {
+        const struct arch_info *ai = arch_lookup(arch);
         bool is64 = elfclass == ELFCLASS64, is32 = elfclass == ELFCLASS32;
-        if (!strcmp(arch, "amd64") || !strcmp(arch, "i386") || !strcmp(arch, "x32")) {
+        if (!ai)
+                return -1;
+        switch (ai->family) {
+        case ARCH_FAMILY_X86:
                 if (machine == EM_X86_64)
                         return (is64 ? FLAG_X8664_LIB64 : FLAG_X8664_LIBX32) | FLAG_ELF_LIBC6;
                 if (machine == EM_386 && is32)
                         return FLAG_ELF_LIBC6;
                 return -1;
-        }
-        if (!strcmp(arch, "arm64") || !strcmp(arch, "armhf") || !strcmp(arch, "armel")) {
+        case ARCH_FAMILY_ARM:
                 if (machine == EM_AARCH64 && is64)
                         return FLAG_AARCH64_LIB64 | FLAG_ELF_LIBC6;
                 if (machine == EM_ARM && is32)
                         return arm_flags(e_flags);
                 return -1;
-        }
-        if (!strcmp(arch, "ppc64el") || !strcmp(arch, "ppc64") || !strcmp(arch, "powerpc")) {
+        case ARCH_FAMILY_POWERPC:
                 if (machine == EM_PPC64 && is64)
                         return FLAG_POWERPC_LIB64 | FLAG_ELF_LIBC6;
                 if (machine == EM_PPC && is32)
                         return FLAG_ELF_LIBC6;
                 return -1;
-        }
-        if (!strcmp(arch, "s390x")) {
+        case ARCH_FAMILY_S390:
                 if (machine == EM_S390)
                         return (is64 ? FLAG_S390_LIB64 : 0) | FLAG_ELF_LIBC6;
                 return -1;
-        }
-        if (!strcmp(arch, "riscv64"))
+        case ARCH_FAMILY_RISCV:
                 return machine == EM_RISCV ? riscv_flags(e_flags) : -1;
-        if (!strcmp(arch, "mips64el") || !strcmp(arch, "mipsel"))
+        case ARCH_FAMILY_MIPS:
                 return machine == EM_MIPS ? mips_flags(elfclass, e_flags) : -1;
-        if (!strcmp(arch, "sparc64"))
+        case ARCH_FAMILY_SPARC:
                 return machine == EM_SPARCV9 && is64 ? FLAG_SPARC_LIB64 | FLAG_ELF_LIBC6 : -1;
+        case ARCH_FAMILY_LOONGARCH:
+                return -1;
+        }
         return -1;
 }
 
-static bool arch_big_endian(const char *arch)
+/* The architectures whose cache distill can write: LoongArch's float-ABI flags are not
+ * modelled, so no cache is made for it rather than a wrong one. */
+static const struct arch_info *cache_arch(const char *arch)
 {
-        static const char *const big[] = {"s390x", "ppc64", "powerpc", "sparc64",
-                                          "mips",  "hppa",  "m68k",    NULL};
-        for (size_t i = 0; big[i]; i++)
-                if (!strcmp(arch, big[i]))
-                        return true;
-        return false;
-}
-
-static bool arch_known(const char *arch)
-{
-        static const char *const known[] = {"amd64",   "i386",     "x32",    "arm64",   "armhf",
-                                            "armel",   "ppc64el",  "ppc64",  "powerpc", "s390x",
-                                            "riscv64", "mips64el", "mipsel", "sparc64", NULL};
-        for (size_t i = 0; known[i]; i++)
-                if (!strcmp(arch, known[i]))
-                        return true;
-        return false;
+        const struct arch_info *ai = arch_lookup(arch);
+        return ai && ai->family != ARCH_FAMILY_LOONGARCH ? ai : NULL;
 }
 
 /* ---- entry set ---------------------------------------------------------------------------- */
@@ -315,7 +307,7 @@ int ldcache_entries(const struct ldcache_lib *libs, size_t n, const char *arch,
 {
         *out = NULL;
         *n_out = 0;
-        if (!arch_known(arch))
+        if (!cache_arch(arch))
                 return distill_error_set(err, DISTILL_EUSAGE,
                                          "ld.so.cache: unknown architecture %s", arch);
         struct candidate *c = NULL;
@@ -410,13 +402,14 @@ int ldcache_serialize(const struct ldcache_entry *e, size_t n, const char *arch,
 {
         *data = NULL;
         *len = 0;
-        if (!arch_known(arch))
+        const struct arch_info *ai = cache_arch(arch);
+        if (!ai)
                 return distill_error_set(err, DISTILL_EUSAGE,
                                          "ld.so.cache: unknown architecture %s", arch);
         if (n > (MAX_CACHE_SIZE - HEADER_SIZE) / ENTRY_SIZE)
                 return distill_error_set(err, DISTILL_EUSAGE,
                                          "ld.so.cache: %zu entries is too many", n);
-        bool big = arch_big_endian(arch);
+        bool big = ai->big_endian;
 
         /* The hwcaps names, indexed by the low 32 bits of each extension entry's hwcap. */
         struct strvec hw = STRVEC_INIT;

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "distill/arch.h"
+
 #define LDSO_MAX_OBJECTS 4096
 
 /* Every CPU an architecture's images may run on, as glibc 2.36's ld.so tells them apart
@@ -128,45 +130,33 @@ static void fill_subdirs(const struct cpu_space *space, struct ldso_config *cfg)
 
 int ldso_config_for_arch(const char *arch, struct ldso_config *cfg, struct distill_error *err)
 {
-        static const struct cpu_space amd64 = {amd64_levels, amd64_legacy, amd64_platforms};
-        static const struct cpu_space arm64 = {none, none, arm64_platforms};
-        static const struct cpu_space i386 = {none, i386_legacy, i386_platforms};
-        const struct cpu_space *space;
-        const char *triplet;
+        static const struct {
+                const char *arch;
+                struct cpu_space space;
+        } spaces[] = {
+            {"amd64", {amd64_levels, amd64_legacy, amd64_platforms}},
+            {"arm64", {none, none, arm64_platforms}},
+            {"i386", {none, i386_legacy, i386_platforms}},
+        };
+        const struct arch_info *ai = arch_lookup(arch);
+        const struct cpu_space *space = NULL;
 
         memset(cfg, 0, sizeof(*cfg));
-        if (!strcmp(arch, "amd64")) {
-                cfg->elfclass = ELFCLASS64;
-                cfg->machine = EM_X86_64;
-                triplet = "x86_64-linux-gnu";
-                space = &amd64;
-        } else if (!strcmp(arch, "arm64")) {
-                cfg->elfclass = ELFCLASS64;
-                cfg->machine = EM_AARCH64;
-                triplet = "aarch64-linux-gnu";
-                space = &arm64;
-        } else if (!strcmp(arch, "i386")) {
-                cfg->elfclass = ELFCLASS32;
-                cfg->machine = EM_386;
-                triplet = "i386-linux-gnu";
-                space = &i386;
-        } else {
+        for (size_t i = 0; ai && i < sizeof(spaces) / sizeof(spaces[0]); i++)
+                if (!strcmp(spaces[i].arch, ai->deb))
+                        space = &spaces[i].space;
+        if (!space)
                 return distill_error_set(err, DISTILL_EUSAGE,
                                          "architecture %s: no ld.so configuration known "
                                          "(supported: amd64, arm64, i386)",
                                          arch);
-        }
-        /* Debian's glibc sets $LIB to the multiarch dir (tech.md §1.2); static strings so the
-         * config needs no ownership of them. */
-        if (!strcmp(triplet, "x86_64-linux-gnu"))
-                cfg->lib_token = "lib/x86_64-linux-gnu";
-        else if (!strcmp(triplet, "aarch64-linux-gnu"))
-                cfg->lib_token = "lib/aarch64-linux-gnu";
-        else
-                cfg->lib_token = "lib/i386-linux-gnu";
+        cfg->elfclass = ai->elfclass;
+        cfg->machine = ai->machine;
+        /* Debian's glibc sets $LIB to the multiarch dir (not lib64 as ld.so(8) says) */
+        cfg->lib_token = xasprintf("lib/%s", ai->triplet);
         fill_subdirs(space, cfg);
-        strvec_push_nodup(&cfg->default_dirs, xasprintf("/lib/%s", triplet));
-        strvec_push_nodup(&cfg->default_dirs, xasprintf("/usr/lib/%s", triplet));
+        strvec_push_nodup(&cfg->default_dirs, xasprintf("/lib/%s", ai->triplet));
+        strvec_push_nodup(&cfg->default_dirs, xasprintf("/usr/lib/%s", ai->triplet));
         strvec_push(&cfg->default_dirs, "/lib");
         strvec_push(&cfg->default_dirs, "/usr/lib");
         return 0;
@@ -176,6 +166,8 @@ void ldso_config_release(struct ldso_config *cfg)
 {
         if (!cfg)
                 return;
+        free(cfg->lib_token);
+        cfg->lib_token = NULL;
         strvec_clear(&cfg->platforms);
         strvec_clear(&cfg->subdirs);
         strvec_clear(&cfg->universal_subdirs);

@@ -13,9 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 #include <yaml.h>
+
+#include "distill/arch.h"
 
 #define MANIFEST_MAX_BYTES    (1024 * 1024)
 #define MANIFEST_MAX_DEPTH    32
@@ -1256,32 +1257,7 @@ static int parse_image(struct ctx *c, const yaml_node_t *n)
         return 0;
 }
 
-/* dpkg --print-architecture, from the kernel's machine name. */
-static const char *host_arch(void)
-{
-        static const struct {
-                const char *machine, *arch;
-        } map[] = {
-            {"x86_64", "amd64"},    {"aarch64", "arm64"},       {"arm64", "arm64"},
-            {"i386", "i386"},       {"i486", "i386"},           {"i586", "i386"},
-            {"i686", "i386"},       {"armv7l", "armhf"},        {"armv8l", "armhf"},
-            {"armv6l", "armel"},    {"armv5tel", "armel"},      {"ppc64le", "ppc64el"},
-            {"ppc64", "ppc64"},     {"s390x", "s390x"},         {"riscv64", "riscv64"},
-            {"mips64", "mips64el"}, {"loongarch64", "loong64"},
-        };
-        static char fallback[sizeof(((struct utsname *)0)->machine)];
-        struct utsname u;
-
-        if (uname(&u) < 0)
-                return "amd64";
-        for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-                if (!strcmp(u.machine, map[i].machine))
-                        return map[i].arch;
-        snprintf(fallback, sizeof(fallback), "%s", u.machine);
-        return fallback;
-}
-
-static void apply_defaults(struct manifest *m, bool has_exclude)
+static int apply_defaults(struct ctx *c, struct manifest *m, bool has_exclude)
 {
         static const char *const default_exclude[] = {"/usr/share/doc/**", "/usr/share/man/**",
                                                       "/usr/share/locale/**"};
@@ -1289,8 +1265,15 @@ static void apply_defaults(struct manifest *m, bool has_exclude)
                 m->sysroot = xstrdup("/");
         if (m->source_kind == MANIFEST_SOURCE_APT && !m->apt.cache)
                 m->apt.cache = default_cache_dir();
-        if (m->arch.n == 0)
-                strvec_push(&m->arch, host_arch());
+        if (m->arch.n == 0) {
+                const char *host = arch_host();
+                if (!host)
+                        return distill_error_set(c->err, DISTILL_EUSAGE,
+                                                 "%s: no arch given, and this machine has no "
+                                                 "Debian architecture distill knows; set arch",
+                                                 c->file);
+                strvec_push(&m->arch, host);
+        }
         if (m->has_python && !m->python.interpreter)
                 m->python.interpreter = xstrdup("/usr/bin/python3");
         if (!has_exclude)
@@ -1302,6 +1285,7 @@ static void apply_defaults(struct manifest *m, bool has_exclude)
                 m->image.ref = xstrdup("localhost/distill:latest");
         if (!m->image.workdir)
                 m->image.workdir = xstrdup(m->python.n_app ? m->python.app[0].to : "/");
+        return 0;
 }
 
 static int parse_root(struct ctx *c, const yaml_node_t *root)
@@ -1349,8 +1333,7 @@ static int parse_root(struct ctx *c, const yaml_node_t *root)
                 return r;
         if ((v = lookup(c, root, "image", NULL)) && (r = parse_image(c, v)) < 0)
                 return r;
-        apply_defaults(m, has_exclude);
-        return 0;
+        return apply_defaults(c, m, has_exclude);
 }
 
 /* ---- loading ---- */

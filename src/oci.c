@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "distill/arch.h"
+
 #ifndef DISTILL_VERSION
 #define DISTILL_VERSION "dev"
 #endif
@@ -106,16 +108,38 @@ static json_t *container_config(struct json_ctx *c, const struct image_config *c
         return o;
 }
 
+/* The platform as the image spec names it (Go's GOARCH and variant), not Debian's name. */
+static void set_platform(json_t *o, const struct arch_info *ai)
+{
+        json_object_set_new(o, "architecture", json_string(ai->oci));
+        json_object_set_new(o, "os", json_string("linux"));
+        if (ai->oci_variant)
+                json_object_set_new(o, "variant", json_string(ai->oci_variant));
+}
+
+static int oci_arch(const char *arch, const char *out_dir, const struct arch_info **ai,
+                    struct distill_error *err)
+{
+        *ai = arch_lookup(arch);
+        if (!arch || !*arch)
+                return distill_error_set(err, DISTILL_EINTERNAL, "%s: no architecture", out_dir);
+        if (!*ai || !(*ai)->oci)
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: architecture %s has no name in the OCI image spec",
+                                         out_dir, arch);
+        return 0;
+}
+
 static json_t *image_config_json(struct json_ctx *c, const struct image_config *cfg,
-                                 const struct layer_desc *layers, size_t n_layers)
+                                 const struct arch_info *ai, const struct layer_desc *layers,
+                                 size_t n_layers)
 {
         char created[32];
         rfc3339_utc(cfg->created, created);
 
         json_t *root = json_object();
         json_object_set_new(root, "created", json_string(created));
-        json_object_set_new(root, "architecture", jstr(c, cfg->arch));
-        json_object_set_new(root, "os", json_string("linux"));
+        set_platform(root, ai);
         json_object_set_new(root, "config", container_config(c, cfg));
 
         json_t *rootfs = json_object();
@@ -202,9 +226,10 @@ int oci_write_image(const char *out_dir, const struct image_config *cfg,
         uint64_t config_size = 0;
         int r;
 
-        if (!cfg->arch || !*cfg->arch)
-                return distill_error_set(err, DISTILL_EINTERNAL, "%s: no architecture", out_dir);
-        json_t *config = image_config_json(&c, cfg, layers, n_layers);
+        const struct arch_info *ai;
+        if ((r = oci_arch(cfg->arch, out_dir, &ai, err)) < 0)
+                return r;
+        json_t *config = image_config_json(&c, cfg, ai, layers, n_layers);
         if (c.bad_utf8) {
                 json_decref(config);
                 return distill_error_set(err, DISTILL_EUSAGE,
@@ -233,13 +258,12 @@ char *oci_arch_ref(const char *ref, const char *arch)
 }
 
 static json_t *platform_descriptor(struct json_ctx *c, const char *media_type, const char *hex,
-                                   uint64_t size, const char *arch, const char *ref)
+                                   uint64_t size, const struct arch_info *ai, const char *ref)
 {
         json_t *d = descriptor(media_type, hex, size);
-        if (arch) {
+        if (ai) {
                 json_t *platform = json_object();
-                json_object_set_new(platform, "architecture", jstr(c, arch));
-                json_object_set_new(platform, "os", json_string("linux"));
+                set_platform(platform, ai);
                 json_object_set_new(d, "platform", platform);
         }
         if (ref) {
@@ -266,12 +290,21 @@ int oci_write_index(const char *out_dir, const char *ref, const char *const *arc
         json_t *top = json_array();
         int r;
 
-        if (!ref || !*ref)
+        if (!ref || !*ref) {
+                json_decref(top);
                 return distill_error_set(err, DISTILL_EUSAGE, "%s: empty image reference", out_dir);
+        }
+        cleanup_free const struct arch_info **ai = xcalloc(n ? n : 1, sizeof(*ai));
+        for (size_t i = 0; i < n; i++) {
+                if ((r = oci_arch(archs[i], out_dir, &ai[i], err)) < 0) {
+                        json_decref(top);
+                        return r;
+                }
+        }
         if (n == 1) {
                 json_array_append_new(
                     top, platform_descriptor(&c, MT_MANIFEST, images[0].manifest_digest,
-                                             images[0].manifest_size, archs[0], ref));
+                                             images[0].manifest_size, ai[0], ref));
         } else {
                 /* an image index under REF, and beside it each architecture's manifest under
                  * REF-ARCH: umoci cannot unpack an index */
@@ -279,7 +312,7 @@ int oci_write_index(const char *out_dir, const char *ref, const char *const *arc
                 for (size_t i = 0; i < n; i++)
                         json_array_append_new(
                             list, platform_descriptor(&c, MT_MANIFEST, images[i].manifest_digest,
-                                                      images[i].manifest_size, archs[i], NULL));
+                                                      images[i].manifest_size, ai[i], NULL));
                 char hex[SHA256_HEX_LEN + 1];
                 uint64_t size = 0;
                 char *text = dump_compact(index_doc(list));
@@ -294,7 +327,7 @@ int oci_write_index(const char *out_dir, const char *ref, const char *const *arc
                         cleanup_free char *aref = oci_arch_ref(ref, archs[i]);
                         json_array_append_new(
                             top, platform_descriptor(&c, MT_MANIFEST, images[i].manifest_digest,
-                                                     images[i].manifest_size, archs[i], aref));
+                                                     images[i].manifest_size, ai[i], aref));
                 }
         }
         r = write_text(out_dir, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", err);

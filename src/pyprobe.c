@@ -15,12 +15,13 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include "distill/arch.h"
 
 #define TREE_MAX_LINKS     40
 #define PYRUN_MAX_STDOUT   (256u << 20) /* the probe prints a few KB; the compiler a line per job */
@@ -28,51 +29,6 @@
 #define PYRUN_STDERR_LINES 12
 #define PROBE_MAX_ITEMS    100000
 #define PROBE_MAX_STRING   4096
-
-/* Debian architecture → multiarch triplet and qemu-user name. */
-struct arch_info {
-        const char *deb;
-        const char *triplet;
-        const char *qemu;
-};
-
-static const struct arch_info arch_table[] = {
-    {"amd64", "x86_64-linux-gnu", "x86_64"},
-    {"arm64", "aarch64-linux-gnu", "aarch64"},
-    {"i386", "i386-linux-gnu", "i386"},
-    {"armhf", "arm-linux-gnueabihf", "arm"},
-    {"ppc64el", "powerpc64le-linux-gnu", "ppc64le"},
-    {"s390x", "s390x-linux-gnu", "s390x"},
-    {"riscv64", "riscv64-linux-gnu", "riscv64"},
-};
-
-static const struct arch_info *arch_lookup(const char *deb)
-{
-        for (size_t i = 0; i < sizeof(arch_table) / sizeof(arch_table[0]); i++)
-                if (deb && strcmp(arch_table[i].deb, deb) == 0)
-                        return &arch_table[i];
-        return NULL;
-}
-
-/* The host's Debian architecture from the kernel's machine name. */
-static const char *host_deb_arch(void)
-{
-        static const struct {
-                const char *machine;
-                const char *deb;
-        } map[] = {
-            {"x86_64", "amd64"},    {"aarch64", "arm64"}, {"i686", "i386"},
-            {"i586", "i386"},       {"i386", "i386"},     {"armv7l", "armhf"},
-            {"ppc64le", "ppc64el"}, {"s390x", "s390x"},   {"riscv64", "riscv64"},
-        };
-        struct utsname u;
-        if (uname(&u) < 0)
-                return NULL;
-        for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-                if (strcmp(u.machine, map[i].machine) == 0)
-                        return map[i].deb;
-        return NULL;
-}
 
 /* Resolve an image path inside the host directory `tree`, following symlinks as the image would:
  * absolute targets restart at the tree root and ".." is clamped there, so nothing ever escapes to
@@ -188,7 +144,7 @@ int pyrun_prepare(const char *tree, const char *interp, const char *ldso, const 
         run->tree = real;
 
         char *interp_host = tree_resolve(run->tree, interp);
-        const char *host_arch = host_deb_arch();
+        const char *host_arch = arch_host();
         if (host_arch && strcmp(host_arch, ai->deb) == 0) {
                 if (ldso && *ldso) {
                         strvec_push_nodup(&run->argv, tree_resolve(run->tree, ldso));
@@ -201,6 +157,13 @@ int pyrun_prepare(const char *tree, const char *interp, const char *ldso, const 
                 }
                 /* without a loader the interpreter is static and runs directly */
         } else {
+                if (!ai->qemu) {
+                        free(interp_host);
+                        return distill_error_set(err, DISTILL_EUSAGE,
+                                                 "interpreter probe: %s cannot run on this %s "
+                                                 "host, and qemu-user has no emulator for it",
+                                                 ai->deb, host_arch ? host_arch : "unknown");
+                }
                 run->is_emulated = true;
                 strvec_push_nodup(&run->argv, find_qemu(ai->qemu));
                 strvec_push(&run->argv, "-L");

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "distill/arch.h"
 #include "distill/bytecode.h"
 #include "distill/elf.h"
 #include "distill/imagepath.h"
@@ -1396,13 +1397,6 @@ static void init_env(struct select_ctx *c)
                     &c->env, xasprintf("%s=%s", c->m->image.env[i].key, c->m->image.env[i].value));
 }
 
-static const char *multiarch_triplet(const char *lib_token)
-{
-        /* "lib/x86_64-linux-gnu" → "x86_64-linux-gnu" */
-        const char *slash = strchr(lib_token, '/');
-        return slash ? slash + 1 : lib_token;
-}
-
 /* ld.so.cache: the image's loader finds libraries in the ld.so.conf directories only through
  * the cache, so the closure searches those directories exactly when the image gets one — and it
  * always does (for dynamically linked images), written by distill from what it keeps. */
@@ -1616,7 +1610,7 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
         if (r < 0)
                 return r;
         c.vars.arch = arch;
-        c.vars.triplet = multiarch_triplet(c.ldcfg.lib_token);
+        c.vars.triplet = arch_lookup(arch)->triplet; /* known: ldso_config_for_arch took it */
         c.fired = xcalloc(rules->n + 1, sizeof(*c.fired));
         init_env(&c);
 

@@ -11,7 +11,7 @@
 struct ldso_config {
         int elfclass;            /* of the image's interpreter, e.g. ELFCLASS64 */
         unsigned machine;        /* e.g. EM_X86_64 */
-        const char *lib_token;   /* $LIB: "lib/x86_64-linux-gnu" */
+        char *lib_token;         /* $LIB: "lib/x86_64-linux-gnu" */
         struct strvec platforms; /* every value $PLATFORM takes on some CPU of the architecture
                                   * ("haswell", "xeon_phi", "x86_64"): each is searched */
         struct strvec subdirs;   /* tried inside every search dir before the dir itself: what

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "distill/arch.h"
 #include "distill/layer.h"
 #include "distill/oci.h"
 #include "distill/plan.h"
@@ -329,6 +330,55 @@ static void test_errors(void **state)
         free(missing);
 }
 
+/* The config and index name the platform as the image spec does (Go's GOARCH and variant) for
+ * every architecture that has such a name, and refuse one that has none. */
+static void test_oci_platform_names(void **state)
+{
+        struct world *w = *state;
+        struct layer_desc layer;
+        struct oci_written res;
+        struct distill_error err = {0};
+        cleanup_free char *out = write_image(w, "plat", &layer, &res);
+        for (const struct arch_info *a = arch_all(); a->deb; a++) {
+                w->cfg.arch = a->deb;
+                int r = oci_write_layout(out, REF, &w->cfg, &layer, 1, &res, &err);
+                if (!a->oci) {
+                        assert_int_equal(r, -DISTILL_EUSAGE);
+                        assert_non_null(strstr(err.msg, a->deb));
+                        continue;
+                }
+                assert_int_equal(r, 0);
+                cleanup_free char *cpath = xasprintf("%s/blobs/sha256/%s", out, res.config_digest);
+                cleanup_free char *ipath = path_join(out, "index.json");
+                json_t *config = load_json(cpath), *index = load_json(ipath);
+                json_t *platform = json_object_get(
+                    json_array_get(json_object_get(index, "manifests"), 0), "platform");
+                json_t *sources[] = {config, platform};
+                for (size_t i = 0; i < 2; i++) {
+                        assert_string_equal(
+                            json_string_value(json_object_get(sources[i], "architecture")), a->oci);
+                        assert_string_equal(json_string_value(json_object_get(sources[i], "os")),
+                                            "linux");
+                        const char *variant =
+                            json_string_value(json_object_get(sources[i], "variant"));
+                        if (a->oci_variant)
+                                assert_string_equal(variant, a->oci_variant);
+                        else
+                                assert_null(variant);
+                }
+                json_decref(config);
+                json_decref(index);
+        }
+        /* the spec's own validator takes the variant field */
+        w->cfg.arch = "armhf";
+        assert_int_equal(oci_write_layout(out, REF, &w->cfg, &layer, 1, &res, &err), 0);
+        assert_int_equal(fixture_sh("oci-image-tool validate --type image --ref name=" REF
+                                    " '%s' >/dev/null",
+                                    out),
+                         0);
+        w->cfg.arch = "amd64";
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -339,6 +389,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_reproducible_and_independent_of_out, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_oci_platform_names, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
