@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "distill/util.h"
+#include "distill/names.h"
 
 /* Caps against hostile archives; real Debian packages stay far below them. */
 #define DEB_MAX_AR_MEMBERS      64
@@ -838,39 +839,6 @@ static char *control_field(const char *stanza, const char *field)
         return NULL;
 }
 
-static bool valid_package_name(const char *s)
-{
-        if (strlen(s) < 2 || strlen(s) > 255 ||
-            !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-                return false;
-        for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '+' ||
-                      *s == '-' || *s == '.'))
-                        return false;
-        return true;
-}
-
-static bool valid_version(const char *s)
-{
-        if (!*s || strlen(s) > 255)
-                return false;
-        for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-                      (*s >= '0' && *s <= '9') || strchr(".+-~:", *s)))
-                        return false;
-        return true;
-}
-
-static bool valid_arch(const char *s)
-{
-        if (!*s || strlen(s) > 64)
-                return false;
-        for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
-                        return false;
-        return true;
-}
-
 /* Keep the stanza: drop trailing blank lines, end it with exactly one "\n". */
 static int take_control(struct deb_reader *r, char *data, size_t len)
 {
@@ -896,7 +864,8 @@ static int take_control(struct deb_reader *r, char *data, size_t len)
 
         static const char *const fields[] = {"Package", "Version", "Architecture"};
         char **dest[] = {&r->idx.package, &r->idx.version, &r->idx.arch};
-        bool (*const valid[])(const char *) = {valid_package_name, valid_version, valid_arch};
+        bool (*const valid[])(const char *) = {deb_package_name_valid, deb_version_valid,
+                                               deb_arch_name_valid};
         for (size_t i = 0; i < 3; i++) {
                 *dest[i] = control_field(r->idx.control, fields[i]);
                 if (!*dest[i])

@@ -17,6 +17,7 @@
 #include <yaml.h>
 
 #include "distill/arch.h"
+#include "distill/names.h"
 
 #define MANIFEST_MAX_BYTES    (1024 * 1024)
 #define MANIFEST_MAX_DEPTH    32
@@ -448,62 +449,6 @@ static bool is_lower_alnum(char ch)
         return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
 }
 
-/* Debian policy §5.6.7: lower case letters, digits, '+', '-', '.'; at least two characters,
- * starting with an alphanumeric. */
-static bool package_name_valid(const char *s)
-{
-        if (strlen(s) < 2 || !is_lower_alnum(s[0]))
-                return false;
-        for (; *s; s++)
-                if (!is_lower_alnum(*s) && *s != '+' && *s != '-' && *s != '.')
-                        return false;
-        return true;
-}
-
-static bool arch_name_valid(const char *s)
-{
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (!is_lower_alnum(*s) && *s != '-')
-                        return false;
-        return true;
-}
-
-static bool identifier_valid(const char *s, size_t n)
-{
-        if (n == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
-                return false;
-        for (size_t i = 1; i < n; i++)
-                if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
-                        return false;
-        return true;
-}
-
-/* A dotted Python module name: pkg.sub.mod */
-static bool module_name_valid(const char *s)
-{
-        for (;;) {
-                const char *dot = strchrnul(s, '.');
-                /* '-' inside a component: files such as _sysconfigdata__x86_64-linux-gnu.py are
-                 * importable through importlib though they are not identifiers */
-                cleanup_free char *part = xstrndup(s, (size_t)(dot - s));
-                for (char *p = part + (*part ? 1 : 0); *p; p++)
-                        if (*p == '-')
-                                *p = '_';
-                if (!identifier_valid(part, strlen(part)))
-                        return false;
-                if (!*dot)
-                        return true;
-                s = dot + 1;
-        }
-}
-
-static bool env_name_valid(const char *s)
-{
-        return identifier_valid(s, strlen(s));
-}
-
 /* As useradd's default NAME_REGEX, without the trailing '$'. */
 static bool user_name_valid(const char *s)
 {
@@ -876,7 +821,7 @@ static int parse_source(struct ctx *c, const yaml_node_t *n)
 static int arch_item(struct ctx *c, const yaml_node_t *n, const char *what, char **out)
 {
         int r = get_dup(c, n, what, out);
-        if (r == 0 && !arch_name_valid(*out))
+        if (r == 0 && !deb_arch_name_valid(*out))
                 r = fail_at(c, n, "%s \"%s\" is not a Debian architecture name", what, *out);
         return r;
 }
@@ -911,7 +856,7 @@ static int parse_arch(struct ctx *c, const yaml_node_t *n)
 static int package_item(struct ctx *c, const yaml_node_t *n, const char *what, char **out)
 {
         int r = get_dup(c, n, what, out);
-        if (r == 0 && !package_name_valid(*out))
+        if (r == 0 && !deb_package_name_valid(*out))
                 r = fail_at(c, n,
                             "%s \"%s\" is not a valid Debian package name (lower case letters, "
                             "digits, '+', '-', '.'; at least two characters)",
@@ -922,7 +867,7 @@ static int package_item(struct ctx *c, const yaml_node_t *n, const char *what, c
 static int module_item(struct ctx *c, const yaml_node_t *n, const char *what, char **out)
 {
         int r = get_dup(c, n, what, out);
-        if (r == 0 && !module_name_valid(*out))
+        if (r == 0 && !py_module_name_valid(*out))
                 r = fail_at(c, n, "%s \"%s\" is not a dotted Python module name", what, *out);
         return r;
 }
@@ -1148,7 +1093,7 @@ static int parse_kv(struct ctx *c, const yaml_node_t *n, const char *what, bool 
              p++) {
                 yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
                 const char *key = scalar(k), *value;
-                if (env_names && !env_name_valid(key))
+                if (env_names && !env_var_name_valid(key, strlen(key)))
                         return fail_at(c, k,
                                        "%s key \"%s\" is not a valid variable name "
                                        "([A-Za-z_][A-Za-z0-9_]*)",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "distill/pyimports.h"
+#include "distill/names.h"
 
 #define PYMODULES_MAX_MODULES 100000
 
@@ -208,37 +209,6 @@ static bool is_dir(const struct pymodules *pm, const char *path)
 {
         const struct ipnode *n = lookup(pm, path);
         return n && n->type == IPNODE_DIR;
-}
-
-static bool valid_identifier_part(const char *s, size_t n)
-{
-        if (n == 0 || n > 255 || (s[0] >= '0' && s[0] <= '9'))
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char)s[i];
-                /* '-' is no identifier character, but the import system finds such files
-                 * (_sysconfigdata__x86_64-linux-gnu) through importlib */
-                if (!(c == '_' || c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || (c == '-' && i > 0)))
-                        return false;
-        }
-        return true;
-}
-
-static bool valid_module_name(const char *name)
-{
-        const char *p = name;
-        if (!*p || strlen(name) > 1024)
-                return false;
-        while (*p) {
-                const char *dot = strchrnul(p, '.');
-                if (!valid_identifier_part(p, (size_t)(dot - p)))
-                        return false;
-                p = *dot ? dot + 1 : dot;
-                if (*dot && !*p)
-                        return false;
-        }
-        return true;
 }
 
 /* Find `base` (last component of a module name) in the directories `dirs`, as FileFinder does:
@@ -562,7 +532,7 @@ static int import_module(struct pymodules *pm, const struct work *why, struct di
         struct module_state *st = NULL;
         int r;
 
-        if (!valid_module_name(name))
+        if (!py_module_name_valid(name))
                 return 0;
         for (const char *p = name;; p++) {
                 if (*p != '.' && *p != '\0')

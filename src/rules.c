@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "distill/names.h"
+
 /* A rules file is a few kilobytes; these caps only stop hostile or runaway input. */
 #define RULES_MAX_FILE_SIZE     (1024 * 1024)
 #define RULES_MAX_RULES         4096
@@ -118,19 +120,6 @@ static int check_variables(struct rules_ctx *c, const yaml_node_t *node, const c
         return 0;
 }
 
-/* Debian policy §5.6.1: lowercase letters, digits, + - . ; at least two characters, starting
- * with an alphanumeric. */
-static bool valid_package_name(const char *s)
-{
-        if (strlen(s) < 2 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '+' ||
-                      *p == '-' || *p == '.'))
-                        return false;
-        return true;
-}
-
 /* Rule names appear in `why` output and messages: keep them to one plain word. */
 static bool valid_rule_name(const char *s)
 {
@@ -143,44 +132,25 @@ static bool valid_rule_name(const char *s)
         return true;
 }
 
-/* Module names as the import system accepts them from files: identifiers, and '-' inside a
- * component (`_sysconfigdata__x86_64-linux-gnu`); ${var} stands for a value expanded later. */
+/* A module name that may hold ${var} for a value expanded later: valid once each variable
+ * stands for an identifier. */
 static bool valid_module_name(const char *s)
 {
-        bool at_start = true;
-        for (const char *p = s; *p; p++) {
+        struct strbuf sb = STRBUF_INIT;
+        bool ok = true;
+        for (const char *p = s; *p && ok; p++) {
                 if (p[0] == '$' && p[1] == '{') {
                         const char *end = strchr(p, '}');
-                        if (!end)
-                                return false;
-                        p = end;
-                        at_start = false;
+                        ok = end != NULL;
+                        strbuf_addch(&sb, 'v');
+                        p = end ? end : p;
                         continue;
                 }
-                if (*p == '.') {
-                        if (at_start)
-                                return false;
-                        at_start = true;
-                        continue;
-                }
-                bool alpha = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_';
-                bool inner = (*p >= '0' && *p <= '9') || *p == '-';
-                if (!alpha && !(inner && !at_start))
-                        return false;
-                at_start = false;
+                strbuf_addch(&sb, *p);
         }
-        return *s && !at_start;
-}
-
-static bool valid_env_key(const char *s, size_t len)
-{
-        if (len == 0 || (s[0] >= '0' && s[0] <= '9'))
-                return false;
-        for (size_t i = 0; i < len; i++)
-                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-                      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-                        return false;
-        return true;
+        ok = ok && py_module_name_valid(strbuf_str(&sb));
+        strbuf_release(&sb);
+        return ok;
 }
 
 /* Mapping keys must be string scalars, and unique: libyaml does not check either. */
@@ -209,7 +179,7 @@ static int check_list_item(struct rules_ctx *c, const yaml_node_t *item, enum li
 {
         switch (kind) {
         case LIST_PACKAGES:
-                if (!valid_package_name(s))
+                if (!deb_package_name_valid(s))
                         return node_error(c, item, "'%s' is not a valid package name", s);
                 return 0;
         case LIST_PATHS:
@@ -277,7 +247,7 @@ static int parse_env(struct rules_ctx *c, const yaml_node_t *node, struct rule *
                 yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
                 yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
                 const char *key = scalar_value(k);
-                if (!valid_env_key(key, strlen(key)))
+                if (!env_var_name_valid(key, strlen(key)))
                         return node_error(c, k, "'%s' is not a valid environment variable name",
                                           key);
                 if (v->type != YAML_SCALAR_NODE)
@@ -353,12 +323,12 @@ static int check_when_value(struct rules_ctx *c, const yaml_node_t *v, enum rule
                 return check_variables(c, v, s);
         case RULE_WHEN_ENV: {
                 const char *eq = strchr(s, '=');
-                if (!valid_env_key(s, eq ? (size_t)(eq - s) : strlen(s)))
+                if (!env_var_name_valid(s, eq ? (size_t)(eq - s) : strlen(s)))
                         return node_error(c, v, "env condition '%s' must be KEY or KEY=VALUE", s);
                 return 0;
         }
         case RULE_WHEN_ARCH:
-                if (!valid_package_name(s) && strcmp(s, "all") != 0)
+                if (!deb_package_name_valid(s) && strcmp(s, "all") != 0)
                         return node_error(c, v, "'%s' is not a Debian architecture name", s);
                 return 0;
         default:

@@ -26,6 +26,8 @@
 #include <solv/repo_solv.h>
 #include <solv/repo_write.h>
 
+#include "distill/names.h"
+
 /* Bounds for hostile input. Real Debian 12 hosts: status ≈ 1 MiB, longest stanza a few KiB,
  * largest .list a few MiB. */
 #define MAX_STATUS_SIZE   ((size_t)512 << 20)
@@ -283,35 +285,6 @@ static int read_error(struct source *src, const char *rel, int e, struct distill
         return distill_error_errno(err, DISTILL_EIO, -e, "%s/%s", src->root, rel);
 }
 
-/* --- validation of names from the status file ------------------------------------------- */
-
-static bool valid_chars(const char *s, const char *extra)
-{
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
-                        return false;
-        return true;
-}
-
-/* dpkg's rule (lib/dpkg/parsehelp.c pkg_name_is_illegal): starts alphanumeric, then [a-z0-9+.-].
- * This also keeps the name safe to put into info/<name>.list. */
-static bool valid_package_name(const char *s)
-{
-        return isalnum((unsigned char)s[0]) && valid_chars(s, "+-.");
-}
-
-static bool valid_arch(const char *s)
-{
-        return valid_chars(s, "-");
-}
-
-static bool valid_version(const char *s)
-{
-        return isalnum((unsigned char)s[0]) && valid_chars(s, ".+~:-");
-}
-
 /* --- status file ------------------------------------------------------------------------- */
 
 struct field {
@@ -539,9 +512,9 @@ static int stanza_done(struct status_ctx *c, const struct stanza *st)
                 if (!keep)
                         return 0;
         }
-        if ((r = stanza_required(c, st, "Package", valid_package_name, &pkg.name)) < 0 ||
-            (r = stanza_required(c, st, "Version", valid_version, &pkg.version)) < 0 ||
-            (r = stanza_required(c, st, "Architecture", valid_arch, &pkg.arch)) < 0) {
+        if ((r = stanza_required(c, st, "Package", deb_package_name_valid, &pkg.name)) < 0 ||
+            (r = stanza_required(c, st, "Version", deb_version_valid, &pkg.version)) < 0 ||
+            (r = stanza_required(c, st, "Architecture", deb_arch_name_valid, &pkg.arch)) < 0) {
                 free(pkg.name);
                 free(pkg.version);
                 return r;
@@ -750,7 +723,7 @@ static int divert_line(void *vc, const char *line, size_t len, unsigned lineno)
                                          lineno);
         if (slot == 2) {
                 char *by = xstrndup(line, len);
-                if (strcmp(by, ":") != 0 && !valid_package_name(by)) {
+                if (strcmp(by, ":") != 0 && !deb_package_name_valid(by)) {
                         free(by);
                         return distill_error_set(c->err, DISTILL_EIO, "%s:%u: invalid package name",
                                                  c->path, lineno);
@@ -1268,7 +1241,7 @@ int source_open_sysroot(const char *root, const char *arch, struct source **out,
                                       root ? root : "(null)");
                 goto cleanup;
         }
-        if (!arch || !valid_arch(arch)) {
+        if (!arch || !deb_arch_name_valid(arch)) {
                 r = distill_error_set(err, DISTILL_EUSAGE, "invalid architecture '%s'",
                                       arch ? arch : "(null)");
                 goto cleanup;
@@ -1542,7 +1515,7 @@ int source_open_indexes(const char *arch, const struct source_index_text *indexe
         src->rootfd = -1;
         src->backend = backend;
         src->impl = impl;
-        if (!arch || !valid_arch(arch)) {
+        if (!arch || !deb_arch_name_valid(arch)) {
                 r = distill_error_set(err, DISTILL_EUSAGE, "invalid architecture '%s'",
                                       arch ? arch : "(null)");
                 goto cleanup;
@@ -1753,7 +1726,7 @@ int source_load_cached(const char *dir, const char *key, const char *arch,
         int r = -1;
 
         *out = NULL;
-        if (!valid_arch(arch))
+        if (!deb_arch_name_valid(arch))
                 return 0;
         bool have_solv = access(solv, R_OK) == 0, have_lines = access(lines, R_OK) == 0;
         if (!have_solv || !have_lines) {

@@ -443,35 +443,36 @@ static void test_errors(void **state)
         (void)state;
         struct distill_error err = {0};
         struct source *src = NULL;
+        /* (package names as policy has them: two characters at least) */
 
         assert_int_equal(source_open_sysroot("relative/root", "amd64", &src, &err),
                          -DISTILL_EUSAGE);
         expect_open_error(NULL, NULL, NULL, DISTILL_EIO, "var/lib/dpkg/status");
-        expect_open_error("Package: a\nStatus: install ok installed\nbogus line\n", NULL, NULL,
+        expect_open_error("Package: pa\nStatus: install ok installed\nbogus line\n", NULL, NULL,
                           DISTILL_EIO, "status:3: expected 'Field: value'");
         expect_open_error(" continued\n", NULL, NULL, DISTILL_EIO,
                           "status:1: continuation line outside a field");
         expect_open_error("Package: ../../x\nStatus: install ok installed\nVersion: 1\n"
                           "Architecture: amd64\n",
                           NULL, NULL, DISTILL_EIO, "status:1: invalid Package value");
-        expect_open_error("Package: a\nStatus: install ok installed\nVersion: 1\n"
+        expect_open_error("Package: pa\nStatus: install ok installed\nVersion: 1\n"
                           "Architecture: amd64\nVersion: 2\n",
                           NULL, NULL, DISTILL_EIO, "status:5: duplicate field Version");
-        expect_open_error("Package: a\nStatus: install ok installed\nArchitecture: amd64\n", NULL,
+        expect_open_error("Package: pa\nStatus: install ok installed\nArchitecture: amd64\n", NULL,
                           NULL, DISTILL_EIO, "status:1: stanza has no Version field");
-        expect_open_error("Package: a\nVersion: 1\n", NULL, NULL, DISTILL_EIO,
+        expect_open_error("Package: pa\nVersion: 1\n", NULL, NULL, DISTILL_EIO,
                           "status:1: stanza has no Status field");
         /* an installed package without its file list */
-        expect_open_error("Package: a\nStatus: install ok installed\nVersion: 1\n"
+        expect_open_error("Package: pa\nStatus: install ok installed\nVersion: 1\n"
                           "Architecture: amd64\n",
-                          NULL, NULL, DISTILL_EIO, "var/lib/dpkg/info/a.list");
+                          NULL, NULL, DISTILL_EIO, "var/lib/dpkg/info/pa.list");
         /* hostile file list and diversions */
-        const char *one = "Package: a\nStatus: install ok installed\nVersion: 1\n"
+        const char *one = "Package: pa\nStatus: install ok installed\nVersion: 1\n"
                           "Architecture: amd64\n";
-        expect_open_error(one, "var/lib/dpkg/info/a.list", "/.\n/usr\n/usr/../etc/shadow\n",
-                          DISTILL_EIO, "a.list:3: invalid path");
-        expect_open_error(one, "var/lib/dpkg/info/a.list", "/.\nrelative\n", DISTILL_EIO,
-                          "a.list:2: invalid path");
+        expect_open_error(one, "var/lib/dpkg/info/pa.list", "/.\n/usr\n/usr/../etc/shadow\n",
+                          DISTILL_EIO, "pa.list:3: invalid path");
+        expect_open_error(one, "var/lib/dpkg/info/pa.list", "/.\nrelative\n", DISTILL_EIO,
+                          "pa.list:2: invalid path");
         expect_open_error(one, "var/lib/dpkg/diversions", "/a\n/b\n", DISTILL_EIO,
                           "diversions: truncated entry");
         /* an over-long line */
