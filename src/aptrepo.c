@@ -24,7 +24,8 @@
 #include <archive_entry.h>
 #include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
+
+#include "distill/digest.h"
 
 #ifndef DISTILL_VERSION
 #define DISTILL_VERSION "dev"
@@ -42,7 +43,6 @@
 #define HTTP_MAX_REDIRECTS   5
 #define HTTP_CONNECT_TIMEOUT 30L
 #define HTTP_STALL_SECONDS   60L /* abort a transfer slower than 1 byte/s for this long */
-#define SHA256_HEX           64
 
 /* ------------------------------------------------------------------------------------------ */
 /* Small helpers                                                                                */
@@ -105,70 +105,13 @@ static int parse_bool(const char *v, int *out)
         return -1;
 }
 
-static bool is_sha256_hex(const char *s)
-{
-        size_t i = 0;
-        for (; s[i]; i++)
-                if (!isxdigit((unsigned char)s[i]))
-                        return false;
-        return i == SHA256_HEX;
-}
-
-static void lowercase(char *s)
-{
-        for (; *s; s++)
-                *s = (char)tolower((unsigned char)*s);
-}
-
-static void md_hex(EVP_MD_CTX *md, char hex[SHA256_HEX + 1])
-{
-        static const char digits[] = "0123456789abcdef";
-        unsigned char buf[EVP_MAX_MD_SIZE];
-        unsigned len = 0;
-        EVP_DigestFinal_ex(md, buf, &len);
-        for (unsigned i = 0; i < len && i < SHA256_HEX / 2; i++) {
-                hex[2 * i] = digits[buf[i] >> 4];
-                hex[2 * i + 1] = digits[buf[i] & 0xf];
-        }
-        hex[SHA256_HEX] = '\0';
-}
-
-static EVP_MD_CTX *sha256_new(void)
-{
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
-                abort(); /* allocation failure, as xmalloc */
-        return md;
-}
-
 /* SHA-256 and size of a file: 0 or -errno. */
-static int sha256_file(const char *path, char hex[SHA256_HEX + 1], uint64_t *size)
+static int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *size)
 {
         cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
-        EVP_MD_CTX *md = sha256_new();
-        char buf[65536];
-        uint64_t total = 0;
-        for (;;) {
-                ssize_t r = read(fd, buf, sizeof(buf));
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        int e = -errno;
-                        EVP_MD_CTX_free(md);
-                        return e;
-                }
-                if (r == 0)
-                        break;
-                EVP_DigestUpdate(md, buf, (size_t)r);
-                total += (uint64_t)r;
-        }
-        md_hex(md, hex);
-        EVP_MD_CTX_free(md);
-        if (size)
-                *size = total;
-        return 0;
+        return sha256_hex_fd(fd, hex, size);
 }
 
 /* Read a whole file, refusing more than cap bytes: 0, -errno or -EFBIG. */
@@ -1406,7 +1349,7 @@ int apt_verify_inrelease(const char *inrelease_path, const struct strvec *keyrin
 
 struct release_file {
         char *path;
-        char sha256[SHA256_HEX + 1];
+        char sha256[SHA256_HEX_LEN + 1];
         uint64_t size;
 };
 
@@ -1484,7 +1427,7 @@ static int parse_sha256_line(struct release *rel, char *line, const char *shown,
         int ret = 0;
         char *endp = NULL;
         unsigned long long size = 0;
-        if (w.n != 3 || !is_sha256_hex(w.v[0])) {
+        if (w.n != 3 || !sha256_hex_valid(w.v[0])) {
                 ret = distill_error_set(err, DISTILL_EUSAGE,
                                         "%s:%d: malformed SHA256 line (want \"HASH SIZE PATH\")",
                                         shown, lineno);
@@ -1507,8 +1450,7 @@ static int parse_sha256_line(struct release *rel, char *line, const char *shown,
                 rel->files = xrealloc(rel->files, rel->alloc_files * sizeof(*rel->files));
         }
         struct release_file *f = &rel->files[rel->n_files++];
-        memcpy(f->sha256, w.v[0], SHA256_HEX + 1);
-        lowercase(f->sha256);
+        memcpy(f->sha256, w.v[0], SHA256_HEX_LEN + 1);
         f->size = size;
         f->path = xstrdup(w.v[2]);
 out:
@@ -1635,7 +1577,7 @@ struct fetcher {
 
 struct transfer {
         int fd;
-        EVP_MD_CTX *md;
+        struct digest *md;
         uint64_t written;
         uint64_t cap;
         int too_big_code; /* DISTILL_EINTEGRITY when cap is the size the index promised */
@@ -1689,7 +1631,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
                 return 0;
         }
         if (t->md)
-                EVP_DigestUpdate(t->md, ptr, n);
+                digest_update(t->md, ptr, n);
         t->written += n;
         return n;
 }
@@ -1866,17 +1808,16 @@ static int commit_temp(int *fd, char **tmp, const char *final, struct distill_er
 static int fetch_blob(struct fetcher *f, const char *url, const char *dir, const char *sha256,
                       uint64_t size, char **path_out, struct distill_error *err)
 {
-        char want[SHA256_HEX + 1];
-        if (!is_sha256_hex(sha256))
+        char want[SHA256_HEX_LEN + 1];
+        if (!sha256_hex_valid(sha256))
                 return distill_error_set(err, DISTILL_EUSAGE, "%s: \"%s\" is not a SHA-256", url,
                                          sha256);
         memcpy(want, sha256, sizeof(want));
-        lowercase(want);
         int e = mkdir_p(dir, 0755);
         if (e < 0)
                 return distill_error_errno(err, DISTILL_EIO, -e, "%s", dir);
         char *path = path_join(dir, want);
-        char got[SHA256_HEX + 1];
+        char got[SHA256_HEX_LEN + 1];
         uint64_t got_size = 0;
         int ret = 0;
         char *tmp = NULL;
@@ -1901,14 +1842,15 @@ static int fetch_blob(struct fetcher *f, const char *url, const char *dir, const
                 goto cleanup;
         }
         t.fd = fd;
-        t.md = sha256_new();
+        t.md = digest_sha256();
         t.cap = size;
         t.too_big_code = DISTILL_EINTEGRITY;
         t.label = path_basename(url);
         enum http_outcome outcome;
         if ((ret = http_get(f, url, NULL, NULL, &t, &outcome, err)) < 0)
                 goto cleanup;
-        md_hex(t.md, got);
+        digest_finish_hex(t.md, got);
+        t.md = NULL;
         if (t.written != size || strcmp(got, want) != 0) {
                 ret = distill_error_set(err, DISTILL_EINTEGRITY,
                                         "%s: SHA-256 %s (%llu bytes) does not match the expected "
@@ -1925,7 +1867,7 @@ cleanup:
                 unlink(tmp);
                 free(tmp);
         }
-        EVP_MD_CTX_free(t.md);
+        digest_free(t.md);
         free(t.etag);
         free(t.last_modified);
         if (ret == 0)
@@ -1982,13 +1924,12 @@ static char *cache_key(const struct apt_source_entry *src)
         cleanup_free char *readable = xasprintf("%s_%s", u, src->suite);
         for (const char *p = readable; *p && sb.len < 96; p++)
                 strbuf_addch(&sb, isalnum((unsigned char)*p) || *p == '.' || *p == '-' ? *p : '_');
-        EVP_MD_CTX *md = sha256_new();
-        EVP_DigestUpdate(md, src->uri, strlen(src->uri));
-        EVP_DigestUpdate(md, "\n", 1);
-        EVP_DigestUpdate(md, src->suite, strlen(src->suite));
-        char hex[SHA256_HEX + 1];
-        md_hex(md, hex);
-        EVP_MD_CTX_free(md);
+        struct digest *md = digest_sha256();
+        digest_update(md, src->uri, strlen(src->uri));
+        digest_update(md, "\n", 1);
+        digest_update(md, src->suite, strlen(src->suite));
+        char hex[SHA256_HEX_LEN + 1];
+        digest_finish_hex(md, hex);
         strbuf_addf(&sb, "-%.12s", hex);
         return strbuf_detach(&sb);
 }
@@ -2125,14 +2066,14 @@ cleanup:
 /* Decompress a verified index (xz, gzip or none: libarchive's raw format with every filter) into
  * plain_dir/name, hashing the text. */
 static int decompress_index(const char *blob, const char *plain_dir, const char *name,
-                            char hex[SHA256_HEX + 1], struct distill_error *err)
+                            char hex[SHA256_HEX_LEN + 1], struct distill_error *err)
 {
         char *tmp = NULL, *final = NULL;
         int fd = open_temp(plain_dir, &tmp, err);
         if (fd < 0)
                 return fd;
         struct archive *a = archive_read_new();
-        EVP_MD_CTX *md = sha256_new();
+        struct digest *md = digest_sha256();
         int ret = 0;
         uint64_t total = 0;
         archive_read_support_filter_all(a);
@@ -2160,7 +2101,7 @@ static int decompress_index(const char *blob, const char *plain_dir, const char 
                                 ret = distill_error_errno(err, DISTILL_EIO, -e, "%s", tmp);
                                 goto cleanup;
                         }
-                        EVP_DigestUpdate(md, buf, (size_t)n);
+                        digest_update(md, buf, (size_t)n);
                 }
                 if (n < 0) {
                         ret = distill_error_set(err, DISTILL_EINTEGRITY, "%s: %s", blob,
@@ -2172,7 +2113,8 @@ static int decompress_index(const char *blob, const char *plain_dir, const char 
                                         archive_error_string(a));
                 goto cleanup;
         }
-        md_hex(md, hex);
+        digest_finish_hex(md, hex);
+        md = NULL;
         final = path_join(plain_dir, name);
         ret = commit_temp(&fd, &tmp, final, err);
 cleanup:
@@ -2183,7 +2125,7 @@ cleanup:
                 free(tmp);
         }
         archive_read_free(a);
-        EVP_MD_CTX_free(md);
+        digest_free(md);
         free(final);
         return ret;
 }
@@ -2234,7 +2176,7 @@ static int fetch_index(struct fetcher *f, const struct apt_source_entry *src,
         cleanup_free char *plain_dir = xasprintf("%s/indexes/plain", opt->cache_dir);
         cleanup_free char *blob_dir = xasprintf("%s/indexes/by-hash", opt->cache_dir);
         cleanup_free char *plain = path_join(plain_dir, rf->sha256);
-        char hex[SHA256_HEX + 1];
+        char hex[SHA256_HEX_LEN + 1];
         int e = mkdir_p(plain_dir, 0755);
         if (e < 0)
                 return distill_error_errno(err, DISTILL_EIO, -e, "%s", plain_dir);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "distill/digest.h"
+
 /* Compiles a canary exactly as the real jobs are compiled and prints the pyc header: magic (4
  * bytes), flags (4), source hash (8). */
 static const char canary_script[] =
@@ -179,16 +181,6 @@ static char *pyc_path_for(const char *image_path, const char *tag)
         return res;
 }
 
-static bool is_sha256_hex(const char *s)
-{
-        if (!s || strlen(s) != SHA256_HEX_LEN)
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-                        return false;
-        return true;
-}
-
 static void reset_job(struct pyc_job *job)
 {
         free(job->pyc_path);
@@ -264,7 +256,7 @@ int bytecode_compile(const struct pyrun *compiler, const struct py_probe *probe,
         for (size_t i = 0; i < n; i++) {
                 reset_job(&jobs[i]);
                 if (!jobs[i].image_path || jobs[i].image_path[0] != '/' ||
-                    !is_sha256_hex(jobs[i].src_digest))
+                    !sha256_hex_valid(jobs[i].src_digest))
                         return distill_error_set(err, DISTILL_EINTERNAL,
                                                  "bytecode job %zu: needs an absolute image path "
                                                  "and a source digest (%s)",

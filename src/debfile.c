@@ -25,6 +25,7 @@
 
 #include "distill/util.h"
 #include "distill/names.h"
+#include "distill/digest.h"
 
 /* Caps against hostile archives; real Debian packages stay far below them. */
 #define DEB_MAX_AR_MEMBERS      64
@@ -1587,15 +1588,6 @@ static int bad_index(struct distill_error *err, const char *path, const char *wh
                                  what, i);
 }
 
-static bool is_digest(const char *s)
-{
-        size_t i;
-        for (i = 0; s[i]; i++)
-                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-                        return false;
-        return i == SHA256_HEX_LEN;
-}
-
 static int strvec_from_json(json_t *a, struct strvec *sv)
 {
         size_t i;
@@ -1627,7 +1619,7 @@ static int load_member(json_t *o, const char *path, size_t i, const struct store
         m->size = (uint64_t)size;
         if (strcmp(type, "reg") == 0) {
                 m->type = SOURCE_REG;
-                if (!digest || !is_digest(digest))
+                if (!digest || !sha256_hex_valid(digest))
                         return bad_index(err, path, "regular file without a digest", i);
                 memcpy(m->digest, digest, SHA256_HEX_LEN + 1);
                 cleanup_free char *blob = store_blob_path(st, digest);

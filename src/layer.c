@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
+#include "distill/digest.h"
 
 #define LAYER_CHUNK 65536
 #define STR_(x)     #x
@@ -22,26 +22,13 @@
 
 struct layer_ctx {
         struct archive *gz; /* format_raw + gzip */
-        EVP_MD_CTX *tar_md;
-        EVP_MD_CTX *blob_md;
+        struct digest *tar_md;
+        struct digest *blob_md;
         uint64_t tar_size;
         uint64_t blob_size;
         int blob_fd;
         int write_errno; /* first failed write(2) of the blob, 0 if none */
 };
-
-static void md_hex(EVP_MD_CTX *md, char hex[SHA256_HEX_LEN + 1])
-{
-        static const char digits[] = "0123456789abcdef";
-        unsigned char buf[EVP_MAX_MD_SIZE];
-        unsigned len = 0;
-        EVP_DigestFinal_ex(md, buf, &len);
-        for (unsigned i = 0; i < len && i < SHA256_HEX_LEN / 2; i++) {
-                hex[2 * i] = digits[buf[i] >> 4];
-                hex[2 * i + 1] = digits[buf[i] & 0xf];
-        }
-        hex[SHA256_HEX_LEN] = '\0';
-}
 
 static la_ssize_t blob_write_cb(struct archive *a, void *opaque, const void *buf, size_t len)
 {
@@ -60,7 +47,7 @@ static la_ssize_t blob_write_cb(struct archive *a, void *opaque, const void *buf
                 p += w;
                 left -= (size_t)w;
         }
-        EVP_DigestUpdate(ctx->blob_md, buf, len);
+        digest_update(ctx->blob_md, buf, len);
         ctx->blob_size += len;
         return (la_ssize_t)len;
 }
@@ -68,7 +55,7 @@ static la_ssize_t blob_write_cb(struct archive *a, void *opaque, const void *buf
 static la_ssize_t tar_write_cb(struct archive *a, void *opaque, const void *buf, size_t len)
 {
         struct layer_ctx *ctx = opaque;
-        EVP_DigestUpdate(ctx->tar_md, buf, len);
+        digest_update(ctx->tar_md, buf, len);
         ctx->tar_size += len;
         la_ssize_t w = archive_write_data(ctx->gz, buf, len);
         if (w < 0 || (size_t)w != len) {
@@ -146,15 +133,6 @@ static int open_tar(struct archive **out, struct layer_ctx *ctx, bool binary_nam
         return 0;
 }
 
-static bool is_sha256_hex(const char *s)
-{
-        size_t i;
-        for (i = 0; s[i]; i++)
-                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-                        return false;
-        return i == SHA256_HEX_LEN;
-}
-
 /* Stream a store blob into the current tar entry, checking it is exactly the planned bytes. */
 static int write_file_data(struct archive *a, const struct plan_entry *pe, const struct store *st,
                            struct distill_error *err)
@@ -164,8 +142,7 @@ static int write_file_data(struct archive *a, const struct plan_entry *pe, const
         if (r < 0)
                 return distill_error_prefix(err, "layer: %s: ", pe->path);
         char *buf = xmalloc(LAYER_CHUNK);
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+        struct digest *md = digest_sha256();
         uint64_t total = 0;
         for (;;) {
                 ssize_t n = read(fd, buf, LAYER_CHUNK);
@@ -182,7 +159,7 @@ static int write_file_data(struct archive *a, const struct plan_entry *pe, const
                 /* More bytes than the header announced would be silently cut by libarchive. */
                 if (total + (uint64_t)n > pe->size)
                         break;
-                EVP_DigestUpdate(md, buf, (size_t)n);
+                digest_update(md, buf, (size_t)n);
                 if (archive_write_data(a, buf, (size_t)n) != n) {
                         r = archive_fail(a, "writing", pe->path, err);
                         goto out;
@@ -198,13 +175,14 @@ static int write_file_data(struct archive *a, const struct plan_entry *pe, const
                 goto out;
         }
         char hex[SHA256_HEX_LEN + 1];
-        md_hex(md, hex);
+        digest_finish_hex(md, hex);
+        md = NULL;
         if (strcmp(hex, pe->digest) != 0)
                 r = distill_error_set(err, DISTILL_EINTEGRITY,
                                       "layer: %s: store blob %s has SHA-256 %s", pe->path,
                                       pe->digest, hex);
 out:
-        EVP_MD_CTX_free(md);
+        digest_free(md);
         free(buf);
         close(fd);
         return r;
@@ -221,7 +199,7 @@ static int fill_entry(struct archive_entry *ae, const struct plan_entry *pe,
         archive_entry_set_perm(ae, pe->mode & 07777);
         switch (pe->type) {
         case PLAN_FILE:
-                if (!is_sha256_hex(pe->digest))
+                if (!sha256_hex_valid(pe->digest))
                         return distill_error_set(err, DISTILL_EINTERNAL,
                                                  "layer: %s: file without a content digest",
                                                  pe->path);
@@ -312,10 +290,8 @@ int layer_write(struct plan_entry *const *entries, size_t n, const struct store 
                 return r;
         }
         fchmod(ctx.blob_fd, 0644);
-        ctx.tar_md = EVP_MD_CTX_new();
-        ctx.blob_md = EVP_MD_CTX_new();
-        EVP_DigestInit_ex(ctx.tar_md, EVP_sha256(), NULL);
-        EVP_DigestInit_ex(ctx.blob_md, EVP_sha256(), NULL);
+        ctx.tar_md = digest_sha256();
+        ctx.blob_md = digest_sha256();
 
         if ((r = open_gzip(&ctx, err)) < 0 ||
             (r = open_tar(&tar, &ctx, needs_binary_names(entries, n), err)) < 0 ||
@@ -338,8 +314,9 @@ int layer_write(struct plan_entry *const *entries, size_t n, const struct store 
         }
         ctx.blob_fd = -1;
 
-        md_hex(ctx.tar_md, out->diff_id);
-        md_hex(ctx.blob_md, out->digest);
+        digest_finish_hex(ctx.tar_md, out->diff_id);
+        digest_finish_hex(ctx.blob_md, out->digest);
+        ctx.tar_md = ctx.blob_md = NULL;
         out->size = ctx.blob_size;
         out->tar_size = ctx.tar_size;
         final = xasprintf("%s/%s", blobs_dir, out->digest);
@@ -360,8 +337,8 @@ done:
                 archive_write_free(tar);
         if (ctx.gz)
                 archive_write_free(ctx.gz);
-        EVP_MD_CTX_free(ctx.tar_md);
-        EVP_MD_CTX_free(ctx.blob_md);
+        digest_free(ctx.tar_md);
+        digest_free(ctx.blob_md);
         free(final);
         free(tmp);
         return r;

@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "distill/digest.h"
+
 /* plan.json is written by distill; anything far bigger is not ours. */
 #define PLAN_JSON_MAX_BYTES (512u << 20)
 #define PLAN_MAX_PATH       4096
@@ -496,15 +498,6 @@ static bool is_image_path(const char *p)
         return p[0] == '/' && strlen(p) < PLAN_MAX_PATH;
 }
 
-static bool is_sha256_hex(const char *s)
-{
-        size_t i;
-        for (i = 0; s[i]; i++)
-                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-                        return false;
-        return i == SHA256_HEX_LEN;
-}
-
 static int parse_mode(const char *s, unsigned *mode)
 {
         size_t len = strlen(s);
@@ -578,7 +571,7 @@ static int read_entry(struct reader *rd, json_t *o, size_t i, struct plan *plan)
                 return bad(rd, where, "unknown reason kind");
         if (parse_mode(f.mode, &e.mode) < 0)
                 return bad(rd, where, "'mode' must be an octal string up to 07777");
-        if ((type == PLAN_FILE && !f.digest) || (f.digest && !is_sha256_hex(f.digest)))
+        if ((type == PLAN_FILE && !f.digest) || (f.digest && !sha256_hex_valid(f.digest)))
                 return bad(rd, where, "a file needs 'digest' (64 lowercase hex digits)");
         if ((type == PLAN_SYMLINK || type == PLAN_HARDLINK) && (!f.target || !*f.target))
                 return bad(rd, where, "a link needs a 'target'");

@@ -427,7 +427,8 @@ static int add_copyright(struct plan *plan, struct source *src, struct store *st
         return r;
 }
 
-static int blob_md5(struct store *st, const char *digest, char md5[33], struct distill_error *err)
+static int blob_md5(struct store *st, const char *digest, char md5[MD5_HEX_LEN + 1],
+                    struct distill_error *err)
 {
         cleanup_close int fd = -1;
         int r = store_open_blob(st, digest, &fd, err);
@@ -477,7 +478,7 @@ static int md5sums_text(struct plan *plan, struct store *st, const char *name, s
         qsort(lines, k, sizeof(*lines), cmp_md5_line);
         int r = 0;
         for (size_t i = 0; i < k && r == 0; i++) {
-                char md5[33];
+                char md5[MD5_HEX_LEN + 1];
                 r = blob_md5(st, lines[i].digest, md5, err);
                 if (r == 0)
                         strbuf_addf(out, "%s  %s\n", md5,

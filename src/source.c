@@ -27,6 +27,7 @@
 #include <solv/repo_write.h>
 
 #include "distill/names.h"
+#include "distill/digest.h"
 
 /* Bounds for hostile input. Real Debian 12 hosts: status ≈ 1 MiB, longest stanza a few KiB,
  * largest .list a few MiB. */
@@ -448,16 +449,6 @@ static int priority_rank(const struct field *f)
         return SOURCE_PRIORITY_NONE;
 }
 
-static bool valid_sha256(const char *s)
-{
-        if (strlen(s) != 64)
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-                        return false;
-        return true;
-}
-
 static bool valid_pool_path(const char *s)
 {
         /* relative, no "..", no control characters: it is appended to the archive's URI */
@@ -475,7 +466,7 @@ static int index_location(struct status_ctx *c, const struct stanza *st, struct 
         cleanup_free char *size = NULL;
         int r;
         if ((r = stanza_required(c, st, "Filename", valid_pool_path, &pkg->filename)) < 0 ||
-            (r = stanza_required(c, st, "SHA256", valid_sha256, &pkg->sha256)) < 0)
+            (r = stanza_required(c, st, "SHA256", sha256_hex_valid, &pkg->sha256)) < 0)
                 return r;
         const struct field *f = stanza_get(st, "Size");
         if (!f)
@@ -1684,7 +1675,8 @@ static int load_cached_pkgs(const char *path, struct pkg_vec *pkgs)
                 char **f = fields + 1;
                 long index = strtol(fields[0], &end, 10);
                 /* names and architectures are checked against libsolv's own data on binding */
-                if (*end || index < 0 || !*f[1] || !valid_pool_path(f[6]) || !valid_sha256(f[7])) {
+                if (*end || index < 0 || !*f[1] || !valid_pool_path(f[6]) ||
+                    !sha256_hex_valid(f[7])) {
                         r = -1;
                         break;
                 }

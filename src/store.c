@@ -8,8 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "distill/util.h"
 
 #define STORE_CHUNK 65536
@@ -47,65 +45,6 @@ char *store_blob_path(const struct store *st, const char *hex)
         return xasprintf("%s/%s", st->dir, hex);
 }
 
-static void digest_to_hex(const unsigned char *md, unsigned len, char *hex)
-{
-        static const char digits[] = "0123456789abcdef";
-        for (unsigned i = 0; i < len; i++) {
-                hex[2 * i] = digits[md[i] >> 4];
-                hex[2 * i + 1] = digits[md[i] & 0xf];
-        }
-        hex[2 * len] = '\0';
-}
-
-/* Finish an EVP digest into lowercase hex; the context is freed. */
-static void finish_hex(EVP_MD_CTX *md, char *hex)
-{
-        unsigned char buf[EVP_MAX_MD_SIZE];
-        unsigned len = 0;
-
-        if (EVP_DigestFinal_ex(md, buf, &len) != 1)
-                abort(); /* cannot fail for SHA-256/MD5 once initialised */
-        EVP_MD_CTX_free(md);
-        digest_to_hex(buf, len, hex);
-}
-
-static EVP_MD_CTX *start_digest(const EVP_MD *type)
-{
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        if (!md || EVP_DigestInit_ex(md, type, NULL) != 1)
-                abort(); /* only allocation can fail here */
-        return md;
-}
-
-void sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1])
-{
-        EVP_MD_CTX *md = start_digest(EVP_sha256());
-        EVP_DigestUpdate(md, data, len);
-        finish_hex(md, hex);
-}
-
-int md5_hex_fd(int fd, char hex[33])
-{
-        EVP_MD_CTX *md = start_digest(EVP_md5());
-        char buf[STORE_CHUNK];
-
-        for (;;) {
-                ssize_t r = read(fd, buf, sizeof(buf));
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r < 0) {
-                        int e = errno;
-                        EVP_MD_CTX_free(md);
-                        return -e;
-                }
-                if (r == 0)
-                        break;
-                EVP_DigestUpdate(md, buf, (size_t)r);
-        }
-        finish_hex(md, hex);
-        return 0;
-}
-
 static int write_all(int fd, const void *data, size_t len)
 {
         const char *p = data;
@@ -125,7 +64,7 @@ static int write_all(int fd, const void *data, size_t len)
 struct pending_blob {
         char *tmp;
         int fd;
-        EVP_MD_CTX *md;
+        struct digest *md;
         uint64_t size;
 };
 
@@ -144,7 +83,7 @@ static int pending_start(const struct store *st, struct pending_blob *pb, struct
         }
         /* mkstemp creates 0600; blobs are read later by other tools (rootfs, .pyc) as is. */
         fchmod(pb->fd, 0644);
-        pb->md = start_digest(EVP_sha256());
+        pb->md = digest_sha256();
         return 0;
 }
 
@@ -155,7 +94,7 @@ static int pending_add(const struct store *st, struct pending_blob *pb, const vo
         if (e < 0)
                 return distill_error_errno(err, DISTILL_EIO, -e, "staging store %s: writing %s",
                                            st->dir, pb->tmp);
-        EVP_DigestUpdate(pb->md, data, len);
+        digest_update(pb->md, data, len);
         pb->size += len;
         return 0;
 }
@@ -168,8 +107,7 @@ static void pending_abort(struct pending_blob *pb)
                 unlink(pb->tmp);
                 free(pb->tmp);
         }
-        if (pb->md)
-                EVP_MD_CTX_free(pb->md);
+        digest_free(pb->md);
         pb->fd = -1;
         pb->tmp = NULL;
         pb->md = NULL;
@@ -181,7 +119,7 @@ static int pending_commit(const struct store *st, struct pending_blob *pb,
 {
         int fd = pb->fd;
         pb->fd = -1;
-        finish_hex(pb->md, hex);
+        digest_finish_hex(pb->md, hex);
         pb->md = NULL;
         if (close(fd) < 0) {
                 int e = errno;
@@ -326,7 +264,7 @@ int store_writer_finish(struct store_writer *w, char hex[SHA256_HEX_LEN + 1], ui
                                          "staging store: blob finished twice");
         int fd = w->pb.fd;
         w->pb.fd = -1;
-        finish_hex(w->pb.md, w->hex);
+        digest_finish_hex(w->pb.md, w->hex);
         w->pb.md = NULL;
         w->finished = true;
         if (close(fd) < 0)

@@ -7,9 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "distill/digest.h"
 #include "distill/error.h"
-
-#define SHA256_HEX_LEN 64
 
 struct store;
 
@@ -45,9 +44,5 @@ int store_writer_commit(struct store_writer *w, struct distill_error *err);
 void store_writer_abort(struct store_writer *w);
 /* Whether the blob exists (a regular file under its name). */
 bool store_has_blob(const struct store *st, const char *hex);
-
-/* One-shot digests (OpenSSL EVP), lowercase hex. */
-void sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1]);
-int md5_hex_fd(int fd, char hex[33]);
 
 #endif
