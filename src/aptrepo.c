@@ -114,52 +114,6 @@ static int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t 
         return sha256_hex_fd(fd, hex, size);
 }
 
-/* Read a whole file, refusing more than cap bytes: 0, -errno or -EFBIG. */
-static int read_capped(const char *path, size_t cap, char **data, size_t *len)
-{
-        cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        struct strbuf sb = STRBUF_INIT;
-        char buf[65536];
-        for (;;) {
-                ssize_t r = read(fd, buf, sizeof(buf));
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        int e = -errno;
-                        strbuf_release(&sb);
-                        return e;
-                }
-                if (r == 0)
-                        break;
-                if (sb.len + (size_t)r > cap) {
-                        strbuf_release(&sb);
-                        return -EFBIG;
-                }
-                strbuf_add(&sb, buf, (size_t)r);
-        }
-        *len = sb.len;
-        *data = strbuf_detach(&sb); /* NUL-terminated, "" when empty */
-        return 0;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-        const char *p = data;
-        while (len > 0) {
-                ssize_t w = write(fd, p, len);
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += w;
-                len -= (size_t)w;
-        }
-        return 0;
-}
-
 static bool file_exists(const char *path)
 {
         struct stat st;
@@ -642,7 +596,7 @@ cleanup:
 static int read_sources_text(const char *path, const char *shown, char **data, size_t *len,
                              struct distill_error *err)
 {
-        int e = read_capped(path, SOURCES_FILE_MAX, data, len);
+        int e = read_file_capped(path, SOURCES_FILE_MAX, data, len);
         if (e < 0)
                 return distill_error_errno(err, e == -EFBIG ? DISTILL_EUSAGE : DISTILL_EIO, -e,
                                            "%s", shown);
@@ -1278,7 +1232,7 @@ static int verify_inrelease(const char *inrelease_path, const char *shown,
                                          "%s: no keyring to verify it with (no Signed-By and no "
                                          "default apt keyring)",
                                          shown);
-        int e = read_capped(inrelease_path, INRELEASE_MAX, &data, &dlen);
+        int e = read_file_capped(inrelease_path, INRELEASE_MAX, &data, &dlen);
         if (e < 0)
                 return distill_error_errno(err, e == -EFBIG ? DISTILL_EINTEGRITY : DISTILL_EIO, -e,
                                            "%s", shown);

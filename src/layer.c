@@ -33,19 +33,11 @@ struct layer_ctx {
 static la_ssize_t blob_write_cb(struct archive *a, void *opaque, const void *buf, size_t len)
 {
         struct layer_ctx *ctx = opaque;
-        const char *p = buf;
-        size_t left = len;
-        while (left > 0) {
-                ssize_t w = write(ctx->blob_fd, p, left);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0) {
-                        ctx->write_errno = errno;
-                        archive_set_error(a, errno, "writing the layer blob");
-                        return -1;
-                }
-                p += w;
-                left -= (size_t)w;
+        int e = write_all(ctx->blob_fd, buf, len);
+        if (e < 0) {
+                ctx->write_errno = -e;
+                archive_set_error(a, -e, "writing the layer blob");
+                return -1;
         }
         digest_update(ctx->blob_md, buf, len);
         ctx->blob_size += len;

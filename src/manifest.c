@@ -1296,32 +1296,13 @@ static int read_manifest(const char *path, char **data, size_t *len, struct dist
                                            path);
         if (S_ISDIR(st.st_mode))
                 return distill_error_set(err, DISTILL_EIO, "manifest %s is a directory", path);
-        /* Read at most one byte past the cap, whatever st_size says (pipes, /proc). */
-        char *buf = xmalloc(MANIFEST_MAX_BYTES + 2);
-        size_t n = 0;
-        for (;;) {
-                ssize_t got = read(fd, buf + n, MANIFEST_MAX_BYTES + 1 - n);
-                if (got < 0 && errno == EINTR)
-                        continue;
-                if (got < 0) {
-                        int e = errno;
-                        free(buf);
-                        return distill_error_errno(err, DISTILL_EIO, e, "cannot read manifest %s",
-                                                   path);
-                }
-                if (got == 0)
-                        break;
-                n += (size_t)got;
-                if (n > MANIFEST_MAX_BYTES) {
-                        free(buf);
-                        return distill_error_set(err, DISTILL_EUSAGE,
-                                                 "%s: manifest larger than %d bytes", path,
-                                                 MANIFEST_MAX_BYTES);
-                }
-        }
-        buf[n] = '\0';
-        *data = buf;
-        *len = n;
+        /* the cap holds whatever st_size says (pipes, /proc) */
+        int e = read_fd_capped(fd, MANIFEST_MAX_BYTES, data, len);
+        if (e == -EFBIG)
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: manifest larger than %d bytes",
+                                         path, MANIFEST_MAX_BYTES);
+        if (e < 0)
+                return distill_error_errno(err, DISTILL_EIO, -e, "cannot read manifest %s", path);
         return 0;
 }
 

@@ -644,14 +644,12 @@ int plan_read_json(const char *path, struct plan **out, struct distill_error *er
                 return distill_error_set(err, DISTILL_EUSAGE,
                                          "%s: not a regular file of at most %u MiB", path,
                                          PLAN_JSON_MAX_BYTES >> 20);
-        int e = read_file(path, &data, &len);
-        if (e < 0)
-                return distill_error_errno(err, DISTILL_EIO, -e, "%s", path);
-        if (len > PLAN_JSON_MAX_BYTES) {
-                free(data);
+        int e = read_file_capped(path, PLAN_JSON_MAX_BYTES, &data, &len);
+        if (e == -EFBIG)
                 return distill_error_set(err, DISTILL_EUSAGE, "%s: larger than %u MiB", path,
                                          PLAN_JSON_MAX_BYTES >> 20);
-        }
+        if (e < 0)
+                return distill_error_errno(err, DISTILL_EIO, -e, "%s", path);
 
         json_error_t jerr;
         json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);

@@ -84,21 +84,19 @@ static int put_generated_file(struct plan *plan, struct store *st, const char *p
         return 0;
 }
 
-static int read_fd_all(int fd, size_t max, struct strbuf *out)
+/* Appends what is left to read on fd to `out`, which may not grow past max bytes. */
+static int append_fd(int fd, size_t max, struct strbuf *out)
 {
-        char buf[65536];
-        for (;;) {
-                ssize_t n = read(fd, buf, sizeof(buf));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        return 0;
-                if (out->len + (size_t)n > max)
-                        return -EFBIG;
-                strbuf_add(out, buf, (size_t)n);
-        }
+        if (out->len > max)
+                return -EFBIG;
+        char *data;
+        size_t len;
+        int e = read_fd_capped(fd, max - out->len, &data, &len);
+        if (e < 0)
+                return e;
+        strbuf_add(out, data, len);
+        free(data);
+        return 0;
 }
 
 /* Appends the bytes of a regular file of the source to `out`. */
@@ -109,7 +107,7 @@ static int append_source_file(struct source *src, const char *pkg_path, size_t m
         int r = source_open_file(src, pkg_path, &fd, err);
         if (r < 0)
                 return r;
-        r = read_fd_all(fd, max, out);
+        r = append_fd(fd, max, out);
         if (r == -EFBIG)
                 return distill_error_set(err, DISTILL_EIO, "%s: %s: larger than %zu bytes",
                                          source_root(src), pkg_path, max);

@@ -796,16 +796,9 @@ static int copy_fd_to_path(int in, const char *dst, unsigned mode, struct distil
                                 continue;
                         return distill_error_errno(err, DISTILL_EIO, errno, "read for %s", dst);
                 }
-                for (ssize_t off = 0; off < n;) {
-                        ssize_t w = write(out, buf + off, (size_t)(n - off));
-                        if (w < 0) {
-                                if (errno == EINTR)
-                                        continue;
-                                return distill_error_errno(err, DISTILL_EIO, errno, "write %s",
-                                                           dst);
-                        }
-                        off += w;
-                }
+                int e = write_all(out, buf, (size_t)n);
+                if (e < 0)
+                        return distill_error_errno(err, DISTILL_EIO, -e, "write %s", dst);
         }
 }
 
@@ -1025,7 +1018,6 @@ static int pm_read(void *ud, const char *path, char **data, size_t *len, struct 
 {
         struct select_ctx *c = ud;
         struct ip_resolved res = {0};
-        struct strbuf sb = STRBUF_INIT;
         int r = imagepath_resolve(c->ns, path, true, &res, err);
 
         if (r < 0)
@@ -1044,26 +1036,11 @@ static int pm_read(void *ud, const char *path, char **data, size_t *len, struct 
         r = open_node(c, node, &fd, err);
         if (r < 0)
                 return r;
-        for (;;) {
-                char buf[65536];
-                ssize_t n = read(fd, buf, sizeof(buf));
-                if (n == 0)
-                        break;
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        strbuf_release(&sb);
-                        return distill_error_errno(err, DISTILL_EIO, errno, "read %s", path);
-                }
-                if (sb.len + (size_t)n > PYIMPORTS_MAX_SOURCE) {
-                        strbuf_release(&sb);
-                        return distill_error_set(err, DISTILL_EUSAGE, "%s: too large", path);
-                }
-                strbuf_add(&sb, buf, (size_t)n);
-        }
-        strbuf_grow(&sb, 0);
-        *len = sb.len;
-        *data = strbuf_detach(&sb);
+        int rd = read_fd_capped(fd, PYIMPORTS_MAX_SOURCE, data, len);
+        if (rd == -EFBIG)
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: too large", path);
+        if (rd < 0)
+                return distill_error_errno(err, DISTILL_EIO, -rd, "read %s", path);
         return 0;
 }
 

@@ -241,9 +241,7 @@ static char *root_relative(const char *path)
 static int read_in_root(int rootfd, const char *rel, size_t max, char **data, size_t *len)
 {
         cleanup_close int fd = openat2_in_root(rootfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        struct strbuf sb = STRBUF_INIT;
         struct stat st;
-        char buf[65536];
 
         if (fd < 0)
                 return -errno;
@@ -253,27 +251,7 @@ static int read_in_root(int rootfd, const char *rel, size_t max, char **data, si
                 return -EINVAL;
         if ((uint64_t)st.st_size > max)
                 return -EFBIG;
-        for (;;) {
-                ssize_t r = read(fd, buf, sizeof(buf));
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r < 0) {
-                        int e = errno;
-                        strbuf_release(&sb);
-                        return -e;
-                }
-                if (r == 0)
-                        break;
-                if (sb.len + (size_t)r > max) {
-                        strbuf_release(&sb);
-                        return -EFBIG;
-                }
-                strbuf_add(&sb, buf, (size_t)r);
-        }
-        strbuf_grow(&sb, 0);
-        *len = sb.len;
-        *data = strbuf_detach(&sb);
-        return 0;
+        return read_fd_capped(fd, max, data, len);
 }
 
 static int read_error(struct source *src, const char *rel, int e, struct distill_error *err)

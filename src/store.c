@@ -45,21 +45,6 @@ char *store_blob_path(const struct store *st, const char *hex)
         return xasprintf("%s/%s", st->dir, hex);
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-        const char *p = data;
-        while (len > 0) {
-                ssize_t w = write(fd, p, len);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return -errno;
-                p += w;
-                len -= (size_t)w;
-        }
-        return 0;
-}
-
 /* A blob being written: a temporary file in the store's directory and the running digest. */
 struct pending_blob {
         char *tmp;

@@ -443,28 +443,59 @@ bool glob_match(const char *pattern, const char *path)
 
 /* files */
 
-int read_file(const char *path, char **data, size_t *len)
+int read_fd_capped(int fd, size_t cap, char **data, size_t *len)
 {
-        FILE *f = fopen(path, "rb");
         struct strbuf sb = STRBUF_INIT;
         char buf[65536];
-        size_t n;
-
-        if (!f)
-                return -errno;
-        while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-                strbuf_add(&sb, buf, n);
-        if (ferror(f)) {
-                int e = errno ? errno : EIO;
-                fclose(f);
-                strbuf_release(&sb);
-                return -e;
+        for (;;) {
+                ssize_t r = read(fd, buf, sizeof(buf));
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0) {
+                        int e = errno;
+                        strbuf_release(&sb);
+                        return -e;
+                }
+                if (r == 0)
+                        break;
+                if ((size_t)r > cap - sb.len) {
+                        strbuf_release(&sb);
+                        return -EFBIG;
+                }
+                strbuf_add(&sb, buf, (size_t)r);
         }
-        fclose(f);
         strbuf_grow(&sb, 0);
         sb.buf[sb.len] = '\0'; /* an empty file never went through strbuf_add */
         *len = sb.len;
         *data = strbuf_detach(&sb);
+        return 0;
+}
+
+int read_file_capped(const char *path, size_t cap, char **data, size_t *len)
+{
+        cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return read_fd_capped(fd, cap, data, len);
+}
+
+int read_file(const char *path, char **data, size_t *len)
+{
+        return read_file_capped(path, SIZE_MAX, data, len);
+}
+
+int write_all(int fd, const void *data, size_t len)
+{
+        const char *p = data;
+        while (len > 0) {
+                ssize_t w = write(fd, p, len);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        return -errno;
+                p += w;
+                len -= (size_t)w;
+        }
         return 0;
 }
 
@@ -479,19 +510,12 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned m
                 free(tmp);
                 return e;
         }
-        const char *p = data;
-        while (len > 0) {
-                ssize_t w = write(fd, p, len);
-                if (w < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        e = -errno;
-                        break;
-                }
-                p += w;
-                len -= (size_t)w;
-        }
+        e = write_all(fd, data, len);
         if (!e && fchmod(fd, mode) < 0)
+                e = -errno;
+        /* the data reaches the disk before the name does: a crash leaves the old file or the
+         * new one, never an empty one under the final name */
+        if (!e && fsync(fd) < 0)
                 e = -errno;
         if (close(fd) < 0 && !e)
                 e = -errno;

@@ -98,8 +98,13 @@ char *path_normalize(const char *path);
 bool glob_match(const char *pattern, const char *path);
 
 /* Files */
-int read_file(const char *path, char **data, size_t *len); /* 0 or -errno; NUL-terminated */
-int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode); /* 0/-errno */
+/* Whole files and descriptors, NUL-terminated; 0, -errno, or -EFBIG past cap bytes. */
+int read_fd_capped(int fd, size_t cap, char **data, size_t *len);
+int read_file_capped(const char *path, size_t cap, char **data, size_t *len);
+int read_file(const char *path, char **data, size_t *len); /* no cap */
+int write_all(int fd, const void *data, size_t len);       /* 0 or -errno; retries EINTR */
+/* PATH.tmp.XXXXXX written, fsync'ed and renamed over PATH: 0 or -errno. */
+int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 int mkdir_p(const char *path, unsigned mode); /* 0 or -errno */
 int rm_rf(const char *path);                  /* 0 or -errno; never follows links */
 

@@ -4,9 +4,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "distill/error.h"
@@ -158,6 +160,53 @@ static void test_files(void **state)
         free(dir);
 }
 
+/* The capped readers take exactly cap bytes and refuse one more, from files and pipes alike. */
+static void test_capped_reads(void **state)
+{
+        (void)state;
+        cleanup_free char *dir = fixture_tmpdir();
+        cleanup_free char *f = xasprintf("%s/ten", dir);
+        assert_int_equal(write_file_atomic(f, "0123456789", 10, 0644), 0);
+        char *data = NULL;
+        size_t len = 0;
+        assert_int_equal(read_file_capped(f, 10, &data, &len), 0);
+        assert_int_equal(len, 10);
+        assert_string_equal(data, "0123456789");
+        free(data);
+        assert_int_equal(read_file_capped(f, 9, &data, &len), -EFBIG);
+        assert_int_equal(read_file_capped(dir, 100, &data, &len), -EISDIR);
+        cleanup_free char *empty = xasprintf("%s/empty", dir);
+        assert_int_equal(write_file_atomic(empty, "", 0, 0644), 0);
+        assert_int_equal(read_file_capped(empty, 0, &data, &len), 0);
+        assert_int_equal(len, 0);
+        assert_string_equal(data, "");
+        free(data);
+
+        /* a pipe has no size to trust: the cap holds as the bytes arrive */
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        size_t big = 200000;
+        cleanup_free char *bytes = xmalloc(big);
+        memset(bytes, 'x', big);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(p[0]);
+                _exit(write_all(p[1], bytes, big) == 0 ? 0 : 1);
+        }
+        close(p[1]);
+        assert_int_equal(read_fd_capped(p[0], big, &data, &len), 0);
+        assert_int_equal(len, big);
+        assert_int_equal(memcmp(data, bytes, big), 0);
+        free(data);
+        close(p[0]);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_int_equal(write_all(-1, "x", 1), -EBADF);
+        fixture_cleanup(dir);
+}
+
 static void test_error(void **state)
 {
         (void)state;
@@ -177,7 +226,7 @@ int main(void)
             cmocka_unit_test(test_strbuf), cmocka_unit_test(test_strvec_sort_unique),
             cmocka_unit_test(test_strmap), cmocka_unit_test(test_path_normalize),
             cmocka_unit_test(test_glob),   cmocka_unit_test(test_files),
-            cmocka_unit_test(test_error),
+            cmocka_unit_test(test_error),  cmocka_unit_test(test_capped_reads),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
