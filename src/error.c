@@ -52,3 +52,25 @@ int distill_error_prefix(struct distill_error *err, const char *fmt, ...)
         strbuf_release(&sb);
         return -err->code;
 }
+
+int distill_kind_exit_code(int kind)
+{
+        return kind > DISTILL_KIND_BASE && kind <= DISTILL_EVERIFY ? kind - DISTILL_KIND_BASE : 1;
+}
+
+int distill_exit_status(int r, struct distill_error *err)
+{
+        if (r >= 0)
+                return 0;
+        if (err->code <= DISTILL_KIND_BASE || err->code > DISTILL_EVERIFY || r != -err->code) {
+                char was[sizeof(err->msg)];
+                memcpy(was, err->code ? err->msg : "(none)",
+                       err->code ? sizeof(was) : sizeof("(none)"));
+                was[sizeof(was) - 1] = '\0';
+                distill_error_format(err, DISTILL_EINTERNAL,
+                                     "internal error: a failure returned %d without its message "
+                                     "(last message: %.2000s)",
+                                     r, was);
+        }
+        return distill_kind_exit_code(err->code);
+}

@@ -39,13 +39,16 @@ static int usage_error(const char *fmt, ...)
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         fprintf(stderr, "\n%s", usage_text);
-        return DISTILL_EUSAGE;
+        return distill_kind_exit_code(DISTILL_EUSAGE);
 }
 
-static int report(const struct distill_error *err)
+/* The exit code of a command's result r, with the message on stderr when it failed. */
+static int finish(int r, struct distill_error *err)
 {
-        fprintf(stderr, "distill: %s\n", err->msg);
-        return err->code ? err->code : DISTILL_EINTERNAL;
+        int code = distill_exit_status(r, err);
+        if (code)
+                fprintf(stderr, "distill: %s\n", err->msg);
+        return code;
 }
 
 /* Every command's options, parsed by one loop; each command names the ones it takes. */
@@ -137,7 +140,7 @@ static int cmd_build(struct cli *cli, struct distill_error *err)
         cleanup_free char *default_lock = default_lock_path(cli->opt.manifest);
         if (cli->locked)
                 cli->opt.locked = cli->lock_file ? cli->lock_file : default_lock;
-        return build_run(&cli->opt, err) < 0 ? report(err) : 0;
+        return finish(build_run(&cli->opt, err), err);
 }
 
 static int cmd_lock(struct cli *cli, struct distill_error *err)
@@ -147,8 +150,9 @@ static int cmd_lock(struct cli *cli, struct distill_error *err)
         cli->opt.manifest = cli->args[0];
         cleanup_free char *default_lock = default_lock_path(cli->opt.manifest);
         const char *lock = cli->out ? cli->out : default_lock;
-        if (build_lock(&cli->opt, lock, err) < 0)
-                return report(err);
+        int r = build_lock(&cli->opt, lock, err);
+        if (r < 0)
+                return finish(r, err);
         printf("%s\n", lock);
         return 0;
 }
@@ -184,7 +188,7 @@ static int cmd_report(struct cli *cli, bool is_why, struct distill_error *err)
                 plan_free(plan);
         /* why says plainly when PATH is not in the image; that is an answer, not an error (exit 1
          * means an internal error) */
-        return r < 0 ? report(err) : 0;
+        return finish(r, err);
 }
 
 int main(int argc, char **argv)
@@ -212,8 +216,9 @@ int main(int argc, char **argv)
                 printf("distill %s\n", DISTILL_VERSION);
                 char *rules = NULL;
                 struct distill_error err = {0};
-                if (rules_shipped_dir(&rules, &err) < 0)
-                        return report(&err);
+                int rr = rules_shipped_dir(&rules, &err);
+                if (rr < 0)
+                        return finish(rr, &err);
                 printf("rules: %s\n", rules);
                 free(rules);
                 return 0;

@@ -211,22 +211,56 @@ static void test_error(void **state)
 {
         (void)state;
         struct distill_error err = {0};
-        assert_int_equal(distill_error_set(&err, DISTILL_ERESOLVE, "lib %s", "x"), -3);
+        assert_int_equal(distill_error_set(&err, DISTILL_ERESOLVE, "lib %s", "x"),
+                         -DISTILL_ERESOLVE);
         assert_int_equal(err.code, DISTILL_ERESOLVE);
         assert_string_equal(err.msg, "lib x");
-        assert_int_equal(distill_error_prefix(&err, "building %s: ", "y"), -3);
+        assert_int_equal(distill_error_prefix(&err, "building %s: ", "y"), -DISTILL_ERESOLVE);
         assert_string_equal(err.msg, "building y: lib x");
-        assert_int_equal(distill_error_errno(&err, DISTILL_EIO, 2, "open %s", "f"), -4);
+        assert_int_equal(distill_error_errno(&err, DISTILL_EIO, 2, "open %s", "f"), -DISTILL_EIO);
         assert_string_equal(err.msg, "open f: No such file or directory");
+        /* code is evaluated once, before the message */
+        int calls = 0;
+        assert_int_equal(distill_error_set(&err, (calls++, DISTILL_EUSAGE), "x"), -DISTILL_EUSAGE);
+        assert_int_equal(calls, 1);
+}
+
+/* The exit codes of the README, and an -errno that reaches the top is an internal error, never
+ * the kind that happens to share its number. */
+static void test_exit_status(void **state)
+{
+        (void)state;
+        static const struct {
+                int kind, exit;
+        } codes[] = {{DISTILL_EINTERNAL, 1}, {DISTILL_EUSAGE, 2},     {DISTILL_ERESOLVE, 3},
+                     {DISTILL_EIO, 4},       {DISTILL_EINTEGRITY, 5}, {DISTILL_EVERIFY, 6}};
+        struct distill_error err = {0};
+        assert_int_equal(distill_exit_status(0, &err), 0);
+        for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+                assert_true(codes[i].kind > 4095); /* above every errno value */
+                int r = distill_error_set(&err, codes[i].kind, "kind %zu", i);
+                assert_int_equal(distill_exit_status(r, &err), codes[i].exit);
+                assert_int_equal(distill_kind_exit_code(codes[i].kind), codes[i].exit);
+        }
+        /* -ENOENT (2) and -EIO (5) where a kind was expected: internal errors, the last
+         * message kept for whoever debugs it */
+        distill_error_set(&err, DISTILL_EUSAGE, "bad manifest");
+        assert_int_equal(distill_exit_status(-ENOENT, &err), 1);
+        assert_non_null(strstr(err.msg, "internal error"));
+        assert_non_null(strstr(err.msg, "bad manifest"));
+        struct distill_error none = {0};
+        assert_int_equal(distill_exit_status(-EIO, &none), 1);
+        assert_non_null(strstr(none.msg, "(none)"));
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_strbuf), cmocka_unit_test(test_strvec_sort_unique),
-            cmocka_unit_test(test_strmap), cmocka_unit_test(test_path_normalize),
-            cmocka_unit_test(test_glob),   cmocka_unit_test(test_files),
-            cmocka_unit_test(test_error),  cmocka_unit_test(test_capped_reads),
+            cmocka_unit_test(test_strbuf),      cmocka_unit_test(test_strvec_sort_unique),
+            cmocka_unit_test(test_strmap),      cmocka_unit_test(test_path_normalize),
+            cmocka_unit_test(test_glob),        cmocka_unit_test(test_files),
+            cmocka_unit_test(test_error),       cmocka_unit_test(test_capped_reads),
+            cmocka_unit_test(test_exit_status),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
