@@ -94,8 +94,6 @@ char *path_dirname(const char *path); /* "/a/b" → "/a", "/a" → "/", "a" → 
 const char *path_basename(const char *path);
 /* Lexical normalisation of an absolute path: collapses //, ., and .. (clamped at /). */
 char *path_normalize(const char *path);
-/* fnmatch-style glob where "**" also matches across "/" (as in the manifest's files.include). */
-bool glob_match(const char *pattern, const char *path);
 
 /* Files */
 int read_file(const char *path, char **data, size_t *len); /* 0 or -errno; NUL-terminated */
