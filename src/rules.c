@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "distill/wildmatch.h"
+
 /* A rules file is a few kilobytes; these caps only stop hostile or runaway input. */
 #define RULES_MAX_FILE_SIZE     (1024 * 1024)
 #define RULES_MAX_RULES         4096
@@ -118,6 +120,17 @@ static int check_variables(struct rules_ctx *c, const yaml_node_t *node, const c
         return 0;
 }
 
+/* A rule's glob: its variables known, and well formed, since a malformed glob matches nothing
+ * and the rule would silently never apply. */
+static int check_path_glob(struct rules_ctx *c, const yaml_node_t *node, const char *s)
+{
+        struct distill_error bad = {0};
+        int r = check_variables(c, node, s);
+        if (r == 0 && wildmatch_check(s, &bad) < 0)
+                r = node_error(c, node, "%s", bad.msg);
+        return r;
+}
+
 /* Debian policy §5.6.1: lowercase letters, digits, + - . ; at least two characters, starting
  * with an alphanumeric. */
 static bool valid_package_name(const char *s)
@@ -215,7 +228,7 @@ static int check_list_item(struct rules_ctx *c, const yaml_node_t *item, enum li
         case LIST_PATHS:
                 if (s[0] != '/')
                         return node_error(c, item, "path '%s' must be absolute", s);
-                return check_variables(c, item, s);
+                return check_path_glob(c, item, s);
         case LIST_MODULES:
                 if (!valid_module_name(s))
                         return node_error(c, item, "'%s' is not a valid Python module name", s);
@@ -350,7 +363,7 @@ static int check_when_value(struct rules_ctx *c, const yaml_node_t *v, enum rule
         case RULE_WHEN_FILE:
                 if (s[0] != '/')
                         return node_error(c, v, "file '%s' must be an absolute path glob", s);
-                return check_variables(c, v, s);
+                return check_path_glob(c, v, s);
         case RULE_WHEN_ENV: {
                 const char *eq = strchr(s, '=');
                 if (!valid_env_key(s, eq ? (size_t)(eq - s) : strlen(s)))
