@@ -18,6 +18,7 @@
 
 #include "distill/arch.h"
 #include "distill/names.h"
+#include "distill/wildmatch.h"
 
 #define MANIFEST_MAX_BYTES    (1024 * 1024)
 #define MANIFEST_MAX_DEPTH    32
@@ -882,12 +883,16 @@ static int host_dir_item(struct ctx *c, const yaml_node_t *n, const char *what, 
         return get_host_path(c, n, what, true, out);
 }
 
-/* Globs match absolute image paths, so a relative one could never match: refuse it. */
+/* Globs match absolute image paths, so a relative one could never match, and neither could a
+ * malformed one: refuse both. */
 static int glob_item(struct ctx *c, const yaml_node_t *n, const char *what, char **out)
 {
+        struct distill_error bad = {0};
         int r = get_dup(c, n, what, out);
         if (r == 0 && (*out)[0] != '/')
                 r = fail_at(c, n, "%s \"%s\" must be an absolute image path pattern", what, *out);
+        if (r == 0 && wildmatch_check(*out, &bad) < 0)
+                r = fail_at(c, n, "%s: %s", what, bad.msg);
         return r;
 }
 

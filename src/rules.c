@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "distill/names.h"
+#include "distill/wildmatch.h"
 
 /* A rules file is a few kilobytes; these caps only stop hostile or runaway input. */
 #define RULES_MAX_FILE_SIZE     (1024 * 1024)
@@ -120,6 +121,17 @@ static int check_variables(struct rules_ctx *c, const yaml_node_t *node, const c
         return 0;
 }
 
+/* A rule's glob: its variables known, and well formed, since a malformed glob matches nothing
+ * and the rule would silently never apply. */
+static int check_path_glob(struct rules_ctx *c, const yaml_node_t *node, const char *s)
+{
+        struct distill_error bad = {0};
+        int r = check_variables(c, node, s);
+        if (r == 0 && wildmatch_check(s, &bad) < 0)
+                r = node_error(c, node, "%s", bad.msg);
+        return r;
+}
+
 /* Rule names appear in `why` output and messages: keep them to one plain word. */
 static bool valid_rule_name(const char *s)
 {
@@ -185,7 +197,7 @@ static int check_list_item(struct rules_ctx *c, const yaml_node_t *item, enum li
         case LIST_PATHS:
                 if (s[0] != '/')
                         return node_error(c, item, "path '%s' must be absolute", s);
-                return check_variables(c, item, s);
+                return check_path_glob(c, item, s);
         case LIST_MODULES:
                 if (!valid_module_name(s))
                         return node_error(c, item, "'%s' is not a valid Python module name", s);
@@ -320,7 +332,7 @@ static int check_when_value(struct rules_ctx *c, const yaml_node_t *v, enum rule
         case RULE_WHEN_FILE:
                 if (s[0] != '/')
                         return node_error(c, v, "file '%s' must be an absolute path glob", s);
-                return check_variables(c, v, s);
+                return check_path_glob(c, v, s);
         case RULE_WHEN_ENV: {
                 const char *eq = strchr(s, '=');
                 if (!env_var_name_valid(s, eq ? (size_t)(eq - s) : strlen(s)))

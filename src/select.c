@@ -21,6 +21,7 @@
 #include "distill/pyimports.h"
 #include "distill/pymodules.h"
 #include "distill/pyprobe.h"
+#include "distill/wildmatch.h"
 
 #define SELECT_MAX_APP_FILES 200000
 
@@ -261,7 +262,7 @@ static void free_elf_cache_entry(void *p)
 static bool excluded(const struct select_ctx *c, const char *path)
 {
         for (size_t i = 0; i < c->m->exclude.n; i++)
-                if (glob_match(c->m->exclude.v[i], path))
+                if (wildmatch(c->m->exclude.v[i], path))
                         return true;
         return false;
 }
@@ -393,7 +394,7 @@ struct glob_walk {
 static void collect_glob(const struct ipnode *node, void *ud)
 {
         struct glob_walk *w = ud;
-        if (glob_match(w->pattern, node->path))
+        if (wildmatch(w->pattern, node->path))
                 strvec_push(&w->paths, node->path);
 }
 
@@ -612,7 +613,7 @@ static bool plan_has_glob(struct plan *plan, const char *pattern)
         size_t n;
         struct plan_entry *const *v = plan_sorted(plan, &n);
         for (size_t i = 0; i < n; i++)
-                if (glob_match(pattern, v[i]->path))
+                if (wildmatch(pattern, v[i]->path))
                         return true;
         return false;
 }

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -381,64 +380,6 @@ char *path_normalize(const char *path)
                 p = end;
         }
         return strbuf_detach(&out);
-}
-
-static bool glob_match_at(const char *p, const char *s, int depth)
-{
-        if (depth > 64)
-                return false;
-        while (*p) {
-                if (p[0] == '*' && p[1] == '*') {
-                        p += 2;
-                        /* a double star followed by "/x" also matches "x" directly: zero
-                         * directories */
-                        if (*p == '/' && glob_match_at(p + 1, s, depth + 1))
-                                return true;
-                        for (const char *t = s;; t++) {
-                                if (glob_match_at(p, t, depth + 1))
-                                        return true;
-                                if (!*t)
-                                        return false;
-                        }
-                }
-                if (*p == '*') {
-                        p++;
-                        for (const char *t = s;; t++) {
-                                if (glob_match_at(p, t, depth + 1))
-                                        return true;
-                                if (!*t || *t == '/')
-                                        return false;
-                        }
-                }
-                if (*p == '[') {
-                        const char *close = strchr(p + 2, ']');
-                        if (close && *s && *s != '/') {
-                                char *cls = xstrndup(p, (size_t)(close - p) + 1);
-                                char one[2] = {*s, '\0'};
-                                bool ok = fnmatch(cls, one, 0) == 0;
-                                free(cls);
-                                if (!ok)
-                                        return false;
-                                p = close + 1;
-                                s++;
-                                continue;
-                        }
-                }
-                if (*p == '?') {
-                        if (!*s || *s == '/')
-                                return false;
-                } else if (*p != *s) {
-                        return false;
-                }
-                p++;
-                s++;
-        }
-        return *s == '\0';
-}
-
-bool glob_match(const char *pattern, const char *path)
-{
-        return glob_match_at(pattern, path, 0);
 }
 
 /* files */

@@ -94,8 +94,6 @@ char *path_dirname(const char *path); /* "/a/b" → "/a", "/a" → "/", "a" → 
 const char *path_basename(const char *path);
 /* Lexical normalisation of an absolute path: collapses //, ., and .. (clamped at /). */
 char *path_normalize(const char *path);
-/* fnmatch-style glob where "**" also matches across "/" (as in the manifest's files.include). */
-bool glob_match(const char *pattern, const char *path);
 
 /* Files */
 /* Whole files and descriptors, NUL-terminated; 0, -errno, or -EFBIG past cap bytes. */

@@ -368,6 +368,12 @@ static void test_errors(void **state)
              "binaries[0] must be an absolute path"},
             {"version: 1\nfiles: {include: [\"*.so\"]}\n", "\"*.so\"",
              "absolute image path pattern"},
+            {"version: 1\nfiles: {exclude: [/usr/share/doc/**, \"/usr/lib/[abc\"]}\n",
+             "\"/usr/lib/[abc\"",
+             "files.exclude[1]: glob \"/usr/lib/[abc\": the bracket expression \"[abc\" has no "
+             "closing ']'"},
+            {"version: 1\nfiles: {include: [\"/usr/[[:alfa:]]*\"]}\n", "\"/usr/[[:alfa:]]*\"",
+             "unknown character class \"[:alfa:]\""},
             /* image */
             {"version: 1\nimage:\n  ref: Bad:Ref\n", "Bad:Ref",
              "image.ref \"Bad:Ref\" is not a valid reference: "},

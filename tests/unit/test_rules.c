@@ -284,6 +284,18 @@ static void test_error_wrong_types(void **state)
         expect_error("rules:\n"
                      "  - name: x\n"
                      "    when: always\n"
+                     "    add: {paths: ['/usr/lib/${triplet}/[abc']}\n"
+                     "    reason: because\n",
+                     4, 19, "the bracket expression \"[abc\" has no closing ']'");
+        expect_error("rules:\n"
+                     "  - name: x\n"
+                     "    when: {file: '/usr/lib/libssl.so.*\\'}\n"
+                     "    add: {packages: [openssl]}\n"
+                     "    reason: because\n",
+                     3, 18, "ends in a backslash that escapes nothing");
+        expect_error("rules:\n"
+                     "  - name: x\n"
+                     "    when: always\n"
                      "    add: {packages: [Not_A_Package]}\n"
                      "    reason: because\n",
                      4, 22, "not a valid package name");

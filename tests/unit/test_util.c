@@ -106,23 +106,6 @@ static void test_path_normalize(void **state)
         assert_true(path_has_prefix("/anything", "/"));
 }
 
-static void test_glob(void **state)
-{
-        (void)state;
-        assert_true(glob_match("/usr/share/doc/**", "/usr/share/doc/libc6/copyright"));
-        assert_true(glob_match("/usr/share/doc/**", "/usr/share/doc/x"));
-        assert_false(glob_match("/usr/share/doc/**", "/usr/share/docs/x"));
-        assert_true(glob_match("/usr/lib/*/libssl.so.*", "/usr/lib/x86_64-linux-gnu/libssl.so.3"));
-        assert_false(glob_match("/usr/lib/*/libssl.so.*", "/usr/lib/a/b/libssl.so.3"));
-        assert_true(glob_match("/usr/**/libssl.so.3", "/usr/lib/a/b/libssl.so.3"));
-        assert_true(glob_match("/usr/**/libssl.so.3", "/usr/libssl.so.3"));
-        assert_true(glob_match("/etc/ssl/[o]penssl.cn?", "/etc/ssl/openssl.cnf"));
-        assert_false(glob_match("/etc/ssl/[!o]penssl.cnf", "/etc/ssl/openssl.cnf"));
-        assert_false(glob_match("/a/*", "/a/b/c"));
-        assert_true(glob_match("/a/b", "/a/b"));
-        assert_false(glob_match("/a/b", "/a/bc"));
-}
-
 static void test_files(void **state)
 {
         (void)state;
@@ -256,11 +239,10 @@ static void test_exit_status(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_strbuf),      cmocka_unit_test(test_strvec_sort_unique),
-            cmocka_unit_test(test_strmap),      cmocka_unit_test(test_path_normalize),
-            cmocka_unit_test(test_glob),        cmocka_unit_test(test_files),
-            cmocka_unit_test(test_error),       cmocka_unit_test(test_capped_reads),
-            cmocka_unit_test(test_exit_status),
+            cmocka_unit_test(test_strbuf),       cmocka_unit_test(test_strvec_sort_unique),
+            cmocka_unit_test(test_strmap),       cmocka_unit_test(test_path_normalize),
+            cmocka_unit_test(test_files),        cmocka_unit_test(test_error),
+            cmocka_unit_test(test_capped_reads), cmocka_unit_test(test_exit_status),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
