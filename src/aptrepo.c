@@ -9,14 +9,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +22,7 @@
 #include <jansson.h>
 
 #include "distill/digest.h"
+#include "distill/spawn.h"
 
 #ifndef DISTILL_VERSION
 #define DISTILL_VERSION "dev"
@@ -38,8 +35,9 @@
 #define INRELEASE_MAX        (64u << 20)  /* an InRelease file (bookworm's: 150 KiB) */
 #define RELEASE_FILES_MAX    1000000      /* SHA256 lines of one Release */
 #define PLAIN_INDEX_MAX      (4ull << 30) /* a decompressed Packages index */
-#define CHILD_TIMEOUT_MS     120000
-#define CHILD_STDERR_MAX     65536
+#define CHILD_TIMEOUT_S      120          /* they answer within seconds: this long is stuck */
+#define GPGV_STATUS_MAX      (1u << 20)   /* gpgv's --status-fd lines */
+#define DEARMOR_OUT_MAX      (1u << 20)   /* gpg --dearmor writes to a file; stdout stays empty */
 #define HTTP_MAX_REDIRECTS   5
 #define HTTP_CONNECT_TIMEOUT 30L
 #define HTTP_STALL_SECONDS   60L /* abort a transfer slower than 1 byte/s for this long */
@@ -132,21 +130,7 @@ static char *make_tmpdir(const char *what)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Child processes (gpgv, gpg --dearmor, apt-config dump)                                       */
-
-struct child_result {
-        struct strbuf out;    /* stdout */
-        struct strbuf errs;   /* stderr (first CHILD_STDERR_MAX bytes) */
-        struct strbuf status; /* fd 3 (gpgv --status-fd 3) */
-        int exit_code;        /* exit status, or 128 + signal */
-};
-
-static void child_result_release(struct child_result *r)
-{
-        strbuf_release(&r->out);
-        strbuf_release(&r->errs);
-        strbuf_release(&r->status);
-}
+/* What child processes (gpgv, gpg --dearmor, apt-config dump) say on stderr                    */
 
 /* The first line of a child's stderr, for an error message. */
 static char *first_line(const struct strbuf *sb)
@@ -173,154 +157,6 @@ static char *joined_lines(const struct strbuf *sb)
                         s++;
         }
         return strbuf_detach(&o);
-}
-
-static void close_pair(int p[2])
-{
-        for (int i = 0; i < 2; i++)
-                if (p[i] >= 0) {
-                        close(p[i]);
-                        p[i] = -1;
-                }
-}
-
-/* Run argv (looked up in PATH) with stdin from /dev/null, capturing stdout (up to out_cap bytes,
- * more is an error), stderr and, when with_status, what it writes to fd 3. */
-static int run_child(char *const argv[], bool with_status, size_t out_cap, struct child_result *res,
-                     struct distill_error *err)
-{
-        int pout[2] = {-1, -1}, perr[2] = {-1, -1}, pst[2] = {-1, -1};
-        int ret = 0;
-        pid_t pid = -1;
-
-        memset(res, 0, sizeof(*res));
-        if (pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0 ||
-            (with_status && pipe2(pst, O_CLOEXEC) < 0)) {
-                ret = distill_error_errno(err, DISTILL_EIO, errno, "pipe for %s", argv[0]);
-                goto cleanup;
-        }
-
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t at;
-        sigset_t none, dflt;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
-        posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
-        if (with_status)
-                posix_spawn_file_actions_adddup2(&fa, pst[1], 3);
-        posix_spawnattr_init(&at);
-        sigemptyset(&none);
-        sigemptyset(&dflt);
-        sigaddset(&dflt, SIGPIPE);
-        posix_spawnattr_setsigmask(&at, &none);
-        posix_spawnattr_setsigdefault(&at, &dflt);
-        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        extern char **environ;
-        int e = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&at);
-        if (e != 0) {
-                pid = -1;
-                ret = distill_error_errno(err, DISTILL_EIO, e, "cannot execute %s", argv[0]);
-                goto cleanup;
-        }
-        close(pout[1]);
-        pout[1] = -1;
-        close(perr[1]);
-        perr[1] = -1;
-        if (with_status) {
-                close(pst[1]);
-                pst[1] = -1;
-        }
-
-        struct {
-                int fd;
-                struct strbuf *sb;
-                size_t cap;
-                bool fail_on_overflow;
-        } streams[3] = {{pout[0], &res->out, out_cap, true},
-                        {perr[0], &res->errs, CHILD_STDERR_MAX, false},
-                        {pst[0], &res->status, 1u << 20, true}};
-        int open_streams = with_status ? 3 : 2;
-        struct timespec start;
-        clock_gettime(CLOCK_MONOTONIC, &start);
-        while (open_streams > 0) {
-                struct pollfd pfd[3];
-                int idx[3], np = 0;
-                for (int i = 0; i < 3; i++)
-                        if (streams[i].fd >= 0) {
-                                pfd[np].fd = streams[i].fd;
-                                pfd[np].events = POLLIN;
-                                idx[np++] = i;
-                        }
-                struct timespec now;
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                long elapsed =
-                    (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-                if (elapsed >= CHILD_TIMEOUT_MS) {
-                        ret = distill_error_set(err, DISTILL_EIO, "%s: no answer after %d s",
-                                                argv[0], CHILD_TIMEOUT_MS / 1000);
-                        goto cleanup;
-                }
-                int pr = poll(pfd, (nfds_t)np, (int)(CHILD_TIMEOUT_MS - elapsed));
-                if (pr < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        ret = distill_error_errno(err, DISTILL_EIO, errno, "poll on %s", argv[0]);
-                        goto cleanup;
-                }
-                for (int k = 0; k < np; k++) {
-                        if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
-                                continue;
-                        int i = idx[k];
-                        char buf[65536];
-                        ssize_t r = read(streams[i].fd, buf, sizeof(buf));
-                        if (r < 0 && (errno == EINTR || errno == EAGAIN))
-                                continue;
-                        if (r <= 0) {
-                                close(streams[i].fd);
-                                streams[i].fd = -1;
-                                if (i == 0)
-                                        pout[0] = -1;
-                                else if (i == 1)
-                                        perr[0] = -1;
-                                else
-                                        pst[0] = -1;
-                                open_streams--;
-                                continue;
-                        }
-                        size_t keep = (size_t)r;
-                        if (streams[i].sb->len + keep > streams[i].cap) {
-                                if (streams[i].fail_on_overflow) {
-                                        ret = distill_error_set(err, DISTILL_EIO,
-                                                                "%s: output larger than %zu bytes",
-                                                                argv[0], streams[i].cap);
-                                        goto cleanup;
-                                }
-                                keep = streams[i].sb->len < streams[i].cap
-                                           ? streams[i].cap - streams[i].sb->len
-                                           : 0;
-                        }
-                        strbuf_add(streams[i].sb, buf, keep);
-                }
-        }
-
-cleanup:
-        close_pair(pout);
-        close_pair(perr);
-        close_pair(pst);
-        if (pid > 0) {
-                if (ret < 0)
-                        kill(pid, SIGKILL);
-                int st = 0;
-                while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-                        ;
-                res->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
-        if (ret < 0)
-                child_result_release(res);
-        return ret;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -895,15 +731,23 @@ static int read_apt_settings(struct apt_config *cfg, struct distill_error *err)
         if (!in_path("apt-config"))
                 return 0; /* not an apt host: apt's defaults */
         char *argv[] = {"apt-config", "dump", NULL};
-        struct child_result r;
-        int ret = run_child(argv, false, APT_DUMP_MAX, &r, err);
+        /* APT_CONFIG names a further configuration file apt reads; apt-config must report what
+         * apt itself would use here, so that variable is passed, and nothing else of ours
+         * changes what `dump` prints. */
+        static const char *const apt_env[] = {"APT_CONFIG", NULL};
+        struct spawn_opts opts = {.argv = argv,
+                                  .pass_env = apt_env,
+                                  .timeout_s = CHILD_TIMEOUT_S,
+                                  .out_cap = APT_DUMP_MAX};
+        struct spawn_result r;
+        int ret = spawn_run(&opts, &r, err);
         if (ret < 0)
-                return ret;
-        if (r.exit_code != 0) {
-                cleanup_free char *why = first_line(&r.errs);
-                child_result_release(&r);
-                return distill_error_set(err, DISTILL_EIO, "apt-config dump failed (exit %d): %s",
-                                         r.exit_code, why);
+                goto cleanup;
+        if (spawn_exit_code(&r) != 0) {
+                cleanup_free char *why = first_line(&r.err);
+                ret = distill_error_set(err, DISTILL_EIO, "apt-config dump failed (exit %d): %s",
+                                        spawn_exit_code(&r), why);
+                goto cleanup;
         }
         char *p = r.out.buf;
         while (p && *p) {
@@ -931,8 +775,9 @@ static int read_apt_settings(struct apt_config *cfg, struct distill_error *err)
                                 cfg->check_valid_until = b;
                 }
         }
-        child_result_release(&r);
-        return 0;
+cleanup:
+        spawn_result_release(&r);
+        return ret;
 }
 
 static int cmp_names(const struct dirent **a, const struct dirent **b)
@@ -1130,22 +975,23 @@ static int keyring_for_gpgv(const char *keyring, const char *home, int index, ch
                         "--dearmor",
                         abs,
                         NULL};
-        struct child_result r;
-        int ret = run_child(argv, false, 1u << 20, &r, err);
-        if (ret < 0) {
-                free(bin);
-                return ret;
-        }
-        if (r.exit_code != 0) {
-                cleanup_free char *why = joined_lines(&r.errs);
+        /* no envp: gpg needs nothing of ours, its arguments name all it uses (a scratch
+         * --homedir, --no-options, the two files), and its messages come untranslated */
+        struct spawn_opts opts = {
+            .argv = argv, .timeout_s = CHILD_TIMEOUT_S, .out_cap = DEARMOR_OUT_MAX};
+        struct spawn_result r;
+        int ret = spawn_run(&opts, &r, err);
+        if (ret == 0 && spawn_exit_code(&r) != 0) {
+                cleanup_free char *why = joined_lines(&r.err);
                 ret = distill_error_set(err, DISTILL_EINTEGRITY,
                                         "keyring %s: gpg --dearmor failed (exit %d): %s", keyring,
-                                        r.exit_code, why);
-                free(bin);
-        } else {
-                *out = bin;
+                                        spawn_exit_code(&r), why);
         }
-        child_result_release(&r);
+        if (ret == 0)
+                *out = bin;
+        else
+                free(bin);
+        spawn_result_release(&r);
         return ret;
 }
 
@@ -1224,8 +1070,7 @@ static int verify_inrelease(const char *inrelease_path, const char *shown,
         int ret = 0;
         char *home = NULL;
         struct strvec argv = STRVEC_INIT;
-        struct child_result r = {0};
-        bool ran = false;
+        struct spawn_result r = {0};
 
         if (!keyrings || keyrings->n == 0)
                 return distill_error_set(err, DISTILL_EINTEGRITY,
@@ -1257,34 +1102,39 @@ static int verify_inrelease(const char *inrelease_path, const char *shown,
         strvec_push(&argv, "--output");
         strvec_push(&argv, "-");
         strvec_push_nodup(&argv, absolute_path(inrelease_path));
-        if ((ret = run_child(argv.v, true, INRELEASE_MAX, &r, err)) < 0)
+        /* no envp: as for gpg --dearmor, the arguments name all gpgv uses (a scratch --homedir,
+         * exactly these keyrings), and its messages come untranslated */
+        struct spawn_opts opts = {.argv = argv.v,
+                                  .timeout_s = CHILD_TIMEOUT_S,
+                                  .out_cap = INRELEASE_MAX,
+                                  .extra = {{.child_fd = 3, .cap = GPGV_STATUS_MAX}},
+                                  .n_extra = 1};
+        if ((ret = spawn_run(&opts, &r, err)) < 0)
                 goto cleanup;
-        ran = true;
 
         struct signature_verdict v;
-        parse_gpgv_status(strbuf_str(&r.status), &v);
+        parse_gpgv_status(strbuf_str(&r.extra[0]), &v);
         bool accepted = v.good > 0 && v.bad == 0 &&
                         v.signatures == v.good + v.missing_key + v.weak &&
-                        (r.exit_code == 0 || v.missing_key > 0);
+                        (spawn_exit_code(&r) == 0 || v.missing_key > 0);
         if (!accepted) {
                 struct strbuf kr = STRBUF_INIT;
                 describe_keyrings(keyrings, &kr);
-                cleanup_free char *why = joined_lines(&r.errs);
+                cleanup_free char *why = joined_lines(&r.err);
                 const char *reason = v.bad               ? "bad signature"
                                      : v.weak && !v.good ? "only weak-digest signatures"
                                      : v.missing_key     ? "not signed by a key of the keyring"
                                                          : "signature not verified";
                 ret = distill_error_set(err, DISTILL_EINTEGRITY,
                                         "%s: %s (keyring %s; gpgv exit %d: %s)", shown, reason,
-                                        strbuf_str(&kr), r.exit_code, why);
+                                        strbuf_str(&kr), spawn_exit_code(&r), why);
                 strbuf_release(&kr);
                 goto cleanup;
         }
         *len = r.out.len;
         *plaintext = strbuf_detach(&r.out);
 cleanup:
-        if (ran)
-                child_result_release(&r);
+        spawn_result_release(&r);
         strvec_clear(&argv);
         if (home)
                 rm_rf(home);

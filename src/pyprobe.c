@@ -5,30 +5,22 @@
 #include "distill/pyprobe.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "distill/arch.h"
+#include "distill/spawn.h"
 
-#define TREE_MAX_LINKS     40
-#define PYRUN_MAX_STDOUT   (256u << 20) /* the probe prints a few KB; the compiler a line per job */
-#define PYRUN_KEEP_STDERR  (64u << 10)
-#define PYRUN_STDERR_LINES 12
-#define PROBE_MAX_ITEMS    100000
-#define PROBE_MAX_STRING   4096
+#define TREE_MAX_LINKS   40
+#define PYRUN_MAX_STDOUT (256u << 20) /* the probe prints a few KB; the compiler a line per job */
+#define PROBE_MAX_ITEMS  100000
+#define PROBE_MAX_STRING 4096
 
 /* Resolve an image path inside the host directory `tree`, following symlinks as the image would:
  * absolute targets restart at the tree root and ".." is clamped there, so nothing ever escapes to
@@ -195,125 +187,14 @@ static const char *run_name(const struct pyrun *run, char *buf, size_t size)
         return buf;
 }
 
-/* stdin comes from a memfd rather than a pipe: no deadlock against a child that writes before
- * reading everything, and no SIGPIPE when it exits early. */
-static int input_fd(const char *input, size_t len, int *fd, struct distill_error *err)
-{
-        if (!input) {
-                *fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (*fd < 0)
-                        return distill_error_errno(err, DISTILL_EIO, errno, "/dev/null");
-                return 0;
-        }
-        int m = memfd_create("distill-pyrun-stdin", MFD_CLOEXEC);
-        if (m < 0)
-                return distill_error_errno(err, DISTILL_EIO, errno, "memfd_create");
-        size_t off = 0;
-        while (off < len) {
-                ssize_t w = write(m, input + off, len - off);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0) {
-                        int e = w < 0 ? errno : EIO;
-                        close(m);
-                        return distill_error_errno(err, DISTILL_EIO, e, "buffering stdin");
-                }
-                off += (size_t)w;
-        }
-        if (lseek(m, 0, SEEK_SET) < 0) {
-                int e = errno;
-                close(m);
-                return distill_error_errno(err, DISTILL_EIO, e, "buffering stdin");
-        }
-        *fd = m;
-        return 0;
-}
-
-static int spawn_child(char *const argv[], int in, int out, int errfd, pid_t *pid,
-                       struct distill_error *err)
-{
-        static char *const envp[] = {"PATH=/usr/bin:/bin", "LANG=C", NULL};
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t at;
-        sigset_t none, dflt;
-
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, in, 0);
-        posix_spawn_file_actions_adddup2(&fa, out, 1);
-        posix_spawn_file_actions_adddup2(&fa, errfd, 2);
-        posix_spawnattr_init(&at);
-        sigemptyset(&none);
-        sigemptyset(&dflt);
-        sigaddset(&dflt, SIGPIPE);
-        sigaddset(&dflt, SIGINT);
-        sigaddset(&dflt, SIGTERM);
-        posix_spawnattr_setsigmask(&at, &none);
-        posix_spawnattr_setsigdefault(&at, &dflt);
-        /* its own process group, so a timeout kills whatever it started too */
-        posix_spawnattr_setpgroup(&at, 0);
-        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                          POSIX_SPAWN_SETPGROUP);
-        int e = posix_spawn(pid, argv[0], &fa, &at, argv, envp);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&at);
-        if (e != 0)
-                return distill_error_errno(err, DISTILL_EIO, e, "cannot execute %s", argv[0]);
-        return 0;
-}
-
-static long long now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Read what is available on fd into sb (up to cap bytes kept); *open cleared at EOF. */
-static int drain(int fd, struct strbuf *sb, size_t cap, bool *open, bool *overflow)
-{
-        char buf[65536];
-        ssize_t r = read(fd, buf, sizeof(buf));
-        if (r < 0)
-                return errno == EINTR || errno == EAGAIN ? 0 : -errno;
-        if (r == 0) {
-                *open = false;
-                return 0;
-        }
-        size_t keep = (size_t)r;
-        if (sb->len + keep > cap) {
-                keep = sb->len < cap ? cap - sb->len : 0;
-                *overflow = true;
-        }
-        strbuf_add(sb, buf, keep);
-        return 0;
-}
-
-/* The first lines of stderr, for an error message. */
-static char *stderr_head(const struct strbuf *sb)
-{
-        const char *s = strbuf_str(sb);
-        size_t end = 0;
-        int lines = 0;
-        while (s[end] && lines < PYRUN_STDERR_LINES) {
-                if (s[end] == '\n')
-                        lines++;
-                end++;
-        }
-        while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == ' '))
-                end--;
-        return end ? xstrndup(s, end) : xstrdup("(no output on stderr)");
-}
-
 int pyrun_exec_timeout(const struct pyrun *run, const char *const *args, const char *input,
                        size_t input_len, unsigned timeout_s, char **out, size_t *out_len,
                        struct distill_error *err)
 {
         struct strvec argv = STRVEC_INIT;
-        struct strbuf so = STRBUF_INIT, se = STRBUF_INIT;
-        int in = -1, po[2] = {-1, -1}, pe[2] = {-1, -1};
-        pid_t pid = -1;
-        int ret = 0;
+        struct spawn_result res;
         char name[2 * PATH_MAX];
+        int ret;
 
         *out = NULL;
         if (out_len)
@@ -330,102 +211,30 @@ int pyrun_exec_timeout(const struct pyrun *run, const char *const *args, const c
         for (size_t i = 0; args && args[i]; i++)
                 strvec_push(&argv, args[i]);
 
-        if ((ret = input_fd(input, input_len, &in, err)) < 0)
-                goto cleanup;
-        if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
-                ret = distill_error_errno(err, DISTILL_EIO, errno, "pipe");
-                goto cleanup;
-        }
-        if ((ret = spawn_child(argv.v, in, po[1], pe[1], &pid, err)) < 0) {
-                distill_error_prefix(err, "running %s: ", run_name(run, name, sizeof(name)));
-                pid = -1;
-                goto cleanup;
-        }
-        close(po[1]);
-        close(pe[1]);
-        po[1] = pe[1] = -1;
-
-        long long deadline = now_ms() + (long long)(timeout_s ? timeout_s : 1) * 1000;
-        bool out_open = true, err_open = true, overflow = false, err_overflow = false;
-        bool timed_out = false;
-        while (out_open || err_open) {
-                long long left = deadline - now_ms();
-                if (left <= 0) {
-                        timed_out = true;
-                        break;
-                }
-                struct pollfd pfd[2] = {{out_open ? po[0] : -1, POLLIN, 0},
-                                        {err_open ? pe[0] : -1, POLLIN, 0}};
-                int n = poll(pfd, 2, left > INT_MAX ? INT_MAX : (int)left);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        ret = distill_error_errno(err, DISTILL_EIO, errno, "poll");
-                        break;
-                }
-                if (out_open && pfd[0].revents &&
-                    drain(po[0], &so, PYRUN_MAX_STDOUT, &out_open, &overflow) < 0)
-                        out_open = false;
-                if (err_open && pfd[1].revents &&
-                    drain(pe[0], &se, PYRUN_KEEP_STDERR, &err_open, &err_overflow) < 0)
-                        err_open = false;
-                if (overflow)
-                        break;
-        }
-        if (timed_out || overflow || ret < 0)
-                kill(-pid, SIGKILL);
-
-        int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        pid = -1;
-        if (ret < 0)
-                goto cleanup;
-        if (timed_out) {
-                ret = distill_error_set(err, DISTILL_EIO, "running %s: killed after %u s",
-                                        run_name(run, name, sizeof(name)), timeout_s);
-                goto cleanup;
-        }
-        if (overflow) {
-                ret =
-                    distill_error_set(err, DISTILL_EIO, "running %s: more than %u bytes on stdout",
-                                      run_name(run, name, sizeof(name)), PYRUN_MAX_STDOUT);
-                goto cleanup;
-        }
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                char *head = stderr_head(&se);
-                if (WIFSIGNALED(status))
-                        ret = distill_error_set(
-                            err, DISTILL_EIO, "running %s: killed by signal %d: %s",
-                            run_name(run, name, sizeof(name)), WTERMSIG(status), head);
-                else
-                        ret = distill_error_set(err, DISTILL_EIO, "running %s: exit status %d: %s",
-                                                run_name(run, name, sizeof(name)),
-                                                WEXITSTATUS(status), head);
-                free(head);
+        /* No envp: the fixed PATH and LANG only. What the image's interpreter imports and
+         * prints must not depend on the build host's PYTHON* variables, nor qemu-user's
+         * behaviour on its QEMU_* ones. */
+        struct spawn_opts opts = {
+            .argv = argv.v,
+            .name = run_name(run, name, sizeof(name)),
+            .input = input,
+            .input_len = input_len,
+            .timeout_s = timeout_s ? timeout_s : 1,
+            .out_cap = PYRUN_MAX_STDOUT,
+        };
+        ret = spawn_run(&opts, &res, err);
+        if (ret == 0)
+                ret = spawn_check_exit(&opts, &res, err);
+        if (ret < 0) {
+                distill_error_prefix(err, "running ");
                 goto cleanup;
         }
         if (out_len)
-                *out_len = so.len;
-        strbuf_adds(&so, ""); /* NUL-terminated even when empty */
-        *out = strbuf_detach(&so);
+                *out_len = res.out.len;
+        *out = strbuf_detach(&res.out); /* NUL-terminated, "" when empty */
 
 cleanup:
-        if (pid > 0) {
-                kill(-pid, SIGKILL);
-                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-                        ;
-        }
-        for (int i = 0; i < 2; i++) {
-                if (po[i] >= 0)
-                        close(po[i]);
-                if (pe[i] >= 0)
-                        close(pe[i]);
-        }
-        if (in >= 0)
-                close(in);
-        strbuf_release(&so);
-        strbuf_release(&se);
+        spawn_result_release(&res);
         strvec_clear(&argv);
         return ret;
 }
