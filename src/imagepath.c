@@ -412,6 +412,18 @@ static const char *const usrmerge_tops[] = {"bin", "sbin", "lib", "lib32", "lib6
 static const char *const usrmerge_targets[] = {"usr/bin",   "usr/sbin",  "usr/lib",
                                                "usr/lib32", "usr/lib64", "usr/libx32"};
 
+char *imagepath_resolve_dir(const struct imagens *ns, const char *path)
+{
+        struct ip_resolved res = {0};
+        struct distill_error scratch = {0};
+        char *out = NULL;
+        if (imagepath_resolve(ns, path, true, &res, &scratch) == 0 && res.node &&
+            res.node->type == IPNODE_DIR)
+                out = xstrdup(res.path);
+        ip_resolved_release(&res);
+        return out;
+}
+
 char *usrmerge_canonical(const char *path)
 {
         if (!path)

@@ -16,7 +16,7 @@
 #include "distill/bytecode.h"
 #include "distill/elf.h"
 #include "distill/imagepath.h"
-#include "distill/ldcache.h"
+#include "distill/ldconfig.h"
 #include "distill/ldso.h"
 #include "distill/pyimports.h"
 #include "distill/pymodules.h"
@@ -60,9 +60,8 @@ struct select_ctx {
         struct pymodules *pm;
         char *entry_script; /* python.entrypoint, never compiled: it runs as __main__ */
 
-        /* ld.so.cache */
-        struct strvec scan_dirs;  /* ldconfig's scan order: ld.so.conf dirs, then system dirs */
-        struct strvec conf_files; /* the ld.so.conf files read: the image keeps them */
+        struct image_view view;      /* what the helpers read of the image */
+        struct ldconfig_dirs ldconf; /* the image's ld.so.conf and the cache's directories */
 };
 
 static void plan_warn(struct plan *plan, char *msg)
@@ -208,6 +207,11 @@ static int open_node(struct select_ctx *c, const struct ipnode *node, int *fd,
                 return distill_error_errno(err, DISTILL_EIO, errno, "cannot open %s",
                                            node->src_path);
         return 0;
+}
+
+static int view_open(void *ud, const struct ipnode *node, int *fd, struct distill_error *err)
+{
+        return open_node(ud, node, fd, err);
 }
 
 static int load_elf(void *ud, const struct ipnode *node, struct elf_info *info,
@@ -1379,134 +1383,6 @@ static void init_env(struct select_ctx *c)
  * the cache, so the closure searches those directories exactly when the image gets one — and it
  * always does (for dynamically linked images), written by distill from what it keeps. */
 
-static int conf_read(void *ud, const char *path, char **data, size_t *len)
-{
-        struct select_ctx *c = ud;
-        struct distill_error scratch = {0};
-        if (!ns_has(c, path))
-                return -ENOENT;
-        if (pm_read(c, path, data, len, &scratch) < 0)
-                return -EIO;
-        if (!strvec_contains(&c->conf_files, path))
-                strvec_push(&c->conf_files, path);
-        return 0;
-}
-
-static int conf_list(void *ud, const char *dir, struct strvec *names)
-{
-        struct select_ctx *c = ud;
-        struct ip_resolved res = {0};
-        struct distill_error scratch = {0};
-        int r = imagepath_resolve(c->ns, dir, true, &res, &scratch);
-        if (r < 0 || !res.node || res.node->type != IPNODE_DIR) {
-                ip_resolved_release(&res);
-                return -ENOENT;
-        }
-        r = imagens_list_dir(c->ns, res.path, names);
-        ip_resolved_release(&res);
-        return r < 0 ? -EIO : 0;
-}
-
-/* The canonical (symlink-resolved) form of a directory in the namespace, or NULL. */
-static char *ns_dir(const struct select_ctx *c, const char *dir)
-{
-        struct ip_resolved res = {0};
-        struct distill_error scratch = {0};
-        char *out = NULL;
-        if (imagepath_resolve(c->ns, dir, true, &res, &scratch) == 0 && res.node &&
-            res.node->type == IPNODE_DIR)
-                out = xstrdup(res.path);
-        ip_resolved_release(&res);
-        return out;
-}
-
-static int configure_cache_dirs(struct select_ctx *c, struct distill_error *err)
-{
-        struct strvec conf = STRVEC_INIT;
-        struct strvec seen = STRVEC_INIT;
-        int r = ldcache_conf_dirs("/etc/ld.so.conf", conf_read, conf_list, c, &conf, err);
-
-        if (r < 0)
-                return r;
-        /* ldconfig scans each directory once (the first spelling of an inode wins) */
-        for (size_t pass = 0; pass < 2; pass++) {
-                const struct strvec *dirs = pass == 0 ? &conf : &c->ldcfg.default_dirs;
-                for (size_t i = 0; i < dirs->n; i++) {
-                        char *canon = ns_dir(c, dirs->v[i]);
-                        if (!canon)
-                                continue;
-                        if (strvec_contains(&seen, canon)) {
-                                free(canon);
-                                continue;
-                        }
-                        strvec_push_nodup(&seen, canon);
-                        strvec_push(&c->scan_dirs, dirs->v[i]);
-                        if (pass == 0 && !strvec_contains(&c->ldcfg.default_dirs, dirs->v[i]))
-                                strvec_push(&c->ldcfg.cache_dirs, dirs->v[i]);
-                }
-        }
-        strvec_clear(&conf);
-        strvec_clear(&seen);
-        return 0;
-}
-
-static void collect_cache_libs(struct select_ctx *c, const char *scan_dir, const char *subdir,
-                               struct ldcache_lib **libs, size_t *n, size_t *alloc)
-{
-        cleanup_free char *dir =
-            subdir ? xasprintf("%s/glibc-hwcaps/%s", scan_dir, subdir) : xstrdup(scan_dir);
-        cleanup_free char *canon = ns_dir(c, dir);
-        size_t count;
-
-        if (!canon)
-                return;
-        struct plan_entry *const *all = plan_sorted(c->plan, &count);
-        for (size_t i = 0; i < count; i++) {
-                const struct plan_entry *e = all[i];
-                cleanup_free char *parent = path_dirname(e->path);
-                if (strcmp(parent, canon) != 0 || (e->type != PLAN_FILE && e->type != PLAN_SYMLINK))
-                        continue;
-                const char *name = path_basename(e->path);
-                if (!ldcache_is_dso_name(name))
-                        continue;
-                struct ip_resolved res = {0};
-                struct distill_error scratch = {0};
-                struct elf_info info = {0};
-                int r = imagepath_resolve(c->ns, e->path, true, &res, &scratch);
-                if (r == 0 && res.node && res.node->type == IPNODE_FILE &&
-                    load_elf(c, res.node, &info, &scratch) == 1) {
-                        if (info.type == ET_DYN) {
-                                if (*n == *alloc) {
-                                        *alloc = *alloc ? *alloc * 2 : 64;
-                                        *libs = xrealloc(*libs, *alloc * sizeof(**libs));
-                                }
-                                struct ldcache_lib *l = &(*libs)[(*n)++];
-                                memset(l, 0, sizeof(*l));
-                                l->dir = xstrdup(scan_dir);
-                                l->name = xstrdup(name);
-                                l->soname = info.soname ? xstrdup(info.soname) : NULL;
-                                l->elfclass = info.elfclass;
-                                l->machine = info.machine;
-                                l->hwcaps_subdir = subdir ? xstrdup(subdir) : NULL;
-                                l->is_link = e->type == PLAN_SYMLINK;
-                        }
-                        elf_info_release(&info);
-                }
-                ip_resolved_release(&res);
-        }
-}
-
-static void free_cache_libs(struct ldcache_lib *libs, size_t n)
-{
-        for (size_t i = 0; i < n; i++) {
-                free((char *)libs[i].dir);
-                free((char *)libs[i].name);
-                free((char *)libs[i].soname);
-                free((char *)libs[i].hwcaps_subdir);
-        }
-        free(libs);
-}
-
 static bool plan_has_dynamic_program(struct select_ctx *c)
 {
         size_t n;
@@ -1521,34 +1397,19 @@ static bool plan_has_dynamic_program(struct select_ctx *c)
 
 static int write_ld_so_cache(struct select_ctx *c, struct distill_error *err)
 {
-        struct ldcache_lib *libs = NULL;
-        size_t n = 0, alloc = 0, n_entries = 0, len = 0;
-        struct ldcache_entry *entries = NULL;
+        size_t n_entries = 0, len = 0;
         char *data = NULL;
         int r;
 
         if (!plan_has_dynamic_program(c))
                 return 0;
-        for (size_t i = 0; i < c->conf_files.n; i++) {
-                r = keep_path(c, c->conf_files.v[i], PLAN_R_GENERATED, "/etc/ld.so.cache",
+        for (size_t i = 0; i < c->ldconf.conf.n; i++) {
+                r = keep_path(c, c->ldconf.conf.v[i], PLAN_R_GENERATED, "/etc/ld.so.cache",
                               "ld.so.conf the cache was built from", err);
                 if (r < 0)
                         return r;
         }
-        for (size_t i = 0; i < c->scan_dirs.n; i++) {
-                const char *dir = c->scan_dirs.v[i];
-                collect_cache_libs(c, dir, NULL, &libs, &n, &alloc);
-                cleanup_free char *hw = xasprintf("%s/glibc-hwcaps", dir);
-                cleanup_free char *hwc = ns_dir(c, hw);
-                struct strvec subs = STRVEC_INIT;
-                if (hwc && imagens_list_dir(c->ns, hwc, &subs) == 0)
-                        for (size_t k = 0; k < subs.n; k++)
-                                collect_cache_libs(c, dir, subs.v[k], &libs, &n, &alloc);
-                strvec_clear(&subs);
-        }
-        r = ldcache_entries(libs, n, c->arch, &entries, &n_entries, err);
-        if (r >= 0)
-                r = ldcache_serialize(entries, n_entries, c->arch, &data, &len, err);
+        r = ldconfig_cache(&c->view, &c->ldconf, c->arch, &data, &len, &n_entries, err);
         if (r >= 0) {
                 struct plan_entry e = {.path = "/etc/ld.so.cache",
                                        .type = PLAN_FILE,
@@ -1566,8 +1427,6 @@ static int write_ld_so_cache(struct select_ctx *c, struct distill_error *err)
                         plan_put(c->plan, &e);
         }
         free(data);
-        ldcache_entries_free(entries, n_entries);
-        free_cache_libs(libs, n);
         return r < 0 ? r : 0;
 }
 
@@ -1595,7 +1454,15 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
         r = build_namespace(&c, err);
         if (r < 0)
                 goto cleanup;
-        r = configure_cache_dirs(&c, err);
+        c.view = (struct image_view){.ns = c.ns,
+                                     .plan = plan,
+                                     .st = st,
+                                     .src = src,
+                                     .ud = &c,
+                                     .open = view_open,
+                                     .elf = load_elf,
+                                     .read = pm_read};
+        r = ldconfig_scan_dirs(&c.view, &c.ldcfg, &c.ldconf, err);
         if (r < 0)
                 goto cleanup;
         if (m->has_python) {
@@ -1625,8 +1492,7 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
                 r = write_ld_so_cache(&c, err);
 
 cleanup:
-        strvec_clear(&c.scan_dirs);
-        strvec_clear(&c.conf_files);
+        ldconfig_dirs_release(&c.ldconf);
         pymodules_free(c.pm);
         if (c.have_probe)
                 py_probe_release(&c.probe);

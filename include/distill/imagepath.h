@@ -60,6 +60,10 @@ int imagepath_resolve(const struct imagens *ns, const char *path, bool follow_la
                       struct ip_resolved *res, struct distill_error *err);
 void ip_resolved_release(struct ip_resolved *res);
 
+/* The canonical (symlink-resolved) path of a directory in the namespace, or NULL when path
+ * leads to no directory. */
+char *imagepath_resolve_dir(const struct imagens *ns, const char *path);
+
 /* The usrmerge canonical form of a package path: /bin, /sbin, /lib, /lib64 and /libx32-style
  * top directories move under /usr ("/lib/x86_64-linux-gnu/libc.so.6" → "/usr/lib/…"). The top
  * directories themselves ("/lib") map to NULL: in the image they are symlinks. Caller frees. */
