@@ -18,6 +18,7 @@
 #include "distill/imagepath.h"
 #include "distill/ldconfig.h"
 #include "distill/ldso.h"
+#include "distill/pyenv.h"
 #include "distill/pyimports.h"
 #include "distill/pymodules.h"
 #include "distill/pyprobe.h"
@@ -51,12 +52,7 @@ struct select_ctx {
         struct strvec env;          /* "KEY=VALUE" of the image config known so far */
 
         /* Python */
-        char *tree;              /* materialised interpreter + stdlib, for the probe and bytecode */
-        struct strmap tree_dirs; /* directories of the tree created so far */
-        bool tree_owned;         /* removed at the end (not a cached one) */
-        struct pyrun run;
-        struct py_probe probe;
-        bool have_probe;
+        struct pyenv py; /* the interpreter, runnable here, and its probe */
         struct pymodules *pm;
         char *entry_script; /* python.entrypoint, never compiled: it runs as __main__ */
 
@@ -774,245 +770,6 @@ static int seed_program(struct select_ctx *c, const char *path, const char *deta
 
 /* Python: the materialised tree, the probe, the closure's callbacks, bytecode */
 
-static int copy_fd_to_path(int in, const char *dst, unsigned mode, struct distill_error *err)
-{
-        cleanup_close int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-        char buf[65536];
-
-        if (out < 0)
-                return distill_error_errno(err, DISTILL_EIO, errno, "cannot create %s", dst);
-        for (;;) {
-                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-                if (n == 0)
-                        return 0;
-                if (n > 0)
-                        continue;
-                if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-                        return distill_error_errno(err, DISTILL_EIO, errno, "cannot copy to %s",
-                                                   dst);
-                break; /* fall back to read/write */
-        }
-        for (;;) {
-                ssize_t n = read(in, buf, sizeof(buf));
-                if (n == 0)
-                        return 0;
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return distill_error_errno(err, DISTILL_EIO, errno, "read for %s", dst);
-                }
-                int e = write_all(out, buf, (size_t)n);
-                if (e < 0)
-                        return distill_error_errno(err, DISTILL_EIO, -e, "write %s", dst);
-        }
-}
-
-/* An absolute link target made relative to the link's directory, so that inside the tree it
- * still means the image root and never the build host's. */
-static char *relative_link_target(const char *link_path, const char *target)
-{
-        struct strbuf sb = STRBUF_INIT;
-        if (target[0] != '/')
-                return xstrdup(target);
-        for (const char *p = strchr(link_path + 1, '/'); p; p = strchr(p + 1, '/'))
-                strbuf_adds(&sb, "../");
-        strbuf_adds(&sb, target[1] ? target + 1 : ".");
-        return strbuf_detach(&sb);
-}
-
-/* Put one namespace entry into the tree at its image path. Absolute symlink targets are
- * re-rooted at the tree, so nothing run from it can reach the build host's files by a link. */
-static int materialize_node(struct select_ctx *c, const struct ipnode *node,
-                            struct distill_error *err)
-{
-        cleanup_free char *dst = path_join(c->tree, node->path);
-        cleanup_free char *parent = path_dirname(dst);
-        int r = 0;
-
-        /* a thousand files share a few dozen directories: create each once */
-        if (!strmap_has(&c->tree_dirs, parent)) {
-                r = mkdir_p(parent, 0755);
-                if (r < 0)
-                        return distill_error_errno(err, DISTILL_EIO, -r, "cannot create %s",
-                                                   parent);
-                strmap_put(&c->tree_dirs, parent, NULL);
-        }
-        switch (node->type) {
-        case IPNODE_DIR:
-                r = mkdir_p(dst, 0755);
-                if (r >= 0)
-                        strmap_put(&c->tree_dirs, dst, NULL);
-                if (r < 0)
-                        return distill_error_errno(err, DISTILL_EIO, -r, "cannot create %s", dst);
-                return 0;
-        case IPNODE_SYMLINK: {
-                cleanup_free char *target = relative_link_target(node->path, node->target);
-                if (symlink(target, dst) < 0 && errno != EEXIST)
-                        return distill_error_errno(err, DISTILL_EIO, errno, "symlink %s", dst);
-                return 0;
-        }
-        case IPNODE_FILE: {
-                struct plan_entry *e = plan_get(c->plan, node->path);
-                /* Store blobs are 0644: executables (the loader is run directly) are copied so
-                 * that they keep an execute bit; everything else shares the blob's inode. */
-                if (e && e->digest[0] && !(node->mode & 0111)) {
-                        cleanup_free char *blob = store_blob_path(c->st, e->digest);
-                        if (link(blob, dst) == 0 || errno == EEXIST)
-                                return 0;
-                }
-                if (node->owner && !(node->mode & 0111)) {
-                        cleanup_free char *blob = source_blob_path(c->src, node->src_path);
-                        if (blob && (link(blob, dst) == 0 || errno == EEXIST))
-                                return 0;
-                }
-                struct stat sb;
-                if (lstat(dst, &sb) == 0)
-                        return 0; /* already there through another path */
-                cleanup_close int fd = -1;
-                r = open_node(c, node, &fd, err);
-                if (r < 0)
-                        return r;
-                return copy_fd_to_path(fd, dst, 0755, err);
-        }
-        }
-        return 0;
-}
-
-struct tree_walk {
-        struct select_ctx *c;
-        const char *dir;
-        struct strvec paths;
-};
-
-static void collect_under(const struct ipnode *node, void *ud)
-{
-        struct tree_walk *w = ud;
-        if (path_has_prefix(node->path, w->dir) && !strstr(node->path, "/__pycache__/"))
-                strvec_push(&w->paths, node->path);
-}
-
-/* The tree holds what the interpreter needs to run — the plan so far (the interpreter and its
- * ELF closure) and every file of its standard library — at their image paths. */
-/* What the interpreter needs to run from a tree — the plan so far (the interpreter and its ELF
- * closure), the usrmerge links and every file of its standard library — in path order. */
-static void tree_nodes(struct select_ctx *c, const char *stdlib, struct strvec *paths)
-{
-        static const char *const tops[] = {"/bin", "/sbin", "/lib", "/lib64"};
-        struct tree_walk w = {c, stdlib, STRVEC_INIT};
-        size_t n;
-
-        for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++)
-                if (imagens_get(c->ns, tops[i]))
-                        strvec_push(paths, tops[i]);
-        struct plan_entry *const *all = plan_sorted(c->plan, &n);
-        for (size_t i = 0; i < n; i++)
-                if (imagens_get(c->ns, all[i]->path))
-                        strvec_push(paths, all[i]->path);
-        imagens_foreach(c->ns, collect_under, &w);
-        for (size_t i = 0; i < w.paths.n; i++)
-                strvec_push(paths, w.paths.v[i]);
-        strvec_clear(&w.paths);
-        strvec_sort_unique(paths);
-}
-
-/* A tree's identity: every node's path, type, and link target or content (the source's
- * content-addressed blob). NULL when some file has no stable identity. */
-static char *tree_key(struct select_ctx *c, const struct strvec *paths)
-{
-        struct strbuf sb = STRBUF_INIT;
-        char hex[SHA256_HEX_LEN + 1];
-
-        strbuf_adds(&sb, "distill-tree 1\n");
-        for (size_t i = 0; i < paths->n; i++) {
-                const struct ipnode *node = imagens_get(c->ns, paths->v[i]);
-                strbuf_addf(&sb, "%s %d %o ", node->path, (int)node->type, node->mode & 0111);
-                if (node->type == IPNODE_SYMLINK) {
-                        strbuf_adds(&sb, node->target);
-                } else if (node->type == IPNODE_FILE) {
-                        cleanup_free char *blob =
-                            node->owner ? source_blob_path(c->src, node->src_path) : NULL;
-                        if (!blob) {
-                                strbuf_release(&sb);
-                                return NULL;
-                        }
-                        strbuf_adds(&sb, path_basename(blob));
-                }
-                strbuf_addch(&sb, '\n');
-        }
-        sha256_hex(sb.buf, sb.len, hex);
-        strbuf_release(&sb);
-        return xstrdup(hex);
-}
-
-static int fill_tree(struct select_ctx *c, const struct strvec *paths, struct distill_error *err)
-{
-        int r = mkdir_p(c->tree, 0755);
-        if (r < 0)
-                return distill_error_errno(err, DISTILL_EIO, -r, "cannot create %s", c->tree);
-        for (size_t i = 0; i < paths->n && r >= 0; i++)
-                r = materialize_node(c, imagens_get(c->ns, paths->v[i]), err);
-        return r < 0 ? r : 0;
-}
-
-/* An archive source keeps the tree in its cache under the tree's identity, so a warm build
- * reuses it (its files are hard links into the content-addressed store, and nothing run from it
- * writes to it: the probe and the compiler run with -B). Otherwise it is built beside the
- * staging store and removed with it. */
-static int materialize_tree(struct select_ctx *c, const char *stdlib, struct distill_error *err)
-{
-        struct strvec paths = STRVEC_INIT;
-        const char *cache = source_cache_dir(c->src);
-        cleanup_free char *key = NULL;
-        int r;
-
-        tree_nodes(c, stdlib, &paths);
-        key = cache ? tree_key(c, &paths) : NULL;
-        if (!key) {
-                c->tree = xasprintf("%s.tree", store_dir(c->st));
-                c->tree_owned = true;
-                rm_rf(c->tree);
-                r = fill_tree(c, &paths, err);
-                strvec_clear(&paths);
-                return r;
-        }
-        cleanup_free char *trees = path_join(cache, "trees");
-        char *final = path_join(trees, key);
-        struct stat sb;
-        if (stat(final, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-                c->tree = final;
-                strvec_clear(&paths);
-                return 0;
-        }
-        r = mkdir_p(trees, 0755);
-        if (r < 0) {
-                free(final);
-                strvec_clear(&paths);
-                return distill_error_errno(err, DISTILL_EIO, -r, "cannot create %s", trees);
-        }
-        /* built under a temporary name and renamed: a killed build leaves no half tree */
-        c->tree = xasprintf("%s.tmp.XXXXXX", final);
-        c->tree_owned = true;
-        if (!mkdtemp(c->tree)) {
-                r = distill_error_errno(err, DISTILL_EIO, errno, "cannot create %s", c->tree);
-        } else {
-                r = fill_tree(c, &paths, err);
-                if (r >= 0 && rename(c->tree, final) < 0 && errno != ENOTEMPTY && errno != EEXIST)
-                        r = distill_error_errno(err, DISTILL_EIO, errno, "cannot rename %s",
-                                                c->tree);
-                if (r >= 0) {
-                        rm_rf(c->tree); /* gone after the rename; ours when another build got there
-                                           first */
-                        free(c->tree);
-                        c->tree = final;
-                        final = NULL;
-                        c->tree_owned = false;
-                }
-        }
-        free(final);
-        strvec_clear(&paths);
-        return r;
-}
-
 static int pm_keep(void *ud, const char *path, enum plan_reason_kind kind, const char *from,
                    const char *detail, struct distill_error *err)
 {
@@ -1062,37 +819,24 @@ static void pm_warn(void *ud, char *msg)
 static int probe_interpreter(struct select_ctx *c, const char *stdlib, struct distill_error *err)
 {
         struct elf_cache_entry *ce = strmap_get(&c->elf_cache, c->interp);
-        int r;
 
         if (!ce || !ce->is_elf || !ce->info.interp)
                 return distill_error_set(err, DISTILL_EUSAGE,
                                          "%s: the interpreter is not a dynamically linked "
                                          "program",
                                          c->interp);
-        /* A sysroot already holds the interpreter's package files at their image paths: it is
-         * the tree. Other sources get one materialised from the plan and the standard library. */
-        if (source_root(c->src)) {
-                r = pyrun_prepare(source_root(c->src), c->interp, ce->info.interp, c->arch, &c->run,
-                                  err);
-        } else {
-                r = materialize_tree(c, stdlib, err);
-                if (r < 0)
-                        return r;
-                r = pyrun_prepare(c->tree, c->interp, ce->info.interp, c->arch, &c->run, err);
-        }
+        int r = pyenv_open(&c->view, c->interp, ce->info.interp, c->arch, c->pyver, stdlib, &c->py,
+                           err);
         if (r < 0)
                 return r;
-        r = pyprobe_run(&c->run, c->pyver, c->arch, &c->probe, err);
-        if (r < 0)
-                return r;
-        c->have_probe = true;
-        if (c->probe.from_table)
-                plan_warn(c->plan, xasprintf("the interpreter could not run on this host (%s): "
-                                             "its modules and sys.path come from the table for "
-                                             "Python %s",
-                                             c->probe.fallback_reason ? c->probe.fallback_reason
-                                                                      : "no reason given",
-                                             c->pyver));
+        if (c->py.probe.from_table)
+                plan_warn(c->plan,
+                          xasprintf("the interpreter could not run on this host (%s): "
+                                    "its modules and sys.path come from the table for "
+                                    "Python %s",
+                                    c->py.probe.fallback_reason ? c->py.probe.fallback_reason
+                                                                : "no reason given",
+                                    c->pyver));
         return 0;
 }
 
@@ -1130,7 +874,7 @@ static int start_import_closure(struct select_ctx *c, struct distill_error *err)
                 strvec_push(&opt.app_dirs, site);
         opt.main_dir = m->python.entrypoint ? path_dirname(m->python.entrypoint)
                                             : xstrdup(m->image.workdir ? m->image.workdir : "/");
-        c->pm = pymodules_new(c->ns, &c->probe, &opt, &cb);
+        c->pm = pymodules_new(c->ns, &c->py.probe, &opt, &cb);
         strvec_clear(&opt.app_dirs);
         /* which imports in library functions are not followed is known before any is read */
         for (size_t i = 0; i < c->rules->n; i++) {
@@ -1257,8 +1001,8 @@ static int seed_python(struct select_ctx *c, struct distill_error *err)
 static bool under_search_path(const struct select_ctx *c, const char *path)
 {
         cleanup_free char *dir = path_dirname(path);
-        for (size_t i = 0; i < c->probe.sys_path.n; i++)
-                if (path_has_prefix(dir, c->probe.sys_path.v[i]))
+        for (size_t i = 0; i < c->py.probe.sys_path.n; i++)
+                if (path_has_prefix(dir, c->py.probe.sys_path.v[i]))
                         return true;
         for (size_t i = 0; i < c->m->python.n_app; i++)
                 if (path_has_prefix(dir, c->m->python.app[i].to))
@@ -1314,9 +1058,9 @@ static int compile_bytecode(struct select_ctx *c, struct distill_error *err)
                 free(jobs);
                 return 0;
         }
-        r = bytecode_choose_compiler(&c->run, &c->probe, &host, &compiler, err);
+        r = bytecode_choose_compiler(&c->py.run, &c->py.probe, &host, &compiler, err);
         if (r >= 0)
-                r = bytecode_compile(compiler, &c->probe, c->st, jobs, n_jobs, err);
+                r = bytecode_compile(compiler, &c->py.probe, c->st, jobs, n_jobs, err);
         for (size_t i = 0; i < n_jobs && r >= 0; i++) {
                 if (jobs[i].error) {
                         plan_warn(c->plan, xasprintf("no bytecode for %s: %s", jobs[i].image_path,
@@ -1486,7 +1230,7 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
                         c.vars.ldso = path_basename(ce->info.interp);
         }
         r = run_to_fixpoint(&c, err);
-        if (r >= 0 && c.have_probe && m->python.bytecode)
+        if (r >= 0 && c.py.have_probe && m->python.bytecode)
                 r = compile_bytecode(&c, err);
         if (r >= 0)
                 r = write_ld_so_cache(&c, err);
@@ -1494,13 +1238,7 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
 cleanup:
         ldconfig_dirs_release(&c.ldconf);
         pymodules_free(c.pm);
-        if (c.have_probe)
-                py_probe_release(&c.probe);
-        pyrun_release(&c.run);
-        if (c.tree && c.tree_owned)
-                rm_rf(c.tree);
-        free(c.tree);
-        strmap_clear(&c.tree_dirs, NULL);
+        pyenv_release(&c.py);
         free(c.entry_script);
         free(c.fired);
         free(c.pyver);
