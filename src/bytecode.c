@@ -321,3 +321,102 @@ void pyc_job_release(struct pyc_job *job)
         if (job)
                 reset_job(job);
 }
+
+/* What bytecode_for_plan reads. */
+struct bytecode_plan {
+        const struct image_view *v;
+        const struct pyenv *py;
+        const struct strvec *app_dirs;
+        const char *entry_script;
+};
+
+static bool under_search_path(const struct bytecode_plan *c, const char *path)
+{
+        cleanup_free char *dir = path_dirname(path);
+        for (size_t i = 0; i < c->py->probe.sys_path.n; i++)
+                if (path_has_prefix(dir, c->py->probe.sys_path.v[i]))
+                        return true;
+        for (size_t i = 0; i < c->app_dirs->n; i++)
+                if (path_has_prefix(dir, c->app_dirs->v[i]))
+                        return true;
+        return false;
+}
+
+/* The kept source file a .py entry stands for — itself, or the file a .py symlink leads to
+ * (Python caches bytecode beside the path it imported, /usr/lib/python3.11/sitecustomize.py,
+ * not beside the link's target) — when it is a module the interpreter can import. */
+static const struct plan_entry *bytecode_source(const struct bytecode_plan *c,
+                                                const struct plan_entry *e)
+{
+        size_t len = strlen(e->path);
+        if (len < 4 || strcmp(e->path + len - 3, ".py") != 0 ||
+            (c->entry_script && strcmp(e->path, c->entry_script) == 0) ||
+            strstr(e->path, "/__pycache__/") || !under_search_path(c, e->path))
+                return NULL;
+        if (e->type == PLAN_FILE)
+                return e;
+        if (e->type != PLAN_SYMLINK)
+                return NULL;
+        struct ip_resolved res = {0};
+        struct distill_error scratch = {0};
+        const struct plan_entry *target = NULL;
+        if (imagepath_resolve(c->v->ns, e->path, true, &res, &scratch) == 0 && res.node &&
+            res.node->type == IPNODE_FILE)
+                target = plan_get(c->v->plan, res.path);
+        ip_resolved_release(&res);
+        return target && target->type == PLAN_FILE ? target : NULL;
+}
+
+/* Bytecode for every kept module: the .pyc sits beside its source in __pycache__. The entry
+ * script runs as __main__ and is never loaded from a .pyc. */
+int bytecode_for_plan(const struct image_view *v, const struct pyenv *py,
+                      const struct strvec *app_dirs, const char *entry_script,
+                      struct distill_error *err)
+{
+        const struct bytecode_plan bp = {v, py, app_dirs, entry_script};
+        const struct bytecode_plan *c = &bp;
+        struct pyrun host = {0};
+        const struct pyrun *compiler = NULL;
+        struct pyc_job *jobs = NULL;
+        size_t n, n_jobs = 0;
+        int r;
+
+        struct plan_entry *const *all = plan_sorted(c->v->plan, &n);
+        jobs = xcalloc(n + 1, sizeof(*jobs));
+        for (size_t i = 0; i < n; i++) {
+                const struct plan_entry *src = bytecode_source(c, all[i]);
+                if (!src)
+                        continue;
+                jobs[n_jobs].image_path = all[i]->path;
+                jobs[n_jobs].src_digest = src->digest;
+                n_jobs++;
+        }
+        if (n_jobs == 0) {
+                free(jobs);
+                return 0;
+        }
+        r = bytecode_choose_compiler(&c->py->run, &c->py->probe, &host, &compiler, err);
+        if (r >= 0)
+                r = bytecode_compile(compiler, &c->py->probe, c->v->st, jobs, n_jobs, err);
+        for (size_t i = 0; i < n_jobs && r >= 0; i++) {
+                if (jobs[i].error) {
+                        plan_warn(c->v->plan, "no bytecode for %s: %s", jobs[i].image_path,
+                                  jobs[i].error);
+                        continue;
+                }
+                struct plan_entry e = {.path = jobs[i].pyc_path,
+                                       .type = PLAN_FILE,
+                                       .mode = 0644,
+                                       .size = jobs[i].pyc_size,
+                                       .reason = PLAN_R_GENERATED,
+                                       .reason_from = (char *)jobs[i].image_path,
+                                       .reason_detail = "bytecode (unchecked-hash .pyc)"};
+                memcpy(e.digest, jobs[i].pyc_digest, sizeof(e.digest));
+                plan_put(c->v->plan, &e);
+        }
+        for (size_t i = 0; i < n_jobs; i++)
+                pyc_job_release(&jobs[i]);
+        free(jobs);
+        pyrun_release(&host);
+        return r < 0 ? r : 0;
+}

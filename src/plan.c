@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -666,4 +667,16 @@ int plan_read_json(const char *path, struct plan **out, struct distill_error *er
         }
         *out = plan;
         return 0;
+}
+
+void plan_warn(struct plan *plan, const char *fmt, ...)
+{
+        va_list ap;
+        char *s;
+        va_start(ap, fmt);
+        int n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                abort(); /* as xmalloc: allocation failure is fatal */
+        strvec_push_nodup(&plan->warnings, s);
 }

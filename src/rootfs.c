@@ -41,21 +41,6 @@ bool rootfs_is_forbidden_name(const char *basename)
 
 /* --- small helpers ---------------------------------------------------------------------- */
 
-static void warn(struct plan *plan, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void warn(struct plan *plan, const char *fmt, ...)
-{
-        va_list ap;
-        char *s;
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        if (!s)
-                abort(); /* as xmalloc: allocation failure is fatal */
-        strvec_push_nodup(&plan->warnings, s);
-}
-
 static struct plan_entry dir_entry(const char *path, unsigned mode, enum plan_reason_kind reason,
                                    const char *from, const char *detail)
 {
@@ -363,7 +348,7 @@ static int read_copyright(struct plan *plan, struct source *src, const struct so
         cleanup_free char *docdir = xasprintf("/usr/share/doc/%s", pkg->name);
         *found = false;
         if (!strvec_contains(&pkg->files, path) && !strvec_contains(&pkg->files, docdir)) {
-                warn(plan, "package %s has no %s", pkg->name, path);
+                plan_warn(plan, "package %s has no %s", pkg->name, path);
                 return 0;
         }
         char *cur = xstrdup(path);
@@ -372,12 +357,12 @@ static int read_copyright(struct plan *plan, struct source *src, const struct so
                 struct source_stat sst = {0};
                 struct distill_error lerr = {0};
                 if (hops > COPYRIGHT_MAX_LINKS) {
-                        warn(plan, "package %s: %s: too many symlinks", pkg->name, path);
+                        plan_warn(plan, "package %s: %s: too many symlinks", pkg->name, path);
                         break;
                 }
                 if (source_lstat(src, cur, &sst, &lerr) < 0) {
-                        warn(plan, "package %s has no readable copyright file: %s", pkg->name,
-                             lerr.msg);
+                        plan_warn(plan, "package %s has no readable copyright file: %s", pkg->name,
+                                  lerr.msg);
                         break;
                 }
                 if (sst.type == SOURCE_REG) {
@@ -386,7 +371,7 @@ static int read_copyright(struct plan *plan, struct source *src, const struct so
                         break;
                 }
                 if (sst.type != SOURCE_SYMLINK) {
-                        warn(plan, "package %s: %s is not a regular file", pkg->name, cur);
+                        plan_warn(plan, "package %s: %s is not a regular file", pkg->name, cur);
                         break;
                 }
                 cleanup_free char *dir = path_dirname(cur);
@@ -542,11 +527,11 @@ static void apply_modes_and_owners(struct plan *plan, const struct account *a)
                 bool is_tmp = !strcmp(e->path, "/tmp");
                 bool is_home = !strcmp(e->path, a->home);
                 if (e->mode & 04000)
-                        warn(plan, "stripped setuid from %s", e->path);
+                        plan_warn(plan, "stripped setuid from %s", e->path);
                 if (e->mode & 02000)
-                        warn(plan, "stripped setgid from %s", e->path);
+                        plan_warn(plan, "stripped setgid from %s", e->path);
                 if ((e->mode & 01000) && !is_tmp)
-                        warn(plan, "stripped sticky bit from %s", e->path);
+                        plan_warn(plan, "stripped sticky bit from %s", e->path);
                 e->mode &= is_tmp ? 01777u : 0777u;
                 /* nothing writable by the app user outside its home and /tmp; a symlink's
                  * permission bits mean nothing and stay as the package has them */

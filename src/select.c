@@ -60,11 +60,6 @@ struct select_ctx {
         struct ldconfig_dirs ldconf; /* the image's ld.so.conf and the cache's directories */
 };
 
-static void plan_warn(struct plan *plan, char *msg)
-{
-        strvec_push_nodup(&plan->warnings, msg);
-}
-
 /* Namespace */
 
 static int add_package_files(struct select_ctx *c, struct source_pkg *pkg,
@@ -100,9 +95,10 @@ static int add_package_files(struct select_ctx *c, struct source_pkg *pkg,
                         type = IPNODE_SYMLINK;
                         break;
                 default:
-                        plan_warn(c->plan, xasprintf("dropped %s from %s: not a regular file, "
-                                                     "directory or symlink",
-                                                     dpkg_path, pkg->name));
+                        plan_warn(c->plan,
+                                  "dropped %s from %s: not a regular file, "
+                                  "directory or symlink",
+                                  dpkg_path, pkg->name);
                         free(sst.link_target);
                         continue;
                 }
@@ -683,9 +679,10 @@ static int fire_rule(struct select_ctx *c, const struct rule *rule, struct disti
                 if (r < 0)
                         return r;
                 if (r == 0)
-                        plan_warn(c->plan, xasprintf("rule %s: %s matches no file of the "
-                                                     "candidate packages",
-                                                     rule->name, pattern));
+                        plan_warn(c->plan,
+                                  "rule %s: %s matches no file of the "
+                                  "candidate packages",
+                                  rule->name, pattern);
         }
         for (size_t i = 0; i < rule->modules.n && c->pm; i++) {
                 cleanup_free char *mod =
@@ -813,7 +810,7 @@ static void pm_warn(void *ud, char *msg)
                 free(msg);
                 return;
         }
-        plan_warn(c->plan, msg);
+        strvec_push_nodup(&c->plan->warnings, msg);
 }
 
 static int probe_interpreter(struct select_ctx *c, const char *stdlib, struct distill_error *err)
@@ -831,12 +828,12 @@ static int probe_interpreter(struct select_ctx *c, const char *stdlib, struct di
                 return r;
         if (c->py.probe.from_table)
                 plan_warn(c->plan,
-                          xasprintf("the interpreter could not run on this host (%s): "
-                                    "its modules and sys.path come from the table for "
-                                    "Python %s",
-                                    c->py.probe.fallback_reason ? c->py.probe.fallback_reason
-                                                                : "no reason given",
-                                    c->pyver));
+                          "the interpreter could not run on this host (%s): "
+                          "its modules and sys.path come from the table for "
+                          "Python %s",
+                          c->py.probe.fallback_reason ? c->py.probe.fallback_reason
+                                                      : "no reason given",
+                          c->pyver);
         return 0;
 }
 
@@ -998,90 +995,14 @@ static int seed_python(struct select_ctx *c, struct distill_error *err)
         return start_import_closure(c, err);
 }
 
-static bool under_search_path(const struct select_ctx *c, const char *path)
-{
-        cleanup_free char *dir = path_dirname(path);
-        for (size_t i = 0; i < c->py.probe.sys_path.n; i++)
-                if (path_has_prefix(dir, c->py.probe.sys_path.v[i]))
-                        return true;
-        for (size_t i = 0; i < c->m->python.n_app; i++)
-                if (path_has_prefix(dir, c->m->python.app[i].to))
-                        return true;
-        return false;
-}
-
-/* The kept source file a .py entry stands for — itself, or the file a .py symlink leads to
- * (Python caches bytecode beside the path it imported, /usr/lib/python3.11/sitecustomize.py,
- * not beside the link's target) — when it is a module the interpreter can import. */
-static const struct plan_entry *bytecode_source(struct select_ctx *c, const struct plan_entry *e)
-{
-        size_t len = strlen(e->path);
-        if (len < 4 || strcmp(e->path + len - 3, ".py") != 0 ||
-            (c->entry_script && strcmp(e->path, c->entry_script) == 0) ||
-            strstr(e->path, "/__pycache__/") || !under_search_path(c, e->path))
-                return NULL;
-        if (e->type == PLAN_FILE)
-                return e;
-        if (e->type != PLAN_SYMLINK)
-                return NULL;
-        struct ip_resolved res = {0};
-        struct distill_error scratch = {0};
-        const struct plan_entry *target = NULL;
-        if (imagepath_resolve(c->ns, e->path, true, &res, &scratch) == 0 && res.node &&
-            res.node->type == IPNODE_FILE)
-                target = plan_get(c->plan, res.path);
-        ip_resolved_release(&res);
-        return target && target->type == PLAN_FILE ? target : NULL;
-}
-
-/* Bytecode for every kept module: the .pyc sits beside its source in __pycache__. The entry
- * script runs as __main__ and is never loaded from a .pyc. */
 static int compile_bytecode(struct select_ctx *c, struct distill_error *err)
 {
-        struct pyrun host = {0};
-        const struct pyrun *compiler = NULL;
-        struct pyc_job *jobs = NULL;
-        size_t n, n_jobs = 0;
-        int r;
-
-        struct plan_entry *const *all = plan_sorted(c->plan, &n);
-        jobs = xcalloc(n + 1, sizeof(*jobs));
-        for (size_t i = 0; i < n; i++) {
-                const struct plan_entry *src = bytecode_source(c, all[i]);
-                if (!src)
-                        continue;
-                jobs[n_jobs].image_path = all[i]->path;
-                jobs[n_jobs].src_digest = src->digest;
-                n_jobs++;
-        }
-        if (n_jobs == 0) {
-                free(jobs);
-                return 0;
-        }
-        r = bytecode_choose_compiler(&c->py.run, &c->py.probe, &host, &compiler, err);
-        if (r >= 0)
-                r = bytecode_compile(compiler, &c->py.probe, c->st, jobs, n_jobs, err);
-        for (size_t i = 0; i < n_jobs && r >= 0; i++) {
-                if (jobs[i].error) {
-                        plan_warn(c->plan, xasprintf("no bytecode for %s: %s", jobs[i].image_path,
-                                                     jobs[i].error));
-                        continue;
-                }
-                struct plan_entry e = {.path = jobs[i].pyc_path,
-                                       .type = PLAN_FILE,
-                                       .mode = 0644,
-                                       .size = jobs[i].pyc_size,
-                                       .reason = PLAN_R_GENERATED,
-                                       .reason_from = (char *)jobs[i].image_path,
-                                       .reason_detail = "bytecode (unchecked-hash .pyc)"};
-                memcpy(e.digest, jobs[i].pyc_digest, sizeof(e.digest));
-                plan_put(c->plan, &e);
-        }
-        for (size_t i = 0; i < n_jobs; i++)
-                pyc_job_release(&jobs[i]);
-        free(jobs);
-        pyrun_release(&host);
-        return r < 0 ? r : 0;
+        struct strvec app_dirs = STRVEC_INIT;
+        for (size_t i = 0; i < c->m->python.n_app; i++)
+                strvec_push(&app_dirs, c->m->python.app[i].to);
+        int r = bytecode_for_plan(&c->view, &c->py, &app_dirs, c->entry_script, err);
+        strvec_clear(&app_dirs);
+        return r;
 }
 
 static int seed_files(struct select_ctx *c, struct distill_error *err)

@@ -5,6 +5,8 @@
 #define DISTILL_BYTECODE_H
 
 #include <stdint.h>
+#include "distill/imageview.h"
+#include "distill/pyenv.h"
 #include "distill/pyprobe.h"
 #include "distill/store.h"
 
@@ -31,5 +33,13 @@ int bytecode_choose_compiler(const struct pyrun *image, const struct py_probe *p
 int bytecode_compile(const struct pyrun *compiler, const struct py_probe *probe, struct store *st,
                      struct pyc_job *jobs, size_t n, struct distill_error *err);
 void pyc_job_release(struct pyc_job *job);
+
+/* .pyc files for every module the plan keeps that the interpreter imports from a sys.path
+ * entry or an app directory (not the entry script: it runs as __main__), as generated entries
+ * beside each source in __pycache__. A module that does not compile is a warning: Python would
+ * not import it either. */
+int bytecode_for_plan(const struct image_view *v, const struct pyenv *py,
+                      const struct strvec *app_dirs, const char *entry_script,
+                      struct distill_error *err);
 
 #endif

@@ -95,4 +95,7 @@ const char *plan_reason_name(enum plan_reason_kind k);
 int plan_write_json(struct plan *plan, const char *path, struct distill_error *err);
 int plan_read_json(const char *path, struct plan **out, struct distill_error *err);
 
+/* Adds a warning to the plan (printf-style): reported after the build and kept in plan.json. */
+void plan_warn(struct plan *plan, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif
