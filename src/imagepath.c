@@ -408,9 +408,16 @@ void ip_resolved_release(struct ip_resolved *res)
         memset(res, 0, sizeof(*res));
 }
 
-static const char *const usrmerge_tops[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32"};
-static const char *const usrmerge_targets[] = {"usr/bin",   "usr/sbin",  "usr/lib",
-                                               "usr/lib32", "usr/lib64", "usr/libx32"};
+static const struct usrmerge_top tops[] = {
+    {"/bin", "usr/bin"},     {"/sbin", "usr/sbin"},   {"/lib", "usr/lib"},
+    {"/lib32", "usr/lib32"}, {"/lib64", "usr/lib64"}, {"/libx32", "usr/libx32"},
+};
+
+const struct usrmerge_top *usrmerge_tops(size_t *n)
+{
+        *n = sizeof(tops) / sizeof(tops[0]);
+        return tops;
+}
 
 char *imagepath_resolve_dir(const struct imagens *ns, const char *path)
 {
@@ -429,13 +436,13 @@ char *usrmerge_canonical(const char *path)
         if (!path)
                 return NULL;
         cleanup_free char *norm = path_normalize(path);
-        for (size_t i = 0; i < sizeof(usrmerge_tops) / sizeof(usrmerge_tops[0]); i++) {
-                size_t n = strlen(usrmerge_tops[i]);
-                if (strncmp(norm + 1, usrmerge_tops[i], n) != 0)
+        for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++) {
+                size_t n = strlen(tops[i].path);
+                if (strncmp(norm, tops[i].path, n) != 0)
                         continue;
-                if (norm[1 + n] == '\0')
+                if (norm[n] == '\0')
                         return NULL;
-                if (norm[1 + n] == '/')
+                if (norm[n] == '/')
                         return xasprintf("/usr%s", norm);
         }
         return xstrdup(norm);
@@ -446,10 +453,10 @@ bool usrmerge_is_top_link(const char *path, const char **target)
         if (!path)
                 return false;
         cleanup_free char *norm = path_normalize(path);
-        for (size_t i = 0; i < sizeof(usrmerge_tops) / sizeof(usrmerge_tops[0]); i++) {
-                if (strcmp(norm + 1, usrmerge_tops[i]) == 0) {
+        for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++) {
+                if (strcmp(norm, tops[i].path) == 0) {
                         if (target)
-                                *target = usrmerge_targets[i];
+                                *target = tops[i].target;
                         return true;
                 }
         }

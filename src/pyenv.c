@@ -132,19 +132,18 @@ static void collect_under(const struct ipnode *node, void *ud)
                 strvec_push(&w->paths, node->path);
 }
 
-/* The tree holds what the interpreter needs to run — the plan so far (the interpreter and its
- * ELF closure) and every file of its standard library — at their image paths. */
 /* What the interpreter needs to run from a tree — the plan so far (the interpreter and its ELF
  * closure), the usrmerge links and every file of its standard library — in path order. */
 static void tree_nodes(struct tree_ctx *c, const char *stdlib, struct strvec *paths)
 {
-        static const char *const tops[] = {"/bin", "/sbin", "/lib", "/lib64"};
+        size_t n_tops;
+        const struct usrmerge_top *tops = usrmerge_tops(&n_tops);
         struct tree_walk w = {c, stdlib, STRVEC_INIT};
         size_t n;
 
-        for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++)
-                if (imagens_get(c->v->ns, tops[i]))
-                        strvec_push(paths, tops[i]);
+        for (size_t i = 0; i < n_tops; i++)
+                if (imagens_get(c->v->ns, tops[i].path))
+                        strvec_push(paths, tops[i].path);
         struct plan_entry *const *all = plan_sorted(c->v->plan, &n);
         for (size_t i = 0; i < n; i++)
                 if (imagens_get(c->v->ns, all[i]->path))

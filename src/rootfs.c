@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "distill/imagepath.h"
+
 #define CA_DIR         "/usr/share/ca-certificates/mozilla/"
 #define CA_BUNDLE_PATH "/etc/ssl/certs/ca-certificates.crt"
 #define CA_PACKAGE     "ca-certificates"
@@ -161,20 +163,21 @@ static int add_usrmerge_link(struct plan *plan, const char *link, const char *ta
 
 static int add_usrmerge_links(struct plan *plan, struct distill_error *err)
 {
-        static const char *const links[][2] = {
-            {"/bin", "usr/bin"},
-            {"/sbin", "usr/sbin"},
-            {"/lib", "usr/lib"},
-        };
-        for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
-                int r = add_usrmerge_link(plan, links[i][0], links[i][1], err);
+        size_t n;
+        const struct usrmerge_top *tops = usrmerge_tops(&n);
+        for (size_t i = 0; i < n; i++) {
+                /* /bin, /sbin and /lib always; /lib64 and the other library dirs only where the
+                 * image keeps something there (amd64's PT_INTERP /lib64/ld-linux-x86-64.so.2,
+                 * canonicalised to /usr/lib64) */
+                cleanup_free char *usr = xasprintf("/%s", tops[i].target);
+                bool always = !strcmp(tops[i].path, "/bin") || !strcmp(tops[i].path, "/sbin") ||
+                              !strcmp(tops[i].path, "/lib");
+                if (!always && !plan_has_under(plan, usr))
+                        continue;
+                int r = add_usrmerge_link(plan, tops[i].path, tops[i].target, err);
                 if (r < 0)
                         return r;
         }
-        /* /lib64 exists only where the architecture's loader lives there (amd64's PT_INTERP
-         * /lib64/ld-linux-x86-64.so.2, canonicalised to /usr/lib64) */
-        if (plan_has_under(plan, "/usr/lib64"))
-                return add_usrmerge_link(plan, "/lib64", "usr/lib64", err);
         return 0;
 }
 

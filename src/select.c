@@ -166,18 +166,16 @@ static int add_alternatives(struct select_ctx *c, struct distill_error *err)
 
 static int build_namespace(struct select_ctx *c, struct distill_error *err)
 {
-        static const char *const tops[] = {"/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"};
+        size_t n_tops;
+        const struct usrmerge_top *tops = usrmerge_tops(&n_tops);
         int r;
 
         c->ns = imagens_new();
-        for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++) {
-                const char *target;
-                if (usrmerge_is_top_link(tops[i], &target)) {
-                        r = imagens_add(c->ns, tops[i], IPNODE_SYMLINK, target, 0777, 0, NULL, NULL,
-                                        err);
-                        if (r < 0)
-                                return r;
-                }
+        for (size_t i = 0; i < n_tops; i++) {
+                r = imagens_add(c->ns, tops[i].path, IPNODE_SYMLINK, tops[i].target, 0777, 0, NULL,
+                                NULL, err);
+                if (r < 0)
+                        return r;
         }
         for (size_t i = 0; i < c->candidates->n; i++) {
                 r = add_package_files(c, c->candidates->pkgs[i], err);

@@ -26,8 +26,9 @@
 #include <solv/repo_solv.h>
 #include <solv/repo_write.h>
 
-#include "distill/names.h"
 #include "distill/digest.h"
+#include "distill/imagepath.h"
+#include "distill/names.h"
 
 /* Bounds for hostile input. Real Debian 12 hosts: status ≈ 1 MiB, longest stanza a few KiB,
  * largest .list a few MiB. */
@@ -1348,12 +1349,12 @@ struct source_pkg *source_by_solvable(struct source *src, Id p)
 /* The other spelling of a path under a merged-/usr directory, or NULL. */
 static char *usrmerge_alias(const char *path)
 {
-        static const char *const merged[] = {"/bin",   "/sbin",  "/lib",
-                                             "/lib32", "/lib64", "/libx32"};
-        for (size_t i = 0; i < sizeof(merged) / sizeof(merged[0]); i++) {
-                if (path_has_prefix(path, merged[i]))
+        size_t n;
+        const struct usrmerge_top *merged = usrmerge_tops(&n);
+        for (size_t i = 0; i < n; i++) {
+                if (path_has_prefix(path, merged[i].path))
                         return xasprintf("/usr%s", path);
-                cleanup_free char *usr = xasprintf("/usr%s", merged[i]);
+                cleanup_free char *usr = xasprintf("/usr%s", merged[i].path);
                 if (path_has_prefix(path, usr))
                         return xstrdup(path + 4);
         }

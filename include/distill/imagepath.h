@@ -68,6 +68,12 @@ char *imagepath_resolve_dir(const struct imagens *ns, const char *path);
  * top directories move under /usr ("/lib/x86_64-linux-gnu/libc.so.6" → "/usr/lib/…"). The top
  * directories themselves ("/lib") map to NULL: in the image they are symlinks. Caller frees. */
 char *usrmerge_canonical(const char *path);
+/* The top-level directories of merged-/usr, each a symlink into /usr: "/bin" → "usr/bin". */
+struct usrmerge_top {
+        const char *path;
+        const char *target;
+};
+const struct usrmerge_top *usrmerge_tops(size_t *n);
 /* True for the top-level names that become usrmerge symlinks ("/bin" → "usr/bin"). */
 bool usrmerge_is_top_link(const char *path, const char **target);
 
