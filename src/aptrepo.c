@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "distill/deb822.h"
 #include "distill/digest.h"
 #include "distill/spawn.h"
 
@@ -30,7 +31,6 @@
 
 #define SOURCES_FILE_MAX     (4u << 20)   /* one sources file */
 #define SOURCES_ENTRIES_MAX  4096         /* entries of a whole configuration */
-#define STANZA_FIELDS_MAX    256          /* fields of one deb822 stanza */
 #define APT_DUMP_MAX         (32u << 20)  /* `apt-config dump` output */
 #define INRELEASE_MAX        (64u << 20)  /* an InRelease file (bookworm's: 150 KiB) */
 #define RELEASE_FILES_MAX    1000000      /* SHA256 lines of one Release */
@@ -468,53 +468,22 @@ static int parse_list_file(struct apt_config *cfg, const char *root, const char 
         return 0;
 }
 
-/* deb822 */
-struct field {
-        char *name;
-        struct strbuf value; /* first line, then "\n" + each continuation line (trimmed) */
-        int line;
-};
-
-struct stanza {
-        struct field f[STANZA_FIELDS_MAX];
-        size_t n;
-        int line; /* where it starts */
-};
-
-static void stanza_reset(struct stanza *st)
-{
-        for (size_t i = 0; i < st->n; i++) {
-                free(st->f[i].name);
-                strbuf_release(&st->f[i].value);
-        }
-        st->n = 0;
-        st->line = 0;
-}
-
-static const struct field *stanza_get(const struct stanza *st, const char *name)
-{
-        for (size_t i = 0; i < st->n; i++)
-                if (strcasecmp(st->f[i].name, name) == 0)
-                        return &st->f[i];
-        return NULL;
-}
+/* deb822 .sources files (sources.list(5)): comment lines allowed, as apt allows them. */
+static const struct deb822_format sources_format = {.error_code = DISTILL_EUSAGE, .comments = true};
 
 /* An inline armored key as a deb822 field value: first line empty, "." for empty lines. */
-static int write_inline_key(struct apt_config *cfg, const struct field *f, const char *origin,
-                            char **path, struct distill_error *err)
+static int write_inline_key(struct apt_config *cfg, const struct deb822_field *f,
+                            const char *origin, char **path, struct distill_error *err)
 {
         struct strbuf key = STRBUF_INIT;
-        const char *s = strbuf_str(&f->value);
-        while (*s) {
-                size_t n = strcspn(s, "\n");
-                if (!(n == 1 && s[0] == '.'))
-                        strbuf_add(&key, s, n);
+        struct strvec lines = STRVEC_INIT;
+        deb822_lines(f, DEB822_DOT_IS_EMPTY, &lines);
+        for (size_t i = 0; i < lines.n; i++) {
+                strbuf_adds(&key, lines.v[i]);
                 if (key.len > 0)
                         strbuf_addch(&key, '\n');
-                s += n;
-                if (*s == '\n')
-                        s++;
         }
+        strvec_clear(&lines);
         char *dir = make_tmpdir("key");
         if (!dir) {
                 strbuf_release(&key);
@@ -535,31 +504,39 @@ static int write_inline_key(struct apt_config *cfg, const struct field *f, const
         return 0;
 }
 
-static int stanza_to_entries(struct apt_config *cfg, const char *root, const struct stanza *st,
-                             const char *shown, struct distill_error *err)
+/* The words of a field's value, on however many lines, appended to sv. */
+static void field_words(const struct deb822_field *f, struct strvec *sv)
 {
-        cleanup_free char *origin = xasprintf("%s:%d", shown, st->line);
-        const struct field *f;
+        cleanup_free char *v = deb822_folded(f);
+        split_words(v, sv);
+}
+
+static int stanza_to_entries(struct apt_config *cfg, const char *root,
+                             const struct deb822_stanza *st, const char *shown,
+                             struct distill_error *err)
+{
+        cleanup_free char *origin = xasprintf("%s:%u", shown, st->line);
+        const struct deb822_field *f;
         struct source_decl d = {.check_valid_until = -1};
         int ret = 0;
 
-        if ((f = stanza_get(st, "Enabled"))) {
-                cleanup_free char *v = xstrdup(strbuf_str(&f->value));
+        if ((f = deb822_get(st, "Enabled"))) {
+                cleanup_free char *v = deb822_folded(f);
                 int b;
-                if (parse_bool(trim(v), &b) < 0)
+                if (parse_bool(v, &b) < 0)
                         return distill_error_set(err, DISTILL_EUSAGE,
-                                                 "%s:%d: Enabled: not a boolean", shown, f->line);
+                                                 "%s:%u: Enabled: not a boolean", shown, f->line);
                 if (!b)
                         return 0;
         }
         struct strvec types = STRVEC_INIT;
-        if ((f = stanza_get(st, "Types")))
-                split_words(strbuf_str(&f->value), &types);
+        if ((f = deb822_get(st, "Types")))
+                field_words(f, &types);
         bool deb = strvec_contains(&types, "deb");
         for (size_t i = 0; i < types.n && ret == 0; i++)
                 if (strcmp(types.v[i], "deb") != 0 && strcmp(types.v[i], "deb-src") != 0)
                         ret = distill_error_set(err, DISTILL_EUSAGE,
-                                                "%s:%d: unknown type \"%s\" (want deb or deb-src)",
+                                                "%s:%u: unknown type \"%s\" (want deb or deb-src)",
                                                 shown, f->line, types.v[i]);
         if (!f && ret == 0)
                 ret = distill_error_set(err, DISTILL_EUSAGE, "%s: stanza without Types", origin);
@@ -568,39 +545,41 @@ static int stanza_to_entries(struct apt_config *cfg, const char *root, const str
                 return ret;
 
         for (size_t i = 0; i < st->n; i++) {
-                const struct field *g = &st->f[i];
-                if (!is_insecure_option(g->name))
+                const struct deb822_field *g = &st->fields[i];
+                cleanup_free char *name = xstrndup(g->name, g->name_len);
+                if (!is_insecure_option(name))
                         continue;
-                cleanup_free char *v = xstrdup(strbuf_str(&g->value));
-                cleanup_free char *where = xasprintf("%s:%d", shown, g->line);
-                if ((ret = refuse_insecure(g->name, trim(v), where, err)) < 0)
+                cleanup_free char *v = deb822_folded(g);
+                cleanup_free char *where = xasprintf("%s:%u", shown, g->line);
+                if ((ret = refuse_insecure(name, v, where, err)) < 0)
                         goto cleanup;
         }
-        if ((f = stanza_get(st, "URIs")))
-                split_words(strbuf_str(&f->value), &d.uris);
-        if ((f = stanza_get(st, "Suites")))
-                split_words(strbuf_str(&f->value), &d.suites);
-        if ((f = stanza_get(st, "Components")))
-                split_words(strbuf_str(&f->value), &d.components);
-        if ((f = stanza_get(st, "Architectures")))
-                split_words(strbuf_str(&f->value), &d.archs);
-        if ((f = stanza_get(st, "Check-Valid-Until"))) {
-                cleanup_free char *v = xstrdup(strbuf_str(&f->value));
+        if ((f = deb822_get(st, "URIs")))
+                field_words(f, &d.uris);
+        if ((f = deb822_get(st, "Suites")))
+                field_words(f, &d.suites);
+        if ((f = deb822_get(st, "Components")))
+                field_words(f, &d.components);
+        if ((f = deb822_get(st, "Architectures")))
+                field_words(f, &d.archs);
+        if ((f = deb822_get(st, "Check-Valid-Until"))) {
+                cleanup_free char *v = deb822_folded(f);
                 int b;
-                if (parse_bool(trim(v), &b) < 0) {
+                if (parse_bool(v, &b) < 0) {
                         ret = distill_error_set(err, DISTILL_EUSAGE,
-                                                "%s:%d: Check-Valid-Until: not a boolean: \"%s\"",
+                                                "%s:%u: Check-Valid-Until: not a boolean: \"%s\"",
                                                 shown, f->line, v);
                         goto cleanup;
                 }
                 d.check_valid_until = b;
         }
-        if ((f = stanza_get(st, "Signed-By"))) {
-                cleanup_free char *where = xasprintf("%s:%d", shown, f->line);
-                if (strstr(strbuf_str(&f->value), "-----BEGIN PGP PUBLIC KEY BLOCK-----"))
+        if ((f = deb822_get(st, "Signed-By"))) {
+                cleanup_free char *where = xasprintf("%s:%u", shown, f->line);
+                cleanup_free char *v = deb822_folded(f);
+                if (strstr(v, "-----BEGIN PGP PUBLIC KEY BLOCK-----"))
                         ret = write_inline_key(cfg, f, where, &d.signed_by_file, err);
                 else
-                        ret = set_signed_by_path(&d, root, strbuf_str(&f->value), where, err);
+                        ret = set_signed_by_path(&d, root, v, where, err);
                 if (ret < 0)
                         goto cleanup;
         }
@@ -610,92 +589,20 @@ cleanup:
         return ret;
 }
 
-static int flush_stanza(struct apt_config *cfg, const char *root, struct stanza *st,
-                        const char *shown, struct distill_error *err)
-{
-        int ret = st->n > 0 ? stanza_to_entries(cfg, root, st, shown, err) : 0;
-        stanza_reset(st);
-        return ret;
-}
-
 static int parse_sources_file(struct apt_config *cfg, const char *root, const char *path,
                               const char *shown, struct distill_error *err)
 {
         cleanup_free char *data = NULL;
         size_t len;
-        int e = read_sources_text(path, shown, &data, &len, err);
-        if (e < 0)
-                return e;
-
-        struct stanza *st = xcalloc(1, sizeof(*st));
-        int ret = 0, lineno = 0;
-        char *p = data;
-        bool more = len > 0;
-        while (more) {
-                char *nl = strchr(p, '\n');
-                if (nl)
-                        *nl = '\0';
-                lineno++;
-                char *line = p;
-                more = nl != NULL;
-                p = nl ? nl + 1 : NULL;
-                if (line[0] == '#')
-                        continue;
-                bool continuation = line[0] == ' ' || line[0] == '\t';
-                char *content = trim(line);
-                if (*content == '\0') { /* a blank line ends the stanza */
-                        if ((ret = flush_stanza(cfg, root, st, shown, err)) < 0)
-                                goto cleanup;
-                        continue;
-                }
-                if (continuation) {
-                        if (st->n == 0) {
-                                ret = distill_error_set(err, DISTILL_EUSAGE,
-                                                        "%s:%d: continuation line outside a field",
-                                                        shown, lineno);
-                                goto cleanup;
-                        }
-                        strbuf_addch(&st->f[st->n - 1].value, '\n');
-                        strbuf_adds(&st->f[st->n - 1].value, content);
-                        continue;
-                }
-                char *colon = strchr(content, ':');
-                if (!colon || colon == content) {
-                        ret = distill_error_set(err, DISTILL_EUSAGE,
-                                                "%s:%d: want \"Field: value\", got \"%.80s\"",
-                                                shown, lineno, content);
-                        goto cleanup;
-                }
-                *colon = '\0';
-                if (content[strcspn(content, " \t")] != '\0') {
-                        ret = distill_error_set(err, DISTILL_EUSAGE,
-                                                "%s:%d: malformed field name \"%.80s\"", shown,
-                                                lineno, content);
-                        goto cleanup;
-                }
-                if (stanza_get(st, content)) {
-                        ret = distill_error_set(err, DISTILL_EUSAGE, "%s:%d: duplicate field %s",
-                                                shown, lineno, content);
-                        goto cleanup;
-                }
-                if (st->n >= STANZA_FIELDS_MAX) {
-                        ret = distill_error_set(err, DISTILL_EUSAGE,
-                                                "%s:%d: more than %d fields in one stanza", shown,
-                                                lineno, STANZA_FIELDS_MAX);
-                        goto cleanup;
-                }
-                if (st->n == 0)
-                        st->line = lineno;
-                struct field *f = &st->f[st->n++];
-                f->name = xstrdup(content);
-                memset(&f->value, 0, sizeof(f->value));
-                strbuf_adds(&f->value, trim(colon + 1));
-                f->line = lineno;
-        }
-        ret = flush_stanza(cfg, root, st, shown, err);
-cleanup:
-        stanza_reset(st);
-        free(st);
+        int ret = read_sources_text(path, shown, &data, &len, err);
+        if (ret < 0)
+                return ret;
+        struct deb822_reader *rd = deb822_open(data, len, shown, &sources_format);
+        struct deb822_stanza st;
+        while ((ret = deb822_next(rd, &st, err)) > 0)
+                if ((ret = stanza_to_entries(cfg, root, &st, shown, err)) < 0)
+                        break;
+        deb822_close(rd);
         return ret;
 }
 
@@ -1262,102 +1169,76 @@ out:
         return ret;
 }
 
+/* Release files: deb822 without comments, of which the first stanza counts. Its SHA256 list
+ * makes it larger than other stanzas: it may fill the whole file. */
+static const struct deb822_format release_format = {.error_code = DISTILL_EUSAGE,
+                                                    .max_stanza = INRELEASE_MAX};
+
+/* "SHA256:" then one "HASH SIZE PATH" per line (the first line is usually empty). */
+static int parse_sha256_list(struct release *rel, const struct deb822_field *f, const char *shown,
+                             struct distill_error *err)
+{
+        struct deb822_line l = DEB822_LINE_INIT;
+        while (deb822_next_line(f, &l)) {
+                if (l.len == 0)
+                        continue;
+                cleanup_free char *line = xstrndup(l.s, l.len);
+                int ret = parse_sha256_line(rel, line, shown, (int)l.line, err);
+                if (ret < 0)
+                        return ret;
+        }
+        return 0;
+}
+
+static int parse_release_field(struct release *rel, const struct deb822_field *f, const char *shown,
+                               struct distill_error *err)
+{
+        if (deb822_field_is(f, "SHA256"))
+                return parse_sha256_list(rel, f, shown, err);
+        if (deb822_field_is(f, "Architectures")) {
+                field_words(f, &rel->archs);
+        } else if (deb822_field_is(f, "Components")) {
+                field_words(f, &rel->components);
+        } else if (deb822_field_is(f, "Date")) {
+                cleanup_free char *v = deb822_first_line(f);
+                if (parse_release_date(v, &rel->date) < 0)
+                        return distill_error_set(err, DISTILL_EUSAGE, "%s:%u: bad Date \"%.80s\"",
+                                                 shown, f->line, v);
+        } else if (deb822_field_is(f, "Valid-Until")) {
+                cleanup_free char *v = deb822_first_line(f);
+                if (parse_release_date(v, &rel->valid_until) < 0)
+                        return distill_error_set(err, DISTILL_EUSAGE,
+                                                 "%s:%u: bad Valid-Until \"%.80s\"", shown, f->line,
+                                                 v);
+                rel->has_valid_until = true;
+        } else if (deb822_field_is(f, "No-Support-for-Architecture-all")) {
+                cleanup_free char *v = deb822_first_line(f);
+                rel->all_in_arch_indexes = strcmp(v, "Packages") == 0;
+        }
+        return 0;
+}
+
 /* The first stanza of the verified text: the fields distill uses. */
-static int parse_release(const char *text, const char *shown, struct release *rel,
+static int parse_release(const char *text, size_t len, const char *shown, struct release *rel,
                          struct distill_error *err)
 {
         memset(rel, 0, sizeof(*rel));
-        enum { F_OTHER, F_SHA256, F_ARCHS, F_COMPONENTS } cur = F_OTHER;
-        bool seen_field = false, has_sha256 = false;
-        int ret = 0, lineno = 0;
-        const char *p = text;
-        while (*p) {
-                size_t n = strcspn(p, "\n");
-                cleanup_free char *line = xstrndup(p, n);
-                p += n;
-                if (*p == '\n')
-                        p++;
-                lineno++;
-                bool continuation = line[0] == ' ' || line[0] == '\t';
-                char *content = trim(line);
-                if (!*content) {
-                        if (seen_field)
-                                break; /* one stanza */
-                        continue;
-                }
-                if (continuation) {
-                        if (!seen_field) {
-                                ret = distill_error_set(err, DISTILL_EUSAGE,
-                                                        "%s:%d: continuation line outside a field",
-                                                        shown, lineno);
-                                goto out;
-                        }
-                        if (cur == F_SHA256)
-                                ret = parse_sha256_line(rel, content, shown, lineno, err);
-                        else if (cur == F_ARCHS)
-                                split_words(content, &rel->archs);
-                        else if (cur == F_COMPONENTS)
-                                split_words(content, &rel->components);
-                        if (ret < 0)
-                                goto out;
-                        continue;
-                }
-                char *colon = strchr(content, ':');
-                if (!colon || colon == content) {
-                        ret = distill_error_set(err, DISTILL_EUSAGE,
-                                                "%s:%d: want \"Field: value\", got \"%.80s\"",
-                                                shown, lineno, content);
-                        goto out;
-                }
-                *colon = '\0';
-                const char *name = content;
-                char *value = trim(colon + 1);
-                seen_field = true;
-                cur = F_OTHER;
-                if (strcasecmp(name, "SHA256") == 0) {
-                        if (has_sha256) {
-                                ret = distill_error_set(err, DISTILL_EUSAGE,
-                                                        "%s:%d: duplicate SHA256 field", shown,
-                                                        lineno);
-                                goto out;
-                        }
-                        has_sha256 = true;
-                        cur = F_SHA256;
-                        if (*value && (ret = parse_sha256_line(rel, value, shown, lineno, err)) < 0)
-                                goto out;
-                } else if (strcasecmp(name, "Architectures") == 0) {
-                        cur = F_ARCHS;
-                        split_words(value, &rel->archs);
-                } else if (strcasecmp(name, "Components") == 0) {
-                        cur = F_COMPONENTS;
-                        split_words(value, &rel->components);
-                } else if (strcasecmp(name, "Date") == 0) {
-                        if (parse_release_date(value, &rel->date) < 0) {
-                                ret = distill_error_set(err, DISTILL_EUSAGE,
-                                                        "%s:%d: bad Date \"%.80s\"", shown, lineno,
-                                                        value);
-                                goto out;
-                        }
-                } else if (strcasecmp(name, "Valid-Until") == 0) {
-                        if (parse_release_date(value, &rel->valid_until) < 0) {
-                                ret = distill_error_set(err, DISTILL_EUSAGE,
-                                                        "%s:%d: bad Valid-Until \"%.80s\"", shown,
-                                                        lineno, value);
-                                goto out;
-                        }
-                        rel->has_valid_until = true;
-                } else if (strcasecmp(name, "No-Support-for-Architecture-all") == 0) {
-                        rel->all_in_arch_indexes = strcmp(value, "Packages") == 0;
-                }
-        }
-        if (!has_sha256)
+        struct deb822_reader *rd = deb822_open(text, len, shown, &release_format);
+        struct deb822_stanza st;
+        int ret = deb822_next(rd, &st, err);
+        bool found = ret > 0;
+        for (size_t i = 0; found && ret >= 0 && i < st.n; i++)
+                ret = parse_release_field(rel, &st.fields[i], shown, err);
+        if (ret >= 0 && !(found && deb822_get(&st, "SHA256")))
                 ret = distill_error_set(err, DISTILL_EUSAGE,
                                         "%s: no SHA256 field (distill checks indexes by SHA-256)",
                                         shown);
-out:
-        if (ret < 0)
+        deb822_close(rd);
+        if (ret < 0) {
                 release_free(rel);
-        return ret;
+                return ret;
+        }
+        return 0;
 }
 
 static void format_date(int64_t t, char *buf, size_t n)
@@ -1826,7 +1707,7 @@ static int update_release(struct fetcher *f, const struct apt_config *cfg,
                           src->origin);
         if ((ret = verify_inrelease(verified, shown, keyrings, &text, &text_len, err)) < 0)
                 goto cleanup;
-        if ((ret = parse_release(text, url, rel, err)) < 0)
+        if ((ret = parse_release(text, text_len, url, rel, err)) < 0)
                 goto cleanup;
         if (rel->has_valid_until && valid_until_checked(cfg, src) && rel->valid_until < opt->now) {
                 char until[64], now[64];

@@ -23,9 +23,10 @@
 #include <archive_entry.h>
 #include <jansson.h>
 
-#include "distill/util.h"
-#include "distill/names.h"
+#include "distill/deb822.h"
 #include "distill/digest.h"
+#include "distill/names.h"
+#include "distill/util.h"
 
 /* Caps against hostile archives; real Debian packages stay far below them. */
 #define DEB_MAX_AR_MEMBERS      64
@@ -817,66 +818,68 @@ static int read_debian_binary(struct deb_reader *r)
 
 /* --- control.tar ------------------------------------------------------------------------------ */
 
-/* The value of a control field (case-insensitive name), or NULL. */
-static char *control_field(const char *stanza, const char *field)
+/* A .deb's control file (deb-control(5)): one stanza, no comments. */
+static const struct deb822_format control_format = {.error_code = DISTILL_EINTEGRITY};
+
+/* The stanza's text for status.d: trailing blank lines and blanks dropped, ending in one "\n". */
+static char *control_text(const struct deb822_stanza *st)
 {
-        size_t flen = strlen(field);
-        for (const char *line = stanza; *line;) {
-                const char *nl = strchr(line, '\n');
-                size_t llen = nl ? (size_t)(nl - line) : strlen(line);
-                if (llen > flen && strncasecmp(line, field, flen) == 0 && line[flen] == ':') {
-                        const char *v = line + flen + 1;
-                        const char *end = line + llen;
-                        while (v < end && is_blank(*v))
-                                v++;
-                        while (end > v && (is_blank(end[-1]) || end[-1] == '\r'))
-                                end--;
-                        return xstrndup(v, (size_t)(end - v));
-                }
-                if (!nl)
-                        break;
-                line = nl + 1;
-        }
-        return NULL;
+        size_t len = st->raw_len;
+        while (len > 0 &&
+               (st->raw[len - 1] == '\n' || st->raw[len - 1] == '\r' || is_blank(st->raw[len - 1])))
+                len--;
+        struct strbuf sb = STRBUF_INIT;
+        strbuf_add(&sb, st->raw, len);
+        strbuf_addch(&sb, '\n');
+        return strbuf_detach(&sb);
 }
 
-/* Keep the stanza: drop trailing blank lines, end it with exactly one "\n". */
+/* The first line of each named field, NULL for a missing one. */
+static void control_fields(const struct deb822_stanza *st, const char *const *names, size_t n,
+                           char **values)
+{
+        for (size_t i = 0; i < n; i++) {
+                const struct deb822_field *f = deb822_get(st, names[i]);
+                values[i] = f ? deb822_first_line(f) : NULL;
+        }
+}
+
+/* Keep the stanza and the fields that name the package. */
 static int take_control(struct deb_reader *r, char *data, size_t len)
 {
-        if (memchr(data, '\0', len)) {
-                free(data);
-                return refuse(r, "control", "contains a NUL byte");
-        }
-        while (len > 0 &&
-               (data[len - 1] == '\n' || data[len - 1] == '\r' || is_blank(data[len - 1])))
-                len--;
-        data[len] = '\0';
-        if (len == 0) {
-                free(data);
-                return refuse(r, "control", "empty");
-        }
-        struct strbuf sb = STRBUF_INIT;
-        strbuf_add(&sb, data, len);
-        strbuf_addch(&sb, '\n');
-        free(data);
-        r->idx.control = strbuf_detach(&sb);
-        if (strstr(r->idx.control, "\n\n"))
-                return refuse(r, "control", "more than one stanza");
-
         static const char *const fields[] = {"Package", "Version", "Architecture"};
         char **dest[] = {&r->idx.package, &r->idx.version, &r->idx.arch};
         bool (*const valid[])(const char *) = {deb_package_name_valid, deb_version_valid,
                                                deb_arch_name_valid};
+        char *values[3] = {NULL, NULL, NULL};
+        cleanup_free char *shown = xasprintf("%s: %s: control", r->name, r->member);
+        struct deb822_reader *rd = deb822_open(data, len, shown, &control_format);
+        struct deb822_stanza st;
+        int ret = deb822_next(rd, &st, r->err);
+        if (ret == 0)
+                ret = refuse(r, "control", "empty");
+        if (ret > 0) {
+                r->idx.control = control_text(&st);
+                control_fields(&st, fields, 3, values);
+                /* the stanza is gone once the reader moves on */
+                ret = deb822_next(rd, &st, r->err);
+                if (ret > 0)
+                        ret = refuse(r, "control", "more than one stanza");
+        }
+        deb822_close(rd);
+        free(data);
         for (size_t i = 0; i < 3; i++) {
-                *dest[i] = control_field(r->idx.control, fields[i]);
-                if (!*dest[i])
-                        return refuse(r, "control", "no %s field", fields[i]);
-                if (!valid[i](*dest[i])) {
-                        cleanup_free char *shown = printable(*dest[i]);
-                        return refuse(r, "control", "invalid %s '%s'", fields[i], shown);
+                *dest[i] = values[i];
+                if (ret < 0)
+                        continue;
+                if (!values[i])
+                        ret = refuse(r, "control", "no %s field", fields[i]);
+                else if (!valid[i](values[i])) {
+                        cleanup_free char *printed = printable(values[i]);
+                        ret = refuse(r, "control", "invalid %s '%s'", fields[i], printed);
                 }
         }
-        return 0;
+        return ret;
 }
 
 /* "./control" and "control" name the same entry. */

@@ -14,7 +14,6 @@
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -26,6 +25,7 @@
 #include <solv/repo_solv.h>
 #include <solv/repo_write.h>
 
+#include "distill/deb822.h"
 #include "distill/digest.h"
 #include "distill/imagepath.h"
 #include "distill/names.h"
@@ -35,9 +35,7 @@
 #define MAX_STATUS_SIZE   ((size_t)512 << 20)
 #define MAX_LIST_SIZE     ((size_t)256 << 20)
 #define MAX_DIVERT_SIZE   ((size_t)64 << 20)
-#define MAX_LINE_LEN      (1 << 20) /* real Packages indexes have 75 KB Provides lines */
-#define MAX_STANZA_SIZE   ((size_t)8 << 20)
-#define MAX_FIELDS        256
+#define MAX_LINE_LEN      (1 << 20) /* a line of an alternatives file */
 #define MAX_PATH_LEN      4096
 #define MAX_FILES_PER_PKG (1u << 22)
 #define MAX_PACKAGES      (1u << 20)
@@ -267,68 +265,8 @@ static int read_error(struct source *src, const char *rel, int e, struct distill
 
 /* --- status file ------------------------------------------------------------------------- */
 
-struct field {
-        const char *name;
-        size_t name_len;
-        const char *raw; /* "Name: value\n continuation\n" as in the file */
-        size_t raw_len;
-        unsigned line;
-};
-
-struct stanza {
-        struct field f[MAX_FIELDS];
-        size_t n;
-        unsigned line; /* first line */
-        size_t start;  /* offset of the first line */
-};
-
-static const struct field *stanza_get(const struct stanza *st, const char *name)
-{
-        size_t len = strlen(name);
-        for (size_t i = 0; i < st->n; i++)
-                if (st->f[i].name_len == len && strncasecmp(st->f[i].name, name, len) == 0)
-                        return &st->f[i];
-        return NULL;
-}
-
-/* The field's value with continuation lines folded into single spaces and outer blanks trimmed. */
-static char *field_value(const struct field *f)
-{
-        const char *p = f->raw + f->name_len + 1;
-        const char *end = f->raw + f->raw_len;
-
-        /* the common case, one line: trim and copy (an index has a few hundred thousand) */
-        while (p < end && (*p == ' ' || *p == '\t'))
-                p++;
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl || nl + 1 == end) {
-                const char *e = nl ? nl : end;
-                while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-                        e--;
-                return xstrndup(p, (size_t)(e - p));
-        }
-        /* continuation lines fold into single spaces */
-        struct strbuf sb = STRBUF_INIT;
-        bool pending_space = false;
-        strbuf_grow(&sb, (size_t)(end - p));
-        for (; p < end; p++) {
-                if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
-                        pending_space = sb.len > 0;
-                        continue;
-                }
-                if (pending_space)
-                        strbuf_addch(&sb, ' ');
-                pending_space = false;
-                strbuf_addch(&sb, *p);
-        }
-        return strbuf_detach(&sb);
-}
-
-static bool field_is_multiline(const struct field *f)
-{
-        const char *nl = memchr(f->raw, '\n', f->raw_len);
-        return nl && (size_t)(nl - f->raw) + 1 < f->raw_len;
-}
+/* dpkg's status file and Packages indexes: deb822 without comments. */
+static const struct deb822_format status_format = {.error_code = DISTILL_EIO};
 
 /* Fields libsolv's repo_deb.c turns into solvable data; nothing else is handed to it. */
 static const char *const solv_fields[] = {
@@ -337,12 +275,11 @@ static const char *const solv_fields[] = {
 };
 
 /* Fields the image's status.d stanza must not carry: they describe this host's dpkg state. */
-static bool field_dropped_from_stanza(const struct field *f)
+static bool field_dropped_from_stanza(const struct deb822_field *f)
 {
         static const char *const dropped[] = {"Status", "Conffiles", "Config-Version"};
         for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
-                if (f->name_len == strlen(dropped[i]) &&
-                    strncasecmp(f->name, dropped[i], f->name_len) == 0)
+                if (deb822_field_is(f, dropped[i]))
                         return true;
         return false;
 }
@@ -371,15 +308,15 @@ struct status_ctx {
         const char *base_uri; /* a Packages index (no Status; Filename, Size, SHA256 kept) */
 };
 
-static int stanza_required(struct status_ctx *c, const struct stanza *st, const char *name,
+static int stanza_required(struct status_ctx *c, const struct deb822_stanza *st, const char *name,
                            bool (*valid)(const char *), char **out)
 {
-        const struct field *f = stanza_get(st, name);
+        const struct deb822_field *f = deb822_get(st, name);
         if (!f)
                 return distill_error_set(c->err, DISTILL_EIO, "%s:%u: stanza has no %s field",
                                          c->path, st->line, name);
-        *out = field_value(f);
-        if (field_is_multiline(f) || !valid(*out)) {
+        *out = deb822_folded(f);
+        if (f->n_lines > 1 || !valid(*out)) {
                 free(*out);
                 *out = NULL;
                 return distill_error_set(c->err, DISTILL_EIO, "%s:%u: invalid %s value", c->path,
@@ -388,25 +325,13 @@ static int stanza_required(struct status_ctx *c, const struct stanza *st, const 
         return 0;
 }
 
-static int stanza_check_duplicates(struct status_ctx *c, const struct stanza *st)
-{
-        for (size_t i = 0; i < st->n; i++)
-                for (size_t j = 0; j < i; j++)
-                        if (st->f[i].name_len == st->f[j].name_len &&
-                            strncasecmp(st->f[i].name, st->f[j].name, st->f[i].name_len) == 0)
-                                return distill_error_set(
-                                    c->err, DISTILL_EIO, "%s:%u: duplicate field %.*s", c->path,
-                                    st->f[i].line, (int)st->f[i].name_len, st->f[i].name);
-        return 0;
-}
-
-static void append_solv_stanza(struct strbuf *out, const struct stanza *st)
+static void append_solv_stanza(struct strbuf *out, const struct deb822_stanza *st)
 {
         for (size_t i = 0; i < sizeof(solv_fields) / sizeof(solv_fields[0]); i++) {
-                const struct field *f = stanza_get(st, solv_fields[i]);
+                const struct deb822_field *f = deb822_get(st, solv_fields[i]);
                 if (!f)
                         continue;
-                char *v = field_value(f);
+                char *v = deb822_folded(f);
                 strbuf_addf(out, "%s: %s\n", solv_fields[i], v);
                 free(v);
         }
@@ -415,13 +340,13 @@ static void append_solv_stanza(struct strbuf *out, const struct stanza *st)
 
 static void pkg_release(struct source_pkg *pkg);
 
-static int priority_rank(const struct field *f)
+static int priority_rank(const struct deb822_field *f)
 {
         static const char *const order[] = {"required", "important", "standard", "optional",
                                             "extra"};
         if (!f)
                 return SOURCE_PRIORITY_NONE;
-        cleanup_free char *v = field_value(f);
+        cleanup_free char *v = deb822_folded(f);
         for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
                 if (strcmp(v, order[i]) == 0)
                         return (int)i + 1;
@@ -440,18 +365,19 @@ static bool valid_pool_path(const char *s)
 }
 
 /* A Packages stanza says where its .deb is and what it hashes to. */
-static int index_location(struct status_ctx *c, const struct stanza *st, struct source_pkg *pkg)
+static int index_location(struct status_ctx *c, const struct deb822_stanza *st,
+                          struct source_pkg *pkg)
 {
         cleanup_free char *size = NULL;
         int r;
         if ((r = stanza_required(c, st, "Filename", valid_pool_path, &pkg->filename)) < 0 ||
             (r = stanza_required(c, st, "SHA256", sha256_hex_valid, &pkg->sha256)) < 0)
                 return r;
-        const struct field *f = stanza_get(st, "Size");
+        const struct deb822_field *f = deb822_get(st, "Size");
         if (!f)
                 return distill_error_set(c->err, DISTILL_EIO, "%s:%u: stanza has no Size field",
                                          c->path, st->line);
-        size = field_value(f);
+        size = deb822_folded(f);
         char *end;
         errno = 0;
         unsigned long long v = strtoull(size, &end, 10);
@@ -463,20 +389,33 @@ static int index_location(struct status_ctx *c, const struct stanza *st, struct 
         return 0;
 }
 
-static int stanza_done(struct status_ctx *c, const struct stanza *st)
+/* The stanza as the image's status.d carries it: every field but this host's dpkg state. */
+static char *status_d_text(const struct deb822_stanza *st)
 {
-        const struct field *status = stanza_get(st, "Status");
+        struct strbuf text = STRBUF_INIT;
+        for (size_t i = 0; i < st->n; i++) {
+                const struct deb822_field *f = &st->fields[i];
+                if (field_dropped_from_stanza(f))
+                        continue;
+                strbuf_add(&text, f->raw, f->raw_len);
+                if (text.buf[text.len - 1] != '\n')
+                        strbuf_addch(&text, '\n');
+        }
+        return strbuf_detach(&text);
+}
+
+static int stanza_done(struct status_ctx *c, const struct deb822_stanza *st)
+{
+        const struct deb822_field *status = deb822_get(st, "Status");
         struct source_pkg pkg = {0};
         int r;
 
-        if ((r = stanza_check_duplicates(c, st)) < 0)
-                return r;
         if (!c->base_uri) {
                 if (!status)
                         return distill_error_set(c->err, DISTILL_EIO,
                                                  "%s:%u: stanza has no Status field", c->path,
                                                  st->line);
-                char *status_value = field_value(status);
+                char *status_value = deb822_folded(status);
                 bool keep = status_is_installed(status_value);
                 free(status_value);
                 if (!keep)
@@ -489,12 +428,12 @@ static int stanza_done(struct status_ctx *c, const struct stanza *st)
                 free(pkg.version);
                 return r;
         }
-        const struct field *f;
-        if ((f = stanza_get(st, "Multi-Arch")))
-                pkg.multiarch = field_value(f);
-        if ((f = stanza_get(st, "Source")))
-                pkg.source = field_value(f);
-        pkg.priority_rank = priority_rank(stanza_get(st, "Priority"));
+        const struct deb822_field *f;
+        if ((f = deb822_get(st, "Multi-Arch")))
+                pkg.multiarch = deb822_folded(f);
+        if ((f = deb822_get(st, "Source")))
+                pkg.source = deb822_folded(f);
+        pkg.priority_rank = priority_rank(deb822_get(st, "Priority"));
         if (c->base_uri && (r = index_location(c, st, &pkg)) < 0) {
                 pkg_release(&pkg);
                 return r;
@@ -502,17 +441,8 @@ static int stanza_done(struct status_ctx *c, const struct stanza *st)
 
         /* An archive package's status.d stanza is its .deb's own control file (source_prepare
          * fills it); copying every index stanza would be wasted. */
-        if (!c->base_uri) {
-                struct strbuf text = STRBUF_INIT;
-                for (size_t i = 0; i < st->n; i++) {
-                        if (field_dropped_from_stanza(&st->f[i]))
-                                continue;
-                        strbuf_add(&text, st->f[i].raw, st->f[i].raw_len);
-                        if (text.buf[text.len - 1] != '\n')
-                                strbuf_addch(&text, '\n');
-                }
-                pkg.stanza = strbuf_detach(&text);
-        }
+        if (!c->base_uri)
+                pkg.stanza = status_d_text(st);
 
         if (c->pkgs->n >= MAX_PACKAGES) {
                 free(pkg.name);
@@ -533,93 +463,15 @@ static int stanza_done(struct status_ctx *c, const struct stanza *st)
         return 0;
 }
 
-static bool line_is_blank(const char *p, size_t len)
-{
-        for (size_t i = 0; i < len; i++)
-                if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
-                        return false;
-        return true;
-}
-
-static int parse_field_line(struct status_ctx *c, struct stanza *st, const char *line, size_t len,
-                            size_t next_len, unsigned lineno)
-{
-        const char *colon = memchr(line, ':', len);
-        if (!colon || colon == line)
-                return distill_error_set(c->err, DISTILL_EIO, "%s:%u: expected 'Field: value'",
-                                         c->path, lineno);
-        for (const char *p = line; p < colon; p++)
-                if (*p <= ' ' || *p > '~')
-                        return distill_error_set(c->err, DISTILL_EIO,
-                                                 "%s:%u: invalid character in field name", c->path,
-                                                 lineno);
-        if (st->n == MAX_FIELDS)
-                return distill_error_set(c->err, DISTILL_EIO, "%s:%u: more than %d fields", c->path,
-                                         lineno, MAX_FIELDS);
-        st->f[st->n++] = (struct field){
-            .name = line,
-            .name_len = (size_t)(colon - line),
-            .raw = line,
-            .raw_len = next_len,
-            .line = lineno,
-        };
-        return 0;
-}
-
 static int parse_status(struct status_ctx *c, const char *data, size_t len)
 {
-        struct stanza *st = xcalloc(1, sizeof(*st));
-        unsigned lineno = 0;
-        size_t pos = 0;
-        int r = 0;
-
-        if (memchr(data, '\0', len)) {
-                r = distill_error_set(c->err, DISTILL_EIO, "%s: contains a NUL byte", c->path);
-                goto cleanup;
-        }
-        while (pos < len) {
-                const char *line = data + pos;
-                const char *nl = memchr(line, '\n', len - pos);
-                size_t line_len = nl ? (size_t)(nl - line) : len - pos;
-                size_t with_nl = nl ? line_len + 1 : line_len;
-                lineno++;
-                if (line_len > MAX_LINE_LEN) {
-                        r = distill_error_set(c->err, DISTILL_EIO, "%s:%u: line longer than %d",
-                                              c->path, lineno, MAX_LINE_LEN);
-                        goto cleanup;
-                }
-                if (line_is_blank(line, line_len)) {
-                        if (st->n && (r = stanza_done(c, st)) < 0)
-                                goto cleanup;
-                        st->n = 0;
-                } else if (line[0] == ' ' || line[0] == '\t') {
-                        if (!st->n) {
-                                r = distill_error_set(c->err, DISTILL_EIO,
-                                                      "%s:%u: continuation line outside a field",
-                                                      c->path, lineno);
-                                goto cleanup;
-                        }
-                        st->f[st->n - 1].raw_len += with_nl;
-                } else {
-                        if (!st->n) {
-                                st->line = lineno;
-                                st->start = pos;
-                        }
-                        if ((r = parse_field_line(c, st, line, line_len, with_nl, lineno)) < 0)
-                                goto cleanup;
-                }
-                pos += with_nl;
-                if (st->n && pos - st->start > MAX_STANZA_SIZE) {
-                        r = distill_error_set(c->err, DISTILL_EIO,
-                                              "%s:%u: stanza larger than %zu bytes", c->path,
-                                              st->line, MAX_STANZA_SIZE);
-                        goto cleanup;
-                }
-        }
-        if (st->n)
-                r = stanza_done(c, st);
-cleanup:
-        free(st);
+        struct deb822_reader *rd = deb822_open(data, len, c->path, &status_format);
+        struct deb822_stanza st;
+        int r;
+        while ((r = deb822_next(rd, &st, c->err)) > 0)
+                if ((r = stanza_done(c, &st)) < 0)
+                        break;
+        deb822_close(rd);
         return r;
 }
 

@@ -897,7 +897,7 @@ static void test_config_errors(void **state)
                             "Signed-By: 0123456789ABCDEF0123456789ABCDEF01234567\n",
                             DISTILL_EUSAGE, "x.sources:5: Signed-By");
         expect_config_error("sources.list.d/x.sources", "Types: deb\n  continued\nbroken line\n",
-                            DISTILL_EUSAGE, "x.sources:3: want \"Field: value\"");
+                            DISTILL_EUSAGE, "x.sources:3: expected 'Field: value'");
         expect_config_error("sources.list.d/x.sources", " leading\n", DISTILL_EUSAGE,
                             "x.sources:1: continuation line outside a field");
 }
