@@ -19,184 +19,28 @@
 #include "distill/arch.h"
 #include "distill/names.h"
 #include "distill/wildmatch.h"
+#include "distill/yamldoc.h"
 
 #define MANIFEST_MAX_BYTES    (1024 * 1024)
-#define MANIFEST_MAX_DEPTH    32
 #define NAME_TOTAL_LENGTH_MAX 255
 #define TAG_LENGTH_MAX        128
-#define YAML_STD_TAG_PREFIX   "tag:yaml.org,2002:"
 
 struct ctx {
         const char *file; /* as given, for messages */
         const char *dir;  /* absolute directory of the manifest */
-        yaml_document_t *doc;
+        struct yamldoc *doc;
         struct manifest *m;
         struct distill_error *err;
 };
 
 /* ---- messages and node helpers ---- */
 
-static void note_at(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void note_at(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
-{
-        char msg[2048];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        distill_error_format(c->err, DISTILL_EUSAGE, "%s:%zu:%zu: %s", c->file,
-                             n->start_mark.line + 1, n->start_mark.column + 1, msg);
-}
-
-/* An invalid-manifest error at node n; yields -DISTILL_EUSAGE where it is returned (see
- * distill_error_set). */
-#define fail_at(c, n, ...) (note_at((c), (n), __VA_ARGS__), -DISTILL_EUSAGE)
-
-static char *origin_of(const struct ctx *c, const yaml_node_t *n)
-{
-        return xasprintf("%s:%zu:%zu", c->file, n->start_mark.line + 1, n->start_mark.column + 1);
-}
+/* An invalid-manifest error at node n; yields -DISTILL_EUSAGE where it is returned. */
+#define fail_at(c, n, ...) yaml_fail_at((c)->err, (c)->file, (n), __VA_ARGS__)
 
 static yaml_node_t *node_at(const struct ctx *c, int index)
 {
-        return yaml_document_get_node(c->doc, index);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-        return (const char *)n->data.scalar.value;
-}
-
-/* YAML's null: an empty plain scalar, ~ or null (what `key:` with nothing after it gives). */
-static bool is_null(const yaml_node_t *n)
-{
-        if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-                return false;
-        const char *v = scalar(n);
-        return !strcmp(v, "") || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-               !strcmp(v, "NULL");
-}
-
-static const char *kind_name(const yaml_node_t *n)
-{
-        if (is_null(n))
-                return "null";
-        switch (n->type) {
-        case YAML_MAPPING_NODE:
-                return "a mapping";
-        case YAML_SEQUENCE_NODE:
-                return "a list";
-        default:
-                return "a string";
-        }
-}
-
-/* ---- the event pass: refuse what the document API would silently accept ---- */
-
-static bool tag_is_standard(const yaml_char_t *tag)
-{
-        static const char *const std[] = {"str", "int", "bool", "null", "float", "map", "seq"};
-
-        if (!tag)
-                return true;
-        if (strncmp((const char *)tag, YAML_STD_TAG_PREFIX, strlen(YAML_STD_TAG_PREFIX)) != 0)
-                return false;
-        const char *name = (const char *)tag + strlen(YAML_STD_TAG_PREFIX);
-        for (size_t i = 0; i < sizeof(std) / sizeof(std[0]); i++)
-                if (!strcmp(name, std[i]))
-                        return true;
-        return false;
-}
-
-static int yaml_syntax_error(struct ctx *c, const yaml_parser_t *p)
-{
-        const yaml_mark_t *mark = p->problem ? &p->problem_mark : &p->mark;
-        if (p->error == YAML_MEMORY_ERROR)
-                return distill_error_set(c->err, DISTILL_EINTERNAL,
-                                         "%s: out of memory parsing YAML", c->file);
-        return distill_error_set(c->err, DISTILL_EUSAGE, "%s:%zu:%zu: malformed YAML: %s%s%s",
-                                 c->file, mark->line + 1, mark->column + 1,
-                                 p->problem ? p->problem : "syntax error", p->context ? " " : "",
-                                 p->context ? p->context : "");
-}
-
-static int event_error(struct ctx *c, const yaml_event_t *ev, const char *msg)
-{
-        return distill_error_set(c->err, DISTILL_EUSAGE, "%s:%zu:%zu: %s", c->file,
-                                 ev->start_mark.line + 1, ev->start_mark.column + 1, msg);
-}
-
-static const yaml_char_t *event_tag(const yaml_event_t *ev)
-{
-        switch (ev->type) {
-        case YAML_SCALAR_EVENT:
-                return ev->data.scalar.tag;
-        case YAML_SEQUENCE_START_EVENT:
-                return ev->data.sequence_start.tag;
-        case YAML_MAPPING_START_EVENT:
-                return ev->data.mapping_start.tag;
-        default:
-                return NULL;
-        }
-}
-
-static int check_events(struct ctx *c, const unsigned char *data, size_t len)
-{
-        yaml_parser_t p;
-        yaml_event_t ev;
-        int depth = 0, documents = 0, r = 0;
-        bool done = false;
-
-        if (!yaml_parser_initialize(&p))
-                return distill_error_set(c->err, DISTILL_EINTERNAL,
-                                         "yaml_parser_initialize failed");
-        yaml_parser_set_input_string(&p, data, len);
-        while (!done && r == 0) {
-                if (!yaml_parser_parse(&p, &ev)) {
-                        r = yaml_syntax_error(c, &p);
-                        break;
-                }
-                const yaml_char_t *tag = event_tag(&ev);
-                switch (ev.type) {
-                case YAML_STREAM_END_EVENT:
-                        done = true;
-                        break;
-                case YAML_DOCUMENT_START_EVENT:
-                        if (++documents > 1)
-                                r = event_error(c, &ev,
-                                                "a manifest is a single YAML document (found a "
-                                                "second one)");
-                        break;
-                case YAML_ALIAS_EVENT:
-                        r = event_error(c, &ev,
-                                        "YAML aliases (*name) are not supported in a manifest; "
-                                        "write the value out");
-                        break;
-                case YAML_SEQUENCE_START_EVENT:
-                case YAML_MAPPING_START_EVENT:
-                        if (++depth > MANIFEST_MAX_DEPTH)
-                                r = event_error(c, &ev, "nesting too deep");
-                        break;
-                case YAML_SEQUENCE_END_EVENT:
-                case YAML_MAPPING_END_EVENT:
-                        depth--;
-                        break;
-                default:
-                        break;
-                }
-                if (r == 0 && !tag_is_standard(tag)) {
-                        char msg[512];
-                        snprintf(msg, sizeof(msg), "YAML tag \"%.200s\" is not supported",
-                                 (const char *)tag);
-                        r = event_error(c, &ev, msg);
-                }
-                yaml_event_delete(&ev);
-        }
-        yaml_parser_delete(&p);
-        return r;
+        return yamldoc_node(c->doc, index);
 }
 
 /* ---- typed getters ---- */
@@ -206,13 +50,13 @@ static int check_events(struct ctx *c, const unsigned char *data, size_t len)
 static int get_str(struct ctx *c, const yaml_node_t *n, const char *what, bool allow_empty,
                    const char **out)
 {
-        if (n->type != YAML_SCALAR_NODE || is_null(n))
-                return fail_at(c, n, "%s must be a string, not %s", what, kind_name(n));
-        if (strlen(scalar(n)) != n->data.scalar.length)
+        if (n->type != YAML_SCALAR_NODE || yaml_is_null(n))
+                return fail_at(c, n, "%s must be a string, not %s", what, yaml_kind_name(n));
+        if (strlen(yaml_scalar(n)) != n->data.scalar.length)
                 return fail_at(c, n, "%s contains a NUL character", what);
         if (!allow_empty && n->data.scalar.length == 0)
                 return fail_at(c, n, "%s must not be empty", what);
-        *out = scalar(n);
+        *out = yaml_scalar(n);
         return 0;
 }
 
@@ -232,17 +76,18 @@ static int get_uint(struct ctx *c, const yaml_node_t *n, const char *what, unsig
                     unsigned long *out)
 {
         if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-            is_null(n))
+            yaml_is_null(n))
                 return fail_at(c, n, "%s must be an integer, not %s", what,
-                               n->type == YAML_SCALAR_NODE && !is_null(n) ? "a quoted string"
-                                                                          : kind_name(n));
-        const char *s = scalar(n);
+                               n->type == YAML_SCALAR_NODE && !yaml_is_null(n) ? "a quoted string"
+                                                                               : yaml_kind_name(n));
+        const char *s = yaml_scalar(n);
         unsigned long v = 0;
         if (!*s)
                 return fail_at(c, n, "%s must be an integer", what);
         for (; *s; s++) {
                 if (!isdigit((unsigned char)*s))
-                        return fail_at(c, n, "%s must be an integer, not \"%s\"", what, scalar(n));
+                        return fail_at(c, n, "%s must be an integer, not \"%s\"", what,
+                                       yaml_scalar(n));
                 v = v * 10 + (unsigned long)(*s - '0');
                 if (v > max)
                         return fail_at(c, n, "%s is too large (at most %lu)", what, max);
@@ -254,7 +99,7 @@ static int get_uint(struct ctx *c, const yaml_node_t *n, const char *what, unsig
 static int get_bool(struct ctx *c, const yaml_node_t *n, const char *what, bool *out)
 {
         if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-                const char *s = scalar(n);
+                const char *s = yaml_scalar(n);
                 if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")) {
                         *out = true;
                         return 0;
@@ -330,7 +175,8 @@ static int get_host_path(struct ctx *c, const yaml_node_t *n, const char *what, 
 static int expect_list(struct ctx *c, const yaml_node_t *n, const char *what, const char *of)
 {
         if (n->type != YAML_SEQUENCE_NODE)
-                return fail_at(c, n, "%s must be a list of %s, not %s", what, of, kind_name(n));
+                return fail_at(c, n, "%s must be a list of %s, not %s", what, of,
+                               yaml_kind_name(n));
         return 0;
 }
 
@@ -352,9 +198,9 @@ static int get_list(struct ctx *c, const yaml_node_t *n, const char *what, const
                 return r;
         for_each_item(c, n, it, item)
         {
-                if (item->type != YAML_SCALAR_NODE || is_null(item))
+                if (item->type != YAML_SCALAR_NODE || yaml_is_null(item))
                         return fail_at(c, item, "%s must be a list of %s (item %zu is %s)", what,
-                                       of, i + 1, kind_name(item));
+                                       of, i + 1, yaml_kind_name(item));
                 char *what_i = xasprintf("%s[%zu]", what, i);
                 char *val = NULL;
                 r = fn(c, item, what_i, &val);
@@ -387,13 +233,14 @@ static int check_mapping(struct ctx *c, const yaml_node_t *n, const char *what,
         int r = 0;
 
         if (n->type != YAML_MAPPING_NODE)
-                return fail_at(c, n, "%s must be a mapping, not %s", what, kind_name(n));
+                return fail_at(c, n, "%s must be a mapping, not %s", what, yaml_kind_name(n));
         for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
              p++) {
                 yaml_node_t *k = node_at(c, p->key);
                 const char *key;
-                if (k->type != YAML_SCALAR_NODE || is_null(k)) {
-                        r = fail_at(c, k, "keys of %s must be strings, not %s", what, kind_name(k));
+                if (k->type != YAML_SCALAR_NODE || yaml_is_null(k)) {
+                        r = fail_at(c, k, "keys of %s must be strings, not %s", what,
+                                    yaml_kind_name(k));
                         break;
                 }
                 if (k->data.scalar.length == 0) {
@@ -434,7 +281,7 @@ static yaml_node_t *lookup(const struct ctx *c, const yaml_node_t *map, const ch
         for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
              p++) {
                 yaml_node_t *k = node_at(c, p->key);
-                if (!strcmp(scalar(k), key)) {
+                if (!strcmp(yaml_scalar(k), key)) {
                         if (key_node)
                                 *key_node = k;
                         return node_at(c, p->value);
@@ -830,7 +677,7 @@ static int arch_item(struct ctx *c, const yaml_node_t *n, const char *what, char
 static int parse_arch(struct ctx *c, const yaml_node_t *n)
 {
         int r;
-        if (n->type == YAML_SCALAR_NODE && !is_null(n)) {
+        if (n->type == YAML_SCALAR_NODE && !yaml_is_null(n)) {
                 char *a = NULL;
                 if ((r = arch_item(c, n, "arch", &a)) < 0) {
                         free(a);
@@ -841,7 +688,7 @@ static int parse_arch(struct ctx *c, const yaml_node_t *n)
         }
         if (n->type != YAML_SEQUENCE_NODE)
                 return fail_at(c, n, "arch must be a string or a list of strings, not %s",
-                               kind_name(n));
+                               yaml_kind_name(n));
         if ((r = get_list(c, n, "arch", "strings", arch_item, &c->m->arch)) < 0)
                 return r;
         if (c->m->arch.n == 0)
@@ -910,7 +757,7 @@ static int get_mode(struct ctx *c, const yaml_node_t *n, const char *what, int *
         for (; *s; s++, digits++) {
                 if (*s < '0' || *s > '7' || digits >= 6)
                         return fail_at(c, n, "%s must be an octal mode such as 0644, not \"%s\"",
-                                       what, scalar(n));
+                                       what, yaml_scalar(n));
                 v = v * 8 + (*s - '0');
         }
         if (digits == 0 || v > 0777)
@@ -938,7 +785,7 @@ static int parse_copies(struct ctx *c, const yaml_node_t *n, const char *what, b
                 struct manifest_copy *cp = &(*out)[i];
                 cleanup_free char *what_i = xasprintf("%s[%zu]", what, i);
                 cp->mode = -1;
-                cp->origin = origin_of(c, item);
+                cp->origin = yaml_origin(c->file, item);
                 (*n_out)++;
                 if ((r = check_mapping(c, item, what_i, with_mode ? add_keys : app_keys)) < 0)
                         return r;
@@ -1097,18 +944,18 @@ static int parse_kv(struct ctx *c, const yaml_node_t *n, const char *what, bool 
         for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
              p++) {
                 yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
-                const char *key = scalar(k), *value;
+                const char *key = yaml_scalar(k), *value;
                 if (env_names && !env_var_name_valid(key, strlen(key)))
                         return fail_at(c, k,
                                        "%s key \"%s\" is not a valid variable name "
                                        "([A-Za-z_][A-Za-z0-9_]*)",
                                        what, key);
                 cleanup_free char *what_v = xasprintf("%s.%s", what, key);
-                if (v->type != YAML_SCALAR_NODE || is_null(v))
+                if (v->type != YAML_SCALAR_NODE || yaml_is_null(v))
                         return fail_at(c, v,
                                        "%s must be a string, not %s (write \"\" for an empty "
                                        "value)",
-                                       what_v, kind_name(v));
+                                       what_v, yaml_kind_name(v));
                 if ((r = get_str(c, v, what_v, true, &value)) < 0)
                         return r;
                 (*out)[*n_out].key = xstrdup(key);
@@ -1251,7 +1098,7 @@ static int parse_root(struct ctx *c, const yaml_node_t *root)
 
         if (root->type != YAML_MAPPING_NODE)
                 return fail_at(c, root, "the manifest must be a mapping (version: 1, ...), not %s",
-                               kind_name(root));
+                               yaml_kind_name(root));
         if ((r = check_mapping(c, root, "the manifest", keys)) < 0)
                 return r;
         if (!(v = lookup(c, root, "version", NULL)))
@@ -1333,8 +1180,6 @@ int manifest_load(const char *path, struct manifest **out, struct distill_error 
 {
         cleanup_free char *data = NULL;
         size_t len = 0;
-        yaml_parser_t parser;
-        yaml_document_t doc;
         struct manifest *m;
         int r;
 
@@ -1352,32 +1197,20 @@ int manifest_load(const char *path, struct manifest **out, struct distill_error 
         m->python.imports = MANIFEST_IMPORTS_DEEP;
         m->image.layers = MANIFEST_LAYERS_SPLIT;
 
+        struct yamldoc doc;
         struct ctx c = {.file = path, .dir = m->dir, .doc = &doc, .m = m, .err = err};
-        if ((r = check_events(&c, (const unsigned char *)data, len)) < 0) {
+        if ((r = yamldoc_load(&doc, path, "manifest", data, len, err)) < 0) {
                 manifest_free(m);
                 return r;
         }
-
-        if (!yaml_parser_initialize(&parser)) {
-                manifest_free(m);
-                return distill_error_set(err, DISTILL_EINTERNAL, "yaml_parser_initialize failed");
-        }
-        yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-        if (!yaml_parser_load(&parser, &doc)) {
-                r = yaml_syntax_error(&c, &parser);
-                yaml_parser_delete(&parser);
-                manifest_free(m);
-                return r;
-        }
-        yaml_node_t *root = yaml_document_get_root_node(&doc);
+        yaml_node_t *root = yamldoc_root(&doc);
         if (!root)
                 r = distill_error_set(err, DISTILL_EUSAGE,
                                       "%s:1:1: the manifest is empty (version: 1 is required)",
                                       path);
         else
                 r = parse_root(&c, root);
-        yaml_document_delete(&doc);
-        yaml_parser_delete(&parser);
+        yamldoc_release(&doc);
         if (r < 0) {
                 manifest_free(m);
                 return r;

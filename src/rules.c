@@ -14,6 +14,7 @@
 
 #include "distill/names.h"
 #include "distill/wildmatch.h"
+#include "distill/yamldoc.h"
 
 /* A rules file is a few kilobytes; these caps only stop hostile or runaway input. */
 #define RULES_MAX_FILE_SIZE     (1024 * 1024)
@@ -25,63 +26,14 @@ static const char *const known_vars[] = {"triplet", "arch", "pyver", "ldso"};
 
 struct rules_ctx {
         const char *file;
-        yaml_document_t *doc;
+        struct yamldoc *doc;
         struct ruleset *rs;
         struct strmap *names; /* rule name → origin (borrowed from the rule) */
         struct distill_error *err;
 };
 
-static void note_at(struct rules_ctx *c, const yaml_node_t *node, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void note_at(struct rules_ctx *c, const yaml_node_t *node, const char *fmt, ...)
-{
-        char msg[2048];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        distill_error_format(c->err, DISTILL_EUSAGE, "%s:%zu:%zu: %s", c->file,
-                             node->start_mark.line + 1, node->start_mark.column + 1, msg);
-}
-
-/* An invalid-rules error at `node`; yields -DISTILL_EUSAGE where it is returned (see
- * distill_error_set). */
-#define node_error(c, node, ...) (note_at((c), (node), __VA_ARGS__), -DISTILL_EUSAGE)
-
-static char *node_origin(struct rules_ctx *c, const yaml_node_t *node)
-{
-        return xasprintf("%s:%zu:%zu", c->file, node->start_mark.line + 1,
-                         node->start_mark.column + 1);
-}
-
-static const char *scalar_value(const yaml_node_t *node)
-{
-        return (const char *)node->data.scalar.value;
-}
-
-static bool scalar_is_null(const yaml_node_t *node)
-{
-        if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-                return false;
-        const char *v = scalar_value(node);
-        return !*v || !strcmp(v, "~") || !strcmp(v, "null");
-}
-
-static const char *node_type_name(const yaml_node_t *node)
-{
-        switch (node->type) {
-        case YAML_SCALAR_NODE:
-                return "a scalar";
-        case YAML_SEQUENCE_NODE:
-                return "a list";
-        case YAML_MAPPING_NODE:
-                return "a mapping";
-        default:
-                return "nothing";
-        }
-}
+/* An invalid-rules error at `node`; yields -DISTILL_EUSAGE where it is returned. */
+#define node_error(c, node, ...) yaml_fail_at((c)->err, (c)->file, (node), __VA_ARGS__)
 
 /* A non-empty string scalar without NUL bytes (libyaml allows \0 escapes). */
 static int want_string(struct rules_ctx *c, const yaml_node_t *node, const char *what,
@@ -89,12 +41,12 @@ static int want_string(struct rules_ctx *c, const yaml_node_t *node, const char 
 {
         if (node->type != YAML_SCALAR_NODE)
                 return node_error(c, node, "%s must be a string, not %s", what,
-                                  node_type_name(node));
+                                  yaml_kind_name(node));
         if (node->data.scalar.length == 0)
                 return node_error(c, node, "%s must not be empty", what);
-        if (strlen(scalar_value(node)) != node->data.scalar.length)
+        if (strlen(yaml_scalar(node)) != node->data.scalar.length)
                 return node_error(c, node, "%s contains a NUL byte", what);
-        *out = scalar_value(node);
+        *out = yaml_scalar(node);
         return 0;
 }
 
@@ -170,14 +122,14 @@ static int check_mapping_keys(struct rules_ctx *c, const yaml_node_t *map)
 {
         for (yaml_node_pair_t *a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top;
              a++) {
-                yaml_node_t *ka = yaml_document_get_node(c->doc, a->key);
+                yaml_node_t *ka = yamldoc_node(c->doc, a->key);
                 const char *s;
                 int r = want_string(c, ka, "a key", &s);
                 if (r < 0)
                         return r;
                 for (yaml_node_pair_t *b = map->data.mapping.pairs.start; b < a; b++) {
-                        yaml_node_t *kb = yaml_document_get_node(c->doc, b->key);
-                        if (!strcmp(scalar_value(kb), s))
+                        yaml_node_t *kb = yamldoc_node(c->doc, b->key);
+                        if (!strcmp(yaml_scalar(kb), s))
                                 return node_error(c, ka, "duplicate key '%s'", s);
                 }
         }
@@ -214,18 +166,18 @@ static int check_list_item(struct rules_ctx *c, const yaml_node_t *item, enum li
 static int parse_list(struct rules_ctx *c, const yaml_node_t *node, const char *key,
                       enum list_kind kind, struct strvec *out)
 {
-        if (scalar_is_null(node))
+        if (yaml_is_null(node))
                 return 0;
         if (node->type != YAML_SEQUENCE_NODE)
                 return node_error(c, node, "add.%s must be a list, not %s", key,
-                                  node_type_name(node));
+                                  yaml_kind_name(node));
         size_t n = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
         if (n > RULES_MAX_LIST_ITEMS)
                 return node_error(c, node, "add.%s has %zu items (at most %d)", key, n,
                                   RULES_MAX_LIST_ITEMS);
         for (yaml_node_item_t *it = node->data.sequence.items.start;
              it < node->data.sequence.items.top; it++) {
-                yaml_node_t *item = yaml_document_get_node(c->doc, *it);
+                yaml_node_t *item = yamldoc_node(c->doc, *it);
                 const char *s;
                 int r = want_string(c, item, key, &s);
                 if (r < 0)
@@ -241,11 +193,11 @@ static int parse_list(struct rules_ctx *c, const yaml_node_t *node, const char *
 
 static int parse_env(struct rules_ctx *c, const yaml_node_t *node, struct rule *rule)
 {
-        if (scalar_is_null(node))
+        if (yaml_is_null(node))
                 return 0;
         if (node->type != YAML_MAPPING_NODE)
                 return node_error(c, node, "add.env must be a mapping, not %s",
-                                  node_type_name(node));
+                                  yaml_kind_name(node));
         int r = check_mapping_keys(c, node);
         if (r < 0)
                 return r;
@@ -256,19 +208,19 @@ static int parse_env(struct rules_ctx *c, const yaml_node_t *node, struct rule *
         rule->env = xcalloc(n ? n : 1, sizeof(*rule->env));
         for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
              p++) {
-                yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-                yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-                const char *key = scalar_value(k);
+                yaml_node_t *k = yamldoc_node(c->doc, p->key);
+                yaml_node_t *v = yamldoc_node(c->doc, p->value);
+                const char *key = yaml_scalar(k);
                 if (!env_var_name_valid(key, strlen(key)))
                         return node_error(c, k, "'%s' is not a valid environment variable name",
                                           key);
                 if (v->type != YAML_SCALAR_NODE)
                         return node_error(c, v, "add.env.%s must be a string, not %s", key,
-                                          node_type_name(v));
-                if (strlen(scalar_value(v)) != v->data.scalar.length)
+                                          yaml_kind_name(v));
+                if (strlen(yaml_scalar(v)) != v->data.scalar.length)
                         return node_error(c, v, "add.env.%s contains a NUL byte", key);
                 rule->env[rule->n_env].key = xstrdup(key);
-                rule->env[rule->n_env].value = xstrdup(scalar_value(v));
+                rule->env[rule->n_env].value = xstrdup(yaml_scalar(v));
                 rule->n_env++;
         }
         return 0;
@@ -277,15 +229,15 @@ static int parse_env(struct rules_ctx *c, const yaml_node_t *node, struct rule *
 static int parse_add(struct rules_ctx *c, const yaml_node_t *node, struct rule *rule)
 {
         if (node->type != YAML_MAPPING_NODE)
-                return node_error(c, node, "add must be a mapping, not %s", node_type_name(node));
+                return node_error(c, node, "add must be a mapping, not %s", yaml_kind_name(node));
         int r = check_mapping_keys(c, node);
         if (r < 0)
                 return r;
         for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
              p++) {
-                yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-                yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-                const char *key = scalar_value(k);
+                yaml_node_t *k = yamldoc_node(c->doc, p->key);
+                yaml_node_t *v = yamldoc_node(c->doc, p->value);
+                const char *key = yaml_scalar(k);
                 if (!strcmp(key, "packages"))
                         r = parse_list(c, v, key, LIST_PACKAGES, &rule->packages);
                 else if (!strcmp(key, "paths"))
@@ -351,18 +303,18 @@ static int check_when_value(struct rules_ctx *c, const yaml_node_t *v, enum rule
 static int parse_when(struct rules_ctx *c, const yaml_node_t *node, struct rule *rule)
 {
         if (node->type == YAML_SCALAR_NODE) {
-                if (!strcmp(scalar_value(node), "always")) {
+                if (!strcmp(yaml_scalar(node), "always")) {
                         rule->when = RULE_WHEN_ALWAYS;
                         return 0;
                 }
                 return node_error(c, node,
                                   "unknown condition '%s' (always, or a mapping with one of "
                                   "module, attribute, file, env, arch, python)",
-                                  scalar_value(node));
+                                  yaml_scalar(node));
         }
         if (node->type != YAML_MAPPING_NODE)
                 return node_error(c, node, "when must be 'always' or a mapping, not %s",
-                                  node_type_name(node));
+                                  yaml_kind_name(node));
         size_t n = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
         if (n != 1)
                 return node_error(c, node, "when must have exactly one condition, not %zu", n);
@@ -370,9 +322,9 @@ static int parse_when(struct rules_ctx *c, const yaml_node_t *node, struct rule 
         if (r < 0)
                 return r;
         yaml_node_pair_t *p = node->data.mapping.pairs.start;
-        yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-        const char *key = scalar_value(k);
+        yaml_node_t *k = yamldoc_node(c->doc, p->key);
+        yaml_node_t *v = yamldoc_node(c->doc, p->value);
+        const char *key = yaml_scalar(k);
         size_t i;
         for (i = 0; i < sizeof(when_kinds) / sizeof(when_kinds[0]); i++)
                 if (!strcmp(when_kinds[i].key, key))
@@ -427,9 +379,9 @@ static int parse_rule_fields(struct rules_ctx *c, const yaml_node_t *node, struc
                 return r;
         for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
              p++) {
-                yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-                yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-                const char *key = scalar_value(k);
+                yaml_node_t *k = yamldoc_node(c->doc, p->key);
+                yaml_node_t *v = yamldoc_node(c->doc, p->value);
+                const char *key = yaml_scalar(k);
                 const char *s;
                 if (!strcmp(key, "name")) {
                         r = want_string(c, v, "name", &s);
@@ -469,12 +421,12 @@ static int parse_rule(struct rules_ctx *c, const yaml_node_t *node)
 {
         if (node->type != YAML_MAPPING_NODE)
                 return node_error(c, node, "a rule must be a mapping, not %s",
-                                  node_type_name(node));
+                                  yaml_kind_name(node));
         if (c->rs->n >= RULES_MAX_RULES)
                 return node_error(c, node, "too many rules (at most %d)", RULES_MAX_RULES);
 
         struct rule rule = {0};
-        rule.origin = node_origin(c, node);
+        rule.origin = yaml_origin(c->file, node);
         int r = parse_rule_fields(c, node, &rule);
         if (r < 0)
                 goto fail;
@@ -496,28 +448,28 @@ fail:
 
 static int parse_document(struct rules_ctx *c)
 {
-        yaml_node_t *root = yaml_document_get_root_node(c->doc);
-        if (!root || scalar_is_null(root))
+        yaml_node_t *root = yamldoc_root(c->doc);
+        if (!root || yaml_is_null(root))
                 return 0; /* an empty file holds no rules */
         if (root->type != YAML_MAPPING_NODE)
                 return node_error(c, root, "a rules file must be a mapping with 'rules', not %s",
-                                  node_type_name(root));
+                                  yaml_kind_name(root));
         int r = check_mapping_keys(c, root);
         if (r < 0)
                 return r;
         for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
              p++) {
-                yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-                yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-                if (strcmp(scalar_value(k), "rules") != 0)
-                        return node_error(c, k, "unknown key '%s' (known: rules)", scalar_value(k));
-                if (scalar_is_null(v))
+                yaml_node_t *k = yamldoc_node(c->doc, p->key);
+                yaml_node_t *v = yamldoc_node(c->doc, p->value);
+                if (strcmp(yaml_scalar(k), "rules") != 0)
+                        return node_error(c, k, "unknown key '%s' (known: rules)", yaml_scalar(k));
+                if (yaml_is_null(v))
                         continue;
                 if (v->type != YAML_SEQUENCE_NODE)
-                        return node_error(c, v, "rules must be a list, not %s", node_type_name(v));
+                        return node_error(c, v, "rules must be a list, not %s", yaml_kind_name(v));
                 for (yaml_node_item_t *it = v->data.sequence.items.start;
                      it < v->data.sequence.items.top; it++) {
-                        r = parse_rule(c, yaml_document_get_node(c->doc, *it));
+                        r = parse_rule(c, yamldoc_node(c->doc, *it));
                         if (r < 0)
                                 return r;
                 }
@@ -558,43 +510,12 @@ static int load_file(const char *file, struct ruleset *rs, struct strmap *names,
         if (r < 0)
                 return r;
 
-        yaml_parser_t parser;
-        yaml_document_t doc;
-        if (!yaml_parser_initialize(&parser))
-                return distill_error_set(err, DISTILL_EINTERNAL, "%s: libyaml init failed", file);
-        yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-        if (!yaml_parser_load(&parser, &doc)) {
-                r = distill_error_set(err, DISTILL_EUSAGE, "%s:%zu:%zu: %s%s%s", file,
-                                      parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                                      parser.problem ? parser.problem : "malformed YAML",
-                                      parser.context ? " " : "",
-                                      parser.context ? parser.context : "");
-                yaml_parser_delete(&parser);
+        struct yamldoc doc;
+        if ((r = yamldoc_load(&doc, file, "rules file", data, len, err)) < 0)
                 return r;
-        }
         struct rules_ctx c = {.file = file, .doc = &doc, .rs = rs, .names = names, .err = err};
         r = parse_document(&c);
-        if (r == 0) {
-                /* one document per file: a second one would be silently ignored otherwise */
-                yaml_document_t extra;
-                if (!yaml_parser_load(&parser, &extra)) {
-                        r = distill_error_set(err, DISTILL_EUSAGE, "%s:%zu:%zu: %s", file,
-                                              parser.problem_mark.line + 1,
-                                              parser.problem_mark.column + 1,
-                                              parser.problem ? parser.problem : "malformed YAML");
-                } else {
-                        yaml_node_t *root = yaml_document_get_root_node(&extra);
-                        if (root)
-                                r = distill_error_set(err, DISTILL_EUSAGE,
-                                                      "%s:%zu:%zu: only one YAML document per "
-                                                      "rules file",
-                                                      file, root->start_mark.line + 1,
-                                                      root->start_mark.column + 1);
-                        yaml_document_delete(&extra);
-                }
-        }
-        yaml_document_delete(&doc);
-        yaml_parser_delete(&parser);
+        yamldoc_release(&doc);
         return r;
 }
 

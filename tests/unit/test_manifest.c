@@ -417,7 +417,7 @@ static void test_errors(void **state)
             /* YAML features a manifest refuses */
             {"version: 1\nx-pkgs: &p [libc6]\npackages: *p\n", "*p", "aliases"},
             {"version: 1\npackages: !custom [libc6]\n", "!custom", "tag \"!custom\""},
-            {"version: 1\n---\nversion: 1\n", "---", "single YAML document"},
+            {"version: 1\n---\nversion: 1\n", "---", "only one YAML document"},
             {"version: 1\npackages: [a1]\npackages: [b2]\n", "packages: [b2]",
              "duplicate key \"packages\" in the manifest (first at line 2, column 1)"},
             {"version: 1\nimage:\n  labels: {\"\": x}\n", "\"\"",

@@ -256,7 +256,7 @@ static void test_error_wrong_types(void **state)
                      "    when: always\n"
                      "    add: {paths: /usr/lib/x}\n"
                      "    reason: because\n",
-                     4, 18, "add.paths must be a list, not a scalar");
+                     4, 18, "add.paths must be a list, not a string");
         expect_error("rules:\n"
                      "  - name: [x]\n"
                      "    when: always\n"
@@ -328,7 +328,9 @@ static void test_error_malformed_yaml(void **state)
 {
         (void)state;
         expect_error("rules:\n  - name: [x\n", 3, 1, "");
-        expect_error("rules: []\n---\nrules: []\n", 3, 1, "only one YAML document");
+        expect_error("rules: []\n---\nrules: []\n", 2, 1, "only one YAML document");
+        /* rules files are read as manifests are: no aliases (the billion-laughs expansion) */
+        expect_error("x: &a [1]\nrules: *a\n", 2, 8, "aliases");
 }
 
 /* The duplicate is reported at the second definition and names the first one's origin. */
