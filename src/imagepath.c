@@ -4,16 +4,11 @@
  * image root, and ".." is applied to the already-resolved (physical) directory, clamped at "/". */
 #include "distill/imagepath.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define IMAGEPATH_MAX_PATH       65536
-#define IMAGEPATH_MAX_TREE_DEPTH 256
 
 struct node {
         struct ipnode pub;
@@ -167,64 +162,6 @@ int imagens_add(struct imagens *ns, const char *path, enum ipnode_type type, con
         struct node *p = strmap_get(&ns->nodes, parent);
         strvec_push(&p->children, path_basename(norm));
         return 0;
-}
-
-static int add_tree_dir(struct imagens *ns, const char *host, const char *image, int depth,
-                        struct distill_error *err)
-{
-        if (depth > IMAGEPATH_MAX_TREE_DEPTH)
-                return distill_error_set(err, DISTILL_EUSAGE, "%s: directory tree too deep", host);
-        DIR *d = opendir(host);
-        if (!d)
-                return distill_error_errno(err, DISTILL_EIO, errno, "%s: opendir", host);
-        int r = 0;
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                        continue;
-                cleanup_free char *hp = path_join(host, de->d_name);
-                cleanup_free char *ip = path_join(image, de->d_name);
-                struct stat st;
-                if (lstat(hp, &st) < 0) {
-                        r = distill_error_errno(err, DISTILL_EIO, errno, "%s: lstat", hp);
-                        break;
-                }
-                unsigned mode = st.st_mode & 07777;
-                if (S_ISDIR(st.st_mode)) {
-                        r = imagens_add(ns, ip, IPNODE_DIR, NULL, mode, 0, NULL, hp, err);
-                        if (r == 0)
-                                r = add_tree_dir(ns, hp, ip, depth + 1, err);
-                } else if (S_ISREG(st.st_mode)) {
-                        r = imagens_add(ns, ip, IPNODE_FILE, NULL, mode, (uint64_t)st.st_size, NULL,
-                                        hp, err);
-                } else if (S_ISLNK(st.st_mode)) {
-                        char target[PATH_MAX];
-                        ssize_t n = readlink(hp, target, sizeof(target) - 1);
-                        if (n < 0) {
-                                r = distill_error_errno(err, DISTILL_EIO, errno, "%s: readlink",
-                                                        hp);
-                                break;
-                        }
-                        target[n] = '\0';
-                        r = imagens_add(ns, ip, IPNODE_SYMLINK, target, 0777, (uint64_t)n, NULL, hp,
-                                        err);
-                }
-                /* Devices, FIFOs and sockets never enter an image. */
-                if (r < 0)
-                        break;
-        }
-        closedir(d);
-        return r;
-}
-
-int imagens_add_tree(struct imagens *ns, const char *host_dir, struct distill_error *err)
-{
-        struct stat st;
-        if (lstat(host_dir, &st) < 0)
-                return distill_error_errno(err, DISTILL_EIO, errno, "%s", host_dir);
-        if (!S_ISDIR(st.st_mode))
-                return distill_error_set(err, DISTILL_EUSAGE, "%s: not a directory", host_dir);
-        return add_tree_dir(ns, host_dir, "/", 0, err);
 }
 
 const struct ipnode *imagens_get(const struct imagens *ns, const char *path)

@@ -175,22 +175,6 @@ void ldso_config_release(struct ldso_config *cfg)
         strvec_clear(&cfg->default_dirs);
 }
 
-int ldso_load_host(void *ud, const struct ipnode *node, struct elf_info *info,
-                   struct distill_error *err)
-{
-        (void)ud;
-        if (!node->src_path)
-                return distill_error_set(err, DISTILL_EINTERNAL, "%s: no source for its bytes",
-                                         node->path);
-        int fd = open(node->src_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return distill_error_errno(err, DISTILL_EIO, errno, "cannot open %s",
-                                           node->src_path);
-        int r = elf_read_fd(fd, node->path, info, err);
-        close(fd);
-        return r;
-}
-
 /* One loaded object while the closure is computed. */
 struct lobj {
         char *path;
@@ -887,7 +871,7 @@ int ldso_closure(const struct ldso_config *cfg, const struct imagens *ns, ldso_l
         struct ctx c = {
             .cfg = cfg,
             .ns = ns,
-            .load = load ? load : ldso_load_host,
+            .load = load,
             .ud = ud,
             .main_idx = -1,
             .err = err ? err : &scratch,

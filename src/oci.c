@@ -346,16 +346,3 @@ int oci_write_index(const char *out_dir, const char *ref, const char *const *arc
         free(text);
         return r;
 }
-
-int oci_write_layout(const char *out_dir, const char *ref, const struct image_config *cfg,
-                     const struct layer_desc *layers, size_t n_layers, struct oci_written *res,
-                     struct distill_error *err)
-{
-        if (!ref || !*ref)
-                return distill_error_set(err, DISTILL_EUSAGE, "%s: empty image reference", out_dir);
-        int r = oci_write_image(out_dir, cfg, layers, n_layers, res, err);
-        if (r < 0)
-                return r;
-        const char *archs[] = {cfg->arch};
-        return oci_write_index(out_dir, ref, archs, res, 1, err);
-}

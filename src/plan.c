@@ -122,24 +122,6 @@ struct plan_entry *plan_put(struct plan *plan, const struct plan_entry *e)
 
 /* util's strmap has no delete (linear probing needs a backward shift that depends on its hash),
  * so the map is rebuilt without the key. Removals are rare (pruning a handful of paths). */
-bool plan_remove(struct plan *plan, const char *path)
-{
-        struct plan_entry *victim = plan_get(plan, path);
-        if (!victim)
-                return false;
-        struct strmap rebuilt = STRMAP_INIT;
-        for (size_t i = 0; i < plan->entries.cap; i++) {
-                struct strmap_entry *s = &plan->entries.slots[i];
-                if (s->key && s->value != victim)
-                        strmap_put(&rebuilt, s->key, s->value);
-        }
-        strmap_clear(&plan->entries, NULL);
-        plan->entries = rebuilt;
-        plan_entry_release(victim);
-        invalidate_sorted(plan);
-        return true;
-}
-
 static int cmp_entry_path(const void *a, const void *b)
 {
         const struct plan_entry *x = *(struct plan_entry *const *)a;
@@ -166,14 +148,6 @@ struct plan_entry *const *plan_sorted(struct plan *plan, size_t *n)
 void plan_set_env(struct plan *plan, const char *key, const char *value)
 {
         free(strmap_put(&plan->env, key, xstrdup(value)));
-}
-
-struct plan_package *plan_find_package(const struct plan *plan, const char *name)
-{
-        for (size_t i = 0; i < plan->n_packages; i++)
-                if (strcmp(plan->packages[i].name, name) == 0)
-                        return &plan->packages[i];
-        return NULL;
 }
 
 static const char *const type_names[] = {

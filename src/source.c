@@ -46,11 +46,6 @@
 #define MAX_ALT_CHOICES   4096
 #define MAX_ALT_NAME      255
 
-struct owner {
-        struct source_pkg *pkg;
-        const char *path; /* points into pkg->files */
-};
-
 struct diversion {
         char *to;
         char *by; /* package name, or ":" for a local diversion */
@@ -65,11 +60,7 @@ struct source {
         struct source_pkg *pkgs; /* sorted by name, native architecture first */
         size_t n;
         struct source_pkg **by_solvable; /* index p - repo->start */
-        struct strmap owners;            /* non-directory path → struct owner * */
-        bool owners_built;               /* the index is built on the first source_owner call:
-                                          * a build that never asks does not pay for it */
-        struct owner *owner_slab;
-        struct source_alt *alts; /* sorted by name */
+        struct source_alt *alts;         /* sorted by name */
         size_t n_alts;
         const struct source_backend *backend; /* NULL for a sysroot */
         void *impl;
@@ -654,66 +645,6 @@ static int load_file_list(struct source *src, struct source_pkg *pkg,
         return for_each_line(data, len, list_line, &c);
 }
 
-/* --- ownership index --------------------------------------------------------------------- */
-
-static bool pkg_is_native(const struct source *src, const struct source_pkg *pkg)
-{
-        return strcmp(pkg->arch, src->arch) == 0 || strcmp(pkg->arch, "all") == 0;
-}
-
-/* A path some other listed path lies under is a directory; no filesystem access needed. */
-static void collect_directories(const struct source *src, struct strmap *dirs)
-{
-        struct strbuf sb = STRBUF_INIT;
-        for (size_t i = 0; i < src->n; i++) {
-                const struct strvec *files = &src->pkgs[i].files;
-                for (size_t j = 0; j < files->n; j++) {
-                        strbuf_reset(&sb);
-                        strbuf_adds(&sb, files->v[j]);
-                        for (;;) {
-                                char *slash = strrchr(sb.buf, '/');
-                                if (!slash || slash == sb.buf)
-                                        break;
-                                *slash = '\0';
-                                sb.len = (size_t)(slash - sb.buf);
-                                if (strmap_has(dirs, sb.buf))
-                                        break;
-                                strmap_put(dirs, sb.buf, (void *)1);
-                        }
-                }
-        }
-        strbuf_release(&sb);
-}
-
-static void build_owner_index(struct source *src)
-{
-        struct strmap dirs = STRMAP_INIT;
-        size_t total = 0, k = 0;
-
-        collect_directories(src, &dirs);
-        for (size_t i = 0; i < src->n; i++)
-                total += src->pkgs[i].files.n;
-        src->owner_slab = xcalloc(total ? total : 1, sizeof(*src->owner_slab));
-        for (size_t i = 0; i < src->n; i++) {
-                struct source_pkg *pkg = &src->pkgs[i];
-                for (size_t j = 0; j < pkg->files.n; j++) {
-                        const char *path = pkg->files.v[j];
-                        if (strmap_has(&dirs, path))
-                                continue;
-                        struct owner *prev = strmap_get(&src->owners, path);
-                        /* Multi-Arch: same packages of several architectures share identical
-                         * files; the native one answers. Otherwise the first (by name) stays. */
-                        if (prev && (pkg_is_native(src, prev->pkg) || !pkg_is_native(src, pkg)))
-                                continue;
-                        struct owner *o = &src->owner_slab[k++];
-                        o->pkg = pkg;
-                        o->path = path;
-                        strmap_put(&src->owners, path, o);
-                }
-        }
-        strmap_clear(&dirs, NULL);
-}
-
 /* --- libsolv ----------------------------------------------------------------------------- */
 
 static int load_into_pool(struct source *src, struct strbuf *solv_text, const char *status_path,
@@ -736,6 +667,11 @@ static int load_into_pool(struct source *src, struct strbuf *solv_text, const ch
         pool_addfileprovides(src->pool);
         pool_createwhatprovides(src->pool);
         return 0;
+}
+
+static bool pkg_is_native(const struct source *src, const struct source_pkg *pkg)
+{
+        return strcmp(pkg->arch, src->arch) == 0 || strcmp(pkg->arch, "all") == 0;
 }
 
 static int cmp_pkg(const void *a, const void *b, void *vsrc)
@@ -1128,8 +1064,6 @@ void source_free(struct source *src)
                 pkg_release(&src->pkgs[i]);
         free(src->pkgs);
         free(src->by_solvable);
-        strmap_clear(&src->owners, NULL);
-        free(src->owner_slab);
         for (size_t i = 0; i < src->n_alts; i++)
                 alt_release(&src->alts[i]);
         free(src->alts);
@@ -1196,39 +1130,6 @@ struct source_pkg *source_by_solvable(struct source *src, Id p)
         if (!src->repo || p < src->repo->start || p >= src->repo->end)
                 return NULL;
         return src->by_solvable[p - src->repo->start];
-}
-
-/* The other spelling of a path under a merged-/usr directory, or NULL. */
-static char *usrmerge_alias(const char *path)
-{
-        size_t n;
-        const struct usrmerge_top *merged = usrmerge_tops(&n);
-        for (size_t i = 0; i < n; i++) {
-                if (path_has_prefix(path, merged[i].path))
-                        return xasprintf("/usr%s", path);
-                cleanup_free char *usr = xasprintf("/usr%s", merged[i].path);
-                if (path_has_prefix(path, usr))
-                        return xstrdup(path + 4);
-        }
-        return NULL;
-}
-
-struct source_pkg *source_owner(struct source *src, const char *path, const char **pkg_path)
-{
-        if (!src->owners_built) {
-                build_owner_index(src);
-                src->owners_built = true;
-        }
-        cleanup_free char *norm = path_normalize(path);
-        struct owner *o = strmap_get(&src->owners, norm);
-        if (!o) {
-                cleanup_free char *alias = usrmerge_alias(norm);
-                if (alias)
-                        o = strmap_get(&src->owners, alias);
-        }
-        if (pkg_path)
-                *pkg_path = o ? o->path : NULL;
-        return o ? o->pkg : NULL;
 }
 
 static int path_error(struct source *src, const char *pkg_path, int e, struct distill_error *err)
@@ -1388,11 +1289,6 @@ int source_prepare(struct source *src, struct source_pkg *const *pkgs, size_t n,
                 return r;
         if (src->n_alts > 1)
                 qsort(src->alts, src->n_alts, sizeof(*src->alts), cmp_alt);
-        /* the ownership index, if built, predates the file lists */
-        strmap_clear(&src->owners, NULL);
-        free(src->owner_slab);
-        src->owner_slab = NULL;
-        src->owners_built = false;
         return 0;
 }
 

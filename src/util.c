@@ -42,7 +42,9 @@ void *xrealloc(void *p, size_t n)
 
 char *xstrdup(const char *s)
 {
-        char *p = strdup(s ? s : "");
+        if (!s)
+                return NULL; /* as the value it copies: never a made-up "" */
+        char *p = strdup(s);
         if (!p)
                 out_of_memory();
         return p;

@@ -20,7 +20,7 @@ struct ipnode {
         uint64_t size;
         char *owner;    /* owning package, NULL for none (directories, fixture trees) */
         char *src_path; /* where the bytes come from: the package's dpkg path, or a host path for
-                         * trees added with imagens_add_tree */
+                         * app and added files */
 };
 
 struct imagens;
@@ -34,9 +34,6 @@ void imagens_free(struct imagens *ns);
 int imagens_add(struct imagens *ns, const char *path, enum ipnode_type type, const char *target,
                 unsigned mode, uint64_t size, const char *owner, const char *src_path,
                 struct distill_error *err);
-/* Add every entry of a host directory tree as image paths (for tests and fixture trees);
- * src_path is the host path. */
-int imagens_add_tree(struct imagens *ns, const char *host_dir, struct distill_error *err);
 
 /* Exact lookup, no symlink resolution. */
 const struct ipnode *imagens_get(const struct imagens *ns, const char *path);

@@ -48,10 +48,6 @@ void ldso_config_release(struct ldso_config *cfg);
  * 0 for not ELF, negative with err set. */
 typedef int (*ldso_load_fn)(void *ud, const struct ipnode *node, struct elf_info *info,
                             struct distill_error *err);
-/* A loader for trees added with imagens_add_tree: reads node->src_path from the host. Used by
- * ldso_closure when `load` is NULL. */
-int ldso_load_host(void *ud, const struct ipnode *node, struct elf_info *info,
-                   struct distill_error *err);
 
 struct ldso_object {
         char *path;             /* the path as ld.so found it (what `ld.so --list` prints) */

@@ -25,11 +25,8 @@ struct oci_written {
         char config_digest[SHA256_HEX_LEN + 1];
 };
 
-/* OUT must exist (the temporary sibling); layers were written into OUT/blobs/sha256 already. */
-int oci_write_layout(const char *out_dir, const char *ref, const struct image_config *cfg,
-                     const struct layer_desc *layers, size_t n_layers, struct oci_written *res,
-                     struct distill_error *err);
-/* The config and manifest blobs of one image (no index.json). */
+/* The config and manifest blobs of one image (no index.json). OUT must exist (the temporary
+ * sibling); layers were written into OUT/blobs/sha256 already. */
 int oci_write_image(const char *out_dir, const struct image_config *cfg,
                     const struct layer_desc *layers, size_t n_layers, struct oci_written *res,
                     struct distill_error *err);

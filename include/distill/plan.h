@@ -73,13 +73,11 @@ struct plan_entry *plan_get(const struct plan *plan, const char *path);
 struct plan_entry *plan_add(struct plan *plan, const struct plan_entry *e, bool *added);
 /* Replace an entry (generated files that override a package's). */
 struct plan_entry *plan_put(struct plan *plan, const struct plan_entry *e);
-bool plan_remove(struct plan *plan, const char *path);
 /* Entries in path order (strcmp); valid until the plan changes. */
 struct plan_entry *const *plan_sorted(struct plan *plan, size_t *n);
 void plan_entry_release(struct plan_entry *e);
 
 void plan_set_env(struct plan *plan, const char *key, const char *value);
-struct plan_package *plan_find_package(const struct plan *plan, const char *name);
 
 const char *plan_type_name(enum plan_type t);
 const char *plan_reason_name(enum plan_reason_kind k);

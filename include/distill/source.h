@@ -111,11 +111,6 @@ struct source_pkg *source_pkg_at(struct source *src, size_t i); /* sorted by nam
 struct source_pkg *source_find(struct source *src, const char *name);
 struct source_pkg *source_by_solvable(struct source *src, Id p);
 
-/* The package owning a dpkg path or its usrmerge alias (/lib/x ↔ /usr/lib/x, same for bin, sbin,
- * lib64). Directories are shared by many packages: this answers for non-directories. NULL when
- * no package owns it. *pkg_path (if non-NULL) gets the path as the package lists it. */
-struct source_pkg *source_owner(struct source *src, const char *path, const char **pkg_path);
-
 /* lstat of a dpkg path, resolved inside the root: symlinks in the directory part are followed
  * within the root (never to the build host's files); the last component is not followed. */
 int source_lstat(struct source *src, const char *pkg_path, struct source_stat *st,

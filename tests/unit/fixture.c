@@ -1,6 +1,9 @@
 #include "fixture.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "distill/ldso.h"
 #include "distill/util.h"
 
 /* Every test process and the tools it runs see the same environment whatever the caller's:
@@ -139,4 +143,80 @@ void fixture_python_tree(const char *t)
                 fprintf(stderr, "fixture_python_tree %s failed (%d)\n", t, st);
                 abort();
         }
+}
+
+/* Trees of host files as image namespaces, for the resolvers' tests. */
+
+static int add_tree_dir(struct imagens *ns, const char *host, const char *image, int depth,
+                        struct distill_error *err)
+{
+        if (depth > 64)
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: directory tree too deep", host);
+        DIR *d = opendir(host);
+        if (!d)
+                return distill_error_errno(err, DISTILL_EIO, errno, "%s: opendir", host);
+        int r = 0;
+        struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                cleanup_free char *hp = path_join(host, de->d_name);
+                cleanup_free char *ip = path_join(image, de->d_name);
+                struct stat st;
+                if (lstat(hp, &st) < 0) {
+                        r = distill_error_errno(err, DISTILL_EIO, errno, "%s: lstat", hp);
+                        break;
+                }
+                unsigned mode = st.st_mode & 07777;
+                if (S_ISDIR(st.st_mode)) {
+                        r = imagens_add(ns, ip, IPNODE_DIR, NULL, mode, 0, NULL, hp, err);
+                        if (r == 0)
+                                r = add_tree_dir(ns, hp, ip, depth + 1, err);
+                } else if (S_ISREG(st.st_mode)) {
+                        r = imagens_add(ns, ip, IPNODE_FILE, NULL, mode, (uint64_t)st.st_size, NULL,
+                                        hp, err);
+                } else if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX];
+                        ssize_t n = readlink(hp, target, sizeof(target) - 1);
+                        if (n < 0) {
+                                r = distill_error_errno(err, DISTILL_EIO, errno, "%s: readlink",
+                                                        hp);
+                                break;
+                        }
+                        target[n] = '\0';
+                        r = imagens_add(ns, ip, IPNODE_SYMLINK, target, 0777, (uint64_t)n, NULL, hp,
+                                        err);
+                }
+                /* Devices, FIFOs and sockets never enter an image. */
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        return r;
+}
+
+int fixture_imagens_add_tree(struct imagens *ns, const char *host_dir, struct distill_error *err)
+{
+        struct stat st;
+        if (lstat(host_dir, &st) < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "%s", host_dir);
+        if (!S_ISDIR(st.st_mode))
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: not a directory", host_dir);
+        return add_tree_dir(ns, host_dir, "/", 0, err);
+}
+
+int fixture_ldso_load_host(void *ud, const struct ipnode *node, struct elf_info *info,
+                           struct distill_error *err)
+{
+        (void)ud;
+        if (!node->src_path)
+                return distill_error_set(err, DISTILL_EINTERNAL, "%s: no source for its bytes",
+                                         node->path);
+        int fd = open(node->src_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "cannot open %s",
+                                           node->src_path);
+        int r = elf_read_fd(fd, node->path, info, err);
+        close(fd);
+        return r;
 }

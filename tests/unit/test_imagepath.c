@@ -266,7 +266,7 @@ static void test_add_tree(void **state)
                          0);
         struct imagens *ns = imagens_new();
         struct distill_error err = {0};
-        assert_int_equal(imagens_add_tree(ns, dir, &err), 0);
+        assert_int_equal(fixture_imagens_add_tree(ns, dir, &err), 0);
         const struct ipnode *f = imagens_get(ns, "/usr/lib/x/f");
         assert_non_null(f);
         assert_int_equal(f->type, IPNODE_FILE);

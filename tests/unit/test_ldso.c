@@ -132,8 +132,8 @@ static int closure(struct fx *f, const char *prog, const char *main_exe, struct 
         struct ldso_config cfg;
         struct imagens *ns = imagens_new();
         assert_int_equal(ldso_config_for_arch("amd64", &cfg, err), 0);
-        assert_int_equal(imagens_add_tree(ns, f->root, err), 0);
-        int r = ldso_closure(&cfg, ns, NULL, NULL, prog, main_exe, res, err);
+        assert_int_equal(fixture_imagens_add_tree(ns, f->root, err), 0);
+        int r = ldso_closure(&cfg, ns, fixture_ldso_load_host, NULL, prog, main_exe, res, err);
         ldso_config_release(&cfg);
         imagens_free(ns);
         return r;
@@ -722,8 +722,8 @@ static int closure_with_cache(struct fx *f, const char *cache_dir, struct ldso_r
         assert_int_equal(ldso_config_for_arch("amd64", &cfg, err), 0);
         strvec_push(&cfg.cache_dirs, cache_dir);
         strvec_push(&cfg.cache_dirs, "/lib/x86_64-linux-gnu");
-        assert_int_equal(imagens_add_tree(ns, f->root, err), 0);
-        int r = ldso_closure(&cfg, ns, NULL, NULL, "/prog", NULL, res, err);
+        assert_int_equal(fixture_imagens_add_tree(ns, f->root, err), 0);
+        int r = ldso_closure(&cfg, ns, fixture_ldso_load_host, NULL, "/prog", NULL, res, err);
         ldso_config_release(&cfg);
         imagens_free(ns);
         return r;

@@ -97,6 +97,18 @@ static int teardown(void **state)
         return 0;
 }
 
+/* One image under ref: its blobs, then index.json, as a build writes them. */
+static int write_layout(const char *out_dir, const char *ref, const struct image_config *cfg,
+                        const struct layer_desc *layers, size_t n_layers, struct oci_written *res,
+                        struct distill_error *err)
+{
+        int r = oci_write_image(out_dir, cfg, layers, n_layers, res, err);
+        if (r < 0)
+                return r;
+        const char *archs[] = {cfg->arch};
+        return oci_write_index(out_dir, ref, archs, res, 1, err);
+}
+
 /* Write a whole layout (one layer) to tmp/<name>; returns the OUT path. */
 static char *write_image(struct world *w, const char *name, struct layer_desc *layer,
                          struct oci_written *res)
@@ -109,7 +121,7 @@ static char *write_image(struct world *w, const char *name, struct layer_desc *l
         struct plan_entry *const *entries = plan_sorted(w->plan, &n);
         if (layer_write(entries, n, w->st, w->cfg.created, blobs, layer, &err) != 0)
                 fail_msg("layer_write: %s", err.msg);
-        if (oci_write_layout(out, REF, &w->cfg, layer, 1, res, &err) != 0)
+        if (write_layout(out, REF, &w->cfg, layer, 1, res, &err) != 0)
                 fail_msg("oci_write_layout: %s", err.msg);
         free(blobs);
         return out;
@@ -266,7 +278,7 @@ static void test_umoci_catches_bad_diff_id(void **state)
         char *out = write_image(w, "img", &layer, &res);
         /* Rewrite the config and manifest with a wrong diff_id over the same layer blob. */
         layer.diff_id[0] = layer.diff_id[0] == '0' ? '1' : '0';
-        assert_int_equal(oci_write_layout(out, REF, &w->cfg, &layer, 1, &res, &err), 0);
+        assert_int_equal(write_layout(out, REF, &w->cfg, &layer, 1, &res, &err), 0);
         char *bundle = path_join(w->tmp, "bundle-bad");
         assert_int_not_equal(fixture_sh("umoci unpack --rootless --image '%s:" REF "' '%s' "
                                         ">/dev/null 2>&1",
@@ -291,7 +303,7 @@ static void test_reproducible_and_independent_of_out(void **state)
         struct distill_error err = {0};
         w->cfg.workdir = NULL;
         strvec_push(&w->cfg.cmd, "serve");
-        assert_int_equal(oci_write_layout(o2, REF, &w->cfg, &l2, 1, &r3, &err), 0);
+        assert_int_equal(write_layout(o2, REF, &w->cfg, &l2, 1, &r3, &err), 0);
         assert_string_not_equal(r1.config_digest, r3.config_digest);
         char *cpath = xasprintf("%s/blobs/sha256/%s", o2, r3.config_digest);
         char *config = NULL;
@@ -316,14 +328,12 @@ static void test_errors(void **state)
         char *file = path_join(w->tmp, "file");
         fixture_write(file, "x");
         char *under_file = path_join(file, "out");
-        assert_int_equal(oci_write_layout(under_file, REF, &w->cfg, &none, 0, &res, &err),
+        assert_int_equal(write_layout(under_file, REF, &w->cfg, &none, 0, &res, &err),
                          -DISTILL_EIO);
         assert_non_null(strstr(err.msg, under_file));
-        assert_int_equal(oci_write_layout(missing, "", &w->cfg, &none, 0, &res, &err),
-                         -DISTILL_EUSAGE);
+        assert_int_equal(write_layout(missing, "", &w->cfg, &none, 0, &res, &err), -DISTILL_EUSAGE);
         w->cfg.user = "\xff\xfe";
-        assert_int_equal(oci_write_layout(w->tmp, REF, &w->cfg, &none, 0, &res, &err),
-                         -DISTILL_EUSAGE);
+        assert_int_equal(write_layout(w->tmp, REF, &w->cfg, &none, 0, &res, &err), -DISTILL_EUSAGE);
         assert_non_null(strstr(err.msg, "UTF-8"));
         free(under_file);
         free(file);
@@ -341,7 +351,7 @@ static void test_oci_platform_names(void **state)
         cleanup_free char *out = write_image(w, "plat", &layer, &res);
         for (const struct arch_info *a = arch_all(); a->deb; a++) {
                 w->cfg.arch = a->deb;
-                int r = oci_write_layout(out, REF, &w->cfg, &layer, 1, &res, &err);
+                int r = write_layout(out, REF, &w->cfg, &layer, 1, &res, &err);
                 if (!a->oci) {
                         assert_int_equal(r, -DISTILL_EUSAGE);
                         assert_non_null(strstr(err.msg, a->deb));
@@ -371,7 +381,7 @@ static void test_oci_platform_names(void **state)
         }
         /* the spec's own validator takes the variant field */
         w->cfg.arch = "armhf";
-        assert_int_equal(oci_write_layout(out, REF, &w->cfg, &layer, 1, &res, &err), 0);
+        assert_int_equal(write_layout(out, REF, &w->cfg, &layer, 1, &res, &err), 0);
         assert_int_equal(fixture_sh("oci-image-tool validate --type image --ref name=" REF
                                     " '%s' >/dev/null",
                                     out),

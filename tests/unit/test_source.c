@@ -254,7 +254,6 @@ static void test_diversions(void **state)
 {
         (void)state;
         struct source *src = open_ok();
-        const char *pkg_path = NULL;
 
         /* dashlike diverted /bin/sh: its own /bin/sh stays, shell-common's lives aside */
         const char *dash[] = {"/bin", "/bin/sh", "/bin/dash"};
@@ -262,50 +261,6 @@ static void test_diversions(void **state)
         const char *common[] = {"/bin", "/bin/sh.distrib", "/usr", "/usr/share",
                                 "/usr/share/shell-common"};
         assert_files(&source_find(src, "shell-common")->files, common, 5);
-
-        assert_string_equal(source_owner(src, "/bin/sh", &pkg_path)->name, "dashlike");
-        assert_string_equal(pkg_path, "/bin/sh");
-        assert_string_equal(source_owner(src, "/usr/bin/sh.distrib", &pkg_path)->name,
-                            "shell-common");
-        assert_string_equal(pkg_path, "/bin/sh.distrib");
-        source_free(src);
-}
-
-static void test_owner_usrmerge(void **state)
-{
-        (void)state;
-        struct source *src = open_ok();
-        const char *pkg_path = NULL;
-        struct source_pkg *p;
-
-        /* listed as /lib/..., asked as /usr/lib/... */
-        p = source_owner(src, "/usr/lib/x86_64-linux-gnu/libfoo.so.1", &pkg_path);
-        assert_non_null(p);
-        assert_string_equal(p->name, "libfoo1");
-        assert_string_equal(p->arch, "amd64");
-        assert_string_equal(pkg_path, "/lib/x86_64-linux-gnu/libfoo.so.1");
-        /* listed as /usr/bin/..., asked as /bin/... */
-        p = source_owner(src, "/bin/foo-helper", &pkg_path);
-        assert_non_null(p);
-        assert_string_equal(p->name, "foo-bin");
-        assert_string_equal(pkg_path, "/usr/bin/foo-helper");
-        /* the exact path wins over the alias */
-        p = source_owner(src, "/bin/foo", &pkg_path);
-        assert_string_equal(pkg_path, "/bin/foo");
-        /* the other architecture's file is found too */
-        p = source_owner(src, "/usr/lib/i386-linux-gnu/libfoo.so.1", NULL);
-        assert_non_null(p);
-        assert_string_equal(p->arch, "i386");
-        /* a file both Multi-Arch: same packages ship: the native one answers */
-        p = source_owner(src, "/usr/share/doc/libfoo1/copyright", NULL);
-        assert_non_null(p);
-        assert_string_equal(p->arch, "amd64");
-        /* shared directories and unknown paths: no owner */
-        assert_null(source_owner(src, "/usr/share", &pkg_path));
-        assert_null(pkg_path);
-        assert_null(source_owner(src, "/lib/x86_64-linux-gnu", NULL));
-        assert_null(source_owner(src, "/usr/lib/nothing", NULL));
-        assert_null(source_owner(src, "/libx", NULL));
         source_free(src);
 }
 
@@ -678,7 +633,6 @@ int main(void)
             cmocka_unit_test(test_stanza_text),
             cmocka_unit_test(test_file_lists),
             cmocka_unit_test(test_diversions),
-            cmocka_unit_test(test_owner_usrmerge),
             cmocka_unit_test(test_lstat),
             cmocka_unit_test(test_escape_stays_inside),
             cmocka_unit_test(test_open_file),
