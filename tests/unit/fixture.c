@@ -12,8 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "distill/ldso.h"
-#include "distill/util.h"
+#include "distill/base/util.h"
+#include "distill/elf/ldso.h"
 
 /* Every test process and the tools it runs see the same environment whatever the caller's:
  * untranslated messages and C collation (readelf, ldconfig -p, ls, sort), UTC (tar -tv), and a
@@ -169,11 +169,11 @@ static int add_tree_dir(struct imagens *ns, const char *host, const char *image,
                 }
                 unsigned mode = st.st_mode & 07777;
                 if (S_ISDIR(st.st_mode)) {
-                        r = imagens_add(ns, ip, IPNODE_DIR, NULL, mode, 0, NULL, hp, err);
+                        r = imagens_add(ns, ip, IMAGENS_DIR, NULL, mode, 0, NULL, hp, err);
                         if (r == 0)
                                 r = add_tree_dir(ns, hp, ip, depth + 1, err);
                 } else if (S_ISREG(st.st_mode)) {
-                        r = imagens_add(ns, ip, IPNODE_FILE, NULL, mode, (uint64_t)st.st_size, NULL,
+                        r = imagens_add(ns, ip, IMAGENS_FILE, NULL, mode, (uint64_t)st.st_size, NULL,
                                         hp, err);
                 } else if (S_ISLNK(st.st_mode)) {
                         char target[PATH_MAX];
@@ -184,7 +184,7 @@ static int add_tree_dir(struct imagens *ns, const char *host, const char *image,
                                 break;
                         }
                         target[n] = '\0';
-                        r = imagens_add(ns, ip, IPNODE_SYMLINK, target, 0777, (uint64_t)n, NULL, hp,
+                        r = imagens_add(ns, ip, IMAGENS_SYMLINK, target, 0777, (uint64_t)n, NULL, hp,
                                         err);
                 }
                 /* Devices, FIFOs and sockets never enter an image. */
@@ -205,7 +205,7 @@ int fixture_imagens_add_tree(struct imagens *ns, const char *host_dir, struct di
         return add_tree_dir(ns, host_dir, "/", 0, err);
 }
 
-int fixture_ldso_load_host(void *ud, const struct ipnode *node, struct elf_info *info,
+int fixture_ldso_load_host(void *ud, const struct imagens_node *node, struct elf_info *info,
                            struct distill_error *err)
 {
         (void)ud;

@@ -26,11 +26,11 @@ void fixture_require_root(void);
 /* Every entry of a host directory tree as image paths, src_path the host path; and the ELF
  * loader for such trees (reads node->src_path). */
 struct imagens;
-struct ipnode;
+struct imagens_node;
 struct elf_info;
 struct distill_error;
 int fixture_imagens_add_tree(struct imagens *ns, const char *host_dir, struct distill_error *err);
-int fixture_ldso_load_host(void *ud, const struct ipnode *node, struct elf_info *info,
+int fixture_ldso_load_host(void *ud, const struct imagens_node *node, struct elf_info *info,
                            struct distill_error *err);
 
 #endif

@@ -1,0 +1,31 @@
+/* `distill build`: the pipeline of DESIGN §1 end to end, writing OUT atomically. */
+#ifndef DISTILL_BUILD_H
+#define DISTILL_BUILD_H
+
+#include <stdbool.h>
+#include "distill/base/error.h"
+#include "distill/base/util.h"
+
+struct build_options {
+        const char *manifest;
+        const char *out;          /* default: ./distill-out */
+        const char *tag;          /* overrides image.ref */
+        const char *arch;         /* overrides manifest arch */
+        struct strvec rules_dirs; /* --rules DIR */
+        bool force;
+        const char *locked; /* --locked: build exactly the set this lock file pins */
+        int verbosity;      /* -1 quiet, 0 normal, 1 verbose */
+        bool json;
+};
+
+struct plan;
+
+int build_run(const struct build_options *opt, struct distill_error *err);
+/* The plan a build would produce (through rootfs), without writing an image: for `resolve` and
+ * `why MANIFEST`. The staging store lives in a temporary directory removed before returning. */
+int build_resolve(const struct build_options *opt, struct plan **out, struct distill_error *err);
+/* `distill lock`: solve for every architecture of the manifest (or opt->arch) and write the
+ * candidate sets to lock_path. */
+int build_lock(const struct build_options *opt, const char *lock_path, struct distill_error *err);
+
+#endif

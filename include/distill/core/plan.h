@@ -1,0 +1,99 @@
+/* The plan (DESIGN "The plan"): a sorted map from image path to entry, each with the reason it is
+ * there. Written to OUT/plan.json; `why` and `report` read what was built from it. */
+#ifndef DISTILL_PLAN_H
+#define DISTILL_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "distill/base/error.h"
+#include "distill/base/util.h"
+#include "distill/core/store.h"
+
+enum plan_type { PLAN_FILE, PLAN_DIR, PLAN_SYMLINK, PLAN_HARDLINK };
+
+enum plan_reason_kind {
+        PLAN_R_SEED,       /* interpreter, binaries, app files, stdlib: full */
+        PLAN_R_INCLUDE,    /* files.include / files.add */
+        PLAN_R_ELF_NEEDED, /* DT_NEEDED or PT_INTERP of another entry */
+        PLAN_R_LINK,       /* a symlink on the way to another entry */
+        PLAN_R_RULE,       /* a rule fired */
+        PLAN_R_PYTHON_IMPORT,
+        PLAN_R_GENERATED,    /* written by distill: passwd, CA bundle, ... */
+        PLAN_R_PKG_METADATA, /* status.d, md5sums, copyright of a kept package */
+        PLAN_R_PARENT,       /* parent directory of another entry */
+};
+
+struct plan_entry {
+        char *path; /* absolute image path, normalised */
+        enum plan_type type;
+        unsigned mode; /* permission bits (no file type) */
+        unsigned uid;
+        unsigned gid;
+        uint64_t size;                   /* files only */
+        char *target;                    /* symlink target, or hardlink target path */
+        char digest[SHA256_HEX_LEN + 1]; /* files: SHA-256 of the content in the store */
+        char *pkg;                       /* owning package, NULL for generated/app files */
+        char *pkg_path; /* the path as the package lists it (dpkg's), or the host source path of
+                         * an app/add file */
+        enum plan_reason_kind reason;
+        char *reason_from;   /* the entry or seed that caused it */
+        char *reason_detail; /* "NEEDED libssl.so.3", "rule ssl-ca-bundle: …" */
+};
+
+struct plan_package {
+        char *name;
+        char *version;
+        char *arch;
+        char *source;
+        bool kept;      /* at least one of its files is in the image */
+        char *added_by; /* NULL when the manifest asked for it (or a dependency); else the rule */
+};
+
+struct plan {
+        struct strmap entries;      /* path → struct plan_entry * */
+        struct plan_entry **sorted; /* cache for plan_sorted(); NULL when stale */
+        size_t n_sorted;
+
+        char *arch;
+        struct strvec requested;       /* manifest packages */
+        struct strvec rule_packages;   /* packages loaded rules named that the source has */
+        struct plan_package *packages; /* the candidate set, sorted by name */
+        size_t n_packages;
+        struct strvec warnings; /* reported (setuid stripped, …) */
+        struct strmap env;      /* image env added by rules: key → char * value */
+        struct strvec generate; /* generated artifacts requested by rules ("ca-bundle") */
+};
+
+struct plan *plan_new(void);
+void plan_free(struct plan *plan);
+
+struct plan_entry *plan_get(const struct plan *plan, const char *path);
+/* Insert a deep copy of *e unless the path exists. Returns the stored entry (existing or new);
+ * *added (optional) tells which. First reason wins: breadth-first order makes that the shortest. */
+struct plan_entry *plan_add(struct plan *plan, const struct plan_entry *e, bool *added);
+/* Replace an entry (generated files that override a package's). */
+struct plan_entry *plan_put(struct plan *plan, const struct plan_entry *e);
+/* Entries in path order (strcmp); valid until the plan changes. */
+struct plan_entry *const *plan_sorted(struct plan *plan, size_t *n);
+void plan_entry_release(struct plan_entry *e);
+
+void plan_set_env(struct plan *plan, const char *key, const char *value);
+
+const char *plan_type_name(enum plan_type t);
+const char *plan_reason_name(enum plan_reason_kind k);
+
+/* plan.json: {"arch", "packages":[{name,version,arch,source,kept,added_by}], "requested":[…],
+ * "rule_packages":[…], "env":{…} (sorted keys), "warnings":[…], "generate":[…],
+ * "entries":[{path,type,mode,uid,gid,size,digest,target,package,package_path,
+ * reason:{kind,from,detail}}]} with fixed key order (jansson, JSON_SORT_KEYS off, keys added in
+ * order). Entries are in path order; mode is an octal string ("0755"); size and digest only for
+ * files; target, package, package_path, from, detail only when set. type: plan_type_name();
+ * kind: plan_reason_name(). plan_read_json treats the file as hostile (DISTILL_EUSAGE naming the
+ * file and the entry index). */
+int plan_write_json(struct plan *plan, const char *path, struct distill_error *err);
+int plan_read_json(const char *path, struct plan **out, struct distill_error *err);
+
+/* Adds a warning to the plan (printf-style): reported after the build and kept in plan.json. */
+void plan_warn(struct plan *plan, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,37 @@
+/* ELF facts the loader uses, read with libelf (tech.md §2). Input is hostile: every offset and
+ * string is checked, sizes are capped, and a bad file gives an error, never a crash. */
+#ifndef DISTILL_ELF_H
+#define DISTILL_ELF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "distill/base/error.h"
+#include "distill/base/util.h"
+
+struct elf_info {
+        int elfclass;         /* ELFCLASS32 / ELFCLASS64 */
+        int data;             /* ELFDATA2LSB / ELFDATA2MSB */
+        unsigned machine;     /* e_machine */
+        unsigned type;        /* e_type: ET_EXEC, ET_DYN, ... */
+        unsigned osabi;       /* e_ident[EI_OSABI] */
+        char *interp;         /* PT_INTERP or NULL */
+        struct strvec needed; /* DT_NEEDED in order */
+        char *rpath;          /* DT_RPATH or NULL (NULL too when DT_RUNPATH exists, as glibc) */
+        char *runpath;        /* DT_RUNPATH or NULL */
+        char *soname;         /* DT_SONAME or NULL */
+        uint64_t flags_1;     /* DT_FLAGS_1, 0 when absent */
+        bool has_dynamic;
+};
+
+#define ELF_MAX_FILE_SIZE (1ULL << 31)
+
+/* Returns 1 and fills *out for an ELF object, 0 for a file that is not ELF (no error set),
+ * negative with err set (DISTILL_EINTEGRITY, naming `name`) for a corrupt or truncated ELF. */
+int elf_read_fd(int fd, const char *name, struct elf_info *out, struct distill_error *err);
+int elf_read_mem(const void *buf, size_t len, const char *name, struct elf_info *out,
+                 struct distill_error *err);
+bool elf_has_magic(const void *buf, size_t len);
+void elf_info_release(struct elf_info *info);
+
+#endif

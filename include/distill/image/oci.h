@@ -1,0 +1,42 @@
+/* output: an OCI image layout (image-spec v1.1): oci-layout, index.json naming the full reference
+ * (org.opencontainers.image.ref.name), manifest and config blobs (jansson, fixed key order). */
+#ifndef DISTILL_OCI_H
+#define DISTILL_OCI_H
+
+#include <stdint.h>
+#include "distill/base/util.h"
+#include "distill/image/layer.h"
+
+struct image_config {
+        const char *arch;  /* "amd64" */
+        const char *user;  /* "1000:1000" */
+        struct strvec env; /* "KEY=value", in the order to write */
+        struct strvec entrypoint;
+        struct strvec cmd;
+        const char *workdir; /* NULL for none */
+        struct strvec label_keys, label_values;
+        struct strvec exposed_ports;
+        int64_t created; /* SOURCE_DATE_EPOCH */
+};
+
+struct oci_written {
+        char manifest_digest[SHA256_HEX_LEN + 1];
+        uint64_t manifest_size;
+        char config_digest[SHA256_HEX_LEN + 1];
+};
+
+/* The config and manifest blobs of one image (no index.json). OUT must exist (the temporary
+ * sibling); layers were written into OUT/blobs/sha256 already. */
+int oci_write_image(const char *out_dir, const struct image_config *cfg,
+                    const struct layer_desc *layers, size_t n_layers, struct oci_written *res,
+                    struct distill_error *err);
+/* index.json (and oci-layout): one image under `ref`, or for several architectures an image
+ * index under `ref` and each architecture's manifest under oci_arch_ref(ref, arch). */
+int oci_write_index(const char *out_dir, const char *ref, const char *const *archs,
+                    const struct oci_written *images, size_t n, struct distill_error *err);
+/* "localhost/app:latest" → "localhost/app:latest-arm64" (":arm64" when there is no tag). */
+char *oci_arch_ref(const char *ref, const char *arch);
+/* "2026-01-01T00:00:00Z" for an epoch (UTC). */
+void rfc3339_utc(int64_t epoch, char buf[32]);
+
+#endif

@@ -1,0 +1,107 @@
+/* The manifest (DESIGN §3), parsed with libyaml and validated. Read-only after manifest_load. */
+#ifndef DISTILL_MANIFEST_H
+#define DISTILL_MANIFEST_H
+
+#include <stdbool.h>
+#include "distill/base/error.h"
+#include "distill/base/util.h"
+
+enum manifest_stdlib { MANIFEST_STDLIB_FULL, MANIFEST_STDLIB_IMPORTS };
+enum manifest_imports { MANIFEST_IMPORTS_DEEP, MANIFEST_IMPORTS_SHALLOW };
+enum manifest_layers { MANIFEST_LAYERS_SPLIT, MANIFEST_LAYERS_SINGLE };
+
+struct manifest_copy { /* python.app, files.add */
+        char *from;   /* absolute host path (relative ones are resolved against the manifest dir) */
+        char *to;     /* absolute image path, normalised */
+        int mode;     /* files.add mode, -1 when not given */
+        char *origin; /* "file:line:col" of the entry, for messages */
+};
+
+struct manifest_kv {
+        char *key;
+        char *value;
+};
+
+enum manifest_source_kind { MANIFEST_SOURCE_SYSROOT, MANIFEST_SOURCE_APT };
+
+struct manifest_apt_source { /* source.apt.sources items (instead of `host`) */
+        char *uri;
+        struct strvec suites;
+        struct strvec components;
+        char *signed_by; /* absolute keyring path, or NULL for apt's default keyrings */
+        char *origin;    /* "file:line:col" */
+};
+
+struct manifest {
+        char *path; /* as given */
+        char *dir;  /* absolute directory of the manifest */
+        int version;
+
+        enum manifest_source_kind source_kind;
+        char *sysroot; /* source.sysroot, absolute; "/" by default */
+        struct {
+                bool host; /* sources: host — the build host's apt configuration */
+                struct manifest_apt_source *v;
+                size_t n;
+                char *cache; /* absolute; default $XDG_CACHE_HOME/distill or ~/.cache/distill */
+        } apt;
+        struct strvec arch; /* at least one entry; default: the host's dpkg architecture */
+        struct strvec packages;
+        struct strvec binaries; /* absolute image paths */
+
+        bool has_python;
+        struct {
+                char *interpreter; /* default /usr/bin/python3 when a python section exists */
+                struct manifest_copy *app;
+                size_t n_app;
+                char *entrypoint; /* image path of the script, or NULL */
+                char *module;     /* or a module name, or NULL */
+                enum manifest_stdlib stdlib;
+                enum manifest_imports imports;
+                struct strvec include_modules;
+                struct strvec site_packages; /* absolute host paths */
+                bool bytecode;
+        } python;
+
+        struct strvec include; /* globs over candidate package files (image paths) */
+        struct strvec exclude;
+        struct manifest_copy *add;
+        size_t n_add;
+
+        struct strvec rules; /* absolute directories */
+
+        struct {
+                char *name;
+                unsigned uid;
+                unsigned gid;
+        } user;
+
+        struct {
+                char *ref; /* full reference, e.g. localhost/app:latest */
+                struct strvec entrypoint;
+                bool has_entrypoint;
+                struct strvec cmd;
+                struct manifest_kv *env; /* in manifest order; keys unique */
+                size_t n_env;
+                char *workdir;
+                struct manifest_kv *labels;
+                size_t n_labels;
+                struct strvec exposed_ports; /* "8080/tcp" */
+                enum manifest_layers layers;
+        } image;
+};
+
+/* Parse and validate. Errors: DISTILL_EUSAGE with "file:line:col: message" for malformed YAML,
+ * unknown keys, wrong types, missing values, a bad image.ref, app paths that do not exist;
+ * DISTILL_EIO when the file cannot be read. */
+int manifest_load(const char *path, struct manifest **out, struct distill_error *err);
+void manifest_free(struct manifest *m);
+
+/* The image reference grammar (distribution/reference): [domain[:port]/]path[:tag][@digest].
+ * Returns true when valid; on false, *why says what is wrong (static string). */
+bool image_ref_valid(const char *ref, const char **why);
+
+/* "3.11" from "/usr/bin/python3.11"; NULL when the basename is not pythonX.Y. Caller frees. */
+char *manifest_python_version(const struct manifest *m);
+
+#endif

@@ -1,0 +1,18 @@
+/* The apt source: a struct source whose packages come from Debian archives (aptrepo for the
+ * verified indexes, debfile for the .debs), for the manifest's `source: {apt: …}`. */
+#ifndef DISTILL_SOURCE_APT_H
+#define DISTILL_SOURCE_APT_H
+
+#include <stdbool.h>
+#include "distill/input/manifest.h"
+#include "distill/source/source.h"
+
+int source_open_apt(const struct manifest *m, const char *arch, bool progress, struct source **out,
+                    struct distill_error *err);
+
+/* The packages a lock file pins for `arch`, fetched from the cache (a .deb that is not there is
+ * fetched from its recorded source; one whose hash no longer matches is DISTILL_EINTEGRITY). */
+int source_open_apt_locked(const struct manifest *m, const char *arch, const char *lock_path,
+                           bool progress, struct source **out, struct distill_error *err);
+
+#endif

@@ -1,0 +1,655 @@
+/* `distill build`: manifest → source → solve → select → rootfs → layer → output, written into a
+ * temporary sibling of OUT and renamed into place only when complete. */
+#include "distill/cli/build.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "distill/core/plan.h"
+#include "distill/core/store.h"
+#include "distill/image/layer.h"
+#include "distill/image/oci.h"
+#include "distill/image/rootfs.h"
+#include "distill/input/manifest.h"
+#include "distill/input/rules.h"
+#include "distill/select/select.h"
+#include "distill/source/lock.h"
+#include "distill/source/solve.h"
+#include "distill/source/source.h"
+#include "distill/source/source_apt.h"
+
+struct build_ctx {
+        const struct build_options *opt;
+        struct manifest *m;
+        const char *arch;
+        const char *ref;
+        int64_t epoch;
+        char *tmp_out; /* temporary sibling of OUT */
+        struct ruleset rules;
+        struct source *src;
+        struct pkgset candidates;
+        struct store *st;
+        struct plan *plan;
+        struct layer_desc layer;
+        struct oci_written written;
+        struct timespec started;
+};
+
+static void progress(const struct build_ctx *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void progress(const struct build_ctx *b, const char *fmt, ...)
+{
+        va_list ap;
+        struct timespec now;
+
+        if (b->opt->verbosity < 0)
+                return;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double t = (double)(now.tv_sec - b->started.tv_sec) +
+                   (double)(now.tv_nsec - b->started.tv_nsec) / 1e9;
+        fprintf(stderr, "[%6.2fs] ", t);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}
+
+static int source_date_epoch(int64_t *epoch, struct distill_error *err)
+{
+        const char *s = getenv("SOURCE_DATE_EPOCH");
+        char *end;
+
+        *epoch = 0;
+        if (!s || !*s)
+                return 0;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || *end || v < 0 || v > 253402300799LL)
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "SOURCE_DATE_EPOCH=%s: expected seconds since 1970 "
+                                         "(0 to 253402300799)",
+                                         s);
+        *epoch = v;
+        return 0;
+}
+
+/* OUT is written to ".NAME.distill-XXXXXX" beside it, so the final rename stays on one
+ * filesystem and a failed build never leaves a partial OUT. */
+static int make_temp_sibling(struct build_ctx *b, struct distill_error *err)
+{
+        const char *out = b->opt->out;
+        cleanup_free char *dir = path_dirname(out);
+        const char *base = path_basename(out);
+
+        if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+                return distill_error_set(err, DISTILL_EUSAGE, "-o %s: not a usable output name",
+                                         out);
+        struct stat sb;
+        if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "-o %s: the directory %s does not exist", out, dir);
+        b->tmp_out = xasprintf("%s/.%s.distill-XXXXXX", dir, base);
+        if (!mkdtemp(b->tmp_out)) {
+                int e = errno;
+                free(b->tmp_out);
+                b->tmp_out = NULL;
+                return distill_error_errno(err, DISTILL_EIO, e,
+                                           "cannot create a directory beside %s", out);
+        }
+        return 0;
+}
+
+static int check_out_absent(const struct build_options *opt, struct distill_error *err)
+{
+        struct stat sb;
+        if (lstat(opt->out, &sb) == 0 && !opt->force)
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s exists; use --force to replace it", opt->out);
+        return 0;
+}
+
+static int load_rules(struct build_ctx *b, struct distill_error *err)
+{
+        struct strvec dirs = STRVEC_INIT;
+        char *shipped;
+        int r = rules_shipped_dir(&shipped, err);
+        if (r < 0)
+                return r;
+        strvec_push_nodup(&dirs, shipped);
+        for (size_t i = 0; i < b->m->rules.n; i++)
+                strvec_push(&dirs, b->m->rules.v[i]);
+        for (size_t i = 0; i < b->opt->rules_dirs.n; i++)
+                strvec_push(&dirs, b->opt->rules_dirs.v[i]);
+        r = rules_load(&dirs, &b->rules, err);
+        strvec_clear(&dirs);
+        return r;
+}
+
+/* --locked: the lock's packages are the candidate set, no solver involved. */
+static int locked_candidates(struct source *src, struct pkgset *out)
+{
+        out->n = source_count(src);
+        out->pkgs = xcalloc(out->n + 1, sizeof(*out->pkgs));
+        for (size_t i = 0; i < out->n; i++)
+                out->pkgs[i] = source_pkg_at(src, i);
+        return 0;
+}
+
+/* solve wide: the manifest's packages plus every package a loaded rule names that the source
+ * has, so that select never needs to go back to the solver. */
+static int solve(struct build_ctx *b, struct distill_error *err)
+{
+        struct strvec names = STRVEC_INIT;
+        struct plan *plan = b->plan;
+        int r;
+
+        for (size_t i = 0; i < b->m->packages.n; i++) {
+                strvec_push(&names, b->m->packages.v[i]);
+                strvec_push(&plan->requested, b->m->packages.v[i]);
+        }
+        for (size_t i = 0; i < b->rules.n; i++) {
+                const struct rule *rule = &b->rules.rules[i];
+                for (size_t j = 0; j < rule->packages.n; j++) {
+                        const char *p = rule->packages.v[j];
+                        if (!source_find(b->src, p) || strvec_contains(&plan->rule_packages, p))
+                                continue;
+                        strvec_push(&plan->rule_packages, p);
+                        if (!strvec_contains(&names, p))
+                                strvec_push(&names, p);
+                }
+        }
+        strvec_sort(&plan->rule_packages);
+        if (b->opt->locked)
+                r = locked_candidates(b->src, &b->candidates);
+        else
+                r = solve_candidates(b->src, &names, &b->candidates, err);
+        strvec_clear(&names);
+        if (r < 0)
+                return r;
+
+        plan->n_packages = b->candidates.n;
+        plan->packages = xcalloc(b->candidates.n + 1, sizeof(*plan->packages));
+        for (size_t i = 0; i < b->candidates.n; i++) {
+                const struct source_pkg *p = b->candidates.pkgs[i];
+                struct plan_package *pp = &plan->packages[i];
+                pp->name = xstrdup(p->name);
+                pp->version = xstrdup(p->version);
+                pp->arch = xstrdup(p->arch);
+                pp->source = p->source ? xstrdup(p->source) : NULL;
+                if (!strvec_contains(&plan->requested, p->name)) {
+                        for (size_t k = 0; k < b->rules.n && !pp->added_by; k++)
+                                if (strvec_contains(&b->rules.rules[k].packages, p->name))
+                                        pp->added_by = xstrdup(b->rules.rules[k].name);
+                }
+        }
+        return 0;
+}
+
+static void env_push(struct strvec *env, const char *key, const char *value)
+{
+        size_t klen = strlen(key);
+        for (size_t i = 0; i < env->n; i++) {
+                if (strncmp(env->v[i], key, klen) == 0 && env->v[i][klen] == '=') {
+                        free(env->v[i]);
+                        env->v[i] = xasprintf("%s=%s", key, value);
+                        return;
+                }
+        }
+        strvec_push_nodup(env, xasprintf("%s=%s", key, value));
+}
+
+static void image_config_fill(struct build_ctx *b, struct image_config *cfg)
+{
+        const struct manifest *m = b->m;
+
+        memset(cfg, 0, sizeof(*cfg));
+        cfg->arch = b->arch;
+        cfg->user = xasprintf("%u:%u", m->user.uid, m->user.gid);
+        env_push(&cfg->env, "PATH", "/usr/local/bin:/usr/bin:/bin");
+        env_push(&cfg->env, "LANG", "C.UTF-8");
+        {
+                const char **keys = strmap_sorted_keys(&b->plan->env);
+                for (size_t i = 0; keys[i]; i++)
+                        env_push(&cfg->env, keys[i], strmap_get(&b->plan->env, keys[i]));
+                free(keys);
+        }
+        for (size_t i = 0; i < m->image.n_env; i++)
+                env_push(&cfg->env, m->image.env[i].key, m->image.env[i].value);
+
+        if (m->image.has_entrypoint) {
+                for (size_t i = 0; i < m->image.entrypoint.n; i++)
+                        strvec_push(&cfg->entrypoint, m->image.entrypoint.v[i]);
+        } else if (m->has_python) {
+                strvec_push(&cfg->entrypoint, m->python.interpreter);
+                if (m->python.entrypoint) {
+                        strvec_push(&cfg->entrypoint, m->python.entrypoint);
+                } else if (m->python.module) {
+                        strvec_push(&cfg->entrypoint, "-m");
+                        strvec_push(&cfg->entrypoint, m->python.module);
+                }
+        }
+        for (size_t i = 0; i < m->image.cmd.n; i++)
+                strvec_push(&cfg->cmd, m->image.cmd.v[i]);
+        cfg->workdir = m->image.workdir;
+        for (size_t i = 0; i < m->image.n_labels; i++) {
+                strvec_push(&cfg->label_keys, m->image.labels[i].key);
+                strvec_push(&cfg->label_values, m->image.labels[i].value);
+        }
+        for (size_t i = 0; i < m->image.exposed_ports.n; i++)
+                strvec_push(&cfg->exposed_ports, m->image.exposed_ports.v[i]);
+        cfg->created = b->epoch;
+}
+
+static void image_config_release(struct image_config *cfg)
+{
+        free((char *)cfg->user);
+        strvec_clear(&cfg->env);
+        strvec_clear(&cfg->entrypoint);
+        strvec_clear(&cfg->cmd);
+        strvec_clear(&cfg->label_keys);
+        strvec_clear(&cfg->label_values);
+        strvec_clear(&cfg->exposed_ports);
+}
+
+static int write_layer(struct build_ctx *b, struct distill_error *err)
+{
+        size_t n;
+        struct plan_entry *const *all = plan_sorted(b->plan, &n);
+        cleanup_free char *blobs = xasprintf("%s/blobs/sha256", b->tmp_out);
+        int r = mkdir_p(blobs, 0755);
+
+        if (r < 0)
+                return distill_error_errno(err, DISTILL_EIO, -r, "cannot create %s", blobs);
+        /* The root directory is implicit in a layer. */
+        size_t skip = (n > 0 && strcmp(all[0]->path, "/") == 0) ? 1 : 0;
+        return layer_write(all + skip, n - skip, b->st, b->epoch, blobs, &b->layer, err);
+}
+
+/* The image's config and manifest blobs, and its plan: OUT/plan.json, or with several
+ * architectures OUT/plan-ARCH.json each (plan.json stays the first architecture's). */
+static int write_image(struct build_ctx *b, bool first, bool multi, struct distill_error *err)
+{
+        struct image_config cfg;
+        int r;
+
+        image_config_fill(b, &cfg);
+        r = oci_write_image(b->tmp_out, &cfg, &b->layer, 1, &b->written, err);
+        image_config_release(&cfg);
+        if (r < 0)
+                return r;
+        if (multi) {
+                cleanup_free char *name = xasprintf("plan-%s.json", b->arch);
+                cleanup_free char *path = path_join(b->tmp_out, name);
+                r = plan_write_json(b->plan, path, err);
+                if (r < 0 || !first)
+                        return r;
+        }
+        cleanup_free char *plan_json = path_join(b->tmp_out, "plan.json");
+        return plan_write_json(b->plan, plan_json, err);
+}
+
+/* Move the finished temporary sibling into place. An existing OUT (only with --force) is
+ * exchanged atomically, then removed. */
+static int publish(struct build_ctx *b, struct distill_error *err)
+{
+        const char *out = b->opt->out;
+        struct stat sb;
+
+        if (lstat(out, &sb) == 0) {
+                if (!b->opt->force)
+                        return distill_error_set(err, DISTILL_EUSAGE,
+                                                 "%s exists; use --force to replace it", out);
+                if (renameat2(AT_FDCWD, b->tmp_out, AT_FDCWD, out, RENAME_EXCHANGE) < 0)
+                        return distill_error_errno(err, DISTILL_EIO, errno, "cannot replace %s",
+                                                   out);
+                /* tmp_out now names the old output */
+                rm_rf(b->tmp_out);
+        } else if (rename(b->tmp_out, out) < 0) {
+                return distill_error_errno(err, DISTILL_EIO, errno, "cannot rename %s to %s",
+                                           b->tmp_out, out);
+        }
+        free(b->tmp_out);
+        b->tmp_out = NULL;
+        return 0;
+}
+
+static bool in_app_code(const struct manifest *m, const char *warning)
+{
+        for (size_t i = 0; i < m->python.n_app; i++) {
+                cleanup_free char *needle = xasprintf("(%s/", m->python.app[i].to);
+                if (strstr(warning, needle))
+                        return true;
+        }
+        return false;
+}
+
+/* Unresolved imports in library code are mostly other platforms' modules (winreg, msvcrt)
+ * behind runtime checks: counted here, listed by `distill resolve` and in plan.json (-v lists
+ * them too). Guarded ones in app code and everything else are printed. */
+static void print_warnings(const struct build_ctx *b)
+{
+        size_t library_unresolved = 0;
+
+        if (b->opt->verbosity < 0)
+                return;
+        for (size_t i = 0; i < b->plan->warnings.n; i++) {
+                const char *w = b->plan->warnings.v[i];
+                bool quiet_kind = strncmp(w, "unresolved ", 11) == 0 && !in_app_code(b->m, w);
+                if (quiet_kind && b->opt->verbosity < 1) {
+                        library_unresolved++;
+                        continue;
+                }
+                fprintf(stderr, "warning: %s\n", w);
+        }
+        if (library_unresolved)
+                fprintf(stderr,
+                        "note: %zu imports in library code resolve to nothing in the image "
+                        "(other platforms' modules, optional dependencies); `distill resolve` "
+                        "or -v lists them\n",
+                        library_unresolved);
+}
+
+static void summarise(const struct build_ctx *b)
+{
+        size_t n, files = 0, kept = 0;
+        uint64_t bytes = 0;
+        struct plan_entry *const *all = plan_sorted(b->plan, &n);
+
+        for (size_t i = 0; i < n; i++) {
+                if (all[i]->type == PLAN_FILE) {
+                        files++;
+                        bytes += all[i]->size;
+                }
+        }
+        for (size_t i = 0; i < b->plan->n_packages; i++)
+                kept += b->plan->packages[i].kept;
+        print_warnings(b);
+        if (b->opt->json) {
+                json_t *o = json_object();
+                cleanup_free char *manifest = xasprintf("sha256:%s", b->written.manifest_digest);
+                cleanup_free char *layer = xasprintf("sha256:%s", b->layer.digest);
+                cleanup_free char *diff_id = xasprintf("sha256:%s", b->layer.diff_id);
+                json_object_set_new(o, "ref", json_string(b->ref));
+                json_object_set_new(o, "arch", json_string(b->arch));
+                json_object_set_new(o, "out", json_string(b->opt->out));
+                json_object_set_new(o, "manifest_digest", json_string(manifest));
+                json_object_set_new(o, "layer_digest", json_string(layer));
+                json_object_set_new(o, "diff_id", json_string(diff_id));
+                json_object_set_new(o, "entries", json_integer((json_int_t)n));
+                json_object_set_new(o, "files", json_integer((json_int_t)files));
+                json_object_set_new(o, "file_bytes", json_integer((json_int_t)bytes));
+                json_object_set_new(o, "layer_bytes", json_integer((json_int_t)b->layer.size));
+                json_object_set_new(o, "packages_candidate",
+                                    json_integer((json_int_t)b->plan->n_packages));
+                json_object_set_new(o, "packages_kept", json_integer((json_int_t)kept));
+                json_dumpf(o, stdout, JSON_COMPACT);
+                fputc('\n', stdout);
+                json_decref(o);
+                return;
+        }
+        printf("image      %s (%s)\n", b->ref, b->arch);
+        printf("output     %s (OCI layout)\n", b->opt->out);
+        printf("manifest   sha256:%s\n", b->written.manifest_digest);
+        printf("layer      sha256:%s (%llu bytes gzip)\n", b->layer.digest,
+               (unsigned long long)b->layer.size);
+        printf("contents   %zu entries, %zu files, %llu bytes\n", n, files,
+               (unsigned long long)bytes);
+        printf("packages   %zu candidates, %zu kept\n", b->plan->n_packages, kept);
+}
+
+static int load_inputs(struct build_ctx *b, struct distill_error *err)
+{
+        int r;
+
+        progress(b, "manifest %s", b->opt->manifest);
+        r = manifest_load(b->opt->manifest, &b->m, err);
+        if (r < 0)
+                return r;
+        b->arch = b->opt->arch ? b->opt->arch : b->m->arch.v[0];
+        b->ref = b->opt->tag ? b->opt->tag : b->m->image.ref;
+        const char *why = NULL;
+        if (!image_ref_valid(b->ref, &why))
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "--tag %s is not a valid reference: %s", b->ref, why);
+        if (b->m->arch.n > 1 && !b->opt->arch && b->m->source_kind != MANIFEST_SOURCE_APT)
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: a sysroot holds one architecture's packages; "
+                                         "several architectures need the apt source (or pass "
+                                         "--arch)",
+                                         b->m->path);
+        return source_date_epoch(&b->epoch, err);
+}
+
+/* source → solve → select → rootfs: the final plan, with the staging store in b->tmp_out. */
+static int make_plan(struct build_ctx *b, struct distill_error *err)
+{
+        int r = load_rules(b, err);
+        if (r < 0)
+                return r;
+        if (b->m->source_kind == MANIFEST_SOURCE_APT && b->opt->locked) {
+                progress(b, "source %s (%s), cache %s", b->opt->locked, b->arch, b->m->apt.cache);
+                r = source_open_apt_locked(b->m, b->arch, b->opt->locked, b->opt->verbosity >= 0,
+                                           &b->src, err);
+        } else if (b->m->source_kind == MANIFEST_SOURCE_APT) {
+                progress(b, "source apt (%s), cache %s", b->arch, b->m->apt.cache);
+                r = source_open_apt(b->m, b->arch, b->opt->verbosity >= 0, &b->src, err);
+        } else if (b->opt->locked) {
+                r = distill_error_set(err, DISTILL_EUSAGE,
+                                      "--locked needs an apt source (source: {apt: …})");
+        } else {
+                progress(b, "source sysroot %s (%s)", b->m->sysroot, b->arch);
+                r = source_open_sysroot(b->m->sysroot, b->arch, &b->src, err);
+        }
+        if (r < 0)
+                return r;
+        b->plan = plan_new();
+        b->plan->arch = xstrdup(b->arch);
+        r = solve(b, err);
+        if (r < 0)
+                return r;
+        progress(b, "solve: %zu candidate packages", b->candidates.n);
+        r = source_prepare(b->src, b->candidates.pkgs, b->candidates.n, err);
+        if (r < 0)
+                return r;
+        if (b->m->source_kind == MANIFEST_SOURCE_APT)
+                progress(b, "fetched and indexed %zu packages", b->candidates.n);
+
+        cleanup_free char *staging = path_join(b->tmp_out, "staging");
+        r = store_open(staging, &b->st, err);
+        if (r < 0)
+                return r;
+        r = select_plan(b->m, b->arch, b->src, &b->candidates, &b->rules, b->st, b->plan, err);
+        if (r < 0)
+                return r;
+        r = rootfs_finalize(b->plan, b->m, b->src, b->st, err);
+        if (r < 0)
+                return r;
+        progress(b, "select: %zu entries", b->plan->entries.n);
+        return 0;
+}
+
+static void release_arch_state(struct build_ctx *b)
+{
+        if (b->st)
+                store_free(b->st);
+        b->st = NULL;
+        if (b->plan)
+                plan_free(b->plan);
+        b->plan = NULL;
+        pkgset_release(&b->candidates);
+        if (b->src)
+                source_free(b->src);
+        b->src = NULL;
+        rules_release(&b->rules);
+}
+
+/* One architecture's plan, layer and image blobs. */
+static int build_arch(struct build_ctx *b, const char *arch, bool first, bool multi,
+                      struct distill_error *err)
+{
+        b->arch = arch;
+        int r = make_plan(b, err);
+        if (r < 0)
+                return r;
+        r = write_layer(b, err);
+        if (r < 0)
+                return r;
+        progress(b, "layer %s: %llu bytes tar, %llu bytes gzip", arch,
+                 (unsigned long long)b->layer.tar_size, (unsigned long long)b->layer.size);
+        r = write_image(b, first, multi, err);
+        if (r < 0)
+                return r;
+        store_free(b->st);
+        b->st = NULL;
+        cleanup_free char *staging = path_join(b->tmp_out, "staging");
+        r = rm_rf(staging);
+        if (r < 0)
+                return distill_error_errno(err, DISTILL_EIO, -r, "cannot remove %s", staging);
+        summarise(b);
+        return 0;
+}
+
+static int run_pipeline(struct build_ctx *b, struct distill_error *err)
+{
+        int r = load_inputs(b, err);
+        if (r < 0)
+                return r;
+        r = check_out_absent(b->opt, err);
+        if (r < 0)
+                return r;
+        r = make_temp_sibling(b, err);
+        if (r < 0)
+                return r;
+        /* --arch picks one; otherwise every architecture of the manifest, combined at output */
+        struct strvec archs = STRVEC_INIT;
+        if (b->opt->arch)
+                strvec_push(&archs, b->opt->arch);
+        else
+                for (size_t i = 0; i < b->m->arch.n; i++)
+                        strvec_push(&archs, b->m->arch.v[i]);
+        struct oci_written *images = xcalloc(archs.n, sizeof(*images));
+        for (size_t i = 0; i < archs.n && r >= 0; i++) {
+                r = build_arch(b, archs.v[i], i == 0, archs.n > 1, err);
+                images[i] = b->written;
+                if (i + 1 < archs.n)
+                        release_arch_state(b);
+        }
+        if (r >= 0)
+                r = oci_write_index(b->tmp_out, b->ref, (const char *const *)archs.v, images,
+                                    archs.n, err);
+        free(images);
+        strvec_clear(&archs);
+        if (r < 0)
+                return r;
+        r = publish(b, err);
+        if (r < 0)
+                return r;
+        progress(b, "done");
+        return 0;
+}
+
+static void build_ctx_release(struct build_ctx *b)
+{
+        if (b->st)
+                store_free(b->st);
+        if (b->tmp_out) {
+                rm_rf(b->tmp_out);
+                free(b->tmp_out);
+        }
+        if (b->plan)
+                plan_free(b->plan);
+        pkgset_release(&b->candidates);
+        if (b->src)
+                source_free(b->src);
+        rules_release(&b->rules);
+        if (b->m)
+                manifest_free(b->m);
+}
+
+int build_resolve(const struct build_options *opt, struct plan **out, struct distill_error *err)
+{
+        struct build_ctx b = {.opt = opt};
+        const char *tmp = getenv("TMPDIR");
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &b.started);
+        *out = NULL;
+        r = load_inputs(&b, err);
+        if (r < 0)
+                goto cleanup;
+        b.tmp_out = xasprintf("%s/distill-resolve-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(b.tmp_out)) {
+                r = distill_error_errno(err, DISTILL_EIO, errno, "cannot create %s", b.tmp_out);
+                free(b.tmp_out);
+                b.tmp_out = NULL;
+                goto cleanup;
+        }
+        r = make_plan(&b, err);
+        if (r >= 0) {
+                *out = b.plan;
+                b.plan = NULL;
+        }
+cleanup:
+        build_ctx_release(&b);
+        return r;
+}
+
+int build_run(const struct build_options *opt, struct distill_error *err)
+{
+        struct build_ctx b = {.opt = opt};
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &b.started);
+        r = run_pipeline(&b, err);
+        build_ctx_release(&b);
+        return r;
+}
+
+int build_lock(const struct build_options *opt, const char *lock_path, struct distill_error *err)
+{
+        struct build_ctx b = {.opt = opt};
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &b.started);
+        r = load_inputs(&b, err);
+        if (r >= 0 && b.m->source_kind != MANIFEST_SOURCE_APT)
+                r = distill_error_set(err, DISTILL_EUSAGE,
+                                      "%s: distill lock pins packages of an apt source "
+                                      "(source: {apt: …})",
+                                      b.m->path);
+        if (r >= 0)
+                r = load_rules(&b, err);
+        for (size_t i = 0; r >= 0 && i < b.m->arch.n; i++) {
+                const char *arch = opt->arch ? opt->arch : b.m->arch.v[i];
+                progress(&b, "lock %s", arch);
+                b.arch = arch;
+                r = source_open_apt(b.m, arch, opt->verbosity >= 0, &b.src, err);
+                if (r >= 0) {
+                        b.plan = plan_new();
+                        r = solve(&b, err);
+                }
+                if (r >= 0)
+                        r = lock_write(lock_path, arch, &b.candidates, err);
+                if (r >= 0)
+                        progress(&b, "%s: %zu packages", arch, b.candidates.n);
+                pkgset_release(&b.candidates);
+                plan_free(b.plan);
+                b.plan = NULL;
+                source_free(b.src);
+                b.src = NULL;
+                if (opt->arch)
+                        break;
+        }
+        build_ctx_release(&b);
+        return r;
+}

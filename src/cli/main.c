@@ -1,0 +1,242 @@
+/* distill's command line (DESIGN §2): parse argv, dispatch, map error kinds to exit codes. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/stat.h>
+
+#include "distill/base/error.h"
+#include "distill/cli/build.h"
+#include "distill/cli/why.h"
+#include "distill/core/plan.h"
+#include "distill/input/rules.h"
+
+#ifndef DISTILL_VERSION
+#define DISTILL_VERSION "dev"
+#endif
+
+static const char usage_text[] =
+    "usage: distill build MANIFEST [-o OUT] [--tag REF] [--arch ARCH] [--rules DIR]\n"
+    "                      [--locked[=LOCK]] [--force] [-q|-v] [--json]\n"
+    "       distill resolve MANIFEST [--arch ARCH] [--rules DIR] [--json]\n"
+    "       distill why OUT|MANIFEST PATH [--json]\n"
+    "       distill lock MANIFEST [-o LOCK] [--arch ARCH]\n"
+    "       distill --help | --version\n"
+    "\n"
+    "Builds a distroless OCI image from MANIFEST (see README.md for the manifest format),\n"
+    "explains what a build keeps and why, and pins the packages of an apt source.\n"
+    "Exit codes: 0 ok, 1 internal error, 2 usage or invalid manifest, 3 resolution failed,\n"
+    "4 I/O, 5 integrity, 6 verify found problems.\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+        va_list ap;
+        fprintf(stderr, "distill: ");
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "\n%s", usage_text);
+        return distill_kind_exit_code(DISTILL_EUSAGE);
+}
+
+/* The exit code of a command's result r, with the message on stderr when it failed. */
+static int finish(int r, struct distill_error *err)
+{
+        int code = distill_exit_status(r, err);
+        if (code)
+                fprintf(stderr, "distill: %s\n", err->msg);
+        return code;
+}
+
+/* Every command's options, parsed by one loop; each command names the ones it takes. */
+struct cli {
+        struct build_options opt;
+        const char *out; /* -o */
+        bool locked;
+        const char *lock_file; /* --locked=FILE */
+        bool help;
+        char **args; /* the positional arguments */
+        int n_args;
+};
+
+static const struct option all_options[] = {
+    {"output", required_argument, NULL, 'o'}, {"tag", required_argument, NULL, 't'},
+    {"arch", required_argument, NULL, 'a'},   {"rules", required_argument, NULL, 'r'},
+    {"format", required_argument, NULL, 'F'}, {"force", no_argument, NULL, 'f'},
+    {"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
+    {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+    {"locked", optional_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
+};
+
+/* `allowed` lists the option letters the command takes. Returns 0, or an exit code. */
+static int parse_cli(int argc, char **argv, const char *allowed, struct cli *cli)
+{
+        int c;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "o:qvh", all_options, NULL)) != -1) {
+                if (c == '?' || !strchr(allowed, c))
+                        return usage_error("%s", "invalid option");
+                switch (c) {
+                case 'o':
+                        cli->out = optarg;
+                        break;
+                case 't':
+                        cli->opt.tag = optarg;
+                        break;
+                case 'a':
+                        cli->opt.arch = optarg;
+                        break;
+                case 'r':
+                        strvec_push(&cli->opt.rules_dirs, optarg);
+                        break;
+                case 'F':
+                        if (strcmp(optarg, "oci") != 0)
+                                return usage_error("--format %s: only oci is supported so far",
+                                                   optarg);
+                        break;
+                case 'f':
+                        cli->opt.force = true;
+                        break;
+                case 'q':
+                        cli->opt.verbosity = -1;
+                        break;
+                case 'v':
+                        cli->opt.verbosity = 1;
+                        break;
+                case 'j':
+                        cli->opt.json = true;
+                        break;
+                case 'L':
+                        cli->locked = true;
+                        cli->lock_file = optarg;
+                        break;
+                case 'h':
+                        cli->help = true;
+                        break;
+                }
+        }
+        cli->args = argv + optind;
+        cli->n_args = argc - optind;
+        return 0;
+}
+
+/* distill.lock beside the manifest */
+static char *default_lock_path(const char *manifest)
+{
+        cleanup_free char *dir = path_dirname(manifest);
+        return path_join(dir, "distill.lock");
+}
+
+static int cmd_build(struct cli *cli, struct distill_error *err)
+{
+        if (cli->n_args != 1)
+                return usage_error("%s", "build needs exactly one MANIFEST");
+        cli->opt.manifest = cli->args[0];
+        cli->opt.out = cli->out ? cli->out : "distill-out";
+        cleanup_free char *default_lock = default_lock_path(cli->opt.manifest);
+        if (cli->locked)
+                cli->opt.locked = cli->lock_file ? cli->lock_file : default_lock;
+        return finish(build_run(&cli->opt, err), err);
+}
+
+static int cmd_lock(struct cli *cli, struct distill_error *err)
+{
+        if (cli->n_args != 1)
+                return usage_error("%s", "lock needs exactly one MANIFEST");
+        cli->opt.manifest = cli->args[0];
+        cleanup_free char *default_lock = default_lock_path(cli->opt.manifest);
+        const char *lock = cli->out ? cli->out : default_lock;
+        int r = build_lock(&cli->opt, lock, err);
+        if (r < 0)
+                return finish(r, err);
+        printf("%s\n", lock);
+        return 0;
+}
+
+/* The plan of OUT (what was built) or of a MANIFEST (what it would build). */
+static int load_plan(const char *arg, const struct build_options *base, struct plan **plan,
+                     struct distill_error *err)
+{
+        struct stat sb;
+        if (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+                cleanup_free char *path = path_join(arg, "plan.json");
+                return plan_read_json(path, plan, err);
+        }
+        struct build_options opt = *base;
+        opt.manifest = arg;
+        opt.verbosity = -1;
+        return build_resolve(&opt, plan, err);
+}
+
+/* resolve MANIFEST and why OUT|MANIFEST PATH: reports on a plan. */
+static int cmd_report(struct cli *cli, bool is_why, struct distill_error *err)
+{
+        struct plan *plan = NULL;
+
+        if (cli->n_args != (is_why ? 2 : 1))
+                return usage_error("%s", is_why ? "why needs OUT|MANIFEST and PATH"
+                                                : "resolve needs exactly one MANIFEST");
+        int r = load_plan(cli->args[0], &cli->opt, &plan, err);
+        if (r >= 0)
+                r = is_why ? why_explain(plan, cli->args[1], cli->opt.json, stdout, err)
+                           : resolve_report(plan, cli->opt.json, stdout, err);
+        if (plan)
+                plan_free(plan);
+        /* why says plainly when PATH is not in the image; that is an answer, not an error (exit 1
+         * means an internal error) */
+        return finish(r, err);
+}
+
+int main(int argc, char **argv)
+{
+        static const struct {
+                const char *name;
+                const char *options; /* the option letters it takes */
+        } commands[] = {
+            {"build", "otarFfqvjLh"},
+            {"lock", "oarqh"},
+            {"resolve", "arjh"},
+            {"why", "arjh"},
+        };
+        struct distill_error err = {0};
+        struct cli cli = {0};
+        int r = -1;
+
+        if (argc < 2)
+                return usage_error("%s", "no command given");
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                fputs(usage_text, stdout);
+                return 0;
+        }
+        if (strcmp(argv[1], "--version") == 0) {
+                printf("distill %s\n", DISTILL_VERSION);
+                char *rules = NULL;
+                struct distill_error err = {0};
+                int rr = rules_shipped_dir(&rules, &err);
+                if (rr < 0)
+                        return finish(rr, &err);
+                printf("rules: %s\n", rules);
+                free(rules);
+                return 0;
+        }
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+                if (strcmp(argv[1], commands[i].name) != 0)
+                        continue;
+                r = parse_cli(argc - 1, argv + 1, commands[i].options, &cli);
+                if (r == 0 && cli.help)
+                        fputs(usage_text, stdout);
+                else if (r == 0 && i == 0)
+                        r = cmd_build(&cli, &err);
+                else if (r == 0 && i == 1)
+                        r = cmd_lock(&cli, &err);
+                else if (r == 0)
+                        r = cmd_report(&cli, i == 3, &err);
+                strvec_clear(&cli.opt.rules_dirs);
+                return r;
+        }
+        return usage_error("unknown command %s", argv[1]);
+}

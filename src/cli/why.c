@@ -1,0 +1,599 @@
+/* `distill why` and `distill resolve`: read the plan that was built and explain it. Nothing here
+ * looks at the build host: paths are resolved through the plan's own symlink entries. */
+#include "distill/cli/why.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "distill/core/imagens.h"
+
+/* A reason chain longer than this is a damaged plan, not an explanation. */
+#define WHY_MAX_CHAIN 64
+
+/* Text output: paths come from a plan that may be hostile, so control characters are escaped
+ * rather than allowed to forge lines. */
+static void put_clean(FILE *out, const char *s)
+{
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                if (*p < 0x20 || *p == 0x7f)
+                        fprintf(out, "\\x%02x", *p);
+                else
+                        fputc(*p, out);
+        }
+}
+
+static void put_cleanf(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put_cleanf(FILE *out, const char *fmt, ...)
+{
+        va_list ap;
+        char *s = NULL;
+
+        va_start(ap, fmt);
+        int n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                abort(); /* like xasprintf: out of memory */
+        /* a line's own final newline is the only one allowed through */
+        bool eol = n > 0 && s[n - 1] == '\n';
+        if (eol)
+                s[n - 1] = '\0';
+        put_clean(out, s);
+        if (eol)
+                fputc('\n', out);
+        free(s);
+}
+
+/* jansson rejects invalid UTF-8; a damaged name still shows, with '?' for the bad bytes. */
+static json_t *jstr(const char *s)
+{
+        if (!s)
+                return json_null();
+        json_t *j = json_string(s);
+        if (j)
+                return j;
+        cleanup_free char *copy = xstrdup(s);
+        for (char *p = copy; *p; p++)
+                if ((unsigned char)*p >= 0x80)
+                        *p = '?';
+        j = json_string(copy);
+        return j ? j : json_null();
+}
+
+static int dump_json(json_t *root, FILE *out, struct distill_error *err)
+{
+        int r = json_dumpf(root, out, JSON_INDENT(2));
+        json_decref(root);
+        if (r < 0 || fputc('\n', out) == EOF)
+                return distill_error_set(err, DISTILL_EIO, "writing JSON output failed");
+        return 0;
+}
+
+/* ---- resolving paths through the plan's symlinks ---- */
+
+static enum imagens_node_type node_type_of(enum plan_type t)
+{
+        switch (t) {
+        case PLAN_DIR:
+                return IMAGENS_DIR;
+        case PLAN_SYMLINK:
+                return IMAGENS_SYMLINK;
+        case PLAN_FILE:
+        case PLAN_HARDLINK:
+                break;
+        }
+        return IMAGENS_FILE;
+}
+
+/* The plan as an image namespace, so imagens does the resolving (one resolver for the whole
+ * tool). An entry the namespace refuses (a path under a symlink in a damaged plan) is left out:
+ * it could not be reached through the image's paths either. */
+static struct imagens *namespace_of_plan(struct plan *plan)
+{
+        struct imagens *ns = imagens_new();
+        size_t n = 0;
+        struct plan_entry *const *all = plan_sorted(plan, &n);
+
+        for (size_t i = 0; i < n; i++) {
+                const struct plan_entry *e = all[i];
+                struct distill_error ignored = {0};
+                imagens_add(ns, e->path, node_type_of(e->type), e->target, e->mode, e->size,
+                            e->pkg, NULL, &ignored);
+        }
+        return ns;
+}
+
+struct why_ctx {
+        struct plan *plan;
+        struct imagens *ns; /* built on first use */
+};
+
+/* The plan entry a path names, following the plan's symlinks on the way (not the last
+ * component: a symlink entry is explained itself). *links receives the symlinks traversed. */
+static struct plan_entry *lookup_entry(struct why_ctx *c, const char *path, struct strvec *links)
+{
+        cleanup_free char *abs = path[0] == '/' ? xstrdup(path) : xasprintf("/%s", path);
+        bool has_dotdot =
+            strstr(abs, "/../") || (strlen(abs) >= 3 && !strcmp(abs + strlen(abs) - 3, "/.."));
+
+        /* ".." after a symlink means the link target's parent, so only a path without ".."
+         * may be normalised lexically. */
+        if (!has_dotdot) {
+                cleanup_free char *norm = path_normalize(abs);
+                struct plan_entry *e = plan_get(c->plan, norm);
+                if (e)
+                        return e;
+        }
+        if (!c->ns)
+                c->ns = namespace_of_plan(c->plan);
+        struct imagens_resolved res = {0};
+        struct distill_error ignored = {0};
+        if (imagens_resolve(c->ns, abs, false, &res, &ignored) < 0)
+                return NULL; /* a symlink loop: the path does not exist in the image */
+        struct plan_entry *e = res.node ? plan_get(c->plan, res.path) : NULL;
+        if (e && links)
+                for (size_t i = 0; i < res.links.n; i++)
+                        strvec_push(links, res.links.v[i]);
+        imagens_resolved_release(&res);
+        return e;
+}
+
+/* ---- following reasons ---- */
+
+/* "import MODULE at line N" → module and line; anything else is plain text. */
+static bool parse_import_detail(const char *detail, char **module, unsigned long *line)
+{
+        static const char prefix[] = "import ";
+        static const char middle[] = " at line ";
+
+        if (!detail || strncmp(detail, prefix, sizeof(prefix) - 1) != 0)
+                return false;
+        const char *mod = detail + sizeof(prefix) - 1;
+        const char *at = strstr(mod, middle);
+        if (!at || at == mod)
+                return false;
+        const char *num = at + sizeof(middle) - 1;
+        if (*num < '0' || *num > '9')
+                return false;
+        char *end = NULL;
+        unsigned long n = strtoul(num, &end, 10);
+        if (*end != '\0' || memchr(mod, ' ', (size_t)(at - mod)))
+                return false;
+        *module = xstrndup(mod, (size_t)(at - mod));
+        *line = n;
+        return true;
+}
+
+static const char *link_destination(const struct plan_entry *e)
+{
+        static const char prefix[] = "symlink on the way to ";
+        if (e->reason_detail && strncmp(e->reason_detail, prefix, sizeof(prefix) - 1) == 0)
+                return e->reason_detail + sizeof(prefix) - 1;
+        return NULL;
+}
+
+/* The entry that caused `e`, or NULL when the chain ends there (a seed, a rule, the manifest).
+ * A symlink kept on the way to an entry for the same requester continues at that entry, whose
+ * reason says what the requester wanted (NEEDED, import) rather than only who asked. */
+static struct plan_entry *cause_of(struct why_ctx *c, const struct plan_entry *e, bool *via_dest)
+{
+        *via_dest = false;
+        switch (e->reason) {
+        case PLAN_R_SEED:
+        case PLAN_R_RULE:
+        case PLAN_R_INCLUDE:
+                return NULL;
+        case PLAN_R_LINK: {
+                const char *dest = link_destination(e);
+                struct plan_entry *d = dest && dest[0] == '/' ? lookup_entry(c, dest, NULL) : NULL;
+                if (d && d != e && d->reason_from && e->reason_from &&
+                    strcmp(d->reason_from, e->reason_from) == 0) {
+                        *via_dest = true;
+                        return d;
+                }
+                break;
+        }
+        default:
+                break;
+        }
+        if (!e->reason_from || e->reason_from[0] != '/')
+                return NULL;
+        return lookup_entry(c, e->reason_from, NULL);
+}
+
+static const char *or_empty(const char *s)
+{
+        return s ? s : "";
+}
+
+/* One "← …" line: why `e` is in the image. */
+static void print_reason(FILE *out, const struct plan_entry *e, bool via_dest)
+{
+        const char *from = e->reason_from;
+        const char *detail = e->reason_detail;
+        cleanup_free char *module = NULL;
+        unsigned long line = 0;
+
+        fputs("  ← ", out);
+        switch (e->reason) {
+        case PLAN_R_SEED:
+                put_cleanf(out, "seed (%s)", detail ? detail : or_empty(from));
+                break;
+        case PLAN_R_ELF_NEEDED:
+                put_cleanf(out, "%s by %s", detail ? detail : "NEEDED", or_empty(from));
+                break;
+        case PLAN_R_LINK:
+                put_clean(out, detail ? detail : "symlink");
+                if (!via_dest && from)
+                        put_cleanf(out, " for %s", from);
+                break;
+        case PLAN_R_PYTHON_IMPORT:
+                if (parse_import_detail(detail, &module, &line))
+                        put_cleanf(out, "import %s in %s:%lu", module, or_empty(from), line);
+                else
+                        put_cleanf(out, "%s in %s", detail ? detail : "import", or_empty(from));
+                break;
+        case PLAN_R_RULE:
+                put_cleanf(out, "%s: %s", from ? from : "rule", or_empty(detail));
+                break;
+        case PLAN_R_INCLUDE:
+                put_clean(out, detail ? detail : or_empty(from));
+                break;
+        case PLAN_R_GENERATED:
+                put_cleanf(out, "generated: %s", detail ? detail : "written by distill");
+                if (from)
+                        put_cleanf(out, " (for %s)", from);
+                break;
+        case PLAN_R_PKG_METADATA:
+                put_cleanf(out, "package metadata of %s: %s", from ? from : "?",
+                           detail ? detail : "dpkg data");
+                break;
+        case PLAN_R_PARENT:
+                put_cleanf(out, "parent directory of %s", or_empty(from));
+                break;
+        default:
+                put_cleanf(out, "%s %s %s", plan_reason_name(e->reason), or_empty(from),
+                           or_empty(detail));
+                break;
+        }
+        fputc('\n', out);
+}
+
+static void print_head(FILE *out, const char *asked, const struct plan_entry *e,
+                       const struct strvec *links, struct plan *plan)
+{
+        if (links->n > 0 || strcmp(asked, e->path) != 0) {
+                put_cleanf(out, "%s is %s in the image\n", asked, e->path);
+                for (size_t i = 0; i < links->n; i++) {
+                        const struct plan_entry *l = plan_get(plan, links->v[i]);
+                        put_cleanf(out, "  via %s → %s\n", links->v[i],
+                                   l && l->target ? l->target : "?");
+                }
+        }
+        put_clean(out, e->path);
+        if (e->type == PLAN_SYMLINK && e->target)
+                put_cleanf(out, " → %s", e->target);
+        if (e->pkg)
+                put_cleanf(out, "  (package %s)", e->pkg);
+        fputc('\n', out);
+}
+
+static json_t *chain_item(const struct plan_entry *e)
+{
+        json_t *o = json_object();
+        json_object_set_new(o, "path", jstr(e->path));
+        json_object_set_new(o, "kind", jstr(plan_reason_name(e->reason)));
+        json_object_set_new(o, "from", jstr(e->reason_from));
+        json_object_set_new(o, "detail", jstr(e->reason_detail));
+        json_object_set_new(o, "package", jstr(e->pkg));
+        return o;
+}
+
+static json_t *links_json(const struct strvec *links, struct plan *plan)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; i < links->n; i++) {
+                const struct plan_entry *l = plan_get(plan, links->v[i]);
+                json_t *o = json_object();
+                json_object_set_new(o, "path", jstr(links->v[i]));
+                json_object_set_new(o, "target", jstr(l ? l->target : NULL));
+                json_array_append_new(a, o);
+        }
+        return a;
+}
+
+int why_explain(struct plan *plan, const char *path, bool json, FILE *out,
+                struct distill_error *err)
+{
+        if (!plan || !path || !*path || !out)
+                return distill_error_set(err, DISTILL_EUSAGE, "why: a plan and a path are needed");
+
+        struct why_ctx c = {.plan = plan};
+        struct strvec links = STRVEC_INIT;
+        struct strmap seen = STRMAP_INIT;
+        struct plan_entry *e = lookup_entry(&c, path, &links);
+        json_t *root = NULL, *chain = NULL;
+        int r = 0;
+
+        if (json) {
+                root = json_object();
+                json_object_set_new(root, "path", jstr(path));
+                json_object_set_new(root, "in_image", json_boolean(e != NULL));
+                json_object_set_new(root, "resolved", jstr(e ? e->path : NULL));
+                json_object_set_new(root, "links", links_json(&links, plan));
+                chain = json_array();
+                json_object_set_new(root, "chain", chain);
+        }
+        if (!e) {
+                if (!json)
+                        put_cleanf(out, "%s is not in the image\n", path);
+                r = 1;
+                goto done;
+        }
+        if (!json)
+                print_head(out, path, e, &links, plan);
+
+        const char *stop = NULL; /* why the chain was cut, if it was */
+        for (size_t depth = 0; e; depth++) {
+                if (depth >= WHY_MAX_CHAIN) {
+                        stop = "depth";
+                        if (!json)
+                                fprintf(out, "  (chain cut after %d links)\n", WHY_MAX_CHAIN);
+                        break;
+                }
+                strmap_put(&seen, e->path, NULL);
+                bool via_dest = false;
+                struct plan_entry *next = cause_of(&c, e, &via_dest);
+                if (json)
+                        json_array_append_new(chain, chain_item(e));
+                else
+                        print_reason(out, e, via_dest);
+                if (next && strmap_has(&seen, next->path)) {
+                        stop = "cycle";
+                        if (!json)
+                                put_cleanf(out, "  (loops back to %s)\n", next->path);
+                        break;
+                }
+                e = next;
+        }
+        if (json)
+                json_object_set_new(root, "cut", jstr(stop));
+done:
+        if (json) {
+                int w = dump_json(root, out, err);
+                if (w < 0)
+                        r = w;
+        }
+        strvec_clear(&links);
+        strmap_clear(&seen, NULL);
+        if (c.ns)
+                imagens_free(c.ns);
+        return r;
+}
+
+/* ---- resolve report ---- */
+
+struct pkg_stat {
+        const char *name;
+        const struct plan_package *pkg; /* NULL: named by entries but not a candidate */
+        uint64_t files;
+        uint64_t bytes;
+};
+
+struct totals {
+        uint64_t entries, files, dirs, symlinks, hardlinks, bytes;
+        uint64_t unowned_files, unowned_bytes;
+};
+
+static int cmp_stat(const void *a, const void *b)
+{
+        const struct pkg_stat *x = a, *y = b;
+        return strcmp(x->name, y->name);
+}
+
+/* Per-package file counts, sorted by name. */
+static struct pkg_stat *collect_stats(struct plan *plan, size_t *n_out, struct totals *t)
+{
+        struct strmap index = STRMAP_INIT; /* name → 1-based index into stats */
+        struct pkg_stat *stats = xcalloc(plan->n_packages + 1, sizeof(*stats));
+        size_t n = 0, cap = plan->n_packages + 1;
+
+        for (size_t i = 0; i < plan->n_packages; i++) {
+                const struct plan_package *p = &plan->packages[i];
+                if (!p->name || strmap_has(&index, p->name))
+                        continue;
+                stats[n] = (struct pkg_stat){.name = p->name, .pkg = p};
+                strmap_put(&index, p->name, (void *)(uintptr_t)(++n));
+        }
+        size_t ne = 0;
+        struct plan_entry *const *all = plan_sorted(plan, &ne);
+        memset(t, 0, sizeof(*t));
+        for (size_t i = 0; i < ne; i++) {
+                const struct plan_entry *e = all[i];
+                t->entries++;
+                switch (e->type) {
+                case PLAN_FILE:
+                        t->files++;
+                        t->bytes += e->size;
+                        break;
+                case PLAN_DIR:
+                        t->dirs++;
+                        break;
+                case PLAN_SYMLINK:
+                        t->symlinks++;
+                        break;
+                case PLAN_HARDLINK:
+                        t->hardlinks++;
+                        break;
+                }
+                if (e->type != PLAN_FILE)
+                        continue;
+                if (!e->pkg) {
+                        t->unowned_files++;
+                        t->unowned_bytes += e->size;
+                        continue;
+                }
+                size_t k = (uintptr_t)strmap_get(&index, e->pkg);
+                if (k == 0) {
+                        if (n == cap) {
+                                cap *= 2;
+                                stats = xrealloc(stats, cap * sizeof(*stats));
+                        }
+                        stats[n] = (struct pkg_stat){.name = e->pkg};
+                        strmap_put(&index, e->pkg, (void *)(uintptr_t)(++n));
+                        k = n;
+                }
+                stats[k - 1].files++;
+                stats[k - 1].bytes += e->size;
+        }
+        strmap_clear(&index, NULL);
+        qsort(stats, n, sizeof(*stats), cmp_stat);
+        *n_out = n;
+        return stats;
+}
+
+static bool stat_kept(const struct pkg_stat *s)
+{
+        return s->pkg ? s->pkg->kept : s->files > 0;
+}
+
+static void sorted_copy(const struct strvec *in, struct strvec *out)
+{
+        for (size_t i = 0; i < in->n; i++)
+                strvec_push(out, in->v[i]);
+        strvec_sort(out);
+}
+
+static int resolve_json(struct plan *plan, const struct pkg_stat *stats, size_t n,
+                        const struct totals *t, FILE *out, struct distill_error *err)
+{
+        json_t *root = json_object();
+        json_object_set_new(root, "arch", jstr(plan->arch));
+
+        struct strvec req = STRVEC_INIT;
+        sorted_copy(&plan->requested, &req);
+        json_t *a = json_array();
+        for (size_t i = 0; i < req.n; i++)
+                json_array_append_new(a, jstr(req.v[i]));
+        json_object_set_new(root, "requested", a);
+        strvec_clear(&req);
+
+        a = json_array();
+        for (size_t i = 0; i < n; i++) {
+                const struct pkg_stat *s = &stats[i];
+                json_t *o = json_object();
+                json_object_set_new(o, "name", jstr(s->name));
+                json_object_set_new(o, "version", jstr(s->pkg ? s->pkg->version : NULL));
+                json_object_set_new(o, "arch", jstr(s->pkg ? s->pkg->arch : NULL));
+                json_object_set_new(o, "candidate", json_boolean(s->pkg != NULL));
+                json_object_set_new(o, "kept", json_boolean(stat_kept(s)));
+                json_object_set_new(o, "added_by", jstr(s->pkg ? s->pkg->added_by : NULL));
+                json_object_set_new(o, "files", json_integer((json_int_t)s->files));
+                json_object_set_new(o, "bytes", json_integer((json_int_t)s->bytes));
+                json_array_append_new(a, o);
+        }
+        json_object_set_new(root, "packages", a);
+
+        json_t *u = json_object();
+        json_object_set_new(u, "files", json_integer((json_int_t)t->unowned_files));
+        json_object_set_new(u, "bytes", json_integer((json_int_t)t->unowned_bytes));
+        json_object_set_new(root, "unowned", u);
+
+        json_t *o = json_object();
+        json_object_set_new(o, "entries", json_integer((json_int_t)t->entries));
+        json_object_set_new(o, "files", json_integer((json_int_t)t->files));
+        json_object_set_new(o, "dirs", json_integer((json_int_t)t->dirs));
+        json_object_set_new(o, "symlinks", json_integer((json_int_t)t->symlinks));
+        json_object_set_new(o, "hardlinks", json_integer((json_int_t)t->hardlinks));
+        json_object_set_new(o, "bytes", json_integer((json_int_t)t->bytes));
+        json_object_set_new(root, "totals", o);
+
+        struct strvec warn = STRVEC_INIT;
+        sorted_copy(&plan->warnings, &warn);
+        a = json_array();
+        for (size_t i = 0; i < warn.n; i++)
+                json_array_append_new(a, jstr(warn.v[i]));
+        json_object_set_new(root, "warnings", a);
+        strvec_clear(&warn);
+        return dump_json(root, out, err);
+}
+
+static void resolve_text(struct plan *plan, const struct pkg_stat *stats, size_t n,
+                         const struct totals *t, FILE *out)
+{
+        size_t kept = 0, candidates = 0;
+        int wname = 0, wver = 0;
+        for (size_t i = 0; i < n; i++) {
+                int ln = (int)strnlen(stats[i].name, 200);
+                int lv = stats[i].pkg && stats[i].pkg->version
+                             ? (int)strnlen(stats[i].pkg->version, 200)
+                             : 1;
+                wname = ln > wname ? ln : wname;
+                wver = lv > wver ? lv : wver;
+                kept += stat_kept(&stats[i]);
+                candidates += stats[i].pkg != NULL;
+        }
+
+        if (plan->arch)
+                put_cleanf(out, "arch: %s\n", plan->arch);
+        if (plan->requested.n > 0) {
+                struct strvec req = STRVEC_INIT;
+                sorted_copy(&plan->requested, &req);
+                fputs("requested:", out);
+                for (size_t i = 0; i < req.n; i++)
+                        put_cleanf(out, " %s", req.v[i]);
+                fputc('\n', out);
+                strvec_clear(&req);
+        }
+        fprintf(out, "packages: %zu candidates, %zu kept\n", candidates, kept);
+        for (size_t i = 0; i < n; i++) {
+                const struct pkg_stat *s = &stats[i];
+                const char *ver = s->pkg && s->pkg->version ? s->pkg->version : "?";
+                put_cleanf(out, "  %-*s  %-*s  ", wname, s->name, wver, ver);
+                if (stat_kept(s))
+                        fprintf(out, "kept      %6" PRIu64 " files %12" PRIu64 " bytes", s->files,
+                                s->bytes);
+                else
+                        fputs("not kept", out);
+                if (!s->pkg)
+                        fputs("  (not a candidate)", out);
+                else if (s->pkg->added_by)
+                        put_cleanf(out, "  (added by rule %s)", s->pkg->added_by);
+                fputc('\n', out);
+        }
+        fprintf(out, "no package (app and generated): %" PRIu64 " files, %" PRIu64 " bytes\n",
+                t->unowned_files, t->unowned_bytes);
+        fprintf(out,
+                "total: %" PRIu64 " entries (%" PRIu64 " files, %" PRIu64 " dirs, %" PRIu64
+                " symlinks, %" PRIu64 " hardlinks), %" PRIu64 " bytes\n",
+                t->entries, t->files, t->dirs, t->symlinks, t->hardlinks, t->bytes);
+
+        struct strvec warn = STRVEC_INIT;
+        sorted_copy(&plan->warnings, &warn);
+        fprintf(out, "warnings: %zu\n", warn.n);
+        for (size_t i = 0; i < warn.n; i++)
+                put_cleanf(out, "  %s\n", warn.v[i]);
+        strvec_clear(&warn);
+}
+
+int resolve_report(struct plan *plan, bool json, FILE *out, struct distill_error *err)
+{
+        if (!plan || !out)
+                return distill_error_set(err, DISTILL_EUSAGE, "resolve: no plan to report");
+        struct totals t;
+        size_t n = 0;
+        struct pkg_stat *stats = collect_stats(plan, &n, &t);
+        int r = 0;
+        if (json) {
+                r = resolve_json(plan, stats, n, &t, out, err);
+        } else {
+                resolve_text(plan, stats, n, &t, out);
+                if (ferror(out))
+                        r = distill_error_set(err, DISTILL_EIO, "writing the report failed");
+        }
+        free(stats);
+        return r;
+}

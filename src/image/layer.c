@@ -1,0 +1,337 @@
+/* layer: a deterministic tar of plan entries, gzipped, with both digests (tech.md §5).
+ *
+ * The tar archive writes through tar_write_cb, which hashes the uncompressed stream (diff_id)
+ * and hands it to a second libarchive archive in format_raw with the gzip filter; that one's
+ * blob_write_cb hashes the compressed bytes (digest) and writes them to a temporary file. */
+#include "distill/image/layer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "distill/base/digest.h"
+
+#define LAYER_CHUNK 65536
+#define STR_(x)     #x
+#define STR(x)      STR_(x)
+
+struct layer_ctx {
+        struct archive *gz; /* format_raw + gzip */
+        struct digest *tar_md;
+        struct digest *blob_md;
+        uint64_t tar_size;
+        uint64_t blob_size;
+        int blob_fd;
+        int write_errno; /* first failed write(2) of the blob, 0 if none */
+};
+
+static la_ssize_t blob_write_cb(struct archive *a, void *opaque, const void *buf, size_t len)
+{
+        struct layer_ctx *ctx = opaque;
+        int e = write_all(ctx->blob_fd, buf, len);
+        if (e < 0) {
+                ctx->write_errno = -e;
+                archive_set_error(a, -e, "writing the layer blob");
+                return -1;
+        }
+        digest_update(ctx->blob_md, buf, len);
+        ctx->blob_size += len;
+        return (la_ssize_t)len;
+}
+
+static la_ssize_t tar_write_cb(struct archive *a, void *opaque, const void *buf, size_t len)
+{
+        struct layer_ctx *ctx = opaque;
+        digest_update(ctx->tar_md, buf, len);
+        ctx->tar_size += len;
+        la_ssize_t w = archive_write_data(ctx->gz, buf, len);
+        if (w < 0 || (size_t)w != len) {
+                archive_set_error(a, EIO, "gzip: %s", archive_error_string(ctx->gz));
+                return -1;
+        }
+        return (la_ssize_t)len;
+}
+
+static int archive_fail(struct archive *a, const char *what, const char *path,
+                        struct distill_error *err)
+{
+        const char *msg = archive_error_string(a);
+        return distill_error_set(err, DISTILL_EIO, "layer: %s%s%s: %s", what, path ? " " : "",
+                                 path ? path : "", msg ? msg : "unknown libarchive error");
+}
+
+/* The gzip side: no name, no timestamp, fixed level, no padding after the stream. */
+static int open_gzip(struct layer_ctx *ctx, struct distill_error *err)
+{
+        struct archive *b = archive_write_new();
+        ctx->gz = b;
+        if (archive_write_set_format_raw(b) != ARCHIVE_OK ||
+            archive_write_add_filter_gzip(b) != ARCHIVE_OK ||
+            archive_write_set_filter_option(b, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
+            archive_write_set_filter_option(b, "gzip", "compression-level",
+                                            STR(LAYER_GZIP_LEVEL)) != ARCHIVE_OK ||
+            archive_write_set_bytes_per_block(b, LAYER_CHUNK) != ARCHIVE_OK ||
+            archive_write_set_bytes_in_last_block(b, 1) != ARCHIVE_OK ||
+            archive_write_open(b, ctx, NULL, blob_write_cb, NULL) != ARCHIVE_OK)
+                return archive_fail(b, "gzip setup", NULL, err);
+        /* format_raw wants one regular-file header before data; its name is never written. */
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, "layer.tar");
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        int r = archive_write_header(b, e);
+        archive_entry_free(e);
+        if (r != ARCHIVE_OK)
+                return archive_fail(b, "gzip setup", NULL, err);
+        return 0;
+}
+
+/* A non-ASCII name would depend on the process locale (a UTF-8 "path" record under a UTF-8
+ * locale, a warning and a BINARY record under "C"). pax hdrcharset=BINARY writes the plan's
+ * bytes in every locale, but gives every entry a PAX header, so it is used only for layers
+ * that need it. */
+static bool needs_binary_names(struct plan_entry *const *entries, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                const char *strs[] = {entries[i]->path, entries[i]->target};
+                for (size_t k = 0; k < 2; k++)
+                        for (const char *c = strs[k]; c && *c; c++)
+                                if ((unsigned char)*c >= 0x80)
+                                        return true;
+        }
+        return false;
+}
+
+/* The tar side: pax_restricted (PAX headers only when ustar cannot hold a value), blocks of
+ * 10240 bytes but the last one not padded: the stream ends with the two zero records, as Go's
+ * archive/tar writes it. */
+static int open_tar(struct archive **out, struct layer_ctx *ctx, bool binary_names,
+                    struct distill_error *err)
+{
+        struct archive *a = archive_write_new();
+        *out = a;
+        if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+            (binary_names &&
+             archive_write_set_format_option(a, "pax", "hdrcharset", "BINARY") != ARCHIVE_OK) ||
+            archive_write_set_bytes_per_block(a, 10240) != ARCHIVE_OK ||
+            archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+            archive_write_open(a, ctx, NULL, tar_write_cb, NULL) != ARCHIVE_OK)
+                return archive_fail(a, "tar setup", NULL, err);
+        return 0;
+}
+
+/* Stream a store blob into the current tar entry, checking it is exactly the planned bytes. */
+static int write_file_data(struct archive *a, const struct plan_entry *pe, const struct store *st,
+                           struct distill_error *err)
+{
+        int fd = -1;
+        int r = store_open_blob(st, pe->digest, &fd, err);
+        if (r < 0)
+                return distill_error_prefix(err, "layer: %s: ", pe->path);
+        char *buf = xmalloc(LAYER_CHUNK);
+        struct digest *md = digest_sha256();
+        uint64_t total = 0;
+        for (;;) {
+                ssize_t n = read(fd, buf, LAYER_CHUNK);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = distill_error_errno(err, DISTILL_EIO, errno,
+                                                "layer: reading blob %s of %s", pe->digest,
+                                                pe->path);
+                        goto out;
+                }
+                if (n == 0)
+                        break;
+                /* More bytes than the header announced would be silently cut by libarchive. */
+                if (total + (uint64_t)n > pe->size)
+                        break;
+                digest_update(md, buf, (size_t)n);
+                if (archive_write_data(a, buf, (size_t)n) != n) {
+                        r = archive_fail(a, "writing", pe->path, err);
+                        goto out;
+                }
+                total += (uint64_t)n;
+        }
+        struct stat sb = {0};
+        if (fstat(fd, &sb) < 0 || (uint64_t)sb.st_size != pe->size || total != pe->size) {
+                r = distill_error_set(err, DISTILL_EINTEGRITY,
+                                      "layer: %s: the store holds %llu bytes, the plan says %llu",
+                                      pe->path, (unsigned long long)sb.st_size,
+                                      (unsigned long long)pe->size);
+                goto out;
+        }
+        char hex[SHA256_HEX_LEN + 1];
+        digest_finish_hex(md, hex);
+        md = NULL;
+        if (strcmp(hex, pe->digest) != 0)
+                r = distill_error_set(err, DISTILL_EINTEGRITY,
+                                      "layer: %s: store blob %s has SHA-256 %s", pe->path,
+                                      pe->digest, hex);
+out:
+        digest_free(md);
+        free(buf);
+        close(fd);
+        return r;
+}
+
+/* Fill a libarchive entry from a plan entry; *name is the tar name (no leading "/"). */
+static int fill_entry(struct archive_entry *ae, const struct plan_entry *pe,
+                      const struct strmap *written_files, int64_t epoch, struct distill_error *err)
+{
+        archive_entry_set_pathname(ae, pe->path + 1);
+        archive_entry_set_uid(ae, pe->uid);
+        archive_entry_set_gid(ae, pe->gid);
+        archive_entry_set_mtime(ae, (time_t)epoch, 0);
+        archive_entry_set_perm(ae, pe->mode & 07777);
+        switch (pe->type) {
+        case PLAN_FILE:
+                if (!sha256_hex_valid(pe->digest))
+                        return distill_error_set(err, DISTILL_EINTERNAL,
+                                                 "layer: %s: file without a content digest",
+                                                 pe->path);
+                archive_entry_set_filetype(ae, AE_IFREG);
+                archive_entry_set_size(ae, (la_int64_t)pe->size);
+                return 0;
+        case PLAN_DIR:
+                archive_entry_set_filetype(ae, AE_IFDIR);
+                return 0;
+        case PLAN_SYMLINK:
+                if (!pe->target || !*pe->target)
+                        return distill_error_set(err, DISTILL_EINTERNAL,
+                                                 "layer: %s: symlink without a target", pe->path);
+                archive_entry_set_filetype(ae, AE_IFLNK);
+                archive_entry_set_symlink(ae, pe->target);
+                return 0;
+        case PLAN_HARDLINK:
+                /* A tar hardlink names an earlier regular file of the same archive. */
+                if (!pe->target || pe->target[0] != '/' || !strmap_has(written_files, pe->target))
+                        return distill_error_set(err, DISTILL_EINTERNAL,
+                                                 "layer: %s: hardlink target %s is not an earlier "
+                                                 "file of this layer",
+                                                 pe->path, pe->target ? pe->target : "(none)");
+                archive_entry_set_filetype(ae, AE_IFREG);
+                archive_entry_set_hardlink(ae, pe->target + 1);
+                archive_entry_set_size(ae, 0);
+                return 0;
+        }
+        return distill_error_set(err, DISTILL_EINTERNAL, "layer: %s: unknown entry type %d",
+                                 pe->path, (int)pe->type);
+}
+
+static int write_entries(struct archive *a, struct plan_entry *const *entries, size_t n,
+                         const struct store *st, int64_t epoch, struct distill_error *err)
+{
+        struct strmap written_files = STRMAP_INIT;
+        const char *prev = NULL;
+        int r = 0;
+
+        for (size_t i = 0; i < n && r == 0; i++) {
+                const struct plan_entry *pe = entries[i];
+                if (!pe->path || pe->path[0] != '/') {
+                        r = distill_error_set(err, DISTILL_EINTERNAL,
+                                              "layer: entry %zu: '%s' is not an absolute path", i,
+                                              pe->path ? pe->path : "(null)");
+                        break;
+                }
+                /* Duplicates are forbidden in a layer, and order is what makes it reproducible. */
+                if (prev && strcmp(prev, pe->path) >= 0) {
+                        r = distill_error_set(err, DISTILL_EINTERNAL,
+                                              "layer: entries out of order: %s after %s", pe->path,
+                                              prev);
+                        break;
+                }
+                prev = pe->path;
+                if (strcmp(pe->path, "/") == 0)
+                        continue;
+
+                struct archive_entry *ae = archive_entry_new();
+                r = fill_entry(ae, pe, &written_files, epoch, err);
+                if (r == 0 && archive_write_header(a, ae) != ARCHIVE_OK)
+                        r = archive_fail(a, "writing header of", pe->path, err);
+                archive_entry_free(ae);
+                if (r == 0 && pe->type == PLAN_FILE) {
+                        r = write_file_data(a, pe, st, err);
+                        strmap_put(&written_files, pe->path, (void *)pe);
+                }
+                if (r == 0 && archive_write_finish_entry(a) != ARCHIVE_OK)
+                        r = archive_fail(a, "finishing", pe->path, err);
+        }
+        strmap_clear(&written_files, NULL);
+        return r;
+}
+
+int layer_write(struct plan_entry *const *entries, size_t n, const struct store *st, int64_t epoch,
+                const char *blobs_dir, struct layer_desc *out, struct distill_error *err)
+{
+        struct layer_ctx ctx = {.blob_fd = -1};
+        struct archive *tar = NULL;
+        char *tmp = xasprintf("%s/tmp-layer.XXXXXX", blobs_dir);
+        char *final = NULL;
+        int r;
+
+        ctx.blob_fd = mkstemp(tmp);
+        if (ctx.blob_fd < 0) {
+                r = distill_error_errno(err, DISTILL_EIO, errno, "layer: creating %s", tmp);
+                free(tmp);
+                return r;
+        }
+        fchmod(ctx.blob_fd, 0644);
+        ctx.tar_md = digest_sha256();
+        ctx.blob_md = digest_sha256();
+
+        if ((r = open_gzip(&ctx, err)) < 0 ||
+            (r = open_tar(&tar, &ctx, needs_binary_names(entries, n), err)) < 0 ||
+            (r = write_entries(tar, entries, n, st, epoch, err)) < 0)
+                goto fail;
+        /* Closing the tar flushes its end-of-archive records through the gzip archive, which
+         * is closed second so its trailer comes last. */
+        if (archive_write_close(tar) != ARCHIVE_OK) {
+                r = archive_fail(tar, "closing the tar stream", NULL, err);
+                goto fail;
+        }
+        if (archive_write_close(ctx.gz) != ARCHIVE_OK) {
+                r = archive_fail(ctx.gz, "closing the gzip stream", NULL, err);
+                goto fail;
+        }
+        if (close(ctx.blob_fd) < 0) {
+                ctx.blob_fd = -1;
+                r = distill_error_errno(err, DISTILL_EIO, errno, "layer: writing %s", tmp);
+                goto fail;
+        }
+        ctx.blob_fd = -1;
+
+        digest_finish_hex(ctx.tar_md, out->diff_id);
+        digest_finish_hex(ctx.blob_md, out->digest);
+        ctx.tar_md = ctx.blob_md = NULL;
+        out->size = ctx.blob_size;
+        out->tar_size = ctx.tar_size;
+        final = xasprintf("%s/%s", blobs_dir, out->digest);
+        if (rename(tmp, final) < 0) {
+                r = distill_error_errno(err, DISTILL_EIO, errno, "layer: renaming to %s", final);
+                goto fail;
+        }
+        r = 0;
+        goto done;
+fail:
+        /* Freeing the archives below may still flush into the callbacks; they see fd -1. */
+        if (ctx.blob_fd >= 0)
+                close(ctx.blob_fd);
+        ctx.blob_fd = -1;
+        unlink(tmp);
+done:
+        if (tar)
+                archive_write_free(tar);
+        if (ctx.gz)
+                archive_write_free(ctx.gz);
+        digest_free(ctx.tar_md);
+        digest_free(ctx.blob_md);
+        free(final);
+        free(tmp);
+        return r;
+}

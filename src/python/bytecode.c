@@ -1,0 +1,422 @@
+/* Bytecode (DESIGN "Root filesystem policy", .pyc): unchecked-hash .pyc files compiled by an
+ * interpreter of exactly the image's version and magic number, in one run for all files. The
+ * interpreter itself does the compiling and the pyc layout; distill only chooses which one. */
+#include "distill/python/bytecode.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "distill/base/digest.h"
+
+/* Compiles a canary exactly as the real jobs are compiled and prints the pyc header: magic (4
+ * bytes), flags (4), source hash (8). */
+static const char canary_script[] =
+    "import sys, importlib.util, importlib._bootstrap_external as be\n"
+    "src = b'x = 1\\n'\n"
+    "code = compile(src, '<canary>', 'exec', dont_inherit=True, optimize=0)\n"
+    "data = be._code_to_hash_pyc(code, importlib.util.source_hash(src), checked=False)\n"
+    "sys.stdout.write(data[:16].hex())\n";
+
+/* Jobs arrive on stdin as NUL-separated triples (image path, source, output); one status line
+ * per job comes back: "INDEX ok", "INDEX syntax MESSAGE" (the file does not compile) or
+ * "INDEX io MESSAGE" (distill's own files are unreadable: fatal). Code objects are dropped after
+ * each job so that one file's constants cannot change how the next one marshals. */
+static const char compile_script[] =
+    "import sys, os, importlib.util, importlib._bootstrap_external as be\n"
+    "def report(i, kind, msg=''):\n"
+    "    line = '%d %s %s' % (i, kind, ' '.join(str(msg).split()))\n"
+    "    sys.stdout.buffer.write(line.rstrip().encode('utf-8', 'backslashreplace') + b'\\n')\n"
+    "fields = sys.stdin.buffer.read().split(b'\\0')\n"
+    "for i in range(len(fields) // 3):\n"
+    "    name, src, dst = (os.fsdecode(f) for f in fields[3 * i:3 * i + 3])\n"
+    "    try:\n"
+    "        with open(src, 'rb') as f:\n"
+    "            source = f.read()\n"
+    "    except OSError as e:\n"
+    "        report(i, 'io', e)\n"
+    "        continue\n"
+    "    try:\n"
+    "        code = compile(source, name, 'exec', dont_inherit=True, optimize=0)\n"
+    "    except Exception as e:\n"
+    "        report(i, 'syntax', '%s: %s' % (type(e).__name__, e))\n"
+    "        continue\n"
+    "    data = be._code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False)\n"
+    "    del code\n"
+    "    try:\n"
+    "        with open(dst, 'wb') as f:\n"
+    "            f.write(data)\n"
+    "    except OSError as e:\n"
+    "        report(i, 'io', e)\n"
+    "        continue\n"
+    "    del data, source\n"
+    "    report(i, 'ok')\n"
+    "sys.stdout.flush()\n";
+
+/* Version strings name a host file (/usr/bin/pythonX.Y): digits and one dot only. */
+static bool is_plain_version(const char *v)
+{
+        int dots = 0;
+        if (!v || !*v || *v == '.')
+                return false;
+        for (const char *p = v; *p; p++) {
+                if (*p == '.')
+                        dots++;
+                else if (*p < '0' || *p > '9')
+                        return false;
+        }
+        return dots == 1 && v[strlen(v) - 1] != '.';
+}
+
+/* Run the canary with `run`; 0 when its pyc header carries probe's magic and the unchecked-hash
+ * flags. */
+static int check_compiler(const struct pyrun *run, const struct py_probe *probe,
+                          struct distill_error *err)
+{
+        const char *args[] = {"-I", "-S", "-B", "-c", canary_script, NULL};
+        char *out = NULL;
+        size_t len = 0;
+        int ret = pyrun_exec(run, args, NULL, 0, &out, &len, err);
+        if (ret < 0)
+                return ret;
+        if (len != 32) {
+                ret = distill_error_set(err, DISTILL_EIO,
+                                        "%s: compiling a canary printed %zu bytes, not a pyc "
+                                        "header",
+                                        run->argv.v[run->argv.n - 1], len);
+        } else if (strncmp(out, probe->magic_hex, 8) != 0) {
+                ret = distill_error_set(err, DISTILL_EIO,
+                                        "%s writes pyc magic %.8s, the image's interpreter "
+                                        "expects %s",
+                                        run->argv.v[run->argv.n - 1], out, probe->magic_hex);
+        } else if (strncmp(out + 8, "01000000", 8) != 0) {
+                ret = distill_error_set(err, DISTILL_EIO,
+                                        "%s: canary pyc flags %.8s are not unchecked-hash",
+                                        run->argv.v[run->argv.n - 1], out + 8);
+        }
+        free(out);
+        return ret;
+}
+
+int bytecode_choose_compiler(const struct pyrun *image, const struct py_probe *probe,
+                             struct pyrun *host, const struct pyrun **chosen,
+                             struct distill_error *err)
+{
+        struct strbuf why = STRBUF_INIT;
+        struct distill_error e = {0};
+        int ret;
+
+        memset(host, 0, sizeof(*host));
+        *chosen = NULL;
+        if (!probe || !probe->magic_hex || !is_plain_version(probe->version))
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "bytecode: no interpreter probe with a version and a "
+                                         "magic number");
+
+        if (image && image->argv.n > 0 && !image->is_emulated) {
+                if (check_compiler(image, probe, &e) == 0) {
+                        *chosen = image;
+                        return 0;
+                }
+                strbuf_addf(&why, "the image's interpreter: %s; ", e.msg);
+        }
+
+        char *host_python = xasprintf("/usr/bin/python%s", probe->version);
+        if (access(host_python, X_OK) == 0) {
+                strvec_push(&host->argv, host_python);
+                host->is_host_python = true;
+                if (check_compiler(host, probe, &e) == 0) {
+                        free(host_python);
+                        strbuf_release(&why);
+                        *chosen = host;
+                        return 0;
+                }
+                strbuf_addf(&why, "host %s: %s; ", host_python, e.msg);
+                pyrun_release(host);
+        } else {
+                strbuf_addf(&why, "no host %s; ", host_python);
+        }
+        free(host_python);
+
+        if (image && image->argv.n > 0 && image->is_emulated) {
+                if (check_compiler(image, probe, &e) == 0) {
+                        strbuf_release(&why);
+                        *chosen = image;
+                        return 0;
+                }
+                strbuf_addf(&why, "the image's interpreter under emulation: %s; ", e.msg);
+        }
+        if (why.len >= 2) /* drop the last "; " */
+                why.buf[why.len - 2] = '\0';
+        ret = distill_error_set(err, DISTILL_EIO,
+                                "no interpreter can compile bytecode for Python %s (magic %s): %s",
+                                probe->version, probe->magic_hex, strbuf_str(&why));
+        strbuf_release(&why);
+        return ret;
+}
+
+/* importlib.util.cache_from_source: DIR/__pycache__/STEM.TAG.pyc, STEM the name up to its last
+ * dot. */
+static char *pyc_path_for(const char *image_path, const char *tag)
+{
+        char *dir = path_dirname(image_path);
+        const char *tail = path_basename(image_path);
+        const char *dot = strrchr(tail, '.');
+        char *almost;
+        if (!dot)
+                almost = xasprintf("%s%s", tail, tag);
+        else if (dot == tail)
+                almost = xasprintf("%s.%s", dot + 1, tag);
+        else
+                almost = xasprintf("%.*s.%s", (int)(dot - tail), tail, tag);
+        char *cache = path_join(dir, "__pycache__");
+        char *file = xasprintf("%s.pyc", almost);
+        char *res = path_join(cache, file);
+        free(dir);
+        free(almost);
+        free(cache);
+        free(file);
+        return res;
+}
+
+static void reset_job(struct pyc_job *job)
+{
+        free(job->pyc_path);
+        free(job->error);
+        job->pyc_path = NULL;
+        job->error = NULL;
+        job->pyc_digest[0] = '\0';
+        job->pyc_size = 0;
+}
+
+/* Parse the compiler's status lines into jobs; every job must be answered exactly once. */
+static int read_statuses(char *text, struct pyc_job *jobs, size_t n, bool *done,
+                         struct distill_error *err)
+{
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *end = NULL;
+                errno = 0;
+                unsigned long long i = strtoull(line, &end, 10);
+                if (errno || end == line || *end != ' ' || i >= n || done[i])
+                        return distill_error_set(err, DISTILL_EIO,
+                                                 "bytecode compiler: unexpected status line "
+                                                 "\"%.200s\"",
+                                                 line);
+                const char *kind = end + 1;
+                done[i] = true;
+                if (strncmp(kind, "ok", 2) == 0 && (kind[2] == '\0' || kind[2] == ' '))
+                        continue;
+                if (strncmp(kind, "syntax ", 7) == 0) {
+                        jobs[i].error = xasprintf("%s: %s", jobs[i].image_path, kind + 7);
+                        continue;
+                }
+                if (strncmp(kind, "io ", 3) == 0)
+                        return distill_error_set(err, DISTILL_EIO, "bytecode for %s: %s",
+                                                 jobs[i].image_path, kind + 3);
+                return distill_error_set(err, DISTILL_EIO,
+                                         "bytecode compiler: unexpected status \"%.200s\"", line);
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!done[i])
+                        return distill_error_set(err, DISTILL_EIO,
+                                                 "bytecode compiler did not report %s",
+                                                 jobs[i].image_path);
+        return 0;
+}
+
+static int store_output(struct store *st, const char *tmp, struct pyc_job *job,
+                        struct distill_error *err)
+{
+        cleanup_close int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "bytecode for %s: %s",
+                                           job->image_path, tmp);
+        int ret = store_put_fd(st, fd, tmp, job->pyc_digest, &job->pyc_size, err);
+        if (ret < 0)
+                return distill_error_prefix(err, "bytecode for %s: ", job->image_path);
+        return 0;
+}
+
+int bytecode_compile(const struct pyrun *compiler, const struct py_probe *probe, struct store *st,
+                     struct pyc_job *jobs, size_t n, struct distill_error *err)
+{
+        struct strvec tmps = STRVEC_INIT;
+        struct strbuf input = STRBUF_INIT;
+        bool *done = NULL;
+        char *out = NULL;
+        size_t out_len = 0;
+        int ret = 0;
+
+        if (!compiler || !probe || !probe->cache_tag || !st)
+                return distill_error_set(err, DISTILL_EINTERNAL,
+                                         "bytecode: no compiler, probe or store");
+        for (size_t i = 0; i < n; i++) {
+                reset_job(&jobs[i]);
+                if (!jobs[i].image_path || jobs[i].image_path[0] != '/' ||
+                    !sha256_hex_valid(jobs[i].src_digest))
+                        return distill_error_set(err, DISTILL_EINTERNAL,
+                                                 "bytecode job %zu: needs an absolute image path "
+                                                 "and a source digest (%s)",
+                                                 i, jobs[i].image_path ? jobs[i].image_path : "");
+        }
+        if (n == 0)
+                return 0;
+
+        for (size_t i = 0; i < n; i++) {
+                char *tmp = xasprintf("%s/.pyc-XXXXXX", store_dir(st));
+                int fd = mkstemp(tmp);
+                if (fd < 0) {
+                        ret = distill_error_errno(err, DISTILL_EIO, errno, "bytecode: %s", tmp);
+                        free(tmp);
+                        goto cleanup;
+                }
+                close(fd);
+                strvec_push_nodup(&tmps, tmp);
+                char *src = store_blob_path(st, jobs[i].src_digest);
+                strbuf_add(&input, jobs[i].image_path, strlen(jobs[i].image_path) + 1);
+                strbuf_add(&input, src, strlen(src) + 1);
+                strbuf_add(&input, tmp, strlen(tmp) + 1);
+                free(src);
+        }
+
+        const char *args[] = {"-I", "-S", "-B", "-c", compile_script, NULL};
+        /* generous: a whole stdlib under qemu-user compiles at a few files per second */
+        unsigned timeout = PYRUN_DEFAULT_TIMEOUT + (n > 100000 ? 100000u : (unsigned)n);
+        ret =
+            pyrun_exec_timeout(compiler, args, input.buf, input.len, timeout, &out, &out_len, err);
+        if (ret < 0) {
+                distill_error_prefix(err, "compiling %zu Python files: ", n);
+                goto cleanup;
+        }
+        done = xcalloc(n, sizeof(*done));
+        if ((ret = read_statuses(out, jobs, n, done, err)) < 0)
+                goto cleanup;
+        for (size_t i = 0; i < n; i++) {
+                if (jobs[i].error)
+                        continue;
+                if ((ret = store_output(st, tmps.v[i], &jobs[i], err)) < 0)
+                        goto cleanup;
+                jobs[i].pyc_path = pyc_path_for(jobs[i].image_path, probe->cache_tag);
+        }
+        ret = 0;
+
+cleanup:
+        for (size_t i = 0; i < tmps.n; i++)
+                unlink(tmps.v[i]);
+        if (ret < 0)
+                for (size_t i = 0; i < n; i++)
+                        reset_job(&jobs[i]);
+        strvec_clear(&tmps);
+        strbuf_release(&input);
+        free(done);
+        free(out);
+        return ret;
+}
+
+void pyc_job_release(struct pyc_job *job)
+{
+        if (job)
+                reset_job(job);
+}
+
+/* What bytecode_for_plan reads. */
+struct bytecode_plan {
+        const struct image_view *v;
+        const struct pyenv *py;
+        const struct strvec *app_dirs;
+        const char *entry_script;
+};
+
+static bool under_search_path(const struct bytecode_plan *c, const char *path)
+{
+        cleanup_free char *dir = path_dirname(path);
+        for (size_t i = 0; i < c->py->probe.sys_path.n; i++)
+                if (path_has_prefix(dir, c->py->probe.sys_path.v[i]))
+                        return true;
+        for (size_t i = 0; i < c->app_dirs->n; i++)
+                if (path_has_prefix(dir, c->app_dirs->v[i]))
+                        return true;
+        return false;
+}
+
+/* The kept source file a .py entry stands for — itself, or the file a .py symlink leads to
+ * (Python caches bytecode beside the path it imported, /usr/lib/python3.11/sitecustomize.py,
+ * not beside the link's target) — when it is a module the interpreter can import. */
+static const struct plan_entry *bytecode_source(const struct bytecode_plan *c,
+                                                const struct plan_entry *e)
+{
+        size_t len = strlen(e->path);
+        if (len < 4 || strcmp(e->path + len - 3, ".py") != 0 ||
+            (c->entry_script && strcmp(e->path, c->entry_script) == 0) ||
+            strstr(e->path, "/__pycache__/") || !under_search_path(c, e->path))
+                return NULL;
+        if (e->type == PLAN_FILE)
+                return e;
+        if (e->type != PLAN_SYMLINK)
+                return NULL;
+        struct imagens_resolved res = {0};
+        struct distill_error scratch = {0};
+        const struct plan_entry *target = NULL;
+        if (imagens_resolve(c->v->ns, e->path, true, &res, &scratch) == 0 && res.node &&
+            res.node->type == IMAGENS_FILE)
+                target = plan_get(c->v->plan, res.path);
+        imagens_resolved_release(&res);
+        return target && target->type == PLAN_FILE ? target : NULL;
+}
+
+/* Bytecode for every kept module: the .pyc sits beside its source in __pycache__. The entry
+ * script runs as __main__ and is never loaded from a .pyc. */
+int bytecode_for_plan(const struct image_view *v, const struct pyenv *py,
+                      const struct strvec *app_dirs, const char *entry_script,
+                      struct distill_error *err)
+{
+        const struct bytecode_plan bp = {v, py, app_dirs, entry_script};
+        const struct bytecode_plan *c = &bp;
+        struct pyrun host = {0};
+        const struct pyrun *compiler = NULL;
+        struct pyc_job *jobs = NULL;
+        size_t n, n_jobs = 0;
+        int r;
+
+        struct plan_entry *const *all = plan_sorted(c->v->plan, &n);
+        jobs = xcalloc(n + 1, sizeof(*jobs));
+        for (size_t i = 0; i < n; i++) {
+                const struct plan_entry *src = bytecode_source(c, all[i]);
+                if (!src)
+                        continue;
+                jobs[n_jobs].image_path = all[i]->path;
+                jobs[n_jobs].src_digest = src->digest;
+                n_jobs++;
+        }
+        if (n_jobs == 0) {
+                free(jobs);
+                return 0;
+        }
+        r = bytecode_choose_compiler(&c->py->run, &c->py->probe, &host, &compiler, err);
+        if (r >= 0)
+                r = bytecode_compile(compiler, &c->py->probe, c->v->st, jobs, n_jobs, err);
+        for (size_t i = 0; i < n_jobs && r >= 0; i++) {
+                if (jobs[i].error) {
+                        plan_warn(c->v->plan, "no bytecode for %s: %s", jobs[i].image_path,
+                                  jobs[i].error);
+                        continue;
+                }
+                struct plan_entry e = {.path = jobs[i].pyc_path,
+                                       .type = PLAN_FILE,
+                                       .mode = 0644,
+                                       .size = jobs[i].pyc_size,
+                                       .reason = PLAN_R_GENERATED,
+                                       .reason_from = (char *)jobs[i].image_path,
+                                       .reason_detail = "bytecode (unchecked-hash .pyc)"};
+                memcpy(e.digest, jobs[i].pyc_digest, sizeof(e.digest));
+                plan_put(c->v->plan, &e);
+        }
+        for (size_t i = 0; i < n_jobs; i++)
+                pyc_job_release(&jobs[i]);
+        free(jobs);
+        pyrun_release(&host);
+        return r < 0 ? r : 0;
+}

@@ -1,0 +1,1496 @@
+/* Python import scanner: a tokenizer for Python 3 source (the rules of CPython 3.11's
+ * Parser/tokenizer.c and of its f-string parser) feeding a small statement recogniser.
+ *
+ * The lexer yields one logical line at a time (INDENT/DEDENT tokens first, NEWLINE last). The
+ * recogniser keeps a stack of blocks, one per INDENT, each saying whether it is inside a def
+ * (function depth), inside a try/if/with/for/while/match body (nested depth) and which `try` body
+ * encloses it. Whether a `try` guards its body is only known once its handlers have been read, so
+ * imports remember their innermost try and `guarded` is resolved at the end. Names bound by
+ * imports are likewise only all known at the end, so `NAME.attr` uses and calls through a bound
+ * `import_module` are kept as candidates and resolved then. */
+#include "distill/python/pyimports.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_BRACKETS        200 /* bracket nesting, as CPython's MAXLEVEL */
+#define MAX_INDENT          100 /* block nesting, as CPython's MAXINDENT */
+#define MAX_FSTRING_NESTING 8
+#define MAX_LAMBDAS         256 /* lambdas open at once in one statement */
+#define TABSIZE             8
+
+/* T_FOPEN/T_FCLOSE wrap the tokens of an f-string replacement field (they have no text). */
+enum tok_type {
+        T_NAME,
+        T_NUMBER,
+        T_STRING,
+        T_OP,
+        T_FOPEN,
+        T_FCLOSE,
+        T_NEWLINE,
+        T_INDENT,
+        T_DEDENT,
+        T_END
+};
+
+enum {
+        TF_FSTRING = 1u << 0,
+        TF_BYTES = 1u << 1,
+        TF_BACKSLASH = 1u << 2, /* the literal holds an escape: its value is not its text */
+};
+
+/* Kept small (20 bytes): a logical line of a 16 MiB file may hold millions of tokens. */
+struct tok {
+        uint32_t off; /* into the source */
+        uint32_t len;
+        uint32_t line, col;
+        uint8_t type; /* enum tok_type */
+        uint8_t flags;
+        uint8_t body_skip; /* T_STRING: prefix and opening quote(s) before the contents */
+        uint8_t body_trim; /* T_STRING: closing quote(s) after them */
+};
+_Static_assert(PYIMPORTS_MAX_SOURCE < UINT32_MAX, "token offsets are 32-bit");
+
+struct toks {
+        struct tok *v;
+        size_t n, alloc;
+};
+
+struct bracket {
+        char ch;
+        unsigned line, col;
+};
+
+struct lexer {
+        const char *src;
+        size_t end; /* one past the last byte this lexer may read */
+        const char *name;
+        struct distill_error *err;
+        size_t pos;
+        unsigned line;
+        size_t line_start;
+        int indent[MAX_INDENT + 1];
+        int altindent[MAX_INDENT + 1]; /* tabs counted as 1: CPython's consistency check */
+        int n_indent;                  /* indent[0] == 0 is the module level */
+        struct bracket brackets[MAX_BRACKETS];
+        int n_brackets;
+        int fnesting;
+};
+
+/* --- tokens ------------------------------------------------------------------------------- */
+
+static struct tok *toks_push(struct toks *t, enum tok_type type, size_t off, size_t len,
+                             unsigned line, unsigned col)
+{
+        if (t->n == t->alloc) {
+                t->alloc = t->alloc ? 2 * t->alloc : 256;
+                t->v = xrealloc(t->v, t->alloc * sizeof(*t->v));
+        }
+        struct tok *k = &t->v[t->n++];
+        *k = (struct tok){.off = (uint32_t)off,
+                          .len = (uint32_t)len,
+                          .line = line,
+                          .col = col,
+                          .type = (uint8_t)type};
+        return k;
+}
+
+static bool tok_is(const char *src, const struct tok *t, enum tok_type type, const char *text)
+{
+        size_t n = strlen(text);
+        return t->type == type && t->len == n && memcmp(src + t->off, text, n) == 0;
+}
+
+static bool is_op(const char *src, const struct tok *t, const char *text)
+{
+        return tok_is(src, t, T_OP, text);
+}
+
+static bool is_kw(const char *src, const struct tok *t, const char *text)
+{
+        return tok_is(src, t, T_NAME, text);
+}
+
+static bool is_open_bracket(const char *src, const struct tok *t)
+{
+        return t->type == T_FOPEN ||
+               (t->type == T_OP && t->len == 1 && memchr("([{", src[t->off], 3));
+}
+
+static bool is_close_bracket(const char *src, const struct tok *t)
+{
+        return t->type == T_FCLOSE ||
+               (t->type == T_OP && t->len == 1 && memchr(")]}", src[t->off], 3));
+}
+
+/* --- lexer -------------------------------------------------------------------------------- */
+
+static unsigned lx_col(const struct lexer *lx, size_t off)
+{
+        return (unsigned)(off - lx->line_start + 1);
+}
+
+static int lx_error(struct lexer *lx, unsigned line, unsigned col, const char *msg)
+{
+        return distill_error_set(lx->err, DISTILL_EUSAGE, "%s:%u:%u: %s", lx->name, line, col, msg);
+}
+
+/* Consumes the line break at `p` (\n, \r\n or \r) and starts a new line. */
+static size_t lx_newline_at(struct lexer *lx, size_t p)
+{
+        if (lx->src[p] == '\r' && p + 1 < lx->end && lx->src[p + 1] == '\n')
+                p++;
+        lx->line++;
+        lx->line_start = p + 1;
+        return p + 1;
+}
+
+static bool is_ident_start(unsigned char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+}
+
+static bool is_ident_char(unsigned char c)
+{
+        return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+
+static bool is_digit(unsigned char c)
+{
+        return c >= '0' && c <= '9';
+}
+
+/* r, u, b, f, rb, br, fr, rf in any case. */
+static bool is_string_prefix(const char *s, size_t n, unsigned *flags)
+{
+        bool r = false, u = false, b = false, f = false;
+        if (n == 0 || n > 2)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                bool *seen;
+                switch (s[i] | 0x20) {
+                case 'r':
+                        seen = &r;
+                        break;
+                case 'u':
+                        seen = &u;
+                        break;
+                case 'b':
+                        seen = &b;
+                        break;
+                case 'f':
+                        seen = &f;
+                        break;
+                default:
+                        return false;
+                }
+                if (*seen)
+                        return false;
+                *seen = true;
+        }
+        if ((u && n > 1) || (b && f))
+                return false;
+        *flags = (b ? TF_BYTES : 0) | (f ? TF_FSTRING : 0);
+        return true;
+}
+
+/* A position tracker for walking the inside of a string that may span lines. */
+struct cursor {
+        size_t at;
+        unsigned line;
+        size_t line_start;
+};
+
+static void cursor_advance(const char *src, struct cursor *c, size_t to)
+{
+        for (; c->at < to; c->at++) {
+                char ch = src[c->at];
+                if (ch == '\n' || (ch == '\r' && src[c->at + 1] != '\n')) {
+                        c->line++;
+                        c->line_start = c->at + 1;
+                }
+        }
+}
+
+static int lex_fstring_fields(struct lexer *lx, struct cursor *cur, size_t *pp, size_t end,
+                              bool raw, int recurse, struct toks *out);
+
+/* Reads a string literal whose prefix starts at `start` and whose quote is at lx->pos. 3.11
+ * rules: an f-string ends at its first unescaped closing quote like any string, and its
+ * replacement fields are then tokenized in place, wrapped in parentheses. */
+static int lex_string(struct lexer *lx, size_t start, unsigned flags, struct toks *out)
+{
+        const char *s = lx->src;
+        unsigned line = lx->line, col = lx_col(lx, start);
+        size_t line_start = lx->line_start;
+        bool raw =
+            memchr(s + start, 'r', lx->pos - start) || memchr(s + start, 'R', lx->pos - start);
+        char q = s[lx->pos];
+        bool triple = lx->pos + 2 < lx->end && s[lx->pos + 1] == q && s[lx->pos + 2] == q;
+        size_t p = lx->pos + (triple ? 3 : 1), body = p, body_end;
+        const char *unterminated =
+            triple ? "unterminated triple-quoted string literal" : "unterminated string literal";
+
+        for (;;) {
+                if (p >= lx->end)
+                        return lx_error(lx, line, col, unterminated);
+                char c = s[p];
+                if (c == '\\') {
+                        flags |= TF_BACKSLASH;
+                        if (p + 1 >= lx->end)
+                                return lx_error(lx, line, col, unterminated);
+                        if (s[p + 1] == '\n' || s[p + 1] == '\r')
+                                p = lx_newline_at(lx, p + 1);
+                        else
+                                p += 2;
+                } else if (c == '\n' || c == '\r') {
+                        if (!triple)
+                                return lx_error(lx, line, col, unterminated);
+                        p = lx_newline_at(lx, p);
+                } else if (c == q &&
+                           (!triple || (p + 2 < lx->end && s[p + 1] == q && s[p + 2] == q))) {
+                        body_end = p;
+                        p += triple ? 3 : 1;
+                        break;
+                } else {
+                        p++;
+                }
+        }
+        struct tok *t = toks_push(out, T_STRING, start, p - start, line, col);
+        t->flags = (uint8_t)flags;
+        t->body_skip = (uint8_t)(body - start);
+        t->body_trim = (uint8_t)(p - body_end);
+        lx->pos = p;
+        if (!(flags & TF_FSTRING))
+                return 0;
+
+        struct cursor cur = {start, line, line_start};
+        size_t fp = body;
+        return lex_fstring_fields(lx, &cur, &fp, body_end, raw, 0, out);
+}
+
+static void lex_number(struct lexer *lx, struct toks *out)
+{
+        const char *s = lx->src;
+        size_t p = lx->pos;
+        char c1 = p + 1 < lx->end ? (char)(s[p + 1] | 0x20) : 0;
+        if (s[p] == '0' && (c1 == 'x' || c1 == 'o' || c1 == 'b')) {
+                const char *digits = c1 == 'x'   ? "0123456789abcdefABCDEF_"
+                                     : c1 == 'o' ? "01234567_"
+                                                 : "01_";
+                p += 2;
+                while (p < lx->end && s[p] && strchr(digits, s[p]))
+                        p++;
+        } else {
+                while (p < lx->end && (is_digit(s[p]) || s[p] == '_'))
+                        p++;
+                if (p < lx->end && s[p] == '.') {
+                        p++;
+                        while (p < lx->end && (is_digit(s[p]) || s[p] == '_'))
+                                p++;
+                }
+                if (p < lx->end && (s[p] | 0x20) == 'e') {
+                        size_t q = p + 1;
+                        if (q < lx->end && (s[q] == '+' || s[q] == '-'))
+                                q++;
+                        if (q < lx->end && is_digit(s[q])) {
+                                p = q;
+                                while (p < lx->end && (is_digit(s[p]) || s[p] == '_'))
+                                        p++;
+                        }
+                }
+                if (p < lx->end && (s[p] | 0x20) == 'j')
+                        p++;
+        }
+        toks_push(out, T_NUMBER, lx->pos, p - lx->pos, lx->line, lx_col(lx, lx->pos));
+        lx->pos = p;
+}
+
+static size_t op_length(const char *s, size_t avail)
+{
+        static const char *const ops3[] = {"...", "**=", "//=", ">>=", "<<="};
+        static const char *const ops2[] = {"!=", "%=", "&=", "**", "*=", "+=", "-=",
+                                           "->", "//", "/=", ":=", "<<", "<=", "<>",
+                                           "==", ">=", ">>", "@=", "^=", "|="};
+        for (size_t i = 0; avail >= 3 && i < sizeof(ops3) / sizeof(*ops3); i++)
+                if (memcmp(s, ops3[i], 3) == 0)
+                        return 3;
+        for (size_t i = 0; avail >= 2 && i < sizeof(ops2) / sizeof(*ops2); i++)
+                if (memcmp(s, ops2[i], 2) == 0)
+                        return 2;
+        return 1;
+}
+
+static int lex_bracket(struct lexer *lx, struct toks *out)
+{
+        char c = lx->src[lx->pos];
+        unsigned col = lx_col(lx, lx->pos);
+        if (strchr("([{", c)) {
+                if (lx->n_brackets >= MAX_BRACKETS)
+                        return lx_error(lx, lx->line, col, "too many nested parentheses");
+                lx->brackets[lx->n_brackets++] = (struct bracket){c, lx->line, col};
+        } else {
+                if (lx->n_brackets == 0)
+                        return distill_error_set(lx->err, DISTILL_EUSAGE,
+                                                 "%s:%u:%u: unmatched '%c'", lx->name, lx->line,
+                                                 col, c);
+                struct bracket *b = &lx->brackets[lx->n_brackets - 1];
+                char want = b->ch == '(' ? ')' : b->ch == '[' ? ']' : '}';
+                if (c != want)
+                        return distill_error_set(
+                            lx->err, DISTILL_EUSAGE,
+                            "%s:%u:%u: closing parenthesis '%c' does not match "
+                            "opening parenthesis '%c' on line %u",
+                            lx->name, lx->line, col, c, b->ch, b->line);
+                lx->n_brackets--;
+        }
+        toks_push(out, T_OP, lx->pos, 1, lx->line, col);
+        lx->pos++;
+        return 0;
+}
+
+/* One token starting at a non-blank byte that is not a line break, comment or backslash. */
+static int lex_token(struct lexer *lx, struct toks *out)
+{
+        const char *s = lx->src;
+        unsigned char c = (unsigned char)s[lx->pos];
+
+        if (is_ident_start(c)) {
+                size_t start = lx->pos, p = start;
+                unsigned flags;
+                while (p < lx->end && is_ident_char((unsigned char)s[p]))
+                        p++;
+                if (p < lx->end && (s[p] == '\'' || s[p] == '"') &&
+                    is_string_prefix(s + start, p - start, &flags)) {
+                        lx->pos = p;
+                        return lex_string(lx, start, flags, out);
+                }
+                toks_push(out, T_NAME, start, p - start, lx->line, lx_col(lx, start));
+                lx->pos = p;
+                return 0;
+        }
+        if (is_digit(c) ||
+            (c == '.' && lx->pos + 1 < lx->end && is_digit((unsigned char)s[lx->pos + 1]))) {
+                lex_number(lx, out);
+                return 0;
+        }
+        if (c == '\'' || c == '"')
+                return lex_string(lx, lx->pos, 0, out);
+        if (strchr("()[]{}", c))
+                return lex_bracket(lx, out);
+        /* Anything else is an operator; stray bytes ($, ?, `) too: they cannot change structure. */
+        size_t n = op_length(s + lx->pos, lx->end - lx->pos);
+        toks_push(out, T_OP, lx->pos, n, lx->line, lx_col(lx, lx->pos));
+        lx->pos += n;
+        return 0;
+}
+
+/* Tokenizes the expression of a replacement field, [start, end), wrapped in T_FOPEN/T_FCLOSE so
+ * the recogniser treats it as one bracketed group. `cur` is at `start`. */
+static int lex_fexpr(struct lexer *lx, const struct cursor *cur, size_t start, size_t end,
+                     struct toks *out)
+{
+        if (lx->fnesting >= MAX_FSTRING_NESTING)
+                return lx_error(lx, cur->line, (unsigned)(start - cur->line_start + 1),
+                                "f-string: expressions nested too deeply");
+        struct lexer *child = xmalloc(sizeof(*child));
+        child->src = lx->src;
+        child->end = end;
+        child->name = lx->name;
+        child->err = lx->err;
+        child->pos = start;
+        child->line = cur->line;
+        child->line_start = cur->line_start;
+        child->n_indent = 0;
+        child->n_brackets = 0;
+        child->fnesting = lx->fnesting + 1;
+
+        int r = 0;
+        toks_push(out, T_FOPEN, start, 0, child->line, lx_col(child, start));
+        while (child->pos < child->end) {
+                char c = lx->src[child->pos];
+                if (c == ' ' || c == '\t' || c == '\f') {
+                        child->pos++;
+                } else if (c == '\n' || c == '\r') {
+                        child->pos = lx_newline_at(child, child->pos);
+                } else if (c == '\\' || c == '#') {
+                        r = lx_error(child, child->line, lx_col(child, child->pos),
+                                     c == '#'
+                                         ? "f-string expression part cannot include '#'"
+                                         : "f-string expression part cannot include a backslash");
+                        goto out;
+                } else if ((r = lex_token(child, out)) < 0) {
+                        goto out;
+                }
+        }
+        if (child->n_brackets > 0) {
+                struct bracket *b = &child->brackets[child->n_brackets - 1];
+                r = distill_error_set(lx->err, DISTILL_EUSAGE,
+                                      "%s:%u:%u: f-string: '%c' was never closed", lx->name,
+                                      b->line, b->col, b->ch);
+                goto out;
+        }
+        toks_push(out, T_FCLOSE, end, 0, child->line, lx_col(child, end));
+out:
+        free(child);
+        return r;
+}
+
+static int fstring_error(struct lexer *lx, struct cursor *cur, size_t at, const char *msg)
+{
+        const char *s = lx->src;
+        if (at >= cur->at) {
+                cursor_advance(s, cur, at);
+                return lx_error(lx, cur->line, (unsigned)(at - cur->line_start + 1), msg);
+        }
+        /* behind the cursor: count the line breaks back to `at`, then find its line start */
+        unsigned line = cur->line;
+        for (size_t i = at; i < cur->at; i++)
+                if (s[i] == '\n' || (s[i] == '\r' && s[i + 1] != '\n'))
+                        line--;
+        size_t ls = at;
+        while (ls > 0 && s[ls - 1] != '\n' && s[ls - 1] != '\r')
+                ls--;
+        return lx_error(lx, line, (unsigned)(at - ls + 1), msg);
+}
+
+/* Scans the replacement field whose expression starts at *pp (just after its '{'), CPython
+ * 3.11's fstring_find_expr: the expression ends at a top-level '!', ':', '=' or '}' (but not
+ * inside brackets or nested strings, nor at "!=", "==", "<=", ">="). `cur` only moves forward,
+ * so that lines are counted once however many fields a string has. */
+static int lex_fstring_field(struct lexer *lx, struct cursor *cur, size_t *pp, size_t end, bool raw,
+                             int recurse, struct toks *out)
+{
+        const char *s = lx->src;
+        size_t p = *pp, start = p;
+        char quote = 0;
+        bool triple = false;
+        int nested = 0;
+
+        if (recurse >= 2)
+                return fstring_error(lx, cur, start - 1, "f-string: expressions nested too deeply");
+        for (; p < end; p++) {
+                char c = s[p];
+                if (c == '\\')
+                        return fstring_error(lx, cur, p,
+                                             "f-string expression part cannot include a backslash");
+                if (quote) {
+                        if (c == quote && !triple) {
+                                quote = 0;
+                        } else if (c == quote && p + 2 < end && s[p + 1] == quote &&
+                                   s[p + 2] == quote) {
+                                quote = 0;
+                                p += 2;
+                        }
+                        continue;
+                }
+                if (c == '\'' || c == '"') {
+                        quote = c;
+                        triple = p + 2 < end && s[p + 1] == c && s[p + 2] == c;
+                        if (triple)
+                                p += 2;
+                        continue;
+                }
+                if (c == '[' || c == '(' || c == '{') {
+                        if (++nested >= MAX_BRACKETS)
+                                return fstring_error(lx, cur, p,
+                                                     "f-string: too many nested parenthesis");
+                } else if (c == ']' || c == ')' || (c == '}' && nested > 0)) {
+                        if (--nested < 0)
+                                break; /* reported below as a missing '}' */
+                } else if (nested == 0 && strchr("!:}=<>", c)) {
+                        if (p + 1 < end && s[p + 1] == '=' && strchr("!=<>", c)) {
+                                p++;
+                                continue;
+                        }
+                        if (c == '<' || c == '>')
+                                continue;
+                        break;
+                }
+        }
+        if (quote)
+                return fstring_error(lx, cur, start, "f-string: unterminated string");
+        if (p >= end || nested < 0)
+                return fstring_error(lx, cur, start - 1, "f-string: expecting '}'");
+        size_t blank = start;
+        while (blank < p && strchr(" \t\f\r\n", s[blank]))
+                blank++;
+        if (blank == p)
+                return fstring_error(lx, cur, p, "f-string: empty expression not allowed");
+
+        cursor_advance(s, cur, start);
+        int r = lex_fexpr(lx, cur, start, p, out);
+        if (r < 0)
+                return r;
+
+        if (s[p] == '=') { /* self-documenting `{x = }`: blanks may follow the '=' */
+                p++;
+                while (p < end && strchr(" \t\f\r\n\v", s[p]))
+                        p++;
+        }
+        if (p < end && s[p] == '!') {
+                p += 2; /* the conversion character */
+                if (p > end)
+                        p = end;
+        }
+        if (p < end && s[p] == ':') {
+                p++;
+                if ((r = lex_fstring_fields(lx, cur, &p, end, raw, recurse + 1, out)) < 0)
+                        return r;
+        }
+        if (p >= end || s[p] != '}')
+                return fstring_error(lx, cur, start - 1, "f-string: expecting '}'");
+        *pp = p + 1;
+        return 0;
+}
+
+/* The literal parts of an f-string (recurse 0) or of a format spec (recurse > 0, which ends at
+ * the '}' closing its field): CPython 3.11's fstring_find_literal. */
+static int lex_fstring_fields(struct lexer *lx, struct cursor *cur, size_t *pp, size_t end,
+                              bool raw, int recurse, struct toks *out)
+{
+        const char *s = lx->src;
+        size_t p = *pp;
+        int r;
+
+        while (p < end) {
+                char c = s[p++];
+                if (!raw && c == '\\' && p < end) {
+                        c = s[p++];
+                        if (c == 'N' && p < end && s[p] == '{') {
+                                while (p < end && s[p++] != '}')
+                                        ;
+                                continue;
+                        }
+                }
+                if (c != '{' && c != '}')
+                        continue;
+                if (recurse == 0 && p < end && s[p] == c) {
+                        p++; /* a doubled brace is a literal one */
+                        continue;
+                }
+                if (c == '}') {
+                        if (recurse == 0)
+                                return fstring_error(lx, cur, p - 1,
+                                                     "f-string: single '}' is not allowed");
+                        p--; /* the end of this format spec */
+                        break;
+                }
+                if ((r = lex_fstring_field(lx, cur, &p, end, raw, recurse, out)) < 0)
+                        return r;
+        }
+        *pp = p;
+        return 0;
+}
+
+/* Reads the indentation of the next non-blank line and emits INDENT/DEDENT tokens; at end of
+ * input, the closing DEDENTs and T_END. */
+static int lex_indentation(struct lexer *lx, struct toks *out)
+{
+        const char *s = lx->src;
+        for (;;) {
+                size_t p = lx->pos;
+                int col = 0, altcol = 0;
+                for (; p < lx->end; p++) {
+                        if (s[p] == ' ') {
+                                col++;
+                                altcol++;
+                        } else if (s[p] == '\t') {
+                                col = (col / TABSIZE + 1) * TABSIZE;
+                                altcol++;
+                        } else if (s[p] == '\f') {
+                                col = altcol = 0;
+                        } else {
+                                break;
+                        }
+                }
+                if (p >= lx->end) {
+                        lx->pos = p;
+                        for (; lx->n_indent > 0; lx->n_indent--)
+                                toks_push(out, T_DEDENT, p, 0, lx->line, lx_col(lx, p));
+                        toks_push(out, T_END, p, 0, lx->line, lx_col(lx, p));
+                        return 0;
+                }
+                if (s[p] == '#' || s[p] == '\n' || s[p] == '\r') {
+                        while (p < lx->end && s[p] != '\n' && s[p] != '\r')
+                                p++;
+                        lx->pos = p < lx->end ? lx_newline_at(lx, p) : p;
+                        continue;
+                }
+                lx->pos = p;
+                unsigned ucol = lx_col(lx, p);
+                int top = lx->indent[lx->n_indent], alttop = lx->altindent[lx->n_indent];
+                if (col == top) {
+                        if (altcol != alttop)
+                                goto tab_error;
+                } else if (col > top) {
+                        if (lx->n_indent >= MAX_INDENT)
+                                return lx_error(lx, lx->line, ucol,
+                                                "too many levels of indentation");
+                        if (altcol <= alttop)
+                                goto tab_error;
+                        lx->n_indent++;
+                        lx->indent[lx->n_indent] = col;
+                        lx->altindent[lx->n_indent] = altcol;
+                        toks_push(out, T_INDENT, p, 0, lx->line, ucol);
+                } else {
+                        while (lx->n_indent > 0 && col < lx->indent[lx->n_indent]) {
+                                lx->n_indent--;
+                                toks_push(out, T_DEDENT, p, 0, lx->line, ucol);
+                        }
+                        if (col != lx->indent[lx->n_indent])
+                                return lx_error(
+                                    lx, lx->line, ucol,
+                                    "unindent does not match any outer indentation level");
+                        if (altcol != lx->altindent[lx->n_indent])
+                                goto tab_error;
+                }
+                return 0;
+        tab_error:
+                return lx_error(lx, lx->line, ucol,
+                                "inconsistent use of tabs and spaces in indentation");
+        }
+}
+
+/* The next logical line into `out` (cleared): INDENT/DEDENT tokens, the line's tokens, NEWLINE;
+ * or the final DEDENTs and T_END. */
+static int lex_logical_line(struct lexer *lx, struct toks *out)
+{
+        const char *s = lx->src;
+        int r;
+
+        out->n = 0;
+        if ((r = lex_indentation(lx, out)) < 0)
+                return r;
+        if (out->n > 0 && out->v[out->n - 1].type == T_END)
+                return 0;
+        for (;;) {
+                if (lx->pos >= lx->end) {
+                        if (lx->n_brackets > 0) {
+                                struct bracket *b = &lx->brackets[lx->n_brackets - 1];
+                                return distill_error_set(lx->err, DISTILL_EUSAGE,
+                                                         "%s:%u:%u: '%c' was never closed",
+                                                         lx->name, b->line, b->col, b->ch);
+                        }
+                        toks_push(out, T_NEWLINE, lx->pos, 0, lx->line, lx_col(lx, lx->pos));
+                        return 0;
+                }
+                char c = s[lx->pos];
+                if (c == ' ' || c == '\t' || c == '\f') {
+                        lx->pos++;
+                } else if (c == '#') {
+                        while (lx->pos < lx->end && s[lx->pos] != '\n' && s[lx->pos] != '\r')
+                                lx->pos++;
+                } else if (c == '\n' || c == '\r') {
+                        unsigned line = lx->line, col = lx_col(lx, lx->pos);
+                        size_t off = lx->pos;
+                        lx->pos = lx_newline_at(lx, lx->pos);
+                        if (lx->n_brackets == 0) {
+                                toks_push(out, T_NEWLINE, off, 0, line, col);
+                                return 0;
+                        }
+                } else if (c == '\\') {
+                        size_t n = lx->pos + 1;
+                        if (n >= lx->end)
+                                return lx_error(lx, lx->line, lx_col(lx, lx->pos),
+                                                "unexpected EOF after line continuation character");
+                        if (s[n] != '\n' && s[n] != '\r')
+                                return lx_error(
+                                    lx, lx->line, lx_col(lx, lx->pos),
+                                    "unexpected character after line continuation character");
+                        lx->pos = lx_newline_at(lx, n);
+                } else if ((r = lex_token(lx, out)) < 0) {
+                        return r;
+                }
+        }
+}
+
+/* --- recogniser --------------------------------------------------------------------------- */
+
+struct block {
+        bool in_function; /* inside a def or lambda body */
+        bool nested;      /* inside the body or a clause of a try/if/with/for/while/match */
+        bool is_match;    /* the body of a match statement: `case` is a keyword here */
+        int try_ctx;      /* innermost try body enclosing this block in its scope, -1 for none */
+        int pending_try;  /* the last `try` opened at this level, for its `except` clauses */
+        bool main_block;  /* inside `if __name__ == "__main__":` */
+        int handler_try;  /* innermost try whose ImportError handler holds this block, -1 */
+};
+
+struct try_rec {
+        int parent;
+        bool guards; /* has a handler catching ImportError */
+};
+
+struct import_rec {
+        struct py_import imp;
+        int try_ctx;
+        char *bound_callee; /* a call through this name: kept only if it names import_module */
+};
+
+struct attr_use {
+        char *name;
+        char *attr;
+        unsigned line;
+        enum py_import_depth depth;
+};
+
+struct scanner {
+        const char *src;
+        struct block blocks[MAX_INDENT + 2];
+        int n_blocks;
+        struct block next_block; /* the body a header ending the previous line opened */
+        bool have_next_block;
+        struct try_rec *tries;
+        size_t n_tries, alloc_tries;
+        struct import_rec *imports;
+        size_t n_imports, alloc_imports;
+        struct attr_use *uses;
+        size_t n_uses, alloc_uses;
+        struct strmap seen_uses;
+        struct strmap bindings; /* name → struct strvec of modules, in source order */
+};
+
+#define GROW(arr, n, alloc)                                                                        \
+        do {                                                                                       \
+                if ((n) == (alloc)) {                                                              \
+                        (alloc) = (alloc) ? 2 * (alloc) : 16;                                      \
+                        (arr) = xrealloc((arr), (alloc) * sizeof(*(arr)));                         \
+                }                                                                                  \
+        } while (0)
+
+static char *tok_str(const struct scanner *sc, const struct tok *t)
+{
+        return xstrndup(sc->src + t->off, t->len);
+}
+
+static enum py_import_depth depth_of(bool in_function, bool nested)
+{
+        return in_function ? PY_DEPTH_FUNCTION : nested ? PY_DEPTH_NESTED : PY_DEPTH_MODULE;
+}
+
+static struct import_rec *add_import(struct scanner *sc, enum py_import_kind kind,
+                                     const struct tok *at, const struct block *ctx, bool in_lambda)
+{
+        GROW(sc->imports, sc->n_imports, sc->alloc_imports);
+        struct import_rec *r = &sc->imports[sc->n_imports++];
+        memset(r, 0, sizeof(*r));
+        r->imp.kind = kind;
+        r->imp.line = at->line;
+        r->imp.col = at->col;
+        r->imp.depth = depth_of(ctx->in_function || in_lambda, ctx->nested);
+        r->try_ctx = in_lambda ? -1 : ctx->try_ctx;
+        r->imp.main_block = ctx->main_block;
+        r->imp.try_id = r->try_ctx + 1;
+        r->imp.fallback_for = in_lambda ? 0 : ctx->handler_try + 1;
+        return r;
+}
+
+static void bind(struct scanner *sc, const char *name, const char *module)
+{
+        struct strvec *mods = strmap_get(&sc->bindings, name);
+        if (!mods) {
+                mods = xcalloc(1, sizeof(*mods));
+                strmap_put(&sc->bindings, name, mods);
+        }
+        if (!strvec_contains(mods, module))
+                strvec_push(mods, module);
+}
+
+/* A dotted name at *j (NAME ('.' NAME)*) appended to `sb`; false if there is none. */
+static bool read_dotted(struct scanner *sc, const struct toks *t, size_t *j, struct strbuf *sb)
+{
+        if (t->v[*j].type != T_NAME)
+                return false;
+        strbuf_add(sb, sc->src + t->v[*j].off, t->v[*j].len);
+        (*j)++;
+        while (is_op(sc->src, &t->v[*j], ".") && t->v[*j + 1].type == T_NAME) {
+                strbuf_addch(sb, '.');
+                strbuf_add(sb, sc->src + t->v[*j + 1].off, t->v[*j + 1].len);
+                *j += 2;
+        }
+        return true;
+}
+
+/* import a.b [as c], d ... — one entry per module. */
+static void parse_import(struct scanner *sc, const struct toks *t, size_t i, size_t end,
+                         const struct block *ctx)
+{
+        size_t j = i + 1;
+        while (j < end) {
+                struct strbuf mod = STRBUF_INIT;
+                if (!read_dotted(sc, t, &j, &mod)) {
+                        strbuf_release(&mod);
+                        return;
+                }
+                struct import_rec *r = add_import(sc, PY_IMPORT, &t->v[i], ctx, false);
+                r->imp.module = strbuf_detach(&mod);
+                if (j + 1 < end && is_kw(sc->src, &t->v[j], "as") && t->v[j + 1].type == T_NAME) {
+                        cleanup_free char *as = tok_str(sc, &t->v[j + 1]);
+                        bind(sc, as, r->imp.module);
+                        j += 2;
+                } else {
+                        cleanup_free char *top =
+                            xstrndup(r->imp.module, strcspn(r->imp.module, "."));
+                        bind(sc, top, top);
+                }
+                if (j >= end || !is_op(sc->src, &t->v[j], ","))
+                        return;
+                j++;
+        }
+}
+
+/* from [.]*[a.b] import (x [as y], z,) | * */
+static void parse_from(struct scanner *sc, const struct toks *t, size_t i, size_t end,
+                       const struct block *ctx)
+{
+        size_t j = i + 1;
+        int level = 0;
+        struct strbuf mod = STRBUF_INIT;
+
+        for (;; j++) {
+                if (j < end && is_op(sc->src, &t->v[j], "."))
+                        level++;
+                else if (j < end && is_op(sc->src, &t->v[j], "..."))
+                        level += 3;
+                else
+                        break;
+        }
+        if (j < end && !is_kw(sc->src, &t->v[j], "import"))
+                read_dotted(sc, t, &j, &mod);
+        if (j >= end || !is_kw(sc->src, &t->v[j], "import")) {
+                strbuf_release(&mod);
+                return;
+        }
+        j++;
+        struct import_rec *r = add_import(sc, PY_FROM, &t->v[i], ctx, false);
+        r->imp.module = strbuf_detach(&mod);
+        r->imp.level = level;
+        if (j < end && is_op(sc->src, &t->v[j], "*")) {
+                strvec_push(&r->imp.names, "*");
+                return;
+        }
+        bool paren = j < end && is_op(sc->src, &t->v[j], "(");
+        if (paren)
+                j++;
+        while (j < end && t->v[j].type == T_NAME) {
+                cleanup_free char *name = tok_str(sc, &t->v[j]);
+                const char *bound = name;
+                cleanup_free char *as = NULL;
+                j++;
+                if (j + 1 < end && is_kw(sc->src, &t->v[j], "as") && t->v[j + 1].type == T_NAME) {
+                        as = tok_str(sc, &t->v[j + 1]);
+                        bound = as;
+                        j += 2;
+                }
+                strvec_push(&r->imp.names, name);
+                if (level == 0 && r->imp.module[0]) {
+                        cleanup_free char *full = xasprintf("%s.%s", r->imp.module, name);
+                        bind(sc, bound, full);
+                }
+                if (j >= end || !is_op(sc->src, &t->v[j], ","))
+                        break;
+                j++;
+        }
+}
+
+/* A call `f("literal", ...)` whose first argument is one plain string token: returns that token. */
+static const struct tok *literal_first_arg(const struct scanner *sc, const struct toks *t,
+                                           size_t paren, size_t end)
+{
+        if (paren + 2 >= end || !is_op(sc->src, &t->v[paren], "("))
+                return NULL;
+        const struct tok *s = &t->v[paren + 1], *after = &t->v[paren + 2];
+        if (s->type != T_STRING || (s->flags & (TF_FSTRING | TF_BYTES | TF_BACKSLASH)))
+                return NULL;
+        if (!is_op(sc->src, after, ")") && !is_op(sc->src, after, ","))
+                return NULL;
+        return s;
+}
+
+static void add_call(struct scanner *sc, enum py_import_kind kind, const struct tok *at,
+                     const struct tok *lit, const struct block *ctx, bool in_lambda,
+                     const char *callee)
+{
+        struct import_rec *r = add_import(sc, kind, at, ctx, in_lambda);
+        const char *s = sc->src + lit->off + lit->body_skip;
+        size_t n = lit->len - lit->body_skip - lit->body_trim, dots = 0;
+        while (dots < n && s[dots] == '.')
+                dots++;
+        r->imp.level = (int)dots;
+        r->imp.module = xstrndup(s + dots, n - dots);
+        r->bound_callee = callee ? xstrdup(callee) : NULL;
+}
+
+static void add_use(struct scanner *sc, const struct tok *name, const struct tok *attr,
+                    enum py_import_depth depth)
+{
+        cleanup_free char *key = xasprintf("%.*s.%.*s", (int)name->len, sc->src + name->off,
+                                           (int)attr->len, sc->src + attr->off);
+        if (strmap_has(&sc->seen_uses, key))
+                return;
+        strmap_put(&sc->seen_uses, key, NULL);
+        GROW(sc->uses, sc->n_uses, sc->alloc_uses);
+        sc->uses[sc->n_uses++] =
+            (struct attr_use){tok_str(sc, name), tok_str(sc, attr), name->line, depth};
+}
+
+static bool is_keyword_name(const struct scanner *sc, const struct tok *t)
+{
+        static const char *const kws[] = {
+            "False", "None",     "True",  "and",    "as",   "assert", "async",  "await",    "break",
+            "class", "continue", "def",   "del",    "elif", "else",   "except", "finally",  "for",
+            "from",  "global",   "if",    "import", "in",   "is",     "lambda", "nonlocal", "not",
+            "or",    "pass",     "raise", "return", "try",  "while",  "with",   "yield"};
+        for (size_t k = 0; k < sizeof(kws) / sizeof(*kws); k++)
+                if (is_kw(sc->src, t, kws[k]))
+                        return true;
+        return false;
+}
+
+/* Whether the '(' at `open` groups (as in `(m).shape`) rather than calls or subscripts. */
+static bool is_grouping_paren(const struct scanner *sc, const struct toks *t, size_t a, size_t open)
+{
+        if (!is_op(sc->src, &t->v[open], "("))
+                return false;
+        if (open == a)
+                return true;
+        const struct tok *before = &t->v[open - 1];
+        switch (before->type) {
+        case T_NAME:
+                return is_keyword_name(sc, before);
+        case T_OP:
+                return !is_close_bracket(sc->src, before);
+        case T_FOPEN:
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* For the name at i, the index of the '.' of `name.attr` or `(name).attr`, or SIZE_MAX. */
+static size_t attribute_dot(const struct scanner *sc, const struct toks *t, size_t a, size_t b,
+                            size_t i)
+{
+        size_t lo = i, hi = i + 1;
+        while (lo > a && hi < b && is_op(sc->src, &t->v[hi], ")") &&
+               is_grouping_paren(sc, t, a, lo - 1)) {
+                lo--;
+                hi++;
+        }
+        if (lo > a && is_op(sc->src, &t->v[lo - 1], "."))
+                return SIZE_MAX; /* `x.name.attr`: name is an attribute itself */
+        if (hi + 1 < b && is_op(sc->src, &t->v[hi], ".") && t->v[hi + 1].type == T_NAME)
+                return hi;
+        return SIZE_MAX;
+}
+
+struct lambda {
+        int depth;
+        bool body;
+};
+
+/* Scans the expression tokens [a, b) for import calls and `name.attr` uses. Lambda bodies are
+ * function depth: a body starts at its ':' and ends at a ',', ':', `for`, `as` or closing bracket
+ * at the lambda's own bracket depth. */
+static int scan_expr(struct scanner *sc, const struct toks *t, size_t a, size_t b,
+                     const struct block *ctx, const char *name, struct distill_error *err)
+{
+        const char *src = sc->src;
+        struct lambda lambdas[MAX_LAMBDAS];
+        int n_lambdas = 0, depth = 0, n_bodies = 0;
+
+#define END_LAMBDA_BODIES(d)                                                                       \
+        while (n_lambdas > 0 && lambdas[n_lambdas - 1].depth >= (d) &&                             \
+               lambdas[n_lambdas - 1].body) {                                                      \
+                n_lambdas--;                                                                       \
+                n_bodies--;                                                                        \
+        }
+
+        for (size_t i = a; i < b; i++) {
+                const struct tok *k = &t->v[i];
+                if (k->type == T_OP || k->type == T_FOPEN || k->type == T_FCLOSE) {
+                        if (is_open_bracket(src, k)) {
+                                depth++;
+                        } else if (is_close_bracket(src, k)) {
+                                END_LAMBDA_BODIES(depth);
+                                while (n_lambdas > 0 && lambdas[n_lambdas - 1].depth >= depth)
+                                        n_lambdas--; /* an unfinished parameter list */
+                                depth--;
+                        } else if (is_op(src, k, ",")) {
+                                END_LAMBDA_BODIES(depth);
+                        } else if (is_op(src, k, ":")) {
+                                END_LAMBDA_BODIES(depth);
+                                if (n_lambdas > 0 && lambdas[n_lambdas - 1].depth == depth) {
+                                        lambdas[n_lambdas - 1].body = true;
+                                        n_bodies++;
+                                }
+                        }
+                        continue;
+                }
+                if (k->type != T_NAME)
+                        continue;
+                if (is_kw(src, k, "lambda")) {
+                        if (n_lambdas >= MAX_LAMBDAS)
+                                return distill_error_set(err, DISTILL_EUSAGE,
+                                                         "%s:%u:%u: too many nested lambdas", name,
+                                                         k->line, k->col);
+                        lambdas[n_lambdas++] = (struct lambda){depth, false};
+                        continue;
+                }
+                if (is_kw(src, k, "for") || is_kw(src, k, "async") || is_kw(src, k, "as")) {
+                        END_LAMBDA_BODIES(depth);
+                        continue;
+                }
+                if (i > a && is_op(src, &t->v[i - 1], "."))
+                        continue;
+                bool in_lambda = n_bodies > 0;
+                const struct tok *lit;
+                if (is_kw(src, k, "__import__") && (lit = literal_first_arg(sc, t, i + 1, b))) {
+                        add_call(sc, PY_DUNDER_IMPORT, k, lit, ctx, in_lambda, NULL);
+                } else if (is_kw(src, k, "importlib") && i + 3 < b &&
+                           is_op(src, &t->v[i + 1], ".") &&
+                           is_kw(src, &t->v[i + 2], "import_module") &&
+                           (lit = literal_first_arg(sc, t, i + 3, b))) {
+                        add_call(sc, PY_IMPORTLIB_CALL, k, lit, ctx, in_lambda, NULL);
+                } else if ((lit = literal_first_arg(sc, t, i + 1, b)) && !is_keyword_name(sc, k)) {
+                        cleanup_free char *callee = tok_str(sc, k);
+                        add_call(sc, PY_IMPORTLIB_CALL, k, lit, ctx, in_lambda, callee);
+                }
+                size_t dot = attribute_dot(sc, t, a, b, i);
+                if (dot != SIZE_MAX)
+                        add_use(sc, k, &t->v[dot + 1],
+                                depth_of(ctx->in_function || in_lambda, ctx->nested));
+        }
+#undef END_LAMBDA_BODIES
+        return 0;
+}
+
+/* The ':' ending a compound statement's header, or SIZE_MAX. */
+static size_t header_colon(const struct scanner *sc, const struct toks *t, size_t i)
+{
+        int depth = 0, lambdas = 0;
+        for (size_t j = i; j < t->n && t->v[j].type != T_NEWLINE; j++) {
+                const struct tok *k = &t->v[j];
+                if (is_open_bracket(sc->src, k))
+                        depth++;
+                else if (is_close_bracket(sc->src, k))
+                        depth--;
+                else if (depth == 0 && is_kw(sc->src, k, "lambda"))
+                        lambdas++;
+                else if (depth == 0 && is_op(sc->src, k, ":")) {
+                        if (lambdas == 0)
+                                return j;
+                        lambdas--;
+                } else if (depth == 0 && is_op(sc->src, k, ";"))
+                        return SIZE_MAX;
+        }
+        return SIZE_MAX;
+}
+
+/* The end of the simple statement at i: its ';' or the NEWLINE. */
+static size_t statement_end(const struct scanner *sc, const struct toks *t, size_t i)
+{
+        int depth = 0;
+        for (; t->v[i].type != T_NEWLINE; i++) {
+                const struct tok *k = &t->v[i];
+                if (is_open_bracket(sc->src, k))
+                        depth++;
+                else if (is_close_bracket(sc->src, k))
+                        depth--;
+                else if (depth == 0 && is_op(sc->src, k, ";"))
+                        break;
+        }
+        return i;
+}
+
+/* The index of the bracket closing the one at `open`, or SIZE_MAX. */
+static size_t matching_close(const struct scanner *sc, const struct toks *t, size_t open,
+                             size_t end)
+{
+        int depth = 0;
+        for (size_t j = open; j < end; j++) {
+                if (is_open_bracket(sc->src, &t->v[j]))
+                        depth++;
+                else if (is_close_bracket(sc->src, &t->v[j]) && --depth == 0)
+                        return j;
+        }
+        return SIZE_MAX;
+}
+
+static void strip_parens(const struct scanner *sc, const struct toks *t, size_t *a, size_t *b)
+{
+        while (*b - *a >= 2 && is_op(sc->src, &t->v[*a], "(") &&
+               matching_close(sc, t, *a, *b) == *b - 1) {
+                (*a)++;
+                (*b)--;
+        }
+}
+
+static bool is_guard_name(const struct scanner *sc, const struct toks *t, size_t a, size_t b)
+{
+        static const char *const names[] = {"ImportError", "ModuleNotFoundError", "Exception",
+                                            "BaseException"};
+        strip_parens(sc, t, &a, &b);
+        if (b - a != 1)
+                return false;
+        for (size_t k = 0; k < sizeof(names) / sizeof(*names); k++)
+                if (is_kw(sc->src, &t->v[a], names[k]))
+                        return true;
+        return false;
+}
+
+/* Whether `except <tokens [a, colon)>` catches ImportError: bare, one of the names, or a tuple
+ * with one of them as a direct element. */
+static bool handler_guards(const struct scanner *sc, const struct toks *t, size_t a, size_t colon)
+{
+        if (a < colon && is_op(sc->src, &t->v[a], "*"))
+                a++;
+        size_t b = a;
+        int depth = 0;
+        for (; b < colon; b++) {
+                if (is_open_bracket(sc->src, &t->v[b]))
+                        depth++;
+                else if (is_close_bracket(sc->src, &t->v[b]))
+                        depth--;
+                else if (depth == 0 && is_kw(sc->src, &t->v[b], "as"))
+                        break;
+        }
+        if (a == b)
+                return true;
+        if (is_guard_name(sc, t, a, b))
+                return true;
+        strip_parens(sc, t, &a, &b);
+        size_t elem = a;
+        depth = 0;
+        for (size_t j = a; j <= b; j++) {
+                if (j < b && is_open_bracket(sc->src, &t->v[j]))
+                        depth++;
+                else if (j < b && is_close_bracket(sc->src, &t->v[j]))
+                        depth--;
+                else if (j == b || (depth == 0 && is_op(sc->src, &t->v[j], ","))) {
+                        if (j == b && elem == a)
+                                return false; /* not a tuple */
+                        if (j > elem && is_guard_name(sc, t, elem, j))
+                                return true;
+                        elem = j + 1;
+                }
+        }
+        return false;
+}
+
+enum body_kind { BODY_NONE, BODY_NESTED, BODY_DEF, BODY_CLASS, BODY_MATCH };
+
+static size_t process_statements(struct scanner *sc, const struct toks *t, size_t i,
+                                 struct block *blk, const char *name, struct distill_error *err,
+                                 int *r);
+
+static bool is_main_literal(const char *src, const struct tok *t)
+{
+        if (t->type != T_STRING || t->len < 10)
+                return false;
+        size_t body = t->len - t->body_skip - t->body_trim;
+        /* a plain '…' or "…" literal (no prefix): body_skip is exactly the one quote */
+        return t->body_skip == 1 && body == 8 && memcmp(src + t->off + 1, "__main__", 8) == 0;
+}
+
+/* `if __name__ == "__main__":` (either operand order) between tokens a and colon. */
+static bool is_main_test(const struct scanner *sc, const struct toks *t, size_t a, size_t colon)
+{
+        const char *src = sc->src;
+        if (colon != a + 3 || !is_op(src, &t->v[a + 1], "=="))
+                return false;
+        return (is_kw(src, &t->v[a], "__name__") && is_main_literal(src, &t->v[a + 2])) ||
+               (is_main_literal(src, &t->v[a]) && is_kw(src, &t->v[a + 2], "__name__"));
+}
+
+/* One statement at i within block `blk`; returns the index of its ';' or of the NEWLINE. */
+static size_t process_statement(struct scanner *sc, const struct toks *t, size_t i,
+                                struct block *blk, const char *name, struct distill_error *err,
+                                int *r)
+{
+        const char *src = sc->src;
+        const struct tok *k = &t->v[i];
+        enum body_kind kind = BODY_NONE;
+        struct block header = *blk;
+        size_t kw = i, colon = SIZE_MAX;
+
+        if (k->type == T_NAME) {
+                if (is_kw(src, k, "async") && t->v[i + 1].type == T_NAME)
+                        kw = i + 1;
+                const struct tok *w = &t->v[kw];
+                if (is_kw(src, w, "if") || is_kw(src, w, "while") || is_kw(src, w, "for") ||
+                    is_kw(src, w, "with") || is_kw(src, w, "try")) {
+                        kind = BODY_NESTED;
+                } else if (is_kw(src, w, "elif") || is_kw(src, w, "else") ||
+                           is_kw(src, w, "except") || is_kw(src, w, "finally")) {
+                        kind = BODY_NESTED;
+                        header.nested = true; /* evaluated only when the clause is reached */
+                } else if (is_kw(src, w, "def")) {
+                        kind = BODY_DEF;
+                } else if (is_kw(src, w, "class")) {
+                        kind = BODY_CLASS;
+                } else if (is_kw(src, w, "match") && kw == i) {
+                        /* soft keyword: `match x:` ending the line; `match = 1` is not one */
+                        size_t c = header_colon(sc, t, i);
+                        if (c != SIZE_MAX && c > i + 1 && t->v[c + 1].type == T_NEWLINE)
+                                kind = BODY_MATCH;
+                } else if (is_kw(src, w, "case") && kw == i && blk->is_match) {
+                        kind = BODY_NESTED;
+                } else if (is_kw(src, w, "import") && kw == i) {
+                        size_t end = statement_end(sc, t, i);
+                        parse_import(sc, t, i, end, blk);
+                        return end;
+                } else if (is_kw(src, w, "from") && kw == i) {
+                        size_t end = statement_end(sc, t, i);
+                        parse_from(sc, t, i, end, blk);
+                        return end;
+                }
+                if (kind != BODY_NONE && (colon = header_colon(sc, t, i)) == SIZE_MAX)
+                        kind = BODY_NONE; /* not a well-formed header: scan it as an expression */
+        }
+        if (kind == BODY_NONE) {
+                size_t end = statement_end(sc, t, i);
+                *r = scan_expr(sc, t, i, end, blk, name, err);
+                return end;
+        }
+
+        bool import_handler = false;
+        if (is_kw(src, &t->v[kw], "except") && blk->pending_try >= 0 &&
+            handler_guards(sc, t, kw + 1, colon)) {
+                sc->tries[blk->pending_try].guards = true;
+                import_handler = true;
+        }
+        if ((*r = scan_expr(sc, t, kw + 1, colon, &header, name, err)) < 0)
+                return colon;
+
+        struct block body = {.in_function = blk->in_function,
+                             .nested = blk->nested,
+                             .try_ctx = blk->try_ctx,
+                             .pending_try = -1,
+                             .main_block = blk->main_block,
+                             .handler_try = blk->handler_try};
+        if (import_handler)
+                body.handler_try = blk->pending_try;
+        if (is_kw(src, &t->v[kw], "if") && is_main_test(sc, t, kw + 1, colon))
+                body.main_block = true;
+        switch (kind) {
+        case BODY_NESTED:
+                body.nested = true;
+                if (is_kw(src, &t->v[kw], "try")) {
+                        GROW(sc->tries, sc->n_tries, sc->alloc_tries);
+                        sc->tries[sc->n_tries] = (struct try_rec){blk->try_ctx, false};
+                        body.try_ctx = blk->pending_try = (int)sc->n_tries++;
+                }
+                break;
+        case BODY_DEF:
+                body.in_function = true;
+                body.try_ctx = -1; /* a try around a def does not guard what its body imports */
+                body.handler_try = -1;
+                break;
+        case BODY_MATCH:
+                body.nested = true;
+                body.is_match = true;
+                break;
+        default:
+                break;
+        }
+        if (t->v[colon + 1].type == T_NEWLINE) {
+                sc->next_block = body;
+                sc->have_next_block = true;
+                return colon + 1;
+        }
+        return process_statements(sc, t, colon + 1, &body, name, err, r);
+}
+
+static size_t process_statements(struct scanner *sc, const struct toks *t, size_t i,
+                                 struct block *blk, const char *name, struct distill_error *err,
+                                 int *r)
+{
+        while (t->v[i].type != T_NEWLINE) {
+                i = process_statement(sc, t, i, blk, name, err, r);
+                if (*r < 0)
+                        return i;
+                if (is_op(sc->src, &t->v[i], ";"))
+                        i++;
+        }
+        return i;
+}
+
+/* Applies the line's INDENT/DEDENT tokens to the block stack, then reads its statements. Returns
+ * 1 at the end of input. */
+static int process_line(struct scanner *sc, const struct toks *t, const char *name,
+                        struct distill_error *err)
+{
+        size_t i = 0;
+        for (; t->v[i].type == T_INDENT || t->v[i].type == T_DEDENT; i++) {
+                if (t->v[i].type == T_DEDENT) {
+                        if (sc->n_blocks > 1)
+                                sc->n_blocks--;
+                } else {
+                        /* an unexpected indent (a syntax error) just continues the block */
+                        struct block b =
+                            sc->have_next_block ? sc->next_block : sc->blocks[sc->n_blocks - 1];
+                        if (!sc->have_next_block)
+                                b.pending_try = -1;
+                        sc->blocks[sc->n_blocks++] = b;
+                }
+                sc->have_next_block = false;
+        }
+        sc->have_next_block = false;
+        if (t->v[i].type == T_END)
+                return 1;
+        int r = 0;
+        process_statements(sc, t, i, &sc->blocks[sc->n_blocks - 1], name, err, &r);
+        return r;
+}
+
+static bool is_guarded(const struct scanner *sc, int try_ctx)
+{
+        for (; try_ctx >= 0; try_ctx = sc->tries[try_ctx].parent)
+                if (sc->tries[try_ctx].guards)
+                        return true;
+        return false;
+}
+
+static bool names_import_module(const struct scanner *sc, const char *callee)
+{
+        const struct strvec *mods = strmap_get(&sc->bindings, callee);
+        return mods && strvec_contains(mods, "importlib.import_module");
+}
+
+/* Builds the result from what the pass collected, now that bindings and handlers are known. */
+static void finish(struct scanner *sc, struct py_scan *out)
+{
+        out->n_tries = sc->n_tries;
+        out->try_parent = xcalloc(sc->n_tries ? sc->n_tries : 1, sizeof(*out->try_parent));
+        for (size_t i = 0; i < sc->n_tries; i++)
+                out->try_parent[i] = sc->tries[i].parent + 1;
+        out->imports = xcalloc(sc->n_imports ? sc->n_imports : 1, sizeof(*out->imports));
+        for (size_t i = 0; i < sc->n_imports; i++) {
+                struct import_rec *r = &sc->imports[i];
+                if (r->bound_callee && !names_import_module(sc, r->bound_callee)) {
+                        free(r->imp.module);
+                        strvec_clear(&r->imp.names);
+                        continue;
+                }
+                r->imp.guarded = is_guarded(sc, r->try_ctx);
+                out->imports[out->n_imports++] = r->imp;
+        }
+
+        struct strmap seen = STRMAP_INIT;
+        for (size_t i = 0; i < sc->n_uses; i++) {
+                const struct strvec *mods = strmap_get(&sc->bindings, sc->uses[i].name);
+                for (size_t m = 0; mods && m < mods->n; m++) {
+                        char *q = xasprintf("%s.%s", mods->v[m], sc->uses[i].attr);
+                        if (strmap_has(&seen, q)) {
+                                free(q);
+                                continue;
+                        }
+                        strmap_put(&seen, q, NULL);
+                        out->attrs = xrealloc(out->attrs, (out->n_attrs + 1) * sizeof(*out->attrs));
+                        out->attrs[out->n_attrs++] =
+                            (struct py_attr){q, sc->uses[i].line, sc->uses[i].depth};
+                }
+        }
+        strmap_clear(&seen, NULL);
+}
+
+static void free_strvec(void *p)
+{
+        strvec_clear(p);
+        free(p);
+}
+
+static void scanner_release(struct scanner *sc, bool imports_moved)
+{
+        for (size_t i = 0; i < sc->n_imports; i++) {
+                free(sc->imports[i].bound_callee);
+                if (!imports_moved) {
+                        free(sc->imports[i].imp.module);
+                        strvec_clear(&sc->imports[i].imp.names);
+                }
+        }
+        free(sc->imports);
+        for (size_t i = 0; i < sc->n_uses; i++) {
+                free(sc->uses[i].name);
+                free(sc->uses[i].attr);
+        }
+        free(sc->uses);
+        free(sc->tries);
+        strmap_clear(&sc->seen_uses, NULL);
+        strmap_clear(&sc->bindings, free_strvec);
+}
+
+int pyimports_scan(const char *src, size_t len, const char *name, struct py_scan *out,
+                   struct distill_error *err)
+{
+        memset(out, 0, sizeof(*out));
+        if (len > PYIMPORTS_MAX_SOURCE)
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: source too large (%zu bytes, limit %u)", name, len,
+                                         PYIMPORTS_MAX_SOURCE);
+        const char *nul = memchr(src, '\0', len);
+        if (nul) {
+                unsigned line = 1;
+                const char *ls = src;
+                for (const char *p = src; p < nul; p++)
+                        if (*p == '\n') {
+                                line++;
+                                ls = p + 1;
+                        }
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s:%u:%u: source contains a NUL byte", name, line,
+                                         (unsigned)(nul - ls + 1));
+        }
+
+        /* The lexer reads one byte past a token for lookahead; a NUL-terminated copy makes that
+         * always safe. */
+        char *buf = xmalloc(len + 1);
+        memcpy(buf, src, len);
+        buf[len] = '\0';
+
+        struct lexer *lx = xcalloc(1, sizeof(*lx));
+        lx->src = buf;
+        lx->end = len;
+        lx->name = name;
+        lx->err = err;
+        lx->line = 1;
+        if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+                lx->pos = lx->line_start = 3;
+
+        struct scanner sc = {.src = buf, .n_blocks = 1};
+        sc.blocks[0] = (struct block){.try_ctx = -1, .pending_try = -1, .handler_try = -1};
+        struct toks line = {0};
+        int r;
+        for (;;) {
+                if ((r = lex_logical_line(lx, &line)) < 0)
+                        break;
+                if ((r = process_line(&sc, &line, name, err)) != 0)
+                        break;
+        }
+        if (r > 0) {
+                finish(&sc, out);
+                r = 0;
+        }
+        scanner_release(&sc, r == 0);
+        free(line.v);
+        free(lx);
+        free(buf);
+        return r;
+}
+
+void py_scan_release(struct py_scan *scan)
+{
+        for (size_t i = 0; i < scan->n_imports; i++) {
+                free(scan->imports[i].module);
+                strvec_clear(&scan->imports[i].names);
+        }
+        free(scan->imports);
+        for (size_t i = 0; i < scan->n_attrs; i++)
+                free(scan->attrs[i].qualified);
+        free(scan->attrs);
+        free(scan->try_parent);
+        memset(scan, 0, sizeof(*scan));
+}

@@ -1,0 +1,579 @@
+/* The interpreter probe (DESIGN "Python import closure"): run the image's own interpreter once —
+ * through the tree's ld.so when the architecture is the host's, under qemu-user -L otherwise — and
+ * ask it what only it knows (builtin and frozen modules, extension suffixes, cache tag, magic
+ * number, default sys.path). A per-version table answers when it cannot run. */
+#include "distill/python/pyprobe.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "distill/base/arch.h"
+#include "distill/base/spawn.h"
+
+#define TREE_MAX_LINKS   40
+#define PYRUN_MAX_STDOUT (256u << 20) /* the probe prints a few KB; the compiler a line per job */
+#define PROBE_MAX_ITEMS  100000
+#define PROBE_MAX_STRING 4096
+
+/* Resolve an image path inside the host directory `tree`, following symlinks as the image would:
+ * absolute targets restart at the tree root and ".." is clamped there, so nothing ever escapes to
+ * the build host's own files. Components that do not exist are kept as written (running the
+ * result then fails cleanly). Returns the host path TREE + resolved image path. */
+static char *tree_resolve(const char *tree, const char *image_path)
+{
+        struct strbuf done = STRBUF_INIT; /* resolved prefix: no symlinks left in it */
+        char *pending = xstrdup(image_path);
+        size_t pos = 0;
+        int links = 0;
+
+        strbuf_adds(&done, "");
+        for (;;) {
+                while (pending[pos] == '/')
+                        pos++;
+                if (!pending[pos])
+                        break;
+                size_t end = pos;
+                while (pending[end] && pending[end] != '/')
+                        end++;
+                const char *comp = pending + pos;
+                size_t clen = end - pos;
+                if (clen == 1 && comp[0] == '.') {
+                        pos = end;
+                        continue;
+                }
+                if (clen == 2 && comp[0] == '.' && comp[1] == '.') {
+                        char *slash = strrchr(done.buf, '/');
+                        if (slash) {
+                                done.len = (size_t)(slash - done.buf);
+                                done.buf[done.len] = '\0';
+                        }
+                        pos = end;
+                        continue;
+                }
+                size_t oldlen = done.len;
+                strbuf_addch(&done, '/');
+                strbuf_add(&done, comp, clen);
+
+                char *host = xasprintf("%s%s", tree, done.buf);
+                char target[PATH_MAX];
+                struct stat st;
+                ssize_t n = -1;
+                if (links < TREE_MAX_LINKS && lstat(host, &st) == 0 && S_ISLNK(st.st_mode))
+                        n = readlink(host, target, sizeof(target) - 1);
+                free(host);
+                if (n > 0) {
+                        target[n] = '\0';
+                        links++;
+                        done.len = oldlen;
+                        done.buf[oldlen] = '\0';
+                        char *next = target[0] == '/'
+                                         ? xasprintf("%s%s", target, pending + end)
+                                         : xasprintf("%s/%s%s", done.buf, target, pending + end);
+                        free(pending);
+                        pending = next;
+                        pos = 0;
+                        strbuf_reset(&done);
+                        continue;
+                }
+                pos = end;
+        }
+        char *result = xasprintf("%s%s", tree, done.len ? done.buf : "/");
+        strbuf_release(&done);
+        free(pending);
+        return result;
+}
+
+/* qemu-ARCH-static on PATH or in /usr/bin; the bare name when absent (pyrun_exec then explains). */
+static char *find_qemu(const char *qemu_arch)
+{
+        char *name = xasprintf("qemu-%s-static", qemu_arch);
+        const char *path = getenv("PATH");
+        struct strbuf dirs = STRBUF_INIT;
+        strbuf_addf(&dirs, "%s:/usr/bin", path && *path ? path : "");
+        char *save = NULL;
+        for (char *dir = strtok_r(dirs.buf, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+                if (dir[0] != '/')
+                        continue; /* a relative PATH entry would depend on the cwd */
+                char *cand = path_join(dir, name);
+                if (access(cand, X_OK) == 0) {
+                        strbuf_release(&dirs);
+                        free(name);
+                        return cand;
+                }
+                free(cand);
+        }
+        strbuf_release(&dirs);
+        return name;
+}
+
+int pyrun_prepare(const char *tree, const char *interp, const char *ldso, const char *arch,
+                  struct pyrun *run, struct distill_error *err)
+{
+        memset(run, 0, sizeof(*run));
+        if (!tree || !interp || interp[0] != '/')
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "interpreter probe: need a tree and an absolute "
+                                         "interpreter path (got %s)",
+                                         interp ? interp : "(none)");
+        const struct arch_info *ai = arch_lookup(arch);
+        if (!ai)
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "interpreter probe: unsupported architecture %s",
+                                         arch ? arch : "(none)");
+        char *real = realpath(tree, NULL);
+        if (!real)
+                return distill_error_errno(err, DISTILL_EIO, errno, "interpreter tree %s", tree);
+        /* "/" as the tree would make every stripped path start with "//" */
+        if (strcmp(real, "/") == 0)
+                real[0] = '\0';
+        run->tree = real;
+
+        char *interp_host = tree_resolve(run->tree, interp);
+        const char *host_arch = arch_host();
+        if (host_arch && strcmp(host_arch, ai->deb) == 0) {
+                if (ldso && *ldso) {
+                        strvec_push_nodup(&run->argv, tree_resolve(run->tree, ldso));
+                        strvec_push(&run->argv, "--inhibit-cache");
+                        strvec_push(&run->argv, "--library-path");
+                        strvec_push_nodup(&run->argv,
+                                          xasprintf("%s/usr/lib/%s:%s/lib/%s:%s/usr/lib:%s/lib",
+                                                    run->tree, ai->triplet, run->tree, ai->triplet,
+                                                    run->tree, run->tree));
+                }
+                /* without a loader the interpreter is static and runs directly */
+        } else {
+                if (!ai->qemu) {
+                        free(interp_host);
+                        return distill_error_set(err, DISTILL_EUSAGE,
+                                                 "interpreter probe: %s cannot run on this %s "
+                                                 "host, and qemu-user has no emulator for it",
+                                                 ai->deb, host_arch ? host_arch : "unknown");
+                }
+                run->is_emulated = true;
+                strvec_push_nodup(&run->argv, find_qemu(ai->qemu));
+                strvec_push(&run->argv, "-L");
+                strvec_push(&run->argv, run->tree[0] ? run->tree : "/");
+        }
+        strvec_push_nodup(&run->argv, interp_host);
+        return 0;
+}
+
+void pyrun_release(struct pyrun *run)
+{
+        if (!run)
+                return;
+        free(run->tree);
+        strvec_clear(&run->argv);
+        memset(run, 0, sizeof(*run));
+}
+
+/* ---- running ---------------------------------------------------------------------------- */
+
+/* "INTERP" or "INTERP (via LOADER)" for messages; fits the caller's buffer. */
+static const char *run_name(const struct pyrun *run, char *buf, size_t size)
+{
+        if (run->argv.n == 0)
+                return "(nothing)";
+        if (run->argv.n == 1)
+                return run->argv.v[0];
+        snprintf(buf, size, "%s (via %s)", run->argv.v[run->argv.n - 1], run->argv.v[0]);
+        return buf;
+}
+
+int pyrun_exec_timeout(const struct pyrun *run, const char *const *args, const char *input,
+                       size_t input_len, unsigned timeout_s, char **out, size_t *out_len,
+                       struct distill_error *err)
+{
+        struct strvec argv = STRVEC_INIT;
+        struct spawn_result res;
+        char name[2 * PATH_MAX];
+        int ret;
+
+        *out = NULL;
+        if (out_len)
+                *out_len = 0;
+        if (!run || run->argv.n == 0)
+                return distill_error_set(err, DISTILL_EINTERNAL, "no interpreter prepared");
+        if (!strchr(run->argv.v[0], '/'))
+                return distill_error_set(err, DISTILL_EIO,
+                                         "cannot run %s: %s not found on PATH or in /usr/bin "
+                                         "(install qemu-user-static to run a foreign interpreter)",
+                                         run_name(run, name, sizeof(name)), run->argv.v[0]);
+        for (size_t i = 0; i < run->argv.n; i++)
+                strvec_push(&argv, run->argv.v[i]);
+        for (size_t i = 0; args && args[i]; i++)
+                strvec_push(&argv, args[i]);
+
+        /* No envp: the fixed PATH and LANG only. What the image's interpreter imports and
+         * prints must not depend on the build host's PYTHON* variables, nor qemu-user's
+         * behaviour on its QEMU_* ones. */
+        struct spawn_opts opts = {
+            .argv = argv.v,
+            .name = run_name(run, name, sizeof(name)),
+            .input = input,
+            .input_len = input_len,
+            .timeout_s = timeout_s ? timeout_s : 1,
+            .out_cap = PYRUN_MAX_STDOUT,
+        };
+        ret = spawn_run(&opts, &res, err);
+        if (ret == 0)
+                ret = spawn_check_exit(&opts, &res, err);
+        if (ret < 0) {
+                distill_error_prefix(err, "running ");
+                goto cleanup;
+        }
+        if (out_len)
+                *out_len = res.out.len;
+        *out = strbuf_detach(&res.out); /* NUL-terminated, "" when empty */
+
+cleanup:
+        spawn_result_release(&res);
+        strvec_clear(&argv);
+        return ret;
+}
+
+int pyrun_exec(const struct pyrun *run, const char *const *args, const char *input,
+               size_t input_len, char **out, size_t *out_len, struct distill_error *err)
+{
+        return pyrun_exec_timeout(run, args, input, input_len, PYRUN_DEFAULT_TIMEOUT, out, out_len,
+                                  err);
+}
+
+/* ---- the probe ---------------------------------------------------------------------------- */
+
+/* Run with -S so that sys.path holds only what getpath computed, then add every directory site
+ * would add if it exists in the image: the tree need not hold the image's dist-packages, and
+ * whether a site dir exists in the image depends on which packages are kept. -B keeps the probe
+ * from writing __pycache__ into the tree. */
+static const char probe_script[] =
+    "import sys, os, json, site, importlib.util, importlib.machinery\n"
+    "try:\n"
+    "    import _imp\n"
+    "    frozen = list(_imp._frozen_module_names())\n"
+    "except (ImportError, AttributeError):\n"
+    "    frozen = []\n"
+    "path = [p for p in sys.path if p]\n"
+    "for p in site.getsitepackages():\n"
+    "    if p not in path:\n"
+    "        path.append(p)\n"
+    "stdlib = getattr(sys, '_stdlib_dir', None) or os.path.dirname(os.__file__)\n"
+    "json.dump({'version': '%d.%d' % sys.version_info[:2],\n"
+    "           'cache_tag': sys.implementation.cache_tag,\n"
+    "           'magic': importlib.util.MAGIC_NUMBER.hex(),\n"
+    "           'builtin': sorted(sys.builtin_module_names),\n"
+    "           'frozen': frozen,\n"
+    "           'ext_suffixes': list(importlib.machinery.EXTENSION_SUFFIXES),\n"
+    "           'sys_path': path,\n"
+    "           'stdlib_dir': stdlib}, sys.stdout)\n";
+
+static int json_str(json_t *obj, const char *key, const char **out, struct distill_error *err)
+{
+        json_t *v = json_object_get(obj, key);
+        if (!json_is_string(v) || json_string_length(v) == 0 ||
+            json_string_length(v) > PROBE_MAX_STRING ||
+            strlen(json_string_value(v)) != json_string_length(v))
+                return distill_error_set(err, DISTILL_EIO,
+                                         "interpreter probe output: \"%s\" is not a string", key);
+        *out = json_string_value(v);
+        return 0;
+}
+
+static int json_strs(json_t *obj, const char *key, struct strvec *out, struct distill_error *err)
+{
+        json_t *arr = json_object_get(obj, key);
+        if (!json_is_array(arr) || json_array_size(arr) > PROBE_MAX_ITEMS)
+                return distill_error_set(err, DISTILL_EIO,
+                                         "interpreter probe output: \"%s\" is not a list", key);
+        size_t i;
+        json_t *v;
+        json_array_foreach(arr, i, v)
+        {
+                if (!json_is_string(v) || json_string_length(v) > PROBE_MAX_STRING ||
+                    strlen(json_string_value(v)) != json_string_length(v))
+                        return distill_error_set(err, DISTILL_EIO,
+                                                 "interpreter probe output: %s[%zu] is not a "
+                                                 "string",
+                                                 key, i);
+                strvec_push(out, json_string_value(v));
+        }
+        return 0;
+}
+
+static bool is_magic_hex(const char *s)
+{
+        if (strlen(s) != 8)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+                        return false;
+        return true;
+}
+
+/* Host path reported by the interpreter → image path. Through the tree's loader, everything of
+ * the image lives under TREE; under qemu -L the interpreter may also see image paths directly. */
+static char *to_image_path(const struct pyrun *run, const char *p)
+{
+        size_t tl = strlen(run->tree);
+        if (p[0] != '/')
+                return NULL;
+        if (tl == 0)
+                return path_normalize(p);
+        if (path_has_prefix(p, run->tree))
+                return p[tl] ? path_normalize(p + tl) : xstrdup("/");
+        return run->is_emulated ? path_normalize(p) : NULL;
+}
+
+static int parse_probe(const struct pyrun *run, const char *text, size_t len, struct py_probe *out,
+                       struct distill_error *err)
+{
+        json_error_t jerr;
+        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        const char *s;
+        int ret;
+        struct strvec paths = STRVEC_INIT;
+
+        if (!root || !json_is_object(root)) {
+                ret = distill_error_set(err, DISTILL_EIO, "interpreter probe output:%d:%d: %s",
+                                        jerr.line, jerr.column,
+                                        root ? "not a JSON object" : jerr.text);
+                goto cleanup;
+        }
+        if ((ret = json_str(root, "version", &s, err)) < 0)
+                goto cleanup;
+        out->version = xstrdup(s);
+        if ((ret = json_str(root, "cache_tag", &s, err)) < 0)
+                goto cleanup;
+        out->cache_tag = xstrdup(s);
+        if ((ret = json_str(root, "magic", &s, err)) < 0)
+                goto cleanup;
+        if (!is_magic_hex(s)) {
+                ret = distill_error_set(err, DISTILL_EIO,
+                                        "interpreter probe output: magic number \"%s\" is not 4 "
+                                        "bytes of hex",
+                                        s);
+                goto cleanup;
+        }
+        out->magic_hex = xstrdup(s);
+        if ((ret = json_strs(root, "builtin", &out->builtin, err)) < 0 ||
+            (ret = json_strs(root, "frozen", &out->frozen, err)) < 0 ||
+            (ret = json_strs(root, "ext_suffixes", &out->ext_suffixes, err)) < 0 ||
+            (ret = json_strs(root, "sys_path", &paths, err)) < 0)
+                goto cleanup;
+        for (size_t i = 0; i < paths.n; i++) {
+                char *ip = to_image_path(run, paths.v[i]);
+                if (!ip) {
+                        strvec_push_nodup(&out->notes,
+                                          xasprintf("sys.path entry %s is outside the tree %s; "
+                                                    "dropped",
+                                                    paths.v[i], run->tree));
+                        continue;
+                }
+                if (strvec_contains(&out->sys_path, ip))
+                        free(ip);
+                else
+                        strvec_push_nodup(&out->sys_path, ip);
+        }
+        if ((ret = json_str(root, "stdlib_dir", &s, err)) < 0)
+                goto cleanup;
+        out->stdlib_dir = to_image_path(run, s);
+        if (!out->stdlib_dir) {
+                ret = distill_error_set(err, DISTILL_EIO,
+                                        "interpreter probe: stdlib directory %s is outside the "
+                                        "tree %s",
+                                        s, run->tree);
+                goto cleanup;
+        }
+        ret = 0;
+cleanup:
+        json_decref(root);
+        strvec_clear(&paths);
+        return ret;
+}
+
+static int probe_interpreter(const struct pyrun *run, struct py_probe *out,
+                             struct distill_error *err)
+{
+        const char *args[] = {"-I", "-S", "-B", "-c", probe_script, NULL};
+        char *text = NULL;
+        size_t len = 0;
+        int ret = pyrun_exec(run, args, NULL, 0, &text, &len, err);
+        if (ret == 0)
+                ret = parse_probe(run, text, len, out, err);
+        free(text);
+        return ret;
+}
+
+int pyprobe_run(const struct pyrun *run, const char *version, const char *arch,
+                struct py_probe *out, struct distill_error *err)
+{
+        struct distill_error why = {0};
+
+        memset(out, 0, sizeof(*out));
+        if (run && run->argv.n > 0) {
+                if (probe_interpreter(run, out, &why) == 0) {
+                        if (version && strcmp(version, out->version) != 0)
+                                strvec_push_nodup(&out->notes,
+                                                  xasprintf("the interpreter is Python %s, not "
+                                                            "%s as expected; using its answers",
+                                                            out->version, version));
+                        return 0;
+                }
+                py_probe_release(out);
+        } else {
+                distill_error_set(&why, DISTILL_EIO, "no interpreter to run");
+        }
+        struct distill_error table_err = {0};
+        if (pyprobe_from_table(version, arch, out, &table_err) < 0)
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s, and the interpreter could not run: %s", table_err.msg,
+                                         why.msg);
+        out->fallback_reason = xstrdup(why.msg);
+        return 0;
+}
+
+/* ---- the per-version table ----------------------------------------------------------------- */
+
+/* Debian 12's python3.11 (3.11.2), as it reports itself. */
+static const char *const py311_builtin[] = {
+    "_abc",         "_ast",      "_bisect",   "_blake2",          "_codecs",
+    "_collections", "_csv",      "_datetime", "_elementtree",     "_functools",
+    "_heapq",       "_imp",      "_io",       "_locale",          "_md5",
+    "_opcode",      "_operator", "_pickle",   "_posixsubprocess", "_random",
+    "_sha1",        "_sha256",   "_sha3",     "_sha512",          "_signal",
+    "_socket",      "_sre",      "_stat",     "_statistics",      "_string",
+    "_struct",      "_symtable", "_thread",   "_tokenize",        "_tracemalloc",
+    "_warnings",    "_weakref",  "array",     "atexit",           "binascii",
+    "builtins",     "cmath",     "errno",     "faulthandler",     "fcntl",
+    "gc",           "grp",       "itertools", "marshal",          "math",
+    "posix",        "pwd",       "pyexpat",   "select",           "spwd",
+    "sys",          "syslog",    "time",      "unicodedata",      "xxsubtype",
+    "zlib",         NULL,
+};
+
+static const char *const py311_frozen[] = {
+    "_frozen_importlib",
+    "_frozen_importlib_external",
+    "zipimport",
+    "abc",
+    "codecs",
+    "io",
+    "_collections_abc",
+    "_sitebuiltins",
+    "genericpath",
+    "ntpath",
+    "posixpath",
+    "os.path",
+    "os",
+    "site",
+    "stat",
+    "importlib.util",
+    "importlib.machinery",
+    "runpy",
+    "__hello__",
+    "__hello_alias__",
+    "__phello_alias__",
+    "__phello_alias__.spam",
+    "__phello__",
+    "__phello__.__init__",
+    "__phello__.ham",
+    "__phello__.ham.__init__",
+    "__phello__.ham.eggs",
+    "__phello__.spam",
+    "__hello_only__",
+    NULL,
+};
+
+struct py_table {
+        const char *version;
+        const char *cache_tag;
+        const char *magic_hex;
+        const char *const *builtin;
+        const char *const *frozen;
+};
+
+static const struct py_table py_tables[] = {
+    {"3.11", "cpython-311", "a70d0d0a", py311_builtin, py311_frozen},
+};
+
+static void push_all(struct strvec *sv, const char *const *names)
+{
+        for (size_t i = 0; names[i]; i++)
+                strvec_push(sv, names[i]);
+}
+
+int pyprobe_from_table(const char *version, const char *arch, struct py_probe *out,
+                       struct distill_error *err)
+{
+        const struct py_table *t = NULL;
+        memset(out, 0, sizeof(*out));
+        for (size_t i = 0; i < sizeof(py_tables) / sizeof(py_tables[0]); i++)
+                if (version && strcmp(py_tables[i].version, version) == 0)
+                        t = &py_tables[i];
+        if (!t)
+                return distill_error_set(err, DISTILL_EUSAGE, "no probe table for Python %s",
+                                         version ? version : "(unknown)");
+        const struct arch_info *ai = arch_lookup(arch);
+        if (!ai)
+                return distill_error_set(err, DISTILL_EUSAGE, "no probe table for architecture %s",
+                                         arch ? arch : "(unknown)");
+        const char *v = t->version;
+        char nodot[16];
+        size_t j = 0;
+        for (const char *p = v; *p && j + 1 < sizeof(nodot); p++)
+                if (*p != '.')
+                        nodot[j++] = *p;
+        nodot[j] = '\0';
+
+        out->version = xstrdup(v);
+        out->cache_tag = xstrdup(t->cache_tag);
+        out->magic_hex = xstrdup(t->magic_hex);
+        push_all(&out->builtin, t->builtin);
+        push_all(&out->frozen, t->frozen);
+        strvec_push_nodup(&out->ext_suffixes, xasprintf(".cpython-%s-%s.so", nodot, ai->triplet));
+        strvec_push(&out->ext_suffixes, ".abi3.so");
+        strvec_push(&out->ext_suffixes, ".so");
+        /* getpath's entries, then every directory Debian's site.getsitepackages() names */
+        strvec_push_nodup(&out->sys_path, xasprintf("/usr/lib/python%s.zip", nodot));
+        strvec_push_nodup(&out->sys_path, xasprintf("/usr/lib/python%s", v));
+        strvec_push_nodup(&out->sys_path, xasprintf("/usr/lib/python%s/lib-dynload", v));
+        strvec_push_nodup(&out->sys_path, xasprintf("/usr/local/lib/python%s/dist-packages", v));
+        strvec_push(&out->sys_path, "/usr/lib/python3/dist-packages");
+        strvec_push_nodup(&out->sys_path, xasprintf("/usr/lib/python%s/dist-packages", v));
+        out->stdlib_dir = xasprintf("/usr/lib/python%s", v);
+        out->from_table = true;
+        return 0;
+}
+
+bool py_probe_is_builtin(const struct py_probe *p, const char *module)
+{
+        return p && module && strvec_contains(&p->builtin, module);
+}
+
+bool py_probe_is_frozen(const struct py_probe *p, const char *module)
+{
+        return p && module && strvec_contains(&p->frozen, module);
+}
+
+void py_probe_release(struct py_probe *p)
+{
+        if (!p)
+                return;
+        free(p->version);
+        free(p->cache_tag);
+        free(p->magic_hex);
+        strvec_clear(&p->builtin);
+        strvec_clear(&p->frozen);
+        strvec_clear(&p->ext_suffixes);
+        strvec_clear(&p->sys_path);
+        free(p->stdlib_dir);
+        free(p->fallback_reason);
+        strvec_clear(&p->notes);
+        memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,1173 @@
+/* select: KEEP NARROW (DESIGN §1). Builds the image namespace from the candidate packages, then
+ * keeps entries breadth-first from the seeds through the ELF closure and the rules until nothing
+ * changes. Every kept entry records the entry and detail that caused it. */
+#include "distill/select/select.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "distill/base/arch.h"
+#include "distill/base/wildmatch.h"
+#include "distill/core/imagens.h"
+#include "distill/elf/elf.h"
+#include "distill/elf/ldconfig.h"
+#include "distill/elf/ldso.h"
+#include "distill/python/bytecode.h"
+#include "distill/python/pyenv.h"
+#include "distill/python/pyimports.h"
+#include "distill/python/pymodules.h"
+#include "distill/python/pyprobe.h"
+
+#define SELECT_MAX_APP_FILES 200000
+
+struct elf_cache_entry {
+        int is_elf; /* 1 ELF, 0 not */
+        struct elf_info info;
+};
+
+struct select_ctx {
+        const struct manifest *m;
+        const char *arch;
+        struct source *src;
+        const struct pkgset *candidates;
+        const struct ruleset *rules;
+        struct store *st;
+        struct plan *plan;
+        struct imagens *ns;
+        struct ldso_config ldcfg;
+        struct rules_vars vars;
+        char *pyver;
+        char *interp;            /* resolved image path of python.interpreter, or NULL */
+        struct strmap elf_cache; /* real image path → struct elf_cache_entry * */
+        struct strvec queue;     /* image paths of kept regular files whose ELF closure is due */
+        size_t queue_head;
+        struct strmap closure_done; /* paths whose closure was computed or covered */
+        bool *fired;                /* per rule */
+        struct strvec env;          /* "KEY=VALUE" of the image config known so far */
+
+        /* Python */
+        struct pyenv py; /* the interpreter, runnable here, and its probe */
+        struct pymodules *pm;
+        char *entry_script; /* python.entrypoint, never compiled: it runs as __main__ */
+
+        struct image_view view;      /* what the helpers read of the image */
+        struct ldconfig_dirs ldconf; /* the image's ld.so.conf and the cache's directories */
+};
+
+/* Namespace */
+
+static int add_package_files(struct select_ctx *c, struct source_pkg *pkg,
+                             struct distill_error *err)
+{
+        for (size_t i = 0; i < pkg->files.n; i++) {
+                const char *dpkg_path = pkg->files.v[i];
+                cleanup_free char *canon = usrmerge_canonical(dpkg_path);
+                struct source_stat sst = {0};
+                int r;
+
+                if (!canon)
+                        continue; /* /lib itself: a usrmerge symlink in the image */
+                r = source_lstat(c->src, dpkg_path, &sst, err);
+                if (r < 0) {
+                        /* dpkg lists files an admin may have deleted (path-exclude): they are
+                         * simply not available to the image. */
+                        if (err->code == DISTILL_ERESOLVE) {
+                                err->code = 0;
+                                continue;
+                        }
+                        return r;
+                }
+                enum imagens_node_type type;
+                switch (sst.type) {
+                case SOURCE_REG:
+                        type = IMAGENS_FILE;
+                        break;
+                case SOURCE_DIR:
+                        type = IMAGENS_DIR;
+                        break;
+                case SOURCE_SYMLINK:
+                        type = IMAGENS_SYMLINK;
+                        break;
+                default:
+                        plan_warn(c->plan,
+                                  "dropped %s from %s: not a regular file, "
+                                  "directory or symlink",
+                                  dpkg_path, pkg->name);
+                        free(sst.link_target);
+                        continue;
+                }
+                r = imagens_add(c->ns, canon, type, sst.link_target, sst.mode, sst.size,
+                                type == IMAGENS_DIR ? NULL : pkg->name, dpkg_path, err);
+                free(sst.link_target);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static bool ns_has(const struct select_ctx *c, const char *path)
+{
+        struct imagens_resolved res = {0};
+        struct distill_error scratch = {0};
+        bool found = imagens_resolve(c->ns, path, true, &res, &scratch) == 0 && res.node;
+        imagens_resolved_release(&res);
+        return found;
+}
+
+static int add_alt_link(struct select_ctx *c, const char *link, const char *target,
+                        struct distill_error *err)
+{
+        cleanup_free char *canon = usrmerge_canonical(link);
+        if (!canon || imagens_get(c->ns, canon))
+                return 0; /* a package ships that path itself */
+        return imagens_add(c->ns, canon, IMAGENS_SYMLINK, target, 0777, 0, NULL, NULL, err);
+}
+
+/* The links update-alternatives would make in postinst, recreated from the source's records
+ * (never from the build host's /etc/alternatives): as in dpkg's auto mode, the highest priority
+ * among the alternatives the candidate packages provide wins. The link points straight at the
+ * chosen file (no /etc/alternatives indirection). */
+static int add_alternatives(struct select_ctx *c, struct distill_error *err)
+{
+        for (size_t i = 0; i < source_alt_count(c->src); i++) {
+                const struct source_alt *alt = source_alt_at(c->src, i);
+                const struct source_alt_choice *best = NULL;
+                int r;
+
+                for (size_t j = 0; j < alt->n_choices; j++) {
+                        const struct source_alt_choice *ch = &alt->choices[j];
+                        cleanup_free char *canon = usrmerge_canonical(ch->path);
+                        if (!canon || !ns_has(c, canon))
+                                continue;
+                        if (!best || ch->priority > best->priority)
+                                best = ch;
+                }
+                if (!best)
+                        continue;
+                r = add_alt_link(c, alt->link, best->path, err);
+                for (size_t k = 0; k < alt->slave_links.n && r >= 0; k++) {
+                        if (k >= best->slaves.n || !best->slaves.v[k][0])
+                                continue;
+                        cleanup_free char *canon = usrmerge_canonical(best->slaves.v[k]);
+                        if (canon && ns_has(c, canon))
+                                r = add_alt_link(c, alt->slave_links.v[k], best->slaves.v[k], err);
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int build_namespace(struct select_ctx *c, struct distill_error *err)
+{
+        size_t n_tops;
+        const struct usrmerge_top *tops = usrmerge_tops(&n_tops);
+        int r;
+
+        c->ns = imagens_new();
+        for (size_t i = 0; i < n_tops; i++) {
+                r = imagens_add(c->ns, tops[i].path, IMAGENS_SYMLINK, tops[i].target, 0777, 0, NULL,
+                                NULL, err);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < c->candidates->n; i++) {
+                r = add_package_files(c, c->candidates->pkgs[i], err);
+                if (r < 0)
+                        return r;
+        }
+        return add_alternatives(c, err);
+}
+
+/* Reading bytes: package files come from the source, app and added files from the host. */
+
+static int open_node(struct select_ctx *c, const struct imagens_node *node, int *fd,
+                     struct distill_error *err)
+{
+        if (node->owner)
+                return source_open_file(c->src, node->src_path, fd, err);
+        *fd = open(node->src_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (*fd < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "cannot open %s",
+                                           node->src_path);
+        return 0;
+}
+
+static int view_open(void *ud, const struct imagens_node *node, int *fd, struct distill_error *err)
+{
+        return open_node(ud, node, fd, err);
+}
+
+static int load_elf(void *ud, const struct imagens_node *node, struct elf_info *info,
+                    struct distill_error *err)
+{
+        struct select_ctx *c = ud;
+        struct elf_cache_entry *ce = strmap_get(&c->elf_cache, node->path);
+        int fd = -1;
+        int r;
+
+        if (!ce) {
+                ce = xcalloc(1, sizeof(*ce));
+                r = open_node(c, node, &fd, err);
+                if (r < 0) {
+                        free(ce);
+                        return r;
+                }
+                r = elf_read_fd(fd, node->path, &ce->info, err);
+                close(fd);
+                if (r < 0) {
+                        free(ce);
+                        return r;
+                }
+                ce->is_elf = r;
+                strmap_put(&c->elf_cache, node->path, ce);
+        }
+        if (!ce->is_elf)
+                return 0;
+        /* The caller owns *info: hand out a deep copy. */
+        memset(info, 0, sizeof(*info));
+        *info = ce->info;
+        info->interp = ce->info.interp ? xstrdup(ce->info.interp) : NULL;
+        info->rpath = ce->info.rpath ? xstrdup(ce->info.rpath) : NULL;
+        info->runpath = ce->info.runpath ? xstrdup(ce->info.runpath) : NULL;
+        info->soname = ce->info.soname ? xstrdup(ce->info.soname) : NULL;
+        memset(&info->needed, 0, sizeof(info->needed));
+        for (size_t i = 0; i < ce->info.needed.n; i++)
+                strvec_push(&info->needed, ce->info.needed.v[i]);
+        return 1;
+}
+
+static void free_elf_cache_entry(void *p)
+{
+        struct elf_cache_entry *ce = p;
+        if (ce->is_elf)
+                elf_info_release(&ce->info);
+        free(ce);
+}
+
+/* Keeping entries */
+
+static bool excluded(const struct select_ctx *c, const char *path)
+{
+        for (size_t i = 0; i < c->m->exclude.n; i++)
+                if (wildmatch(c->m->exclude.v[i], path))
+                        return true;
+        return false;
+}
+
+static int stage_node_bytes(struct select_ctx *c, const struct imagens_node *node, struct plan_entry *e,
+                            struct distill_error *err)
+{
+        cleanup_close int fd = -1;
+        uint64_t size = 0;
+        int r = open_node(c, node, &fd, err);
+        if (r < 0)
+                return r;
+        r = store_put_fd(c->st, fd, node->src_path, e->digest, &size, err);
+        if (r < 0)
+                return r;
+        e->size = size;
+        return 0;
+}
+
+static int keep_node(struct select_ctx *c, const struct imagens_node *node, enum plan_reason_kind kind,
+                     const char *from, const char *detail, struct distill_error *err)
+{
+        struct plan_entry e = {0};
+        bool added = false;
+        int r;
+
+        if (plan_get(c->plan, node->path))
+                return 0;
+        e.path = node->path;
+        e.mode = node->mode & 07777;
+        e.pkg = node->owner;
+        e.pkg_path = node->owner ? node->src_path : NULL;
+        e.reason = kind;
+        e.reason_from = (char *)from;
+        e.reason_detail = (char *)detail;
+        switch (node->type) {
+        case IMAGENS_DIR:
+                e.type = PLAN_DIR;
+                break;
+        case IMAGENS_SYMLINK:
+                e.type = PLAN_SYMLINK;
+                e.target = node->target;
+                e.mode = 0777;
+                break;
+        case IMAGENS_FILE:
+                e.type = PLAN_FILE;
+                r = stage_node_bytes(c, node, &e, err);
+                if (r < 0)
+                        return r;
+                break;
+        }
+        plan_add(c->plan, &e, &added);
+        if (added && node->type == IMAGENS_FILE)
+                strvec_push(&c->queue, node->path);
+        return 0;
+}
+
+/* Keep `path` as the loader or the interpreter would reach it: every symlink on the way (with the
+ * reason "link to …") and the final entry with the given reason. Returns 1 when kept, 0 when the
+ * path does not exist in the image namespace. */
+static int keep_path(struct select_ctx *c, const char *path, enum plan_reason_kind kind,
+                     const char *from, const char *detail, struct distill_error *err)
+{
+        struct imagens_resolved res = {0};
+        int r = imagens_resolve(c->ns, path, true, &res, err);
+        if (r < 0)
+                return r;
+        if (!res.node) {
+                imagens_resolved_release(&res);
+                return 0;
+        }
+        cleanup_free char *asked = path_normalize(path);
+        for (size_t i = 0; i < res.links.n && r >= 0; i++) {
+                const struct imagens_node *link = imagens_get(c->ns, res.links.v[i]);
+                if (!link)
+                        continue;
+                /* The path asked for keeps the caller's reason even when it is a symlink; the
+                 * links met on the way are there for it. */
+                if (strcmp(link->path, asked) == 0) {
+                        r = keep_node(c, link, kind, from, detail, err);
+                        continue;
+                }
+                cleanup_free char *why = xasprintf("symlink on the way to %s", res.path);
+                r = keep_node(c, link, PLAN_R_LINK, from, why, err);
+        }
+        if (r >= 0)
+                r = keep_node(c, res.node, kind, from, detail, err);
+        imagens_resolved_release(&res);
+        return r < 0 ? r : 1;
+}
+
+/* Keep every namespace entry under (and including) a directory, minus excludes. */
+struct subtree_walk {
+        struct select_ctx *c;
+        const char *dir;
+        struct strvec paths;
+};
+
+static void collect_subtree(const struct imagens_node *node, void *ud)
+{
+        struct subtree_walk *w = ud;
+        if (path_has_prefix(node->path, w->dir))
+                strvec_push(&w->paths, node->path);
+}
+
+static int keep_subtree(struct select_ctx *c, const char *dir, enum plan_reason_kind kind,
+                        const char *from, const char *detail, struct distill_error *err)
+{
+        struct subtree_walk w = {c, dir, STRVEC_INIT};
+        int r = 0;
+
+        imagens_foreach(c->ns, collect_subtree, &w);
+        for (size_t i = 0; i < w.paths.n && r >= 0; i++) {
+                const struct imagens_node *node = imagens_get(c->ns, w.paths.v[i]);
+                if (excluded(c, node->path))
+                        continue;
+                r = node->type == IMAGENS_DIR ? keep_node(c, node, kind, from, detail, err)
+                                             : keep_path(c, node->path, kind, from, detail, err);
+        }
+        strvec_clear(&w.paths);
+        return r < 0 ? r : 0;
+}
+
+struct glob_walk {
+        const char *pattern;
+        struct strvec paths;
+};
+
+static void collect_glob(const struct imagens_node *node, void *ud)
+{
+        struct glob_walk *w = ud;
+        if (wildmatch(w->pattern, node->path))
+                strvec_push(&w->paths, node->path);
+}
+
+/* Keep every namespace entry matching a glob. Returns the number of matches. */
+static int keep_glob(struct select_ctx *c, const char *pattern, enum plan_reason_kind kind,
+                     const char *from, const char *detail, struct distill_error *err)
+{
+        struct glob_walk w = {pattern, STRVEC_INIT};
+        int r = 0;
+        size_t kept = 0;
+
+        imagens_foreach(c->ns, collect_glob, &w);
+        for (size_t i = 0; i < w.paths.n && r >= 0; i++) {
+                const struct imagens_node *node = imagens_get(c->ns, w.paths.v[i]);
+                /* No excludes here: files.include and rules name what they want explicitly. */
+                kept++;
+                /* A directory match keeps the directory alone (a landmark such as lib-dynload);
+                 * a double-star pattern under it is how a rule asks for the contents. */
+                r = keep_path(c, node->path, kind, from, detail, err);
+        }
+        strvec_clear(&w.paths);
+        if (r < 0)
+                return r;
+        return (int)(kept > 0x7fffffff ? 0x7fffffff : kept);
+}
+
+/* Host files (python.app, files.add): copied with normalised modes (0644, or 0755 when any
+ * execute bit is set) so a checkout's umask changes nothing. */
+
+static unsigned normalised_mode(mode_t m)
+{
+        return (m & 0111) ? 0755 : 0644;
+}
+
+static int add_host_entry(struct select_ctx *c, const char *host, const char *image, int mode,
+                          const char *detail, struct distill_error *err)
+{
+        struct stat sb;
+        cleanup_free char *target = NULL;
+        int r;
+
+        if (lstat(host, &sb) < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "%s", host);
+        if (S_ISDIR(sb.st_mode)) {
+                r = imagens_add(c->ns, image, IMAGENS_DIR, NULL, 0755, 0, NULL, NULL, err);
+        } else if (S_ISLNK(sb.st_mode)) {
+                target = xcalloc(1, (size_t)sb.st_size + 2);
+                ssize_t n = readlink(host, target, (size_t)sb.st_size + 1);
+                if (n < 0 || n > sb.st_size)
+                        return distill_error_errno(err, DISTILL_EIO, errno, "readlink %s", host);
+                r = imagens_add(c->ns, image, IMAGENS_SYMLINK, target, 0777, 0, NULL, host, err);
+        } else if (S_ISREG(sb.st_mode)) {
+                unsigned m = mode >= 0 ? (unsigned)mode : normalised_mode(sb.st_mode);
+                r = imagens_add(c->ns, image, IMAGENS_FILE, NULL, m, (uint64_t)sb.st_size, NULL,
+                                host, err);
+        } else {
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: only regular files, directories and symlinks can "
+                                         "be copied into the image",
+                                         host);
+        }
+        if (r < 0)
+                return r;
+        const struct imagens_node *node = imagens_get(c->ns, image);
+        return keep_node(c, node, PLAN_R_SEED, image, detail, err);
+}
+
+static int cmp_dirent(const struct dirent **a, const struct dirent **b)
+{
+        return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int add_host_tree(struct select_ctx *c, const char *host, const char *image,
+                         const char *detail, size_t *count, int depth, struct distill_error *err)
+{
+        struct dirent **names = NULL;
+        struct stat sb;
+        int n, r;
+
+        if (depth > 64)
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: directories nested too deeply",
+                                         host);
+        if (++*count > SELECT_MAX_APP_FILES)
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: more than %d files", host,
+                                         SELECT_MAX_APP_FILES);
+        r = add_host_entry(c, host, image, -1, detail, err);
+        if (r < 0)
+                return r;
+        if (lstat(host, &sb) < 0 || !S_ISDIR(sb.st_mode))
+                return 0;
+        n = scandir(host, &names, NULL, cmp_dirent);
+        if (n < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "cannot read %s", host);
+        for (int i = 0; i < n; i++) {
+                const char *name = names[i]->d_name;
+                if (r >= 0 && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+                    strcmp(name, "__pycache__") != 0) {
+                        cleanup_free char *h = path_join(host, name);
+                        cleanup_free char *im = path_join(image, name);
+                        r = add_host_tree(c, h, im, detail, count, depth + 1, err);
+                }
+                free(names[i]);
+        }
+        free(names);
+        return r < 0 ? r : 0;
+}
+
+/* ELF closure */
+
+static bool node_is_program(const struct elf_info *info)
+{
+        return info->interp != NULL || info->type == ET_EXEC;
+}
+
+static int missing_library_hint(struct select_ctx *c, const struct ldso_result *res,
+                                struct distill_error *err)
+{
+        /* Which installed package outside the candidate set has a file of that name? */
+        for (size_t i = 0; i < source_count(c->src); i++) {
+                struct source_pkg *p = source_pkg_at(c->src, i);
+                if (pkgset_contains(c->candidates, p->name))
+                        continue;
+                for (size_t j = 0; j < p->files.n; j++) {
+                        if (strcmp(path_basename(p->files.v[j]), res->missing_name) != 0)
+                                continue;
+                        return distill_error_set(
+                            err, DISTILL_ERESOLVE,
+                            "%s (NEEDED by %s) is only in package %s, which is not in the "
+                            "candidate set: add %s to packages",
+                            res->missing_name, res->missing_by, p->name, p->name);
+                }
+        }
+        return -err->code;
+}
+
+static int keep_closure_of(struct select_ctx *c, const char *path, struct distill_error *err)
+{
+        const struct imagens_node *node = imagens_get(c->ns, path);
+        struct elf_info info = {0};
+        struct ldso_result res = {0};
+        int r;
+
+        if (!node || node->type != IMAGENS_FILE || strmap_has(&c->closure_done, path))
+                return 0;
+        strmap_put(&c->closure_done, path, NULL);
+        r = load_elf(c, node, &info, err);
+        if (r <= 0)
+                return r;
+        if (!info.has_dynamic && !info.interp) {
+                elf_info_release(&info);
+                return 0; /* static executables and objects without dynamic section */
+        }
+        if (info.elfclass != c->ldcfg.elfclass || info.machine != c->ldcfg.machine) {
+                elf_info_release(&info);
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: ELF class or machine does not match architecture %s",
+                                         path, c->arch);
+        }
+        /* Shared objects in the image are loaded by the image's program (Python dlopens
+         * extension modules): their RPATH chain ends at that program. */
+        const char *main_exe = node_is_program(&info) ? NULL : c->interp;
+        elf_info_release(&info);
+
+        r = ldso_closure(&c->ldcfg, c->ns, load_elf, c, path, main_exe, &res, err);
+        if (r < 0) {
+                if (res.missing_name)
+                        r = missing_library_hint(c, &res, err);
+                ldso_result_release(&res);
+                return r;
+        }
+        for (size_t i = 1; i < res.n && r >= 0; i++) {
+                struct ldso_object *o = &res.objs[i];
+                cleanup_free char *detail = strcmp(o->needed_name, "PT_INTERP") == 0
+                                                ? xasprintf("PT_INTERP %s", o->path)
+                                                : xasprintf("NEEDED %s", o->needed_name);
+                r = keep_path(c, o->path, PLAN_R_ELF_NEEDED, o->needed_by, detail, err);
+                for (size_t v = 0; v < o->variants.n && r >= 0; v++)
+                        r = keep_path(c, o->variants.v[v], PLAN_R_ELF_NEEDED, o->needed_by, detail,
+                                      err);
+                /* Its dependencies are part of this closure already. */
+                if (r >= 0 && o->real_path)
+                        strmap_put(&c->closure_done, o->real_path, NULL);
+        }
+        ldso_result_release(&res);
+        return r < 0 ? r : 0;
+}
+
+static int drain_queue(struct select_ctx *c, struct distill_error *err)
+{
+        while (c->queue_head < c->queue.n) {
+                int r = keep_closure_of(c, c->queue.v[c->queue_head++], err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Rules */
+
+static bool env_has(const struct select_ctx *c, const char *want)
+{
+        const char *eq = strchr(want, '=');
+        size_t klen = eq ? (size_t)(eq - want) : strlen(want);
+        for (size_t i = c->env.n; i-- > 0;) {
+                const char *e = c->env.v[i];
+                if (strncmp(e, want, klen) != 0 || e[klen] != '=')
+                        continue;
+                /* the last assignment of a key wins */
+                return eq ? strcmp(e + klen + 1, eq + 1) == 0 : true;
+        }
+        return false;
+}
+
+static bool plan_has_glob(struct plan *plan, const char *pattern)
+{
+        size_t n;
+        struct plan_entry *const *v = plan_sorted(plan, &n);
+        for (size_t i = 0; i < n; i++)
+                if (wildmatch(pattern, v[i]->path))
+                        return true;
+        return false;
+}
+
+static int rule_condition(struct select_ctx *c, const struct rule *rule, bool *holds,
+                          struct distill_error *err)
+{
+        cleanup_free char *value = NULL;
+        *holds = false;
+        if (rule->when_value) {
+                value = rules_expand(rule->when_value, &c->vars, rule->origin, err);
+                if (!value) {
+                        /* ${pyver} in an image without Python: the condition cannot hold */
+                        if (!c->pyver) {
+                                err->code = 0;
+                                return 0;
+                        }
+                        return -err->code;
+                }
+        }
+        switch (rule->when) {
+        case RULE_WHEN_ALWAYS:
+                *holds = true;
+                break;
+        case RULE_WHEN_PYTHON:
+                *holds = c->interp != NULL;
+                break;
+        case RULE_WHEN_ARCH:
+                *holds = strcmp(value, c->arch) == 0;
+                break;
+        case RULE_WHEN_ENV:
+                *holds = env_has(c, value);
+                break;
+        case RULE_WHEN_FILE:
+                *holds = plan_has_glob(c->plan, value);
+                break;
+        case RULE_WHEN_MODULE:
+                /* the import closure exists exactly when the image has Python */
+                *holds = c->pm && pymodules_imported(c->pm, value);
+                break;
+        case RULE_WHEN_ATTRIBUTE:
+                *holds = c->pm && pymodules_attr_used(c->pm, value);
+                break;
+        }
+        return 0;
+}
+
+static int fire_rule(struct select_ctx *c, const struct rule *rule, struct distill_error *err)
+{
+        cleanup_free char *from = xasprintf("rule %s", rule->name);
+        int r;
+
+        for (size_t i = 0; i < rule->packages.n; i++) {
+                if (pkgset_contains(c->candidates, rule->packages.v[i]))
+                        continue;
+                return distill_error_set(err, DISTILL_ERESOLVE,
+                                         "rule %s (%s) needs package %s, which the source does "
+                                         "not have: install it in the sysroot",
+                                         rule->name, rule->origin, rule->packages.v[i]);
+        }
+        for (size_t i = 0; i < rule->paths.n; i++) {
+                cleanup_free char *pattern =
+                    rules_expand(rule->paths.v[i], &c->vars, rule->origin, err);
+                if (!pattern)
+                        return -err->code;
+                r = keep_glob(c, pattern, PLAN_R_RULE, from, rule->reason, err);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        plan_warn(c->plan,
+                                  "rule %s: %s matches no file of the "
+                                  "candidate packages",
+                                  rule->name, pattern);
+        }
+        for (size_t i = 0; i < rule->modules.n && c->pm; i++) {
+                cleanup_free char *mod =
+                    rules_expand(rule->modules.v[i], &c->vars, rule->origin, err);
+                if (!mod)
+                        return -err->code;
+                pymodules_add_import(c->pm, mod, PLAN_R_RULE, from, rule->reason, false);
+        }
+        for (size_t i = 0; i < rule->generate.n; i++)
+                if (!strvec_contains(&c->plan->generate, rule->generate.v[i]))
+                        strvec_push(&c->plan->generate, rule->generate.v[i]);
+        for (size_t i = 0; i < rule->n_env; i++) {
+                cleanup_free char *probe = xstrdup(rule->env[i].key);
+                /* The manifest's own env wins over a rule's. */
+                bool set_by_manifest = false;
+                for (size_t j = 0; j < c->m->image.n_env; j++)
+                        if (strcmp(c->m->image.env[j].key, probe) == 0)
+                                set_by_manifest = true;
+                if (set_by_manifest)
+                        continue;
+                plan_set_env(c->plan, rule->env[i].key, rule->env[i].value);
+                strvec_push_nodup(&c->env,
+                                  xasprintf("%s=%s", rule->env[i].key, rule->env[i].value));
+        }
+        return 0;
+}
+
+/* Follow the ELF and import closures, then fire every rule whose condition holds, until
+ * nothing changes. */
+static int run_to_fixpoint(struct select_ctx *c, struct distill_error *err)
+{
+        int r;
+
+        for (;;) {
+                bool fired = false;
+                r = drain_queue(c, err);
+                if (r < 0)
+                        return r;
+                if (c->pm) {
+                        r = pymodules_drain(c->pm, err);
+                        if (r < 0)
+                                return r;
+                        if (r > 0)
+                                continue; /* new files: their ELF closure first */
+                }
+                for (size_t i = 0; i < c->rules->n; i++) {
+                        bool holds;
+                        if (c->fired[i])
+                                continue;
+                        r = rule_condition(c, &c->rules->rules[i], &holds, err);
+                        if (r < 0)
+                                return r;
+                        if (!holds)
+                                continue;
+                        c->fired[i] = true;
+                        fired = true;
+                        r = fire_rule(c, &c->rules->rules[i], err);
+                        if (r < 0)
+                                return distill_error_prefix(err,
+                                                            "rule %s: ", c->rules->rules[i].name);
+                }
+                if (!fired && c->queue_head == c->queue.n)
+                        return 0;
+        }
+}
+
+/* Seeds */
+
+static int seed_program(struct select_ctx *c, const char *path, const char *detail,
+                        struct distill_error *err)
+{
+        int r = keep_path(c, path, PLAN_R_SEED, path, detail, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return distill_error_set(err, DISTILL_ERESOLVE,
+                                         "%s (%s) is not a file of any candidate package: add "
+                                         "the package that ships it to packages",
+                                         path, detail);
+        return 0;
+}
+
+/* Python: the materialised tree, the probe, the closure's callbacks, bytecode */
+
+static int pm_keep(void *ud, const char *path, enum plan_reason_kind kind, const char *from,
+                   const char *detail, struct distill_error *err)
+{
+        return keep_path(ud, path, kind, from, detail, err);
+}
+
+static int pm_read(void *ud, const char *path, char **data, size_t *len, struct distill_error *err)
+{
+        struct select_ctx *c = ud;
+        struct imagens_resolved res = {0};
+        int r = imagens_resolve(c->ns, path, true, &res, err);
+
+        if (r < 0)
+                return r;
+        const struct imagens_node *node = res.node;
+        imagens_resolved_release(&res);
+        if (!node || node->type != IMAGENS_FILE)
+                return distill_error_set(err, DISTILL_EINTERNAL, "%s is not a file", path);
+        if (node->size > PYIMPORTS_MAX_SOURCE)
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: larger than %u bytes", path,
+                                         PYIMPORTS_MAX_SOURCE);
+        struct plan_entry *e = plan_get(c->plan, node->path);
+        if (e && e->digest[0])
+                return store_read_blob(c->st, e->digest, data, len, err);
+        cleanup_close int fd = -1;
+        r = open_node(c, node, &fd, err);
+        if (r < 0)
+                return r;
+        int rd = read_fd_capped(fd, PYIMPORTS_MAX_SOURCE, data, len);
+        if (rd == -EFBIG)
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: too large", path);
+        if (rd < 0)
+                return distill_error_errno(err, DISTILL_EIO, -rd, "read %s", path);
+        return 0;
+}
+
+static void pm_warn(void *ud, char *msg)
+{
+        struct select_ctx *c = ud;
+        if (strvec_contains(&c->plan->warnings, msg)) {
+                free(msg);
+                return;
+        }
+        strvec_push_nodup(&c->plan->warnings, msg);
+}
+
+static int probe_interpreter(struct select_ctx *c, const char *stdlib, struct distill_error *err)
+{
+        struct elf_cache_entry *ce = strmap_get(&c->elf_cache, c->interp);
+
+        if (!ce || !ce->is_elf || !ce->info.interp)
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: the interpreter is not a dynamically linked "
+                                         "program",
+                                         c->interp);
+        int r = pyenv_open(&c->view, c->interp, ce->info.interp, c->arch, c->pyver, stdlib, &c->py,
+                           err);
+        if (r < 0)
+                return r;
+        if (c->py.probe.from_table)
+                plan_warn(c->plan,
+                          "the interpreter could not run on this host (%s): "
+                          "its modules and sys.path come from the table for "
+                          "Python %s",
+                          c->py.probe.fallback_reason ? c->py.probe.fallback_reason
+                                                      : "no reason given",
+                          c->pyver);
+        return 0;
+}
+
+/* The module name of an app file, relative to sys.path[0] (or its app directory). */
+static char *app_module_name(const char *path, const char *main_dir, const char *app_dir)
+{
+        const char *base = main_dir && path_has_prefix(path, main_dir) ? main_dir : app_dir;
+        const char *rel = path + strlen(base);
+        while (*rel == '/')
+                rel++;
+        char *name = xstrdup(rel);
+        size_t n = strlen(name);
+        if (n > 3 && strcmp(name + n - 3, ".py") == 0)
+                name[n - 3] = '\0';
+        n = strlen(name);
+        if (n >= 9 && strcmp(name + n - 8, "__init__") == 0 && (n == 8 || name[n - 9] == '/'))
+                name[n == 8 ? 0 : n - 9] = '\0';
+        for (char *p = name; *p; p++)
+                if (*p == '/')
+                        *p = '.';
+        return name;
+}
+
+static int start_import_closure(struct select_ctx *c, struct distill_error *err)
+{
+        const struct manifest *m = c->m;
+        struct pymodules_options opt = {.deep = m->python.imports == MANIFEST_IMPORTS_DEEP};
+        struct pymodules_cb cb = {.ud = c, .keep = pm_keep, .read = pm_read, .warn = pm_warn};
+        cleanup_free char *site = xasprintf("/usr/local/lib/python%s/dist-packages", c->pyver);
+        size_t n;
+
+        for (size_t i = 0; i < m->python.n_app; i++)
+                strvec_push(&opt.app_dirs, m->python.app[i].to);
+        if (m->python.site_packages.n)
+                strvec_push(&opt.app_dirs, site);
+        opt.main_dir = m->python.entrypoint ? path_dirname(m->python.entrypoint)
+                                            : xstrdup(m->image.workdir ? m->image.workdir : "/");
+        c->pm = pymodules_new(c->ns, &c->py.probe, &opt, &cb);
+        strvec_clear(&opt.app_dirs);
+        /* which imports in library functions are not followed is known before any is read */
+        for (size_t i = 0; i < c->rules->n; i++) {
+                const struct rule *rule = &c->rules->rules[i];
+                bool holds = false;
+                if (!rule->ignore_in_functions.n)
+                        continue;
+                int r = rule_condition(c, rule, &holds, err);
+                if (r < 0) {
+                        free(opt.main_dir);
+                        return r;
+                }
+                for (size_t k = 0; holds && k < rule->ignore_in_functions.n; k++)
+                        pymodules_ignore_in_functions(c->pm, rule->ignore_in_functions.v[k]);
+        }
+
+        if (m->python.entrypoint) {
+                c->entry_script = xstrdup(m->python.entrypoint);
+                pymodules_add_script(c->pm, m->python.entrypoint, "__main__", true);
+        }
+        /* Every module of the app is app code: scan it all, whatever imports it. */
+        struct plan_entry *const *all = plan_sorted(c->plan, &n);
+        for (size_t i = 0; i < n; i++) {
+                const char *p = all[i]->path;
+                size_t len = strlen(p);
+                if (all[i]->type != PLAN_FILE || len < 4 || strcmp(p + len - 3, ".py") != 0 ||
+                    (c->entry_script && strcmp(p, c->entry_script) == 0))
+                        continue;
+                for (size_t a = 0; a < m->python.n_app; a++) {
+                        if (!path_has_prefix(p, m->python.app[a].to))
+                                continue;
+                        cleanup_free char *mod =
+                            app_module_name(p, opt.main_dir, m->python.app[a].to);
+                        pymodules_add_script(c->pm, p, mod, true);
+                        break;
+                }
+                if (m->python.site_packages.n && path_has_prefix(p, site)) {
+                        cleanup_free char *mod = app_module_name(p, NULL, site);
+                        pymodules_add_script(c->pm, p, mod, true);
+                }
+        }
+        free(opt.main_dir);
+        if (m->python.module)
+                pymodules_add_import(c->pm, m->python.module, PLAN_R_SEED, "python.module",
+                                     "python.module", true);
+        for (size_t i = 0; i < m->python.include_modules.n; i++)
+                pymodules_add_import(c->pm, m->python.include_modules.v[i], PLAN_R_SEED,
+                                     "python.include-modules", "python.include-modules", true);
+        return pymodules_add_pth_files(c->pm, err);
+}
+
+static int seed_python(struct select_ctx *c, struct distill_error *err)
+{
+        const struct manifest *m = c->m;
+        struct imagens_resolved res = {0};
+        int r;
+
+        r = seed_program(c, m->python.interpreter, "python.interpreter", err);
+        if (r < 0)
+                return r;
+        r = imagens_resolve(c->ns, m->python.interpreter, true, &res, err);
+        if (r < 0)
+                return r;
+        c->interp = xstrdup(res.path);
+        imagens_resolved_release(&res);
+
+        c->pyver = manifest_python_version(m);
+        if (!c->pyver) {
+                /* /usr/bin/python3 → python3.11: the version is in the link target's name */
+                const char *base = path_basename(c->interp);
+                if (strncmp(base, "python", 6) == 0 && strchr(base + 6, '.'))
+                        c->pyver = xstrdup(base + 6);
+        }
+        if (!c->pyver)
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: python.interpreter %s does not name a pythonX.Y "
+                                         "binary",
+                                         m->path, m->python.interpreter);
+        c->vars.pyver = c->pyver;
+        cleanup_free char *stdlib = xasprintf("/usr/lib/python%s", c->pyver);
+        if (!imagens_get(c->ns, stdlib))
+                return distill_error_set(err, DISTILL_ERESOLVE,
+                                         "%s is not in any candidate package: add "
+                                         "libpython%s-minimal to packages",
+                                         stdlib, c->pyver);
+        r = drain_queue(c, err); /* the interpreter's own libraries, so that it can run */
+        if (r < 0)
+                return r;
+        r = probe_interpreter(c, stdlib, err);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < m->python.n_app; i++) {
+                size_t count = 0;
+                cleanup_free char *detail = xasprintf("python.app %s", m->python.app[i].to);
+                r = add_host_tree(c, m->python.app[i].from, m->python.app[i].to, detail, &count, 0,
+                                  err);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < m->python.site_packages.n; i++) {
+                size_t count = 0;
+                /* Debian's interpreter has /usr/local/lib/pythonX.Y/dist-packages on sys.path */
+                cleanup_free char *to =
+                    xasprintf("/usr/local/lib/python%s/dist-packages", c->pyver);
+                r = add_host_tree(c, m->python.site_packages.v[i], to, "python.site-packages",
+                                  &count, 0, err);
+                if (r < 0)
+                        return r;
+        }
+        if (m->python.entrypoint && !plan_get(c->plan, m->python.entrypoint))
+                return distill_error_set(err, DISTILL_ERESOLVE,
+                                         "%s: python.entrypoint %s is not inside any python.app "
+                                         "directory",
+                                         m->path, m->python.entrypoint);
+        if (m->python.stdlib == MANIFEST_STDLIB_FULL) {
+                r = keep_subtree(c, stdlib, PLAN_R_SEED, stdlib, "python.stdlib: full", err);
+                if (r < 0)
+                        return r;
+        }
+        return start_import_closure(c, err);
+}
+
+static int compile_bytecode(struct select_ctx *c, struct distill_error *err)
+{
+        struct strvec app_dirs = STRVEC_INIT;
+        for (size_t i = 0; i < c->m->python.n_app; i++)
+                strvec_push(&app_dirs, c->m->python.app[i].to);
+        int r = bytecode_for_plan(&c->view, &c->py, &app_dirs, c->entry_script, err);
+        strvec_clear(&app_dirs);
+        return r;
+}
+
+static int seed_files(struct select_ctx *c, struct distill_error *err)
+{
+        const struct manifest *m = c->m;
+        int r;
+
+        for (size_t i = 0; i < m->binaries.n; i++) {
+                r = seed_program(c, m->binaries.v[i], "binaries", err);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < m->include.n; i++) {
+                cleanup_free char *detail = xasprintf("files.include %s", m->include.v[i]);
+                r = keep_glob(c, m->include.v[i], PLAN_R_INCLUDE, "files.include", detail, err);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return distill_error_set(err, DISTILL_ERESOLVE,
+                                                 "%s: files.include %s matches no file of the "
+                                                 "candidate packages",
+                                                 m->path, m->include.v[i]);
+        }
+        for (size_t i = 0; i < m->n_add; i++) {
+                cleanup_free char *detail = xasprintf("files.add %s", m->add[i].to);
+                r = add_host_entry(c, m->add[i].from, m->add[i].to, m->add[i].mode, detail, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void init_env(struct select_ctx *c)
+{
+        strvec_push(&c->env, "PATH=/usr/local/bin:/usr/bin:/bin");
+        strvec_push(&c->env, "LANG=C.UTF-8");
+        for (size_t i = 0; i < c->m->image.n_env; i++)
+                strvec_push_nodup(
+                    &c->env, xasprintf("%s=%s", c->m->image.env[i].key, c->m->image.env[i].value));
+}
+
+/* ld.so.cache: the image's loader finds libraries in the ld.so.conf directories only through
+ * the cache, so the closure searches those directories exactly when the image gets one — and it
+ * always does (for dynamically linked images), written by distill from what it keeps. */
+
+static bool plan_has_dynamic_program(struct select_ctx *c)
+{
+        size_t n;
+        struct plan_entry *const *all = plan_sorted(c->plan, &n);
+        for (size_t i = 0; i < n; i++) {
+                struct elf_cache_entry *ce = strmap_get(&c->elf_cache, all[i]->path);
+                if (all[i]->type == PLAN_FILE && ce && ce->is_elf && ce->info.interp)
+                        return true;
+        }
+        return false;
+}
+
+static int write_ld_so_cache(struct select_ctx *c, struct distill_error *err)
+{
+        size_t n_entries = 0, len = 0;
+        char *data = NULL;
+        int r;
+
+        if (!plan_has_dynamic_program(c))
+                return 0;
+        for (size_t i = 0; i < c->ldconf.conf.n; i++) {
+                r = keep_path(c, c->ldconf.conf.v[i], PLAN_R_GENERATED, "/etc/ld.so.cache",
+                              "ld.so.conf the cache was built from", err);
+                if (r < 0)
+                        return r;
+        }
+        r = ldconfig_cache(&c->view, &c->ldconf, c->arch, &data, &len, &n_entries, err);
+        if (r >= 0) {
+                struct plan_entry e = {.path = "/etc/ld.so.cache",
+                                       .type = PLAN_FILE,
+                                       .mode = 0644,
+                                       .size = len,
+                                       .reason = PLAN_R_GENERATED,
+                                       .reason_from = "ld.so"};
+                cleanup_free char *detail =
+                    xasprintf("cache of the %zu libraries kept in the loader's directories "
+                              "(what ldconfig would write)",
+                              n_entries);
+                e.reason_detail = detail;
+                r = store_put_mem(c->st, data, len, e.digest, err);
+                if (r >= 0)
+                        plan_put(c->plan, &e);
+        }
+        free(data);
+        return r < 0 ? r : 0;
+}
+
+int select_plan(const struct manifest *m, const char *arch, struct source *src,
+                const struct pkgset *candidates, const struct ruleset *rules, struct store *st,
+                struct plan *plan, struct distill_error *err)
+{
+        struct select_ctx c = {.m = m,
+                               .arch = arch,
+                               .src = src,
+                               .candidates = candidates,
+                               .rules = rules,
+                               .st = st,
+                               .plan = plan};
+        int r;
+
+        r = ldso_config_for_arch(arch, &c.ldcfg, err);
+        if (r < 0)
+                return r;
+        c.vars.arch = arch;
+        c.vars.triplet = arch_lookup(arch)->triplet; /* known: ldso_config_for_arch took it */
+        c.fired = xcalloc(rules->n + 1, sizeof(*c.fired));
+        init_env(&c);
+
+        r = build_namespace(&c, err);
+        if (r < 0)
+                goto cleanup;
+        c.view = (struct image_view){.ns = c.ns,
+                                     .plan = plan,
+                                     .st = st,
+                                     .src = src,
+                                     .ud = &c,
+                                     .open = view_open,
+                                     .elf = load_elf,
+                                     .read = pm_read};
+        r = ldconfig_scan_dirs(&c.view, &c.ldcfg, &c.ldconf, err);
+        if (r < 0)
+                goto cleanup;
+        if (m->has_python) {
+                r = seed_python(&c, err);
+                if (r < 0)
+                        goto cleanup;
+        }
+        r = seed_files(&c, err);
+        if (r < 0)
+                goto cleanup;
+        r = drain_queue(&c, err);
+        if (r < 0)
+                goto cleanup;
+        {
+                /* ${ldso}: the basename of the program loader, from the interpreter's PT_INTERP */
+                const char *interp_src =
+                    c.interp ? c.interp : (m->binaries.n ? m->binaries.v[0] : NULL);
+                struct elf_cache_entry *ce =
+                    interp_src ? strmap_get(&c.elf_cache, interp_src) : NULL;
+                if (ce && ce->is_elf && ce->info.interp)
+                        c.vars.ldso = path_basename(ce->info.interp);
+        }
+        r = run_to_fixpoint(&c, err);
+        if (r >= 0 && c.py.have_probe && m->python.bytecode)
+                r = compile_bytecode(&c, err);
+        if (r >= 0)
+                r = write_ld_so_cache(&c, err);
+
+cleanup:
+        ldconfig_dirs_release(&c.ldconf);
+        pymodules_free(c.pm);
+        pyenv_release(&c.py);
+        free(c.entry_script);
+        free(c.fired);
+        free(c.pyver);
+        free(c.interp);
+        strvec_clear(&c.queue);
+        strvec_clear(&c.env);
+        strmap_clear(&c.closure_done, NULL);
+        strmap_clear(&c.elf_cache, free_elf_cache_entry);
+        ldso_config_release(&c.ldcfg);
+        if (c.ns)
+                imagens_free(c.ns);
+        return r < 0 ? r : 0;
+}

@@ -1,0 +1,276 @@
+#!/usr/bin/python3.11
+"""Reference output for test_pyimports: the same facts the C tokenizer (src/python/pyimports.c) finds,
+computed from CPython's own parser (`ast`). Usage: pyimports_oracle.py FILE... | @LISTFILE
+
+For each file prints `FILE <path>` followed by one line per import and per attribute use, or
+`SKIP <path>` when ast cannot parse it. Formats (fields separated by one space):
+  IMPORT <kind> <module|-> <level> <names|-> <line> <col> <depth> <guarded> <main> <fallback>
+  ATTR <qualified> <line> <depth>
+kind: import | from | importlib | dunder; depth: module | nested | function; guarded: 0 | 1.
+`import a.b as c, d` is ONE entry per imported module ("a.b" and "d"), both with the statement's
+position. The rules mirror the C scanner (see the test for the contract):
+- depth: function inside a def/lambda BODY (decorators, defaults and annotations belong to the
+  enclosing scope); nested inside the body or clauses of a try/if/with/for/while/match (their
+  test, iterable, items and subject belong to the enclosing scope; elif tests, except types and
+  case patterns/guards are nested); class bodies are transparent.
+- guarded: inside the BODY of a try (or try*) with a handler that is bare or names ImportError,
+  ModuleNotFoundError, Exception or BaseException (directly or as a tuple element); any enclosing
+  try up to the nearest def/lambda counts.
+- main: inside the body (not the else) of `if __name__ == "__main__":` (either operand order,
+  a plain string literal), at any depth below it.
+- fallback: inside the body of an except handler that catches ImportError (as for guarded) of a
+  try in the same scope; a def/lambda body starts afresh.
+- calls: the first positional argument is one plain (non-f, non-bytes, not concatenated, no
+  backslash) string literal directly after `(`; func is Name('__import__'),
+  Attribute(Name('importlib'), 'import_module') or a Name bound by `from importlib import
+  import_module [as x]`. A literal with leading dots gives level = number of dots.
+- attributes: Attribute(Name(n), a) where n is bound by a level-0 import anywhere in the file;
+  qualified with every module n is bound to (in source order), deduplicated keeping the first
+  use in source order.
+"""
+import ast
+import io
+import sys
+import tokenize
+
+GUARD_NAMES = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+TRY = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
+DEPTHS = ("module", "nested", "function")
+
+
+def handler_catches_import_error(handler):
+    t = handler.type
+    if t is None:
+        return True
+    if isinstance(t, ast.Name):
+        return t.id in GUARD_NAMES
+    if isinstance(t, ast.Tuple):
+        return any(isinstance(e, ast.Name) and e.id in GUARD_NAMES for e in t.elts)
+    return False
+
+
+def is_main_test(test):
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)):
+        return False
+    a, b = test.left, test.comparators[0]
+
+    def name(n):
+        return isinstance(n, ast.Name) and n.id == "__name__"
+
+    def lit(n):
+        return isinstance(n, ast.Constant) and n.value == "__main__" and n.kind is None
+
+    return (name(a) and lit(b)) or (lit(a) and name(b))
+
+
+class Ctx:
+    __slots__ = ("function", "nested", "guarded", "main", "fallback")
+
+    def __init__(self, function=False, nested=False, guarded=False, main=False, fallback=False):
+        self.function, self.nested, self.guarded = function, nested, guarded
+        self.main, self.fallback = main, fallback
+
+    def depth(self):
+        return 2 if self.function else 1 if self.nested else 0
+
+    def with_(self, **kw):
+        c = Ctx(self.function, self.nested, self.guarded, self.main, self.fallback)
+        for k, v in kw.items():
+            setattr(c, k, v)
+        return c
+
+
+class Scanner:
+    def __init__(self, src_bytes, tree):
+        # ast columns are UTF-8 byte offsets into the decoded source; bytes.splitlines breaks at
+        # \n, \r\n and \r only, as the tokenizer does
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(src_bytes).readline)
+        text = src_bytes.decode(encoding, "surrogateescape")
+        self.lines = text.encode("utf-8", "surrogateescape").splitlines(keepends=True)
+        self.tree = tree
+        self.imports = []  # (line, col, text)
+        self.attrs = []  # (line, col, name, attr, depth)
+        self.calls = []  # (line, col, callee-kind, literal, depth, guarded, bound-name)
+        self.bindings = {}  # name -> [module, ...] in source order
+        self.pending_bindings = []  # (line, col, name, module), bound once all are known
+
+    # --- traversal with explicit context -------------------------------------------------
+    def visit(self, node, ctx):
+        if isinstance(node, list):
+            for n in node:
+                self.visit(n, ctx)
+            return
+        if not isinstance(node, ast.AST):
+            return
+        self.record(node, ctx)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.visit(node.decorator_list, ctx)
+            self.visit(node.args, ctx)
+            self.visit(node.returns, ctx)
+            self.visit(node.body, ctx.with_(function=True, guarded=False, fallback=False))
+        elif isinstance(node, ast.Lambda):
+            self.visit(node.args, ctx)
+            self.visit(node.body, ctx.with_(function=True, guarded=False, fallback=False))
+        elif isinstance(node, ast.ClassDef):
+            self.visit(node.decorator_list, ctx)
+            self.visit(node.bases, ctx)
+            self.visit(node.keywords, ctx)
+            self.visit(node.body, ctx)
+        elif isinstance(node, TRY):
+            inner = ctx.with_(nested=True)
+            guards = any(handler_catches_import_error(h) for h in node.handlers)
+            self.visit(node.body, inner.with_(guarded=ctx.guarded or guards))
+            for h in node.handlers:
+                self.visit(h, inner.with_(fallback=True) if handler_catches_import_error(h)
+                           else inner)
+            self.visit(node.orelse, inner)
+            self.visit(node.finalbody, inner)
+        elif isinstance(node, ast.If):
+            self.visit(node.test, ctx)
+            self.visit(node.body, ctx.with_(nested=True, main=ctx.main or is_main_test(node.test)))
+            self.visit(node.orelse, ctx.with_(nested=True))
+        elif isinstance(node, ast.While):
+            self.visit(node.test, ctx)
+            self.visit(node.body, ctx.with_(nested=True))
+            self.visit(node.orelse, ctx.with_(nested=True))
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            self.visit(node.target, ctx)
+            self.visit(node.iter, ctx)
+            self.visit(node.body, ctx.with_(nested=True))
+            self.visit(node.orelse, ctx.with_(nested=True))
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            self.visit(node.items, ctx)
+            self.visit(node.body, ctx.with_(nested=True))
+        elif isinstance(node, ast.Match):
+            self.visit(node.subject, ctx)
+            self.visit(node.cases, ctx.with_(nested=True))
+        else:
+            for _, value in ast.iter_fields(node):
+                self.visit(value, ctx)
+
+    # --- facts ---------------------------------------------------------------------------
+    def record(self, node, ctx):
+        depth = DEPTHS[ctx.depth()]
+        guarded = f"{int(ctx.guarded)} {int(ctx.main)} {int(ctx.fallback)}"
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                self.imports.append((node.lineno, node.col_offset,
+                                     f"IMPORT import {a.name} 0 - {node.lineno} "
+                                     f"{node.col_offset + 1} {depth} {guarded}"))
+                if a.asname:
+                    self.bind(node, a.asname, a.name)
+                else:
+                    top = a.name.split(".")[0]
+                    self.bind(node, top, top)
+        elif isinstance(node, ast.ImportFrom):
+            names = ",".join(a.name for a in node.names)
+            self.imports.append((node.lineno, node.col_offset,
+                                 f"IMPORT from {node.module or '-'} {node.level} {names} "
+                                 f"{node.lineno} {node.col_offset + 1} {depth} {guarded}"))
+            if node.level == 0:
+                for a in node.names:
+                    if a.name != "*":
+                        self.bind(node, a.asname or a.name, f"{node.module}.{a.name}")
+        elif isinstance(node, ast.Call):
+            self.record_call(node, depth, guarded)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            v = node.value
+            self.attrs.append((v.lineno, v.col_offset, v.id, node.attr, depth))
+
+    def bind(self, node, name, module):
+        self.pending_bindings.append((node.lineno, node.col_offset, name, module))
+
+    def record_call(self, node, depth, guarded):
+        f = node.func
+        if isinstance(f, ast.Name) and f.id == "__import__":
+            kind, bound = "dunder", None
+        elif (isinstance(f, ast.Attribute) and f.attr == "import_module"
+              and isinstance(f.value, ast.Name) and f.value.id == "importlib"):
+            kind, bound = "importlib", None
+        elif isinstance(f, ast.Name):
+            kind, bound = "importlib", f.id  # only if bound to importlib.import_module
+        else:
+            return
+        if not node.args or not self.plain_literal(f, node.args[0]):
+            return
+        lit = node.args[0].value
+        self.calls.append((node.lineno, node.col_offset, kind, lit, depth, guarded, bound))
+
+    def plain_literal(self, func, arg):
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            return False
+        between = self.segment(func.end_lineno, func.end_col_offset, arg.lineno, arg.col_offset)
+        if between.replace("\\\n", "").replace("\\\r\n", "").strip() != "(":
+            return False
+        text = self.segment(arg.lineno, arg.col_offset, arg.end_lineno, arg.end_col_offset)
+        if "\\" in text:
+            return False
+        # parenthesised, so that a concatenation spanning lines tokenizes without indentation
+        toks = [t for t in tokenize.generate_tokens(io.StringIO("(" + text + ")").readline)
+                if t.type == tokenize.STRING]
+        if len(toks) != 1:
+            return False
+        prefix = toks[0].string[:toks[0].string.index(toks[0].string[-1])].lower()
+        return "f" not in prefix and "b" not in prefix
+
+    def segment(self, l1, c1, l2, c2):
+        # ast columns are UTF-8 byte offsets
+        def b(i):
+            return self.lines[i - 1]
+        if l1 == l2:
+            return b(l1)[c1:c2].decode("utf-8", "surrogateescape")
+        parts = [b(l1)[c1:]] + [b(i) for i in range(l1 + 1, l2)] + [b(l2)[:c2]]
+        return b"".join(parts).decode("utf-8", "surrogateescape")
+
+    def run(self):
+        self.visit(self.tree.body, Ctx())
+        for _, _, name, module in sorted(self.pending_bindings, key=lambda b: (b[0], b[1])):
+            mods = self.bindings.setdefault(name, [])
+            if module not in mods:
+                mods.append(module)
+        out = list(self.imports)
+        for line, col, kind, lit, depth, guarded, bound in self.calls:
+            if bound is not None and "importlib.import_module" not in self.bindings.get(bound, []):
+                continue
+            stripped = lit.lstrip(".")
+            level = len(lit) - len(stripped)
+            out.append((line, col, f"IMPORT {kind} {stripped or '-'} {level} - {line} {col + 1} "
+                                   f"{depth} {guarded}"))
+        out.sort(key=lambda e: (e[0], e[1]))
+        lines = [e[2] for e in out]
+        seen = set()
+        for line, col, name, attr, depth in sorted(self.attrs, key=lambda a: (a[0], a[1])):
+            for module in self.bindings.get(name, []):
+                q = f"{module}.{attr}"
+                if q not in seen:
+                    seen.add(q)
+                    lines.append(f"ATTR {q} {line} {depth}")
+        return lines
+
+
+def main(argv):
+    paths = []
+    for a in argv:
+        if a.startswith("@"):
+            with open(a[1:], encoding="utf-8", errors="surrogateescape") as f:
+                paths.extend(line.rstrip("\n") for line in f if line.strip())
+        else:
+            paths.append(a)
+    out = sys.stdout
+    for p in paths:
+        with open(p, "rb") as f:
+            data = f.read()
+        try:
+            tree = ast.parse(data, p)
+        except (SyntaxError, ValueError):
+            out.write(f"SKIP {p}\n")
+            continue
+        out.write(f"FILE {p}\n")
+        for line in Scanner(data, tree).run():
+            out.write(line + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,697 @@
+/* Tests for the Python import scanner. The acceptance test compares, file by file, the scanner's
+ * findings on every .py file of the installed Python 3.11 with those of CPython's own parser
+ * (tests/unit/python/pyimports_oracle.py, run with /usr/bin/python3.11); unit cases pin each tricky
+ * construct and the error positions; a mutation loop checks that hostile input never crashes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "distill/python/pyimports.h"
+#include "fixture.h"
+
+#define PYTHON "/usr/bin/python3.11"
+#define STDLIB "/usr/lib/python3.11"
+
+static const char *kind_name(enum py_import_kind k)
+{
+        switch (k) {
+        case PY_IMPORT:
+                return "import";
+        case PY_FROM:
+                return "from";
+        case PY_IMPORTLIB_CALL:
+                return "importlib";
+        case PY_DUNDER_IMPORT:
+                return "dunder";
+        }
+        return "?";
+}
+
+static const char *depth_name(enum py_import_depth d)
+{
+        return d == PY_DEPTH_MODULE ? "module" : d == PY_DEPTH_NESTED ? "nested" : "function";
+}
+
+/* The oracle's line format (see pyimports_oracle.py). */
+static char *format_scan(const struct py_scan *s)
+{
+        struct strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < s->n_imports; i++) {
+                const struct py_import *im = &s->imports[i];
+                strbuf_addf(&sb, "IMPORT %s %s %d ", kind_name(im->kind),
+                            im->module[0] ? im->module : "-", im->level);
+                for (size_t n = 0; n < im->names.n; n++)
+                        strbuf_addf(&sb, "%s%s", n ? "," : "", im->names.v[n]);
+                strbuf_addf(&sb, "%s %u %u %s %d %d %d\n", im->names.n ? "" : "-", im->line,
+                            im->col, depth_name(im->depth), im->guarded, im->main_block,
+                            im->fallback_for > 0);
+        }
+        for (size_t i = 0; i < s->n_attrs; i++)
+                strbuf_addf(&sb, "ATTR %s %u %s\n", s->attrs[i].qualified, s->attrs[i].line,
+                            depth_name(s->attrs[i].depth));
+        return strbuf_detach(&sb);
+}
+
+/* Scans `src` (must succeed) and returns the formatted result. */
+static char *scan_fmt(const char *src)
+{
+        struct py_scan s;
+        struct distill_error err = {0};
+        int r = pyimports_scan(src, strlen(src), "t.py", &s, &err);
+        if (r != 0)
+                fail_msg("scan failed: %s", err.msg);
+        char *out = format_scan(&s);
+        py_scan_release(&s);
+        return out;
+}
+
+/* What ast says about `src` (the oracle's lines), or NULL when ast rejects it. */
+static char *oracle_on(const char *src)
+{
+        char *dir = fixture_tmpdir(), *path = xasprintf("%s/t.py", dir);
+        fixture_write(path, src);
+        char *out = fixture_sh_out("%s %s/tests/unit/python/pyimports_oracle.py %s", PYTHON,
+                                   fixture_source_dir(), path);
+        assert_non_null(out);
+        char *body = NULL;
+        if (strncmp(out, "FILE ", 5) == 0)
+                body = xstrdup(strchr(out, '\n') + 1);
+        else
+                assert_true(strncmp(out, "SKIP ", 5) == 0);
+        free(out);
+        free(path);
+        fixture_cleanup(dir);
+        free(dir);
+        return body;
+}
+
+/* Checks the scanner's findings on `src`, and that ast agrees whenever it can parse `src`. */
+static void expect_scan(const char *src, const char *expected)
+{
+        char *oracle = oracle_on(src);
+        if (oracle && strcmp(oracle, expected) != 0) {
+                fprintf(stderr, "source:\n%s\nexpected:\n%sbut ast says:\n%s", src, expected,
+                        oracle);
+                free(oracle);
+                fail();
+        }
+        free(oracle);
+        char *got = scan_fmt(src);
+        if (strcmp(got, expected) != 0) {
+                fprintf(stderr, "source:\n%s\nexpected:\n%sgot:\n%s", src, expected, got);
+                free(got);
+                fail();
+        }
+        free(got);
+}
+
+static void expect_error_n(const char *src, size_t len, const char *msg)
+{
+        struct py_scan s;
+        struct distill_error err = {0};
+        int r = pyimports_scan(src, len, "bad.py", &s, &err);
+        assert_int_equal(r, -DISTILL_EUSAGE);
+        assert_int_equal(err.code, DISTILL_EUSAGE);
+        assert_string_equal(err.msg, msg);
+        assert_int_equal(s.n_imports, 0);
+}
+
+static void expect_error(const char *src, const char *msg)
+{
+        expect_error_n(src, strlen(src), msg);
+}
+
+/* --- unit cases --------------------------------------------------------------------------- */
+
+static void test_import_statements(void **state)
+{
+        (void)state;
+        expect_scan("import a.b as c, d\n", "IMPORT import a.b 0 - 1 1 module 0 0 0\n"
+                                            "IMPORT import d 0 - 1 1 module 0 0 0\n");
+        expect_scan("from a.b import (x as y,\n    z,)\n",
+                    "IMPORT from a.b 0 x,z 1 1 module 0 0 0\n");
+        expect_scan(
+            "from . import x\nfrom ..pkg import *\nfrom ...a.b import c\nfrom .... import d\n",
+            "IMPORT from - 1 x 1 1 module 0 0 0\n"
+            "IMPORT from pkg 2 * 2 1 module 0 0 0\n"
+            "IMPORT from a.b 3 c 3 1 module 0 0 0\n"
+            "IMPORT from - 4 d 4 1 module 0 0 0\n");
+        expect_scan("import a; import b ;from c import d\n",
+                    "IMPORT import a 0 - 1 1 module 0 0 0\n"
+                    "IMPORT import b 0 - 1 11 module 0 0 0\n"
+                    "IMPORT from c 0 d 1 21 module 0 0 0\n");
+        expect_scan(
+            "import \\\n    os\nfrom os \\\n  import path\n",
+            "IMPORT import os 0 - 1 1 module 0 0 0\nIMPORT from os 0 path 3 1 module 0 0 0\n");
+        /* `from` and `import` elsewhere than at a statement start are not imports */
+        expect_scan("raise X from y\nx = yield from z\n", "");
+}
+
+static void test_strings_and_comments_hide_imports(void **state)
+{
+        (void)state;
+        expect_scan("s = 'import a'\n"
+                    "t = \"\"\"\nimport b\n\"\"\"\n"
+                    "# import c\n"
+                    "u = r'\\' import d'\n"
+                    "v = b'import e'; w = Rb'x' f'{1}' rf\"\\{{import g}}\"\n"
+                    "x = '''it''s''' ; import h\n",
+                    "IMPORT import h 0 - 8 19 module 0 0 0\n");
+        /* an identifier ending in a prefix letter is no prefix */
+        expect_scan("print(ab'x')\nimport i\n", "IMPORT import i 0 - 2 1 module 0 0 0\n");
+}
+
+static void test_fstrings(void **state)
+{
+        (void)state;
+        /* 3.11: other quotes, nested braces, format specs with fields, !r, = and != inside */
+        expect_scan("import os\n"
+                    "a = f\"{os.sep!r:>{width}} {'x'} {d['k']} {{literal}} {x != y} {x=}\"\n"
+                    "b = F'{os.getcwd()}' + fR'{\"\".join(os.environ)}'\n"
+                    "c = f'''{\n  __import__(\"m\")}'''\n"
+                    "d = f'{f\"{os.name}\"}' ; e = f'\\N{BULLET} {os.linesep}'\n",
+                    "IMPORT import os 0 - 1 1 module 0 0 0\n"
+                    "IMPORT dunder m 0 - 5 3 module 0 0 0\n"
+                    "ATTR os.sep 2 module\n"
+                    "ATTR os.getcwd 3 module\n"
+                    "ATTR os.environ 3 module\n"
+                    "ATTR os.name 6 module\n"
+                    "ATTR os.linesep 6 module\n");
+        /* an f-string is not a plain literal */
+        expect_scan("__import__(f'x')\n", "");
+}
+
+static void test_compound_statements_on_one_line(void **state)
+{
+        (void)state;
+        expect_scan("if x: import y\n"
+                    "try: import a\n"
+                    "except ImportError: import b\n"
+                    "while 1: import c; import d\n"
+                    "class A: import e\n"
+                    "def f(): import g\n"
+                    "import h\n",
+                    "IMPORT import y 0 - 1 7 nested 0 0 0\n"
+                    "IMPORT import a 0 - 2 6 nested 1 0 0\n"
+                    "IMPORT import b 0 - 3 21 nested 0 0 1\n"
+                    "IMPORT import c 0 - 4 10 nested 0 0 0\n"
+                    "IMPORT import d 0 - 4 20 nested 0 0 0\n"
+                    "IMPORT import e 0 - 5 10 module 0 0 0\n"
+                    "IMPORT import g 0 - 6 10 function 0 0 0\n"
+                    "IMPORT import h 0 - 7 1 module 0 0 0\n");
+}
+
+static void test_depth(void **state)
+{
+        (void)state;
+        expect_scan("import a\n"
+                    "class C:\n"
+                    "    import b\n"
+                    "    def m(self):\n"
+                    "        import c\n"
+                    "        class D:\n"
+                    "            import d\n"
+                    "    if x:\n"
+                    "        import e\n"
+                    "def f(x=__import__('g')):\n"
+                    "    def inner():\n"
+                    "        import h\n"
+                    "    return lambda: __import__('i')\n"
+                    "async def af():\n"
+                    "    import j\n"
+                    "with x:\n"
+                    "    for y in z:\n"
+                    "        import k\n"
+                    "        from . import l\n"
+                    "f = lambda x=__import__('m'): (__import__('n'), 1), __import__('o')\n"
+                    "import p\n",
+                    "IMPORT import a 0 - 1 1 module 0 0 0\n"
+                    "IMPORT import b 0 - 3 5 module 0 0 0\n"
+                    "IMPORT import c 0 - 5 9 function 0 0 0\n"
+                    "IMPORT import d 0 - 7 13 function 0 0 0\n"
+                    "IMPORT import e 0 - 9 9 nested 0 0 0\n"
+                    "IMPORT dunder g 0 - 10 9 module 0 0 0\n"
+                    "IMPORT import h 0 - 12 9 function 0 0 0\n"
+                    "IMPORT dunder i 0 - 13 20 function 0 0 0\n"
+                    "IMPORT import j 0 - 15 5 function 0 0 0\n"
+                    "IMPORT import k 0 - 18 9 nested 0 0 0\n"
+                    "IMPORT from - 1 l 19 9 nested 0 0 0\n"
+                    "IMPORT dunder m 0 - 20 14 module 0 0 0\n"
+                    "IMPORT dunder n 0 - 20 32 function 0 0 0\n"
+                    "IMPORT dunder o 0 - 20 53 module 0 0 0\n"
+                    "IMPORT import p 0 - 21 1 module 0 0 0\n");
+        /* match/case are soft keywords */
+        expect_scan("match = 1\nmatch x:\n    case {'a': 1} if y:\n        import a\n"
+                    "    case _: import b\nmatch(x).y: int\nimport c\n",
+                    "IMPORT import a 0 - 4 9 nested 0 0 0\n"
+                    "IMPORT import b 0 - 5 13 nested 0 0 0\n"
+                    "IMPORT import c 0 - 7 1 module 0 0 0\n");
+        /* tabs and form feeds in indentation */
+        expect_scan("if x:\n\tif y:\n\t\timport a\n\f\timport b\nimport c\n",
+                    "IMPORT import a 0 - 3 3 nested 0 0 0\n"
+                    "IMPORT import b 0 - 4 3 nested 0 0 0\n"
+                    "IMPORT import c 0 - 5 1 module 0 0 0\n");
+}
+
+static void test_guarded(void **state)
+{
+        (void)state;
+        expect_scan("try:\n    import a\nexcept ImportError:\n    import b\nelse:\n    import c\n"
+                    "finally:\n    import d\n",
+                    "IMPORT import a 0 - 2 5 nested 1 0 0\n"
+                    "IMPORT import b 0 - 4 5 nested 0 0 1\n"
+                    "IMPORT import c 0 - 6 5 nested 0 0 0\n"
+                    "IMPORT import d 0 - 8 5 nested 0 0 0\n");
+        expect_scan(
+            "try:\n    import a\nexcept ValueError:\n    pass\n"
+            "try:\n    import b\nexcept (OSError, ModuleNotFoundError) as e:\n    pass\n"
+            "try:\n    import c\nexcept:\n    pass\n"
+            "try:\n    import d\nexcept ValueError:\n    pass\nexcept Exception:\n    pass\n"
+            "try:\n    import e\nexcept x.ImportError:\n    pass\n"
+            "try:\n    import f\nexcept* (BaseException):\n    pass\n"
+            "try:\n    import g\nfinally:\n    pass\n",
+            "IMPORT import a 0 - 2 5 nested 0 0 0\n"
+            "IMPORT import b 0 - 6 5 nested 1 0 0\n"
+            "IMPORT import c 0 - 10 5 nested 1 0 0\n"
+            "IMPORT import d 0 - 14 5 nested 1 0 0\n"
+            "IMPORT import e 0 - 20 5 nested 0 0 0\n"
+            "IMPORT import f 0 - 24 5 nested 1 0 0\n"
+            "IMPORT import g 0 - 28 5 nested 0 0 0\n");
+        /* nested: any enclosing try of the same function counts, a def stops it */
+        expect_scan("try:\n"
+                    "    try:\n"
+                    "        import a\n"
+                    "    except ValueError:\n"
+                    "        import b\n"
+                    "    def f():\n"
+                    "        import c\n"
+                    "        try:\n"
+                    "            import d\n"
+                    "        except ImportError:\n"
+                    "            pass\n"
+                    "except ImportError:\n"
+                    "    pass\n"
+                    "try: import e\n"
+                    "except ValueError: pass\n",
+                    "IMPORT import a 0 - 3 9 nested 1 0 0\n"
+                    "IMPORT import b 0 - 5 9 nested 1 0 0\n"
+                    "IMPORT import c 0 - 7 9 function 0 0 0\n"
+                    "IMPORT import d 0 - 9 13 function 1 0 0\n"
+                    "IMPORT import e 0 - 14 6 nested 0 0 0\n");
+}
+
+static void test_import_calls(void **state)
+{
+        (void)state;
+        expect_scan("import importlib\n"
+                    "importlib.import_module('json')\n"
+                    "importlib.import_module('.sub', 'pkg')\n"
+                    "importlib.import_module(name)\n"
+                    "importlib.import_module('a' 'b')\n"
+                    "importlib.import_module('a' + b)\n"
+                    "importlib.import_module(b'x')\n"
+                    "importlib.import_module('a\\x62')\n"
+                    "x.importlib.import_module('c')\n"
+                    "__import__(\"d\", globals())\n"
+                    "__import__(name)\n"
+                    "obj.__import__('e')\n"
+                    "import_module('unbound')\n",
+                    "IMPORT import importlib 0 - 1 1 module 0 0 0\n"
+                    "IMPORT importlib json 0 - 2 1 module 0 0 0\n"
+                    "IMPORT importlib sub 1 - 3 1 module 0 0 0\n"
+                    "IMPORT dunder d 0 - 10 1 module 0 0 0\n"
+                    "ATTR importlib.import_module 2 module\n");
+        expect_scan("from importlib import import_module as im\n"
+                    "def f():\n    return im('x.y')\n",
+                    "IMPORT from importlib 0 import_module 1 1 module 0 0 0\n"
+                    "IMPORT importlib x.y 0 - 3 12 function 0 0 0\n");
+}
+
+static void test_attributes(void **state)
+{
+        (void)state;
+        expect_scan("import os.path\n"
+                    "import xml.etree.ElementTree as ET\n"
+                    "from subprocess import run as r, Popen\n"
+                    "from . import rel\n"
+                    "os.popen('ls')\n"
+                    "def f():\n"
+                    "    os.path.join(ET.parse, r.x, Popen.wait)\n"
+                    "    os.popen(a.os.system, rel.x)\n"
+                    "    ET.parse()\n"
+                    "    os. \\\n        getcwd\n",
+                    "IMPORT import os.path 0 - 1 1 module 0 0 0\n"
+                    "IMPORT import xml.etree.ElementTree 0 - 2 1 module 0 0 0\n"
+                    "IMPORT from subprocess 0 run,Popen 3 1 module 0 0 0\n"
+                    "IMPORT from - 1 rel 4 1 module 0 0 0\n"
+                    "ATTR os.popen 5 module\n"
+                    "ATTR os.path 7 function\n"
+                    "ATTR xml.etree.ElementTree.parse 7 function\n"
+                    "ATTR subprocess.run.x 7 function\n"
+                    "ATTR subprocess.Popen.wait 7 function\n"
+                    "ATTR os.getcwd 10 function\n");
+        /* a name bound to two modules qualifies with both; uses before the import count */
+        expect_scan("def f():\n    return np.array\nimport numpy as np\nimport cupy as np\n",
+                    "IMPORT import numpy 0 - 3 1 module 0 0 0\n"
+                    "IMPORT import cupy 0 - 4 1 module 0 0 0\n"
+                    "ATTR numpy.array 2 function\n"
+                    "ATTR cupy.array 2 function\n");
+}
+
+static void test_python2_and_odd_input(void **state)
+{
+        (void)state;
+        /* Python-2-looking source that still tokenizes gives what it can */
+        expect_scan("print \"import x\"\nexec 'import y'\nimport z\nx = `1` <> 2 ; n = 0777L\n",
+                    "IMPORT import z 0 - 3 1 module 0 0 0\n");
+        /* UTF-8 identifiers, a BOM, CRLF and CR line ends, no final newline */
+        expect_scan("\xef\xbb\xbfimport \xc3\xa9t\xc3\xa9\r\n\xc3\xa9t\xc3\xa9.x\rimport y",
+                    "IMPORT import \xc3\xa9t\xc3\xa9 0 - 1 1 module 0 0 0\n"
+                    "IMPORT import y 0 - 3 1 module 0 0 0\n"
+                    "ATTR \xc3\xa9t\xc3\xa9.x 2 module\n");
+        expect_scan("", "");
+        expect_scan("\n\n   # only a comment", "");
+}
+
+static void test_errors(void **state)
+{
+        (void)state;
+        expect_error("import a\nx = '''abc\n\nimport b\n",
+                     "bad.py:2:5: unterminated triple-quoted string literal");
+        expect_error("import a\nx = f(1,\n  [2, 3]\nimport b\n",
+                     "bad.py:2:6: '(' was never closed");
+        expect_error("x = (1, 2]\n", "bad.py:1:10: closing parenthesis ']' does not match opening "
+                                     "parenthesis '(' on line 1");
+        expect_error("x = 1)\n", "bad.py:1:6: unmatched ')'");
+        expect_error("s = 'abc\nimport b\n", "bad.py:1:5: unterminated string literal");
+        expect_error("if x:\n        a\n    b\n",
+                     "bad.py:3:5: unindent does not match any outer indentation level");
+        expect_error("if x:\n\ta\n        b\n",
+                     "bad.py:3:9: inconsistent use of tabs and spaces in indentation");
+        expect_error("x = 1 \\ 2\n",
+                     "bad.py:1:7: unexpected character after line continuation character");
+        expect_error("x = f'{a!r}}'\n", "bad.py:1:12: f-string: single '}' is not allowed");
+        expect_error("x = f'{}'\n", "bad.py:1:8: f-string: empty expression not allowed");
+        expect_error_n("a\nb\0c", 5, "bad.py:2:2: source contains a NUL byte");
+
+        /* caps: brackets, blocks, size */
+        struct strbuf sb = STRBUF_INIT;
+        for (int i = 0; i < 250; i++)
+                strbuf_addch(&sb, '(');
+        struct py_scan s;
+        struct distill_error err = {0};
+        assert_int_equal(pyimports_scan(sb.buf, sb.len, "deep.py", &s, &err), -DISTILL_EUSAGE);
+        assert_string_equal(err.msg, "deep.py:1:201: too many nested parentheses");
+        strbuf_reset(&sb);
+        for (int i = 0; i < 120; i++) {
+                for (int j = 0; j < i; j++)
+                        strbuf_addch(&sb, ' ');
+                strbuf_adds(&sb, "if x:\n");
+        }
+        assert_int_equal(pyimports_scan(sb.buf, sb.len, "deep.py", &s, &err), -DISTILL_EUSAGE);
+        assert_string_equal(err.msg, "deep.py:102:102: too many levels of indentation");
+        strbuf_release(&sb);
+        assert_int_equal(pyimports_scan("x", PYIMPORTS_MAX_SOURCE + 1, "big.py", &s, &err),
+                         -DISTILL_EUSAGE);
+        assert_non_null(strstr(err.msg, "big.py: source too large"));
+}
+
+/* --- the oracle: every .py of the installed Python ---------------------------------------- */
+
+static struct strvec walk_paths;
+
+static int collect_py(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        (void)st;
+        (void)ftw;
+        size_t n = strlen(path);
+        if (flag == FTW_F && n > 3 && strcmp(path + n - 3, ".py") == 0)
+                strvec_push(&walk_paths, path);
+        return 0;
+}
+
+/* Files ast cannot parse, to exercise the SKIP path (the scanner must only not crash there). */
+static void write_unparsable(const char *dir, struct strvec *paths)
+{
+        static const char *const srcs[] = {
+            "print 'hello'\nimport os\n", "def f(:\n    import a\n",
+            "x = '''never closed\n",      "x = (1,\n",
+            "if x:\n  a\n b\n",           "import a\nx = f'{a!}'\n",
+        };
+        for (size_t i = 0; i < sizeof(srcs) / sizeof(*srcs); i++) {
+                char *p = xasprintf("%s/bad%zu.py", dir, i);
+                fixture_write(p, srcs[i]);
+                strvec_push_nodup(paths, p);
+        }
+}
+
+static void test_oracle_stdlib(void **state)
+{
+        (void)state;
+        char *dir = fixture_tmpdir();
+        nftw(STDLIB, collect_py, 32, FTW_PHYS);
+        size_t n_stdlib = walk_paths.n;
+        assert_true(n_stdlib > 500); /* the installed stdlib really was walked */
+        strvec_sort(&walk_paths);
+        write_unparsable(dir, &walk_paths);
+
+        char *list = xasprintf("%s/paths", dir), *expected_path = xasprintf("%s/oracle.out", dir);
+        FILE *f = fopen(list, "w");
+        assert_non_null(f);
+        for (size_t i = 0; i < walk_paths.n; i++)
+                fprintf(f, "%s\n", walk_paths.v[i]);
+        fclose(f);
+        assert_int_equal(fixture_sh("%s %s/tests/unit/python/pyimports_oracle.py @%s > %s", PYTHON,
+                                    fixture_source_dir(), list, expected_path),
+                         0);
+
+        char *oracle;
+        size_t oracle_len;
+        assert_int_equal(read_file(expected_path, &oracle, &oracle_len), 0);
+
+        size_t compared = 0, skipped = 0, ours_skipped = 0, mismatches = 0;
+        struct strbuf report = STRBUF_INIT;
+        char *p = oracle;
+        while (*p) {
+                bool skip = strncmp(p, "SKIP ", 5) == 0;
+                assert_true(skip || strncmp(p, "FILE ", 5) == 0);
+                char *eol = strchr(p, '\n');
+                assert_non_null(eol);
+                char *path = xstrndup(p + 5, (size_t)(eol - p - 5));
+                char *body = eol + 1, *next = body;
+                while (*next && strncmp(next, "FILE ", 5) != 0 && strncmp(next, "SKIP ", 5) != 0)
+                        next = strchr(next, '\n') + 1;
+                char *want = xstrndup(body, (size_t)(next - body));
+                p = next;
+
+                char *src;
+                size_t len;
+                assert_int_equal(read_file(path, &src, &len), 0);
+                struct py_scan s;
+                struct distill_error err = {0};
+                int r = pyimports_scan(src, len, path, &s, &err);
+                free(src);
+                if (skip) {
+                        skipped++; /* ast rejects it: the scanner must only survive it */
+                        ours_skipped += strncmp(path, dir, strlen(dir)) == 0;
+                        if (r == 0)
+                                py_scan_release(&s);
+                        else
+                                assert_int_equal(r, -DISTILL_EUSAGE);
+                        free(path);
+                        free(want);
+                        continue;
+                }
+                compared++;
+                char *got = r == 0 ? format_scan(&s) : xasprintf("error: %s\n", err.msg);
+                if (r == 0)
+                        py_scan_release(&s);
+                if (strcmp(got, want) != 0 && ++mismatches <= 5)
+                        strbuf_addf(&report, "=== %s\n--- oracle (ast)\n%s--- scanner\n%s", path,
+                                    want, got);
+                free(got);
+                free(path);
+                free(want);
+        }
+        print_message("pyimports oracle: %zu files compared, %zu skipped by ast, %zu mismatches\n",
+                      compared, skipped, mismatches);
+        if (mismatches) {
+                fprintf(stderr, "%s", report.buf);
+                fail_msg("%zu of %zu files differ from the ast oracle (first ones above)",
+                         mismatches, compared);
+        }
+        /* every file was judged; ast skips exactly the six written to be unparsable and any
+         * installed file it rejects itself (libpython3.11-testsuite ships deliberate syntax
+         * errors), and compares the rest */
+        assert_int_equal(compared + skipped, walk_paths.n);
+        assert_int_equal(ours_skipped, 6);
+        assert_true(compared + 50 >= n_stdlib);
+        strbuf_release(&report);
+        free(oracle);
+        free(list);
+        free(expected_path);
+        strvec_clear(&walk_paths);
+        fixture_cleanup(dir);
+        free(dir);
+}
+
+/* --- robustness: random mutations of a real file ------------------------------------------ */
+
+/* One random edit: delete a range, insert a troublesome snippet, flip a byte or truncate. */
+static void mutate(struct strbuf *sb)
+{
+        static const char *const snippets[] = {"'",          "\"",
+                                               "'''",        "\"\"\"",
+                                               "(",          ")",
+                                               "[",          "}",
+                                               "\\",         "\n",
+                                               "\t",         "\f",
+                                               "\r",         "f'{",
+                                               "{",          ":",
+                                               "lambda",     "try:",
+                                               "except",     "import",
+                                               " ",          "from . import",
+                                               "#",          "\xc3",
+                                               "\0",         "    ",
+                                               "match x:\n", "f\"{x!r:{y}}\"",
+                                               "rb'",        "=}"};
+        size_t at = sb->len ? (size_t)rand() % sb->len : 0;
+        switch (rand() % 4) {
+        case 0: {
+                size_t n = (size_t)rand() % 64;
+                if (at + n > sb->len)
+                        n = sb->len - at;
+                memmove(sb->buf + at, sb->buf + at + n, sb->len - at - n);
+                sb->len -= n;
+                break;
+        }
+        case 1: {
+                const char *sn = snippets[rand() % (sizeof(snippets) / sizeof(*snippets))];
+                size_t n = sn[0] ? strlen(sn) : 1;
+                strbuf_grow(sb, n);
+                memmove(sb->buf + at + n, sb->buf + at, sb->len - at);
+                memcpy(sb->buf + at, sn, n);
+                sb->len += n;
+                break;
+        }
+        case 2:
+                if (sb->len)
+                        sb->buf[at] = (char)rand();
+                break;
+        default:
+                sb->len = at;
+                break;
+        }
+}
+
+static void test_mutations_never_crash(void **state)
+{
+        (void)state;
+        /* plain code, f-strings and match statements, decorators and nested defs */
+        static const char *const bases[] = {STDLIB "/tokenize.py", STDLIB "/dataclasses.py",
+                                            STDLIB "/traceback.py"};
+        const char *iters_env = getenv("PYIMPORTS_FUZZ_ITERATIONS");
+        int iters = iters_env ? atoi(iters_env) : 1000;
+        size_t ok = 0, errors = 0;
+        srand(42);
+        for (size_t b = 0; b < sizeof(bases) / sizeof(*bases); b++) {
+                char *orig;
+                size_t orig_len;
+                assert_int_equal(read_file(bases[b], &orig, &orig_len), 0);
+                for (int it = 0; it < iters; it++) {
+                        struct strbuf sb = STRBUF_INIT;
+                        strbuf_add(&sb, orig, orig_len);
+                        for (int m = 1 + rand() % 8; m > 0; m--)
+                                mutate(&sb);
+                        struct py_scan s;
+                        struct distill_error err = {0};
+                        int r = pyimports_scan(sb.buf, sb.len, "mut.py", &s, &err);
+                        if (r == 0) {
+                                ok++;
+                                py_scan_release(&s);
+                        } else {
+                                errors++;
+                                assert_int_equal(r, -DISTILL_EUSAGE);
+                                assert_true(strncmp(err.msg, "mut.py:", 7) == 0);
+                        }
+                        strbuf_release(&sb);
+                }
+                free(orig);
+        }
+        print_message("mutations: %zu scanned, %zu rejected\n", ok, errors);
+        assert_true(ok > 0 && errors > 0); /* both paths were exercised */
+}
+
+static void test_main_block_and_fallback(void **state)
+{
+        (void)state;
+        /* only what the import system runs on import is followed: not the __main__ block, and a
+         * fallback import only when its try failed; the oracle agrees on every line */
+        expect_scan("try:\n"
+                    "    from _abc import get_cache_token\n"
+                    "except ImportError:\n"
+                    "    from _py_abc import ABCMeta\n"
+                    "    def f():\n"
+                    "        import inner\n"
+                    "if __name__ == \"__main__\":\n"
+                    "    import doctest\n"
+                    "    def g():\n"
+                    "        import deep\n"
+                    "else:\n"
+                    "    import normal\n"
+                    "if '__main__' == __name__: import rev\n"
+                    "if __name__ == 'other': import other\n",
+                    "IMPORT from _abc 0 get_cache_token 2 5 nested 1 0 0\n"
+                    "IMPORT from _py_abc 0 ABCMeta 4 5 nested 0 0 1\n"
+                    "IMPORT import inner 0 - 6 9 function 0 0 0\n"
+                    "IMPORT import doctest 0 - 8 5 nested 0 1 0\n"
+                    "IMPORT import deep 0 - 10 9 function 0 1 0\n"
+                    "IMPORT import normal 0 - 12 5 nested 0 0 0\n"
+                    "IMPORT import rev 0 - 13 28 nested 0 1 0\n"
+                    "IMPORT import other 0 - 14 25 nested 0 0 0\n");
+        /* try ids link handler imports to their own try, through nesting */
+        const char *src = "try:\n"
+                          "    try:\n"
+                          "        import a\n"
+                          "    except ValueError:\n"
+                          "        pass\n"
+                          "except ImportError:\n"
+                          "    import b\n";
+        struct py_scan sc;
+        struct distill_error err = {0};
+        assert_int_equal(pyimports_scan(src, strlen(src), "t.py", &sc, &err), 0);
+        assert_int_equal(sc.n_imports, 2);
+        assert_int_equal(sc.n_tries, 2);
+        int inner = sc.imports[0].try_id, outer = sc.imports[1].fallback_for;
+        assert_true(inner > 0 && outer > 0 && inner != outer);
+        assert_int_equal(sc.try_parent[inner - 1], outer); /* the inner try sits in the outer */
+        assert_int_equal(sc.try_parent[outer - 1], 0);
+        py_scan_release(&sc);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_import_statements),
+            cmocka_unit_test(test_strings_and_comments_hide_imports),
+            cmocka_unit_test(test_fstrings),
+            cmocka_unit_test(test_compound_statements_on_one_line),
+            cmocka_unit_test(test_depth),
+            cmocka_unit_test(test_guarded),
+            cmocka_unit_test(test_main_block_and_fallback),
+            cmocka_unit_test(test_import_calls),
+            cmocka_unit_test(test_attributes),
+            cmocka_unit_test(test_python2_and_odd_input),
+            cmocka_unit_test(test_errors),
+            cmocka_unit_test(test_oracle_stdlib),
+            cmocka_unit_test(test_mutations_never_crash),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

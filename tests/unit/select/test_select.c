@@ -1,0 +1,285 @@
+/* select over a generated sysroot: seeds, ELF closure with reasons, rules (built-in and a test
+ * rules directory of its own), excludes, and the "add package X" hint. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "distill/core/plan.h"
+#include "distill/core/store.h"
+#include "distill/input/manifest.h"
+#include "distill/input/rules.h"
+#include "distill/select/select.h"
+#include "distill/source/solve.h"
+#include "distill/source/source.h"
+#include "fixture.h"
+
+struct world {
+        char *dir;
+        char *root;
+};
+
+static void add_pkg(const char *root, const char *name, const char *depends, const char *files)
+{
+        char *status = xasprintf("%s/var/lib/dpkg/status", root);
+        FILE *f = fopen(status, "a");
+        assert_non_null(f);
+        fprintf(f,
+                "Package: %s\nStatus: install ok installed\nPriority: optional\n"
+                "Maintainer: t <t@example.invalid>\nArchitecture: amd64\nVersion: 1.0\n%s%s%s"
+                "Description: test package %s\n\n",
+                name, depends ? "Depends: " : "", depends ? depends : "", depends ? "\n" : "",
+                name);
+        fclose(f);
+        char *list = xasprintf("%s/var/lib/dpkg/info/%s.list", root, name);
+        fixture_write(list, files);
+        free(list);
+        free(status);
+}
+
+static int setup_world(void **state)
+{
+        struct world *w = xcalloc(1, sizeof(*w));
+        w->dir = fixture_tmpdir();
+        w->root = xasprintf("%s/root", w->dir);
+        const char *R = w->root;
+        const char *D = w->dir;
+        const char *T = "x86_64-linux-gnu";
+
+        assert_int_equal(
+            fixture_sh("set -e; cd %s; mkdir -p root/var/lib/dpkg/info root/lib/%s "
+                       "root/lib64 root/usr/lib/%s root/usr/bin root/usr/share/tool "
+                       "root/usr/share/doc/tool root/etc root/usr/lib/locale/C.utf8 src rules;"
+                       "cp -L /lib/%s/libc.so.6 root/lib/%s/libc.so.6;"
+                       "cp -L /lib64/ld-linux-x86-64.so.2 root/lib/%s/ld-linux-x86-64.so.2;"
+                       "ln -s /lib/%s/ld-linux-x86-64.so.2 root/lib64/ld-linux-x86-64.so.2;"
+                       "cp -L /lib/%s/libgcc_s.so.1 root/lib/%s/libgcc_s.so.1;"
+                       "echo 'int foo(void){return 1;}' > src/foo.c;"
+                       "echo 'int bar(void){return 2;}' > src/bar.c;"
+                       "echo 'int foo(void); int main(void){return foo();}' > src/tool.c;"
+                       "echo 'int bar(void); int main(void){return bar();}' > src/tool2.c;"
+                       "cc -shared -fPIC -Wl,-soname,libfoo.so.1 -o "
+                       "root/usr/lib/%s/libfoo.so.1.0.0 src/foo.c;"
+                       "ln -s libfoo.so.1.0.0 root/usr/lib/%s/libfoo.so.1;"
+                       "cc -shared -fPIC -Wl,-soname,libbar.so.1 -o root/usr/lib/%s/libbar.so.1 "
+                       "src/bar.c;"
+                       "cc -o root/usr/bin/tool src/tool.c -Lroot/usr/lib/%s -l:libfoo.so.1;"
+                       "cc -o root/usr/bin/tool2 src/tool2.c -Lroot/usr/lib/%s -l:libbar.so.1;"
+                       "echo data > root/usr/share/tool/data.txt;"
+                       "echo doc > root/usr/share/doc/tool/README;"
+                       "echo copyright > root/usr/share/doc/tool/copyright;"
+                       "echo 12.0 > root/etc/debian_version;"
+                       "printf 'ID=debian\\nVERSION_ID=\"12\"\\n' > root/usr/lib/os-release;"
+                       "ln -s ../usr/lib/os-release root/etc/os-release;"
+                       "echo ctype > root/usr/lib/locale/C.utf8/LC_CTYPE",
+                       D, T, T, T, T, T, T, T, T, T, T, T, T, T),
+            0);
+        char *libdir = xasprintf("/lib/%s", T);
+        char *files = xasprintf("/.\n/lib\n%s\n%s/libc.so.6\n%s/ld-linux-x86-64.so.2\n/lib64\n"
+                                "/lib64/ld-linux-x86-64.so.2\n",
+                                libdir, libdir, libdir);
+        add_pkg(R, "libc6", "libgcc-s1", files);
+        free(files);
+        files = xasprintf("/.\n/lib\n%s\n%s/libgcc_s.so.1\n", libdir, libdir);
+        add_pkg(R, "libgcc-s1", "libc6", files);
+        free(files);
+        free(libdir);
+        files = xasprintf("/.\n/usr\n/usr/lib\n/usr/lib/%s\n/usr/lib/%s/libfoo.so.1.0.0\n"
+                          "/usr/lib/%s/libfoo.so.1\n",
+                          T, T, T);
+        add_pkg(R, "libfoo1", "libc6", files);
+        free(files);
+        files = xasprintf("/.\n/usr\n/usr/lib\n/usr/lib/%s\n/usr/lib/%s/libbar.so.1\n", T, T);
+        add_pkg(R, "libbar1", "libc6", files);
+        free(files);
+        add_pkg(R, "tool", "libfoo1, libc6",
+                "/.\n/usr\n/usr/bin\n/usr/bin/tool\n/usr/bin/tool2\n/usr/share\n"
+                "/usr/share/tool\n/usr/share/tool/data.txt\n/usr/share/doc\n"
+                "/usr/share/doc/tool\n/usr/share/doc/tool/README\n"
+                "/usr/share/doc/tool/copyright\n");
+        add_pkg(R, "base-files", NULL,
+                "/.\n/etc\n/etc/debian_version\n/etc/os-release\n/usr\n/usr/lib\n"
+                "/usr/lib/os-release\n");
+        add_pkg(R, "libc-bin", "libc6",
+                "/.\n/usr\n/usr/lib\n/usr/lib/locale\n/usr/lib/locale/C.utf8\n"
+                "/usr/lib/locale/C.utf8/LC_CTYPE\n");
+        char *rule = xasprintf("%s/rules/tool.yaml", D);
+        fixture_write(rule, "rules:\n"
+                            "  - name: tool-data\n"
+                            "    when: {file: /usr/bin/tool}\n"
+                            "    add: {paths: [/usr/share/tool/*.txt]}\n"
+                            "    reason: tool reads its data file at start-up\n");
+        free(rule);
+        *state = w;
+        return 0;
+}
+
+static int teardown_world(void **state)
+{
+        struct world *w = *state;
+        fixture_cleanup(w->dir);
+        free(w->dir);
+        free(w->root);
+        free(w);
+        return 0;
+}
+
+struct built {
+        struct manifest *m;
+        struct source *src;
+        struct pkgset set;
+        struct ruleset rules;
+        struct store *st;
+        struct plan *plan;
+};
+
+static int run_select(struct world *w, const char *binary, struct built *b,
+                      struct distill_error *err)
+{
+        char *mpath = xasprintf("%s/m.yaml", w->dir);
+        char *text = xasprintf("version: 1\nsource: {sysroot: %s}\narch: amd64\n"
+                               "packages: [tool]\nbinaries: [%s]\nrules: [rules]\n",
+                               w->root, binary);
+        fixture_write(mpath, text);
+        free(text);
+        memset(b, 0, sizeof(*b));
+        assert_int_equal(manifest_load(mpath, &b->m, err), 0);
+        free(mpath);
+        struct strvec dirs = STRVEC_INIT;
+        char *builtin = xasprintf("%s/manifests/rules", fixture_source_dir());
+        strvec_push(&dirs, builtin);
+        free(builtin);
+        strvec_push(&dirs, b->m->rules.v[0]);
+        assert_int_equal(rules_load(&dirs, &b->rules, err), 0);
+        strvec_clear(&dirs);
+        assert_int_equal(source_open_sysroot(w->root, "amd64", &b->src, err), 0);
+        struct strvec names = STRVEC_INIT;
+        strvec_push(&names, "tool");
+        strvec_push(&names, "libgcc-s1");
+        strvec_push(&names, "base-files");
+        strvec_push(&names, "libc-bin");
+        assert_int_equal(solve_candidates(b->src, &names, &b->set, err), 0);
+        strvec_clear(&names);
+        char *staging = xasprintf("%s/staging-%s", w->dir, path_basename(binary));
+        assert_int_equal(store_open(staging, &b->st, err), 0);
+        free(staging);
+        b->plan = plan_new();
+        return select_plan(b->m, "amd64", b->src, &b->set, &b->rules, b->st, b->plan, err);
+}
+
+static void release(struct built *b)
+{
+        plan_free(b->plan);
+        store_free(b->st);
+        pkgset_release(&b->set);
+        source_free(b->src);
+        rules_release(&b->rules);
+        manifest_free(b->m);
+}
+
+static void test_closure_with_reasons(void **state)
+{
+        struct world *w = *state;
+        struct distill_error err = {0};
+        struct built b;
+        int r = run_select(w, "/usr/bin/tool", &b, &err);
+        if (r < 0)
+                fail_msg("select: %s", err.msg);
+
+        struct plan_entry *e = plan_get(b.plan, "/usr/bin/tool");
+        assert_non_null(e);
+        assert_int_equal(e->reason, PLAN_R_SEED);
+        assert_string_equal(e->pkg, "tool");
+
+        e = plan_get(b.plan, "/usr/lib/x86_64-linux-gnu/libfoo.so.1.0.0");
+        assert_non_null(e);
+        assert_int_equal(e->type, PLAN_FILE);
+        assert_int_equal(e->reason, PLAN_R_ELF_NEEDED);
+        assert_string_equal(e->reason_from, "/usr/bin/tool");
+        assert_string_equal(e->reason_detail, "NEEDED libfoo.so.1");
+        e = plan_get(b.plan, "/usr/lib/x86_64-linux-gnu/libfoo.so.1");
+        assert_non_null(e);
+        assert_int_equal(e->type, PLAN_SYMLINK);
+        assert_string_equal(e->target, "libfoo.so.1.0.0");
+
+        /* libc through usrmerge: the package lists /lib/…, the image has it under /usr/lib */
+        e = plan_get(b.plan, "/usr/lib/x86_64-linux-gnu/libc.so.6");
+        assert_non_null(e);
+        assert_string_equal(e->pkg, "libc6");
+        assert_string_equal(e->pkg_path, "/lib/x86_64-linux-gnu/libc.so.6");
+        assert_null(plan_get(b.plan, "/lib/x86_64-linux-gnu/libc.so.6"));
+        /* PT_INTERP and its link */
+        e = plan_get(b.plan, "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+        assert_non_null(e);
+        assert_int_equal(e->reason, PLAN_R_ELF_NEEDED);
+        e = plan_get(b.plan, "/usr/lib64/ld-linux-x86-64.so.2");
+        assert_non_null(e);
+        assert_int_equal(e->type, PLAN_SYMLINK);
+
+        /* built-in rules: libgcc_s always; LANG=C.UTF-8 → libc-bin's C.utf8; os identity */
+        e = plan_get(b.plan, "/usr/lib/x86_64-linux-gnu/libgcc_s.so.1");
+        assert_non_null(e);
+        assert_int_equal(e->reason, PLAN_R_RULE);
+        assert_non_null(plan_get(b.plan, "/usr/lib/locale/C.utf8/LC_CTYPE"));
+        assert_non_null(plan_get(b.plan, "/etc/debian_version"));
+        /* the test's own rules directory takes effect */
+        e = plan_get(b.plan, "/usr/share/tool/data.txt");
+        assert_non_null(e);
+        assert_int_equal(e->reason, PLAN_R_RULE);
+        assert_string_equal(e->reason_from, "rule tool-data");
+        assert_string_equal(e->reason_detail, "tool reads its data file at start-up");
+
+        /* not needed: not kept */
+        assert_null(plan_get(b.plan, "/usr/bin/tool2"));
+        assert_null(plan_get(b.plan, "/usr/share/doc/tool/README"));
+        /* every kept file has its bytes in the store */
+        size_t n;
+        struct plan_entry *const *all = plan_sorted(b.plan, &n);
+        for (size_t i = 0; i < n; i++) {
+                if (all[i]->type != PLAN_FILE)
+                        continue;
+                char *p = store_blob_path(b.st, all[i]->digest);
+                assert_int_equal(access(p, R_OK), 0);
+                free(p);
+        }
+        release(&b);
+}
+
+static void test_missing_library_names_package(void **state)
+{
+        struct world *w = *state;
+        struct distill_error err = {0};
+        struct built b;
+        int r = run_select(w, "/usr/bin/tool2", &b, &err);
+        assert_int_equal(r, -DISTILL_ERESOLVE);
+        assert_non_null(strstr(err.msg, "libbar.so.1"));
+        assert_non_null(strstr(err.msg, "add libbar1 to packages"));
+        release(&b);
+}
+
+static void test_seed_not_in_candidates(void **state)
+{
+        struct world *w = *state;
+        struct distill_error err = {0};
+        struct built b;
+        int r = run_select(w, "/usr/bin/nonexistent", &b, &err);
+        assert_int_equal(r, -DISTILL_ERESOLVE);
+        assert_non_null(strstr(err.msg, "/usr/bin/nonexistent"));
+        release(&b);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_closure_with_reasons),
+            cmocka_unit_test(test_missing_library_names_package),
+            cmocka_unit_test(test_seed_not_in_candidates),
+        };
+        return cmocka_run_group_tests(tests, setup_world, teardown_world);
+}
