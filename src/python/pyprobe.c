@@ -1,7 +1,7 @@
-/* The interpreter probe (DESIGN "Python import closure"): run the image's own interpreter once —
- * through the tree's ld.so when the architecture is the host's, under qemu-user -L otherwise — and
- * ask it what only it knows (builtin and frozen modules, extension suffixes, cache tag, magic
- * number, default sys.path). A per-version table answers when it cannot run. */
+/* The interpreter probe (docs/architecture.md, "Python import closure"): run the image's own
+ * interpreter once — through the tree's ld.so when the architecture is the host's, under qemu-user
+ * -L otherwise — and ask it what only it knows (builtin and frozen modules, extension suffixes,
+ * cache tag, magic number, default sys.path). A per-version table answers when it cannot run. */
 #include "distill/python/pyprobe.h"
 
 #include <errno.h>
@@ -9,86 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "distill/base/arch.h"
 #include "distill/base/spawn.h"
+#include "distill/core/roottree.h"
 
-#define TREE_MAX_LINKS   40
 #define PYRUN_MAX_STDOUT (256u << 20) /* the probe prints a few KB; the compiler a line per job */
 #define PROBE_MAX_ITEMS  100000
 #define PROBE_MAX_STRING 4096
-
-/* Resolve an image path inside the host directory `tree`, following symlinks as the image would:
- * absolute targets restart at the tree root and ".." is clamped there, so nothing ever escapes to
- * the build host's own files. Components that do not exist are kept as written (running the
- * result then fails cleanly). Returns the host path TREE + resolved image path. */
-static char *tree_resolve(const char *tree, const char *image_path)
-{
-        struct strbuf done = STRBUF_INIT; /* resolved prefix: no symlinks left in it */
-        char *pending = xstrdup(image_path);
-        size_t pos = 0;
-        int links = 0;
-
-        strbuf_adds(&done, "");
-        for (;;) {
-                while (pending[pos] == '/')
-                        pos++;
-                if (!pending[pos])
-                        break;
-                size_t end = pos;
-                while (pending[end] && pending[end] != '/')
-                        end++;
-                const char *comp = pending + pos;
-                size_t clen = end - pos;
-                if (clen == 1 && comp[0] == '.') {
-                        pos = end;
-                        continue;
-                }
-                if (clen == 2 && comp[0] == '.' && comp[1] == '.') {
-                        char *slash = strrchr(done.buf, '/');
-                        if (slash) {
-                                done.len = (size_t)(slash - done.buf);
-                                done.buf[done.len] = '\0';
-                        }
-                        pos = end;
-                        continue;
-                }
-                size_t oldlen = done.len;
-                strbuf_addch(&done, '/');
-                strbuf_add(&done, comp, clen);
-
-                char *host = xasprintf("%s%s", tree, done.buf);
-                char target[PATH_MAX];
-                struct stat st;
-                ssize_t n = -1;
-                if (links < TREE_MAX_LINKS && lstat(host, &st) == 0 && S_ISLNK(st.st_mode))
-                        n = readlink(host, target, sizeof(target) - 1);
-                free(host);
-                if (n > 0) {
-                        target[n] = '\0';
-                        links++;
-                        done.len = oldlen;
-                        done.buf[oldlen] = '\0';
-                        char *next = target[0] == '/'
-                                         ? xasprintf("%s%s", target, pending + end)
-                                         : xasprintf("%s/%s%s", done.buf, target, pending + end);
-                        free(pending);
-                        pending = next;
-                        pos = 0;
-                        strbuf_reset(&done);
-                        continue;
-                }
-                pos = end;
-        }
-        char *result = xasprintf("%s%s", tree, done.len ? done.buf : "/");
-        strbuf_release(&done);
-        free(pending);
-        return result;
-}
 
 /* qemu-ARCH-static on PATH or in /usr/bin; the bare name when absent (pyrun_exec then explains). */
 static char *find_qemu(const char *qemu_arch)
@@ -135,11 +66,12 @@ int pyrun_prepare(const char *tree, const char *interp, const char *ldso, const 
                 real[0] = '\0';
         run->tree = real;
 
-        char *interp_host = tree_resolve(run->tree, interp);
+        char *interp_host = roottree_host_path(run->tree[0] ? run->tree : "/", interp);
         const char *host_arch = arch_host();
         if (host_arch && strcmp(host_arch, ai->deb) == 0) {
                 if (ldso && *ldso) {
-                        strvec_push_nodup(&run->argv, tree_resolve(run->tree, ldso));
+                        strvec_push_nodup(&run->argv,
+                                          roottree_host_path(run->tree[0] ? run->tree : "/", ldso));
                         strvec_push(&run->argv, "--inhibit-cache");
                         strvec_push(&run->argv, "--library-path");
                         strvec_push_nodup(&run->argv,

@@ -1,6 +1,6 @@
-/* Debian archives (DESIGN "Package sources", apt): the host's apt sources and settings, InRelease
- * verified by gpgv against exactly the source's keyring with nothing outside the signed block,
- * Packages indexes checked against the SHA-256 the verified InRelease lists, and a
+/* Debian archives (docs/architecture.md, "Package sources"): the host's apt sources and settings,
+ * InRelease verified by gpgv against exactly the source's keyring with nothing outside the signed
+ * block, Packages indexes checked against the SHA-256 the verified InRelease lists, and a
  * content-addressed download cache (temp file, hash check, rename). */
 #include "distill/source/apt.h"
 
@@ -172,13 +172,20 @@ static void entry_release(struct apt_source_entry *e)
         free(e->origin);
 }
 
+void apt_config_clear_sources(struct apt_config *cfg)
+{
+        for (size_t i = 0; i < cfg->n; i++)
+                entry_release(&cfg->v[i]);
+        free(cfg->v);
+        cfg->v = NULL;
+        cfg->n = 0;
+}
+
 void apt_config_release(struct apt_config *cfg)
 {
         if (!cfg)
                 return;
-        for (size_t i = 0; i < cfg->n; i++)
-                entry_release(&cfg->v[i]);
-        free(cfg->v);
+        apt_config_clear_sources(cfg);
         free(cfg->http_proxy);
         free(cfg->https_proxy);
         strvec_clear(&cfg->default_keyrings);

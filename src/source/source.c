@@ -3,19 +3,18 @@
  * The status file is parsed here rather than by repo_add_debdb because we must drop every stanza
  * that is not really installed, keep each stanza's text for the image's status.d, and hand libsolv
  * only the fields it needs (libsolv 0.7.23 overflows a stack buffer on long SHA384/SHA512 values,
- * tech.md §3, so hostile fields never reach it). Every file under the root is opened with
- * openat2(RESOLVE_IN_ROOT) so that symlinks inside the sysroot cannot reach the build host. */
+ * docs/architecture.md, "libsolv 0.7.23", so hostile fields never reach it). Every file under the
+ * root is opened with roottree_open (openat2 RESOLVE_IN_ROOT) so that symlinks inside the sysroot
+ * cannot reach the build host. */
 #include "distill/source/source.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <solv/pool.h>
@@ -28,6 +27,7 @@
 #include "distill/base/digest.h"
 #include "distill/base/names.h"
 #include "distill/core/imagens.h"
+#include "distill/core/roottree.h"
 #include "distill/source/deb822.h"
 
 /* Bounds for hostile input. Real Debian 12 hosts: status ≈ 1 MiB, longest stanza a few KiB,
@@ -68,156 +68,6 @@ struct source {
 
 /* --- reading files inside the root ------------------------------------------------------- */
 
-#define MAX_SYMLINK_FOLLOWS 40 /* as the kernel's MAXSYMLINKS */
-
-static bool force_userspace_resolve;
-
-void source_set_userspace_resolve(bool on)
-{
-        force_userspace_resolve = on;
-}
-
-/* Opens the directory made of the first n components of `parts` (no symlinks among them, they
- * were resolved already) starting at the root. */
-static int open_resolved_dir(int rootfd, const struct strvec *parts)
-{
-        int fd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        for (size_t i = 0; fd >= 0 && i < parts->n; i++) {
-                int next = openat(fd, parts->v[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                int e = errno;
-                close(fd);
-                fd = next;
-                errno = e;
-        }
-        return fd;
-}
-
-/* Pushes the components of `path` in front of the pending ones (stored reversed: the next
- * component is the last element). */
-static void push_components(struct strvec *pending, const char *path)
-{
-        struct strvec parts = STRVEC_INIT;
-        const char *p = path;
-        while (*p) {
-                size_t n = strcspn(p, "/");
-                if (n)
-                        strvec_push_nodup(&parts, xstrndup(p, n));
-                p += n;
-                while (*p == '/')
-                        p++;
-        }
-        for (size_t i = parts.n; i-- > 0;)
-                strvec_push_nodup(pending, parts.v[i]);
-        free(parts.v);
-}
-
-/* RESOLVE_IN_ROOT in user space, for kernels before 5.6 and for valgrind (which does not know
- * openat2): walk one component at a time with O_NOFOLLOW, restart absolute link targets at the
- * root, clamp ".." at the root. Only resolved directories are ever opened, so nothing outside the
- * root is reached. */
-static int resolve_in_root_userspace(int rootfd, const char *rel, int flags)
-{
-        struct strvec pending = STRVEC_INIT, done = STRVEC_INIT;
-        int dirfd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        int follows = 0, result = -1, e = 0;
-
-        push_components(&pending, rel);
-        if (pending.n == 0) {
-                result = openat(rootfd, ".", flags);
-                e = errno;
-        }
-        while (dirfd >= 0 && pending.n > 0) {
-                char *c = pending.v[--pending.n];
-                bool last = pending.n == 0;
-                struct stat st;
-                if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0) {
-                        if (c[1] == '.' && done.n > 0) {
-                                free(done.v[--done.n]);
-                                close(dirfd);
-                                dirfd = open_resolved_dir(rootfd, &done);
-                        }
-                        if (last) {
-                                result = dirfd >= 0 ? openat(dirfd, ".", flags) : -1;
-                                e = errno;
-                        }
-                        free(c);
-                        continue;
-                }
-                if (fstatat(dirfd, c, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        e = errno;
-                        free(c);
-                        break;
-                }
-                if (S_ISLNK(st.st_mode) && (!last || !(flags & O_NOFOLLOW))) {
-                        char target[MAX_LINK_LEN + 1];
-                        ssize_t n = readlinkat(dirfd, c, target, sizeof(target));
-                        free(c);
-                        if (n < 0 || n > MAX_LINK_LEN || ++follows > MAX_SYMLINK_FOLLOWS) {
-                                e = n < 0 ? errno : ELOOP;
-                                break;
-                        }
-                        target[n] = '\0';
-                        if (target[0] == '/') {
-                                strvec_clear(&done);
-                                close(dirfd);
-                                dirfd = openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-                        }
-                        push_components(&pending, target);
-                        if (pending.n == 0) { /* a link to "/" as the last component */
-                                result = openat(dirfd, ".", flags);
-                                e = errno;
-                        }
-                        continue;
-                }
-                if (last) {
-                        result = openat(dirfd, c, flags | O_NOFOLLOW);
-                        e = errno;
-                        free(c);
-                        break;
-                }
-                int next = openat(dirfd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (next < 0) {
-                        e = errno;
-                        free(c);
-                        break;
-                }
-                close(dirfd);
-                dirfd = next;
-                strvec_push_nodup(&done, c);
-        }
-        if (dirfd < 0 && !e)
-                e = errno;
-        if (dirfd >= 0)
-                close(dirfd);
-        strvec_clear(&pending);
-        strvec_clear(&done);
-        if (result < 0)
-                errno = e ? e : ENOENT;
-        return result;
-}
-
-static int openat2_in_root(int rootfd, const char *rel, uint64_t flags)
-{
-        static bool openat2_missing;
-        struct open_how how = {
-            .flags = flags,
-            .mode = 0,
-            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-        };
-        for (int attempt = 0; !openat2_missing && !force_userspace_resolve; attempt++) {
-                long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
-                if (fd < 0 && errno == ENOSYS) {
-                        openat2_missing = true;
-                        break;
-                }
-                /* EAGAIN: a concurrent rename raced the resolution; the kernel asks us to retry */
-                if (fd < 0 && errno == EAGAIN && attempt < 16)
-                        continue;
-                return (int)fd;
-        }
-        return resolve_in_root_userspace(rootfd, rel, (int)flags);
-}
-
 /* "/usr/bin/x" → "usr/bin/x" (normalised; "." for the root itself). Caller frees. */
 static char *root_relative(const char *path)
 {
@@ -230,7 +80,7 @@ static char *root_relative(const char *path)
 /* Reads a regular file of the root (size-capped). 0 or -errno; -EFBIG when over the cap. */
 static int read_in_root(int rootfd, const char *rel, size_t max, char **data, size_t *len)
 {
-        cleanup_close int fd = openat2_in_root(rootfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        cleanup_close int fd = roottree_open(rootfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         struct stat st;
 
         if (fd < 0)
@@ -930,7 +780,7 @@ static int cmp_alt(const void *a, const void *b)
 static int list_alternatives(struct source *src, struct strvec *names, struct distill_error *err)
 {
         const char *rel = "var/lib/dpkg/alternatives";
-        int fd = openat2_in_root(src->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = roottree_open(src->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
                 return 0;
         if (fd < 0)
@@ -977,6 +827,22 @@ static int load_alternatives(struct source *src, struct distill_error *err)
         }
         strvec_clear(&names);
         return rc;
+}
+
+/* The source takes the parsed packages, sorted by name (an empty set is valid: nothing
+ * installed), and indexes them by solvable. */
+static void adopt_packages(struct source *src, struct pkg_vec *pkgs)
+{
+        if (pkgs->n)
+                qsort_r(pkgs->v, pkgs->n, sizeof(*pkgs->v), cmp_pkg, src);
+        src->pkgs = pkgs->v;
+        src->n = pkgs->n;
+        pkgs->v = NULL;
+        pkgs->n = 0;
+        pkgs->alloc = 0;
+        src->by_solvable = xcalloc(src->n ? src->n : 1, sizeof(*src->by_solvable));
+        for (size_t i = 0; i < src->n; i++)
+                src->by_solvable[src->pkgs[i].solvable - src->repo->start] = &src->pkgs[i];
 }
 
 int source_open_sysroot(const char *root, const char *arch, struct source **out,
@@ -1032,15 +898,7 @@ int source_open_sysroot(const char *root, const char *arch, struct source **out,
         if ((r = load_alternatives(src, err)) < 0)
                 goto cleanup;
 
-        if (pkgs.n) /* an empty status is valid: nothing installed */
-                qsort_r(pkgs.v, pkgs.n, sizeof(*pkgs.v), cmp_pkg, src);
-        src->pkgs = pkgs.v;
-        src->n = pkgs.n;
-        pkgs.v = NULL;
-        pkgs.n = 0;
-        src->by_solvable = xcalloc(src->n ? src->n : 1, sizeof(*src->by_solvable));
-        for (size_t i = 0; i < src->n; i++)
-                src->by_solvable[src->pkgs[i].solvable - src->repo->start] = &src->pkgs[i];
+        adopt_packages(src, &pkgs);
         *out = src;
         src = NULL;
         r = 0;
@@ -1145,7 +1003,7 @@ int source_lstat(struct source *src, const char *pkg_path, struct source_stat *s
         if (src->backend)
                 return src->backend->lstat(src->impl, pkg_path, st, err);
         cleanup_free char *rel = root_relative(pkg_path);
-        cleanup_close int fd = openat2_in_root(src->rootfd, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        cleanup_close int fd = roottree_open(src->rootfd, rel, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         struct stat sb;
 
         memset(st, 0, sizeof(*st));
@@ -1184,8 +1042,8 @@ int source_open_file(struct source *src, const char *pkg_path, int *fdp, struct 
         cleanup_free char *rel = root_relative(pkg_path);
         /* O_NOFOLLOW: the last component must be the file itself; O_NONBLOCK: a FIFO must not
          * hang the open (it is refused just below). */
-        int fd = openat2_in_root(src->rootfd, rel,
-                                 O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+        int fd = roottree_open(src->rootfd, rel,
+                               O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
         struct stat sb;
 
         *fdp = -1;
@@ -1255,15 +1113,7 @@ int source_open_indexes(const char *arch, const struct source_index_text *indexe
                 goto cleanup;
         if ((r = bind_solvables(src, pkgs.v, pkgs.n, err)) < 0)
                 goto cleanup;
-        if (pkgs.n)
-                qsort_r(pkgs.v, pkgs.n, sizeof(*pkgs.v), cmp_pkg, src);
-        src->pkgs = pkgs.v;
-        src->n = pkgs.n;
-        pkgs.v = NULL;
-        pkgs.n = 0;
-        src->by_solvable = xcalloc(src->n ? src->n : 1, sizeof(*src->by_solvable));
-        for (size_t i = 0; i < src->n; i++)
-                src->by_solvable[src->pkgs[i].solvable - src->repo->start] = &src->pkgs[i];
+        adopt_packages(src, &pkgs);
         *out = src;
         src = NULL;
 cleanup:

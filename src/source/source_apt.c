@@ -1,5 +1,5 @@
-/* The apt source (DESIGN "Package sources"): packages from Debian archives. Indexes come
- * verified from aptrepo; the candidate packages' .debs are fetched into the content-addressed
+/* The apt source (docs/architecture.md, "Package sources"): packages from Debian archives. Indexes
+ * come verified from aptrepo; the candidate packages' .debs are fetched into the content-addressed
  * cache (hash-checked), read once with libarchive into a persistent staging store, and their
  * file index is saved beside them keyed by the .deb's hash — so a warm build decompresses
  * nothing. */
@@ -223,18 +223,7 @@ static int config_from_manifest(const struct manifest *m, struct apt_config *cfg
         r = apt_config_from_host("/", cfg, err);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < cfg->n; i++) {
-                struct apt_source_entry *e = &cfg->v[i];
-                free(e->uri);
-                free(e->suite);
-                strvec_clear(&e->components);
-                strvec_clear(&e->archs);
-                free(e->signed_by);
-                free(e->origin);
-        }
-        free(cfg->v);
-        cfg->v = NULL;
-        cfg->n = 0;
+        apt_config_clear_sources(cfg);
         for (size_t i = 0; i < m->apt.n; i++)
                 cfg->n += m->apt.v[i].suites.n;
         cfg->v = xcalloc(cfg->n + 1, sizeof(*cfg->v));

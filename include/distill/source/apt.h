@@ -1,4 +1,4 @@
-/* Debian archives (DESIGN "Package sources", apt): which sources to read (the host's apt
+/* Debian archives (docs/architecture.md, "Package sources"): which sources to read (the host's apt
  * configuration or the manifest's list), and their verified indexes — InRelease fetched with
  * libcurl, checked by gpgv against exactly the source's Signed-By keyring, refused when any byte
  * lies outside the signed block, Valid-Until honoured unless apt's configuration disables it,
@@ -42,6 +42,8 @@ struct apt_config {
  * "/"; otherwise read from etc/apt/apt.conf(.d) is not attempted and defaults apply). Errors
  * name FILE:LINE. */
 int apt_config_from_host(const char *root, struct apt_config *out, struct distill_error *err);
+/* Drops the source entries, keeping the settings (proxies, Check-Valid-Until, keyrings). */
+void apt_config_clear_sources(struct apt_config *cfg);
 void apt_config_release(struct apt_config *cfg);
 
 struct apt_index {

@@ -1,6 +1,7 @@
-/* Package sources (DESIGN "Package sources"). Only `sysroot` exists so far: the packages
- * installed in a root directory. It answers: which packages exist, which files does package P have,
- * which package owns path X (through the usrmerge aliases), give me the bytes of X. */
+/* Package sources (docs/architecture.md, "Package sources"): one interface, answered by a sysroot
+ * (the packages installed in a root directory, here) or by Debian archives (source_apt.h). It
+ * answers: which packages exist, which files does package P have, which package owns path X
+ * (through the usrmerge aliases), give me the bytes of X. */
 #ifndef DISTILL_SOURCE_H
 #define DISTILL_SOURCE_H
 
@@ -120,13 +121,11 @@ int source_lstat(struct source *src, const char *pkg_path, struct source_stat *s
  * -DISTILL_ERESOLVE; a symlink as last component, a non-regular file or an I/O error is
  * -DISTILL_EIO. */
 int source_open_file(struct source *src, const char *pkg_path, int *fd, struct distill_error *err);
-/* Resolution uses openat2(RESOLVE_IN_ROOT); where the kernel (< 5.6) or valgrind lacks it, an
- * equivalent user-space walk takes over. Tests force the walk with this switch. */
-void source_set_userspace_resolve(bool on);
 
-/* Alternatives (tech.md §1.5): links that maintainer scripts would make with
- * update-alternatives. The sysroot source reads them from var/lib/dpkg/alternatives/<name>
- * (link, slaves, and every alternative with its priority and slave paths). */
+/* Alternatives (docs/architecture.md, "Links ld.so and maintainer scripts expect"): links that
+ * maintainer scripts would make with update-alternatives. The sysroot source reads them from
+ * var/lib/dpkg/alternatives/<name> (link, slaves, and every alternative with its priority and slave
+ * paths). */
 struct source_alt_choice {
         char *path; /* the alternative's target ("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3") */
         long priority;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "distill/core/roottree.h"
 #include "distill/source/source.h"
 #include "fixture.h"
 
@@ -468,13 +469,13 @@ static void test_metadata_symlinks_stay_inside(void **state)
 /* The same containment guarantees from the user-space resolver (kernels without openat2). */
 static void test_userspace_resolver(void **state)
 {
-        source_set_userspace_resolve(true);
+        roottree_set_userspace_resolve(true);
         test_lstat(state);
         test_escape_stays_inside(state);
         test_open_file(state);
         test_metadata_symlinks_stay_inside(state);
         test_file_lists(state);
-        source_set_userspace_resolve(false);
+        roottree_set_userspace_resolve(false);
 }
 
 /* A symlink loop inside the root ends with an error, not a hang. */
@@ -489,7 +490,7 @@ static void test_symlink_loop(void **state)
         assert_int_equal(
             fixture_sh("cd %s && ln -sfn loop2 etc/loop1 && ln -sfn loop1 etc/loop2", root), 0);
         for (int mode = 0; mode < 2; mode++) {
-                source_set_userspace_resolve(mode == 1);
+                roottree_set_userspace_resolve(mode == 1);
                 assert_int_equal(source_lstat(src, "/etc/loop1/x", &st, &err), -DISTILL_EIO);
                 assert_non_null(strstr(err.msg, "/etc/loop1/x"));
                 assert_true(source_open_file(src, "/etc/loop1/x", &fd, &err) < 0);
@@ -498,7 +499,7 @@ static void test_symlink_loop(void **state)
                 assert_string_equal(st.link_target, "loop2");
                 free(st.link_target);
         }
-        source_set_userspace_resolve(false);
+        roottree_set_userspace_resolve(false);
         source_free(src);
 }
 
