@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "distill/base/digest.h"
+#include "distill/source/source.h"
 
 struct tree_ctx {
         const struct image_view *v;

@@ -7,8 +7,10 @@
 #include "distill/core/imagens.h"
 #include "distill/core/plan.h"
 #include "distill/core/store.h"
-#include "distill/elf/elf.h"
-#include "distill/source/source.h"
+
+/* Declared by the stages above core (source/, elf/); the view only carries pointers to them. */
+struct source;
+struct elf_info;
 
 struct image_view {
         const struct imagens *ns;
