@@ -1,4 +1,5 @@
-/* distill's command line (DESIGN §2): parse argv, dispatch, map error kinds to exit codes. */
+/* distill's command line (README, "Command line"): parse argv, dispatch, map error kinds to exit
+ * codes. */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>

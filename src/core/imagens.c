@@ -1,14 +1,15 @@
-/* The image namespace and path resolution inside it (DESIGN "Image paths"). Resolution walks one
- * component at a time like the kernel's path walk, but against the namespace only: a symlink's
- * target is spliced in front of the remaining components, an absolute target restarts at the
- * image root, and ".." is applied to the already-resolved (physical) directory, clamped at "/". */
+/* The image namespace and path resolution inside it (docs/architecture.md, "Paths inside the
+ * image"). Resolution walks one component at a time like the kernel's path walk, but against the
+ * namespace only: a symlink's target is spliced in front of the remaining components, an absolute
+ * target restarts at the image root, and ".." is applied to the already-resolved (physical)
+ * directory, clamped at "/". */
 #include "distill/core/imagens.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define IMAGENS_MAX_PATH       65536
+#define IMAGENS_MAX_PATH 65536
 
 struct node {
         struct imagens_node pub;
@@ -117,9 +118,9 @@ static int ensure_parents(struct imagens *ns, const char *path, const char *owne
         return 0;
 }
 
-int imagens_add(struct imagens *ns, const char *path, enum imagens_node_type type, const char *target,
-                unsigned mode, uint64_t size, const char *owner, const char *src_path,
-                struct distill_error *err)
+int imagens_add(struct imagens *ns, const char *path, enum imagens_node_type type,
+                const char *target, unsigned mode, uint64_t size, const char *owner,
+                const char *src_path, struct distill_error *err)
 {
         if (!path || path[0] != '/')
                 return distill_error_set(err, DISTILL_EUSAGE, "%s: image path is not absolute",
@@ -173,7 +174,8 @@ const struct imagens_node *imagens_get(const struct imagens *ns, const char *pat
         return n ? &n->pub : NULL;
 }
 
-void imagens_foreach(const struct imagens *ns, void (*fn)(const struct imagens_node *, void *), void *ud)
+void imagens_foreach(const struct imagens *ns, void (*fn)(const struct imagens_node *, void *),
+                     void *ud)
 {
         const char **keys = strmap_sorted_keys(&ns->nodes);
         for (size_t i = 0; i < ns->nodes.n; i++) {
@@ -258,7 +260,7 @@ static void append_rest(struct strbuf *cur, struct pending *pd)
 }
 
 int imagens_resolve(const struct imagens *ns, const char *path, bool follow_last,
-                      struct imagens_resolved *res, struct distill_error *err)
+                    struct imagens_resolved *res, struct distill_error *err)
 {
         memset(res, 0, sizeof(*res));
         if (!path || path[0] != '/')

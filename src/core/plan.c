@@ -1,4 +1,5 @@
-/* The plan: path → entry with its reason, and its plan.json form (DESIGN "The plan"). */
+/* The plan: path → entry with its reason, and its plan.json form (docs/architecture.md, "The
+ * plan"). */
 #include "distill/core/plan.h"
 
 #include <errno.h>

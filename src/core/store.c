@@ -1,4 +1,5 @@
-/* The staging store: content-addressed blobs under one directory (DESIGN "Staging store"). */
+/* The staging store: content-addressed blobs under one directory (docs/architecture.md, "The
+ * staging store"). */
 #include "distill/core/store.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
-/* ELF facts for the loader emulation, read with libelf (tech.md §2). Every file is hostile input:
- * offsets are bounds-checked, strings must be NUL-terminated inside their table, sizes are capped,
- * and a damaged file gives DISTILL_EINTEGRITY instead of a crash. */
+/* ELF facts for the loader emulation, read with libelf (docs/architecture.md, "libelf"). Every file
+ * is hostile input: offsets are bounds-checked, strings must be NUL-terminated inside their table,
+ * sizes are capped, and a damaged file gives DISTILL_EINTEGRITY instead of a crash. */
 #include "distill/elf/elf.h"
 
 #include <errno.h>
@@ -460,7 +460,7 @@ int elf_read_fd(int fd, const char *name, struct elf_info *out, struct distill_e
         if (r < 0)
                 return r;
         /* ELF_C_READ copies the bytes: a file truncated by someone else while mapped would
-         * otherwise give SIGBUS (tech.md §2). */
+         * otherwise give SIGBUS (docs/architecture.md, "libelf"). */
         Elf *e = elf_begin(fd, ELF_C_READ, NULL);
         if (!e)
                 return corrupt_libelf(err, name, "elf_begin");

@@ -1,7 +1,8 @@
-/* /etc/ld.so.cache in glibc's "glibc-ld.so.cache1.1" format (tech.md §1.4; glibc 2.36 elf/cache.c,
- * elf/ldconfig.c, sysdeps/generic/dl-cache.h read for semantics). The entry set follows ldconfig's
- * search_dir rules; the bytes follow save_cache's layout: header, entries, string table, then the
- * extension directory (generator string, glibc-hwcaps name indices) at a 4-aligned offset. */
+/* /etc/ld.so.cache in glibc's "glibc-ld.so.cache1.1" format (docs/architecture.md, "ld.so.cache
+ * format"; glibc 2.36 elf/cache.c, elf/ldconfig.c, sysdeps/generic/dl-cache.h read for semantics).
+ * The entry set follows ldconfig's search_dir rules; the bytes follow save_cache's layout: header,
+ * entries, string table, then the extension directory (generator string, glibc-hwcaps name indices)
+ * at a 4-aligned offset. */
 #include "distill/elf/ldcache.h"
 
 #include <elf.h>
@@ -91,7 +92,8 @@ int ldcache_libcmp(const char *a, const char *b)
 }
 
 /* Which ldconfig build the architecture uses decides the machines it accepts (the x86 one skips
- * an arm64 object, tech.md §1.4) and the ABI bits (sysdeps/.../readelflib.c variants). */
+ * an arm64 object, docs/architecture.md, "ld.so.cache format") and the ABI bits
+ * (sysdeps/.../readelflib.c variants). */
 static int32_t arm_flags(unsigned e_flags)
 {
         if ((e_flags & 0xff000000u) == 0x05000000u) {

@@ -1,7 +1,8 @@
 /* The dependency closure of an ELF object inside the image, computed the way glibc 2.36's ld.so
- * loads it (tech.md §1; glibc elf/dl-load.c _dl_map_object, open_path, open_verify): objects are
- * mapped breadth first, each DT_NEEDED is first matched against the objects already loaded, then
- * searched along RPATH chain / RUNPATH / cache / default dirs, each dir with its hwcaps subdirs. */
+ * loads it (docs/architecture.md, "ld.so search"; glibc elf/dl-load.c _dl_map_object, open_path,
+ * open_verify): objects are mapped breadth first, each DT_NEEDED is first matched against the
+ * objects already loaded, then searched along RPATH chain / RUNPATH / cache / default dirs, each
+ * dir with its hwcaps subdirs. */
 #include "distill/elf/ldso.h"
 
 #include <elf.h>
@@ -569,7 +570,8 @@ static int search_fixed_dirs(struct ctx *c, const struct strvec *dirs, bool node
         return 0;
 }
 
-/* The search for a name without '/' (dl-load.c _dl_map_object, tech.md §1.1). */
+/* The search for a name without '/' (dl-load.c _dl_map_object, docs/architecture.md, "ld.so
+ * search"). */
 static int search_name(struct ctx *c, int li, const char *name, struct search *s)
 {
         const struct lobj *loader = &c->objs[li];

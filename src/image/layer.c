@@ -1,4 +1,5 @@
-/* layer: a deterministic tar of plan entries, gzipped, with both digests (tech.md §5).
+/* layer: a deterministic tar of plan entries, gzipped, with both digests (docs/architecture.md,
+ * "OCI output").
  *
  * The tar archive writes through tar_write_cb, which hashes the uncompressed stream (diff_id)
  * and hands it to a second libarchive archive in format_raw with the gzip filter; that one's

@@ -1,6 +1,7 @@
-/* output: an OCI image layout (image-spec v1.1, tech.md §5): oci-layout, config and manifest
- * blobs, index.json naming the full reference. Keys are added in a fixed order and dumped with
- * insertion order kept (jansson >= 2.8), so the same inputs give the same digests. */
+/* output: an OCI image layout (image-spec v1.1; docs/architecture.md, "OCI output"): oci-layout,
+ * config and manifest blobs, index.json naming the full reference. Keys are added in a fixed order
+ * and dumped with insertion order kept (jansson >= 2.8), so the same inputs give the same digests.
+ */
 #include "distill/image/oci.h"
 
 #include <errno.h>

@@ -1,7 +1,8 @@
 /* rootfs: the files a package manager's maintainer scripts would have written (accounts,
  * nsswitch.conf, the CA bundle, dpkg metadata for scanners), the merged-/usr links, and the
- * image policy (DESIGN "Root filesystem policy", "usrmerge"; tech.md §1.7, §7). Everything is
- * built from the plan and the package source, never from the build host's own /etc. */
+ * image policy (docs/architecture.md: "Root filesystem policy", "usrmerge", "Links ld.so and
+ * maintainer scripts expect", "Metadata scanners read"). Everything is built from the plan and the
+ * package source, never from the build host's own /etc. */
 #include "distill/image/rootfs.h"
 #include "distill/input/rules.h"
 

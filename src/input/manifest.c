@@ -1,4 +1,4 @@
-/* The manifest (DESIGN §3): YAML read with libyaml's document API, validated key by key.
+/* The manifest (README, "Manifest"): YAML read with libyaml's document API, validated key by key.
  *
  * The file is hostile input: it is capped in size, a first pass over the event stream refuses
  * aliases (the "billion laughs" expansion), non-standard tags, several documents and deep nesting

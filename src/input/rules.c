@@ -1,7 +1,7 @@
-/* Rules loader (DESIGN "Rules"): YAML files read with libyaml's document API and validated against
- * the schema of include/distill/rules.h. Rules files are data a user may write, so every value is
- * checked (type, known keys, known conditions and generators, known variables) and every error
- * names file:line:col. */
+/* Rules loader (docs/architecture.md, "Rules"): YAML files read with libyaml's document API and
+ * validated against the schema of include/distill/rules.h. Rules files are data a user may write,
+ * so every value is checked (type, known keys, known conditions and generators, known variables)
+ * and every error names file:line:col. */
 #include "distill/input/rules.h"
 
 #include <dirent.h>

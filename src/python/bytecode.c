@@ -1,5 +1,5 @@
-/* Bytecode (DESIGN "Root filesystem policy", .pyc): unchecked-hash .pyc files compiled by an
- * interpreter of exactly the image's version and magic number, in one run for all files. The
+/* Bytecode (docs/architecture.md, "Root filesystem policy"): unchecked-hash .pyc files compiled by
+ * an interpreter of exactly the image's version and magic number, in one run for all files. The
  * interpreter itself does the compiling and the pyc layout; distill only chooses which one. */
 #include "distill/python/bytecode.h"
 

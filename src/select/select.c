@@ -1,6 +1,6 @@
-/* select: KEEP NARROW (DESIGN §1). Builds the image namespace from the candidate packages, then
- * keeps entries breadth-first from the seeds through the ELF closure and the rules until nothing
- * changes. Every kept entry records the entry and detail that caused it. */
+/* select: KEEP NARROW (docs/architecture.md, "The pipeline"). Builds the image namespace from the
+ * candidate packages, then keeps entries breadth-first from the seeds through the ELF closure and
+ * the rules until nothing changes. Every kept entry records the entry and detail that caused it. */
 #include "distill/select/select.h"
 
 #include <dirent.h>
@@ -261,8 +261,8 @@ static bool excluded(const struct select_ctx *c, const char *path)
         return false;
 }
 
-static int stage_node_bytes(struct select_ctx *c, const struct imagens_node *node, struct plan_entry *e,
-                            struct distill_error *err)
+static int stage_node_bytes(struct select_ctx *c, const struct imagens_node *node,
+                            struct plan_entry *e, struct distill_error *err)
 {
         cleanup_close int fd = -1;
         uint64_t size = 0;
@@ -276,8 +276,9 @@ static int stage_node_bytes(struct select_ctx *c, const struct imagens_node *nod
         return 0;
 }
 
-static int keep_node(struct select_ctx *c, const struct imagens_node *node, enum plan_reason_kind kind,
-                     const char *from, const char *detail, struct distill_error *err)
+static int keep_node(struct select_ctx *c, const struct imagens_node *node,
+                     enum plan_reason_kind kind, const char *from, const char *detail,
+                     struct distill_error *err)
 {
         struct plan_entry e = {0};
         bool added = false;
@@ -374,7 +375,7 @@ static int keep_subtree(struct select_ctx *c, const char *dir, enum plan_reason_
                 if (excluded(c, node->path))
                         continue;
                 r = node->type == IMAGENS_DIR ? keep_node(c, node, kind, from, detail, err)
-                                             : keep_path(c, node->path, kind, from, detail, err);
+                                              : keep_path(c, node->path, kind, from, detail, err);
         }
         strvec_clear(&w.paths);
         return r < 0 ? r : 0;

@@ -1,6 +1,6 @@
-/* Reading .deb files (tech.md §4) with libarchive: the outer ar archive is read once, and its
- * control.tar.* and data.tar.* members are opened as nested archives whose read callback pulls
- * bytes from the outer member, so nothing is unpacked to disk.
+/* Reading .deb files (docs/architecture.md, ".deb files") with libarchive: the outer ar archive is
+ * read once, and its control.tar.* and data.tar.* members are opened as nested archives whose read
+ * callback pulls bytes from the outer member, so nothing is unpacked to disk.
  *
  * All or nothing: every regular file of data.tar goes through a store writer whose blob stays
  * under a temporary name (store_writer_finish) until the whole archive has been read and checked;

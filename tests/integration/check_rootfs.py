@@ -1,4 +1,4 @@
-"""Policy checks on an unpacked rootfs (DESIGN "Root filesystem policy"), printing one line per
+"""Policy checks on an unpacked rootfs (docs/architecture.md, "Root filesystem policy"), printing one line per
 problem and exiting 1 when there is any.
 
 usage: check_rootfs.py ROOTFS USER UID GID [host|archive]

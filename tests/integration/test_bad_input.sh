@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bad input: each case gives its exact exit code (DESIGN §2), a message naming file:line:col or the
+# Bad input: each case gives its exact exit code (README, "Command line"), a message naming file:line:col or the
 # culprit, and leaves no OUT and no temporary sibling behind.
 . "$(dirname "$0")/lib.sh"
 

@@ -1,4 +1,4 @@
-/* `distill build`: the pipeline of DESIGN §1 end to end, writing OUT atomically. */
+/* `distill build`: the pipeline of docs/architecture.md end to end, writing OUT atomically. */
 #ifndef DISTILL_BUILD_H
 #define DISTILL_BUILD_H
 

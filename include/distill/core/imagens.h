@@ -1,7 +1,7 @@
-/* Paths inside the image root (DESIGN "Image paths"). An image namespace is the set of entries
- * the image could contain (the candidate packages' files); resolution follows symlinks inside it
- * with a depth limit, clamps ".." at the root, treats absolute link targets as relative to the
- * root, and never looks at the build host's filesystem. */
+/* Paths inside the image root (docs/architecture.md, "Paths inside the image"). An image namespace
+ * is the set of entries the image could contain (the candidate packages' files); resolution follows
+ * symlinks inside it with a depth limit, clamps ".." at the root, treats absolute link targets as
+ * relative to the root, and never looks at the build host's filesystem. */
 #ifndef DISTILL_IMAGENS_H
 #define DISTILL_IMAGENS_H
 
@@ -31,21 +31,22 @@ void imagens_free(struct imagens *ns);
 /* Add an entry at `path` (absolute; normalised here). Parent directories are created implicitly.
  * Adding a path that exists: two directories merge; the identical symlink or file from the same
  * owner is a no-op; anything else is DISTILL_EUSAGE naming both owners. */
-int imagens_add(struct imagens *ns, const char *path, enum imagens_node_type type, const char *target,
-                unsigned mode, uint64_t size, const char *owner, const char *src_path,
-                struct distill_error *err);
+int imagens_add(struct imagens *ns, const char *path, enum imagens_node_type type,
+                const char *target, unsigned mode, uint64_t size, const char *owner,
+                const char *src_path, struct distill_error *err);
 
 /* Exact lookup, no symlink resolution. */
 const struct imagens_node *imagens_get(const struct imagens *ns, const char *path);
 /* Calls fn for every node in path order. */
-void imagens_foreach(const struct imagens *ns, void (*fn)(const struct imagens_node *, void *), void *ud);
+void imagens_foreach(const struct imagens *ns, void (*fn)(const struct imagens_node *, void *),
+                     void *ud);
 /* The names directly inside directory `dir` (sorted). */
 int imagens_list_dir(const struct imagens *ns, const char *dir, struct strvec *names);
 
 struct imagens_resolved {
         const struct imagens_node *node; /* final entry, NULL when the path does not exist */
-        char *path;                /* final resolved path (symlinks followed) */
-        struct strvec links;       /* every symlink entry traversed, in order */
+        char *path;                      /* final resolved path (symlinks followed) */
+        struct strvec links;             /* every symlink entry traversed, in order */
 };
 
 #define IMAGENS_MAX_LINKS 40
@@ -54,7 +55,7 @@ struct imagens_resolved {
  * not exist), or DISTILL_ERESOLVE for a symlink loop or more than IMAGENS_MAX_LINKS links.
  * With follow_last false the final component is not followed (lstat semantics). */
 int imagens_resolve(const struct imagens *ns, const char *path, bool follow_last,
-                      struct imagens_resolved *res, struct distill_error *err);
+                    struct imagens_resolved *res, struct distill_error *err);
 void imagens_resolved_release(struct imagens_resolved *res);
 
 /* The canonical (symlink-resolved) path of a directory in the namespace, or NULL when path

@@ -1,5 +1,5 @@
-/* The plan (DESIGN "The plan"): a sorted map from image path to entry, each with the reason it is
- * there. Written to OUT/plan.json; `why` and `report` read what was built from it. */
+/* The plan (docs/architecture.md, "The plan"): a sorted map from image path to entry, each with the
+ * reason it is there. Written to OUT/plan.json; `why` and `report` read what was built from it. */
 #ifndef DISTILL_PLAN_H
 #define DISTILL_PLAN_H
 

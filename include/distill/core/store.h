@@ -1,6 +1,7 @@
-/* The staging store (DESIGN "Staging store"): content-addressed bytes (SHA-256, OpenSSL) of every
- * file that may enter the image, read once from the source. Blobs live at DIR/<hex>, written to a
- * temporary name and renamed, so a killed build never leaves a half-written blob under its name. */
+/* The staging store (docs/architecture.md, "The staging store"): content-addressed bytes (SHA-256,
+ * OpenSSL) of every file that may enter the image, read once from the source. Blobs live at
+ * DIR/<hex>, written to a temporary name and renamed, so a killed build never leaves a half-written
+ * blob under its name. */
 #ifndef DISTILL_STORE_H
 #define DISTILL_STORE_H
 

@@ -1,5 +1,6 @@
-/* ELF facts the loader uses, read with libelf (tech.md §2). Input is hostile: every offset and
- * string is checked, sizes are capped, and a bad file gives an error, never a crash. */
+/* ELF facts the loader uses, read with libelf (docs/architecture.md, "libelf"). Input is hostile:
+ * every offset and string is checked, sizes are capped, and a bad file gives an error, never a
+ * crash. */
 #ifndef DISTILL_ELF_H
 #define DISTILL_ELF_H
 

@@ -1,6 +1,6 @@
-/* /etc/ld.so.cache written by distill in glibc's "glibc-ld.so.cache1.1" format (tech.md §1.4), for
- * any architecture, from the libraries the image keeps — what `ldconfig -r` would write for the
- * same tree, without running anything inside it. */
+/* /etc/ld.so.cache written by distill in glibc's "glibc-ld.so.cache1.1" format
+ * (docs/architecture.md, "ld.so.cache format"), for any architecture, from the libraries the image
+ * keeps — what `ldconfig -r` would write for the same tree, without running anything inside it. */
 #ifndef DISTILL_LDCACHE_H
 #define DISTILL_LDCACHE_H
 

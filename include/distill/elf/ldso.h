@@ -1,7 +1,7 @@
 /* The ELF closure of one object as glibc 2.36's ld.so would compute it inside the image
- * (tech.md §1): DT_RPATH chain vs DT_RUNPATH, $ORIGIN/$LIB/$PLATFORM, hwcaps subdirectories,
- * ld.so.cache directories (only when the image gets a cache), default dirs, DF_1_NODEFLIB,
- * already-loaded objects matched by SONAME, class and machine checks. */
+ * (docs/architecture.md, "ld.so search"): DT_RPATH chain vs DT_RUNPATH, $ORIGIN/$LIB/$PLATFORM,
+ * hwcaps subdirectories, ld.so.cache directories (only when the image gets a cache), default dirs,
+ * DF_1_NODEFLIB, already-loaded objects matched by SONAME, class and machine checks. */
 #ifndef DISTILL_LDSO_H
 #define DISTILL_LDSO_H
 

@@ -1,5 +1,5 @@
-/* rootfs: the generated files and the policy of DESIGN "Root filesystem policy" and "usrmerge",
- * applied to the plan that select produced. After this stage the plan is final. */
+/* rootfs: the generated files and the policy of docs/architecture.md, "Root filesystem policy" and
+ * "usrmerge", applied to the plan that select produced. After this stage the plan is final. */
 #ifndef DISTILL_ROOTFS_H
 #define DISTILL_ROOTFS_H
 

@@ -1,4 +1,5 @@
-/* The manifest (DESIGN §3), parsed with libyaml and validated. Read-only after manifest_load. */
+/* The manifest (README, "Manifest"), parsed with libyaml and validated. Read-only after
+ * manifest_load. */
 #ifndef DISTILL_MANIFEST_H
 #define DISTILL_MANIFEST_H
 

@@ -1,6 +1,6 @@
-/* Rules (DESIGN "Rules"): what no ELF header or import statement reveals, as data. Every *.yaml
- * file of manifests/rules/, the manifest's `rules:` directories and --rules DIR is loaded, in that
- * order, files sorted by name within a directory.
+/* Rules (docs/architecture.md, "Rules"): what no ELF header or import statement reveals, as data.
+ * Every *.yaml file of manifests/rules/, the manifest's `rules:` directories and --rules DIR is
+ * loaded, in that order, files sorted by name within a directory.
  *
  * File format:
  *   rules:

@@ -1,6 +1,6 @@
-/* Bytecode (DESIGN "Root filesystem policy", .pyc): unchecked-hash .pyc files (reproducible, no
- * mtime), co_filename the in-image path, compiled by an interpreter of exactly the image's
- * version and magic number — never a hand-written compiler. */
+/* Bytecode (docs/architecture.md, "Root filesystem policy"): unchecked-hash .pyc files
+ * (reproducible, no mtime), co_filename the in-image path, compiled by an interpreter of exactly
+ * the image's version and magic number — never a hand-written compiler. */
 #ifndef DISTILL_BYTECODE_H
 #define DISTILL_BYTECODE_H
 

@@ -1,9 +1,9 @@
-/* The import scanner (DESIGN "Python import closure"): a tokenizer for Python 3 source, not
- * regular expressions. It finds `import`/`from` statements at any depth, relative imports,
- * `from x import *`, literal `importlib.import_module("x")` / `__import__("x")` calls, whether an
- * import sits in a function, and whether an `except ImportError` guards it; and the attributes
- * used on imported names (`os.popen`), which rules key on. Input is hostile: sizes and nesting
- * are capped, and malformed source gives an error with file:line:col, never a crash. */
+/* The import scanner (docs/architecture.md, "Python import closure"): a tokenizer for Python 3
+ * source, not regular expressions. It finds `import`/`from` statements at any depth, relative
+ * imports, `from x import *`, literal `importlib.import_module("x")` / `__import__("x")` calls,
+ * whether an import sits in a function, and whether an `except ImportError` guards it; and the
+ * attributes used on imported names (`os.popen`), which rules key on. Input is hostile: sizes and
+ * nesting are capped, and malformed source gives an error with file:line:col, never a crash. */
 #ifndef DISTILL_PYIMPORTS_H
 #define DISTILL_PYIMPORTS_H
 

@@ -1,9 +1,9 @@
-/* Module resolution and the Python import closure (DESIGN "Python import closure"). Finds modules
- * as CPython's import system would in the image (builtin, frozen, then sys.path: packages,
- * extension modules, source modules, namespace packages), follows imports by the policy of the
- * code they are in — app code: every import; library code: module level always, function level
- * in `deep`; frozen modules: module level only — and keeps files through callbacks into select,
- * which owns the plan. */
+/* Module resolution and the Python import closure (docs/architecture.md, "Python import closure").
+ * Finds modules as CPython's import system would in the image (builtin, frozen, then sys.path:
+ * packages, extension modules, source modules, namespace packages), follows imports by the policy
+ * of the code they are in — app code: every import; library code: module level always, function
+ * level in `deep`; frozen modules: module level only — and keeps files through callbacks into
+ * select, which owns the plan. */
 #ifndef DISTILL_PYMODULES_H
 #define DISTILL_PYMODULES_H
 

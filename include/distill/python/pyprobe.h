@@ -1,7 +1,7 @@
-/* The interpreter probe (DESIGN "Python import closure"): runs the image's own interpreter once to
- * learn its builtin and frozen modules, extension suffixes, cache tag, magic number and default
- * sys.path — directly through the image's loader when the architecture matches, under
- * qemu-user otherwise — with a per-version table as the fallback. */
+/* The interpreter probe (docs/architecture.md, "Python import closure"): runs the image's own
+ * interpreter once to learn its builtin and frozen modules, extension suffixes, cache tag, magic
+ * number and default sys.path — directly through the image's loader when the architecture matches,
+ * under qemu-user otherwise — with a per-version table as the fallback. */
 #ifndef DISTILL_PYPROBE_H
 #define DISTILL_PYPROBE_H
 

@@ -1,9 +1,9 @@
-/* Reading .deb files with libarchive (tech.md §4): the outer ar archive, control.tar.* (the
- * control stanza, md5sums, postinst for alternatives) and data.tar.*, read straight into the
- * staging store — never unpacked by tar to disk. Members are hostile: `..` components, absolute
- * names, links leaving the image root, hardlinks to anything but an earlier regular file, and
- * duplicate paths are refused with DISTILL_EINTEGRITY and nothing kept; setuid/setgid bits are
- * stripped and device nodes and FIFOs dropped, each reported. */
+/* Reading .deb files with libarchive (docs/architecture.md, ".deb files"): the outer ar archive,
+ * control.tar.* (the control stanza, md5sums, postinst for alternatives) and data.tar.*, read
+ * straight into the staging store — never unpacked by tar to disk. Members are hostile: `..`
+ * components, absolute names, links leaving the image root, hardlinks to anything but an earlier
+ * regular file, and duplicate paths are refused with DISTILL_EINTEGRITY and nothing kept;
+ * setuid/setgid bits are stripped and device nodes and FIFOs dropped, each reported. */
 #ifndef DISTILL_DEBFILE_H
 #define DISTILL_DEBFILE_H
 

@@ -770,7 +770,7 @@ static void test_cache_dir_finds_lib(void **state)
 }
 
 /* DF_1_NODEFLIB: cache entries under system dirs are skipped for that loader, entries in other
- * dirs are used (tech.md §1.1 step 5). */
+ * dirs are used (docs/architecture.md, "ld.so search", step 5). */
 static void test_nodeflib_with_cache(void **state)
 {
         (void)state;
