@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "distill/base/digest.h"
 #include "distill/base/error.h"
 #include "distill/base/util.h"
 
@@ -50,8 +51,8 @@ struct apt_index {
         const struct apt_source_entry *source; /* points into the apt_config */
         char *component;                       /* "main", or "" for a flat repository */
         char *arch;                            /* "amd64" or "all" */
-        char *packages_path; /* verified, decompressed Packages file in the cache */
-        char sha256[65];     /* of the decompressed Packages text */
+        char *packages_path;             /* verified, decompressed Packages file in the cache */
+        char sha256[SHA256_HEX_LEN + 1]; /* of the decompressed Packages text */
 };
 
 struct apt_fetch_options {
