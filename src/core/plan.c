@@ -168,6 +168,13 @@ static const char *const reason_names[] = {
     [PLAN_R_GENERATED] = "generated",
     [PLAN_R_PKG_METADATA] = "pkg-metadata",
     [PLAN_R_PARENT] = "parent",
+    [PLAN_R_PY_C_IMPORT] = "python-c-import",
+    [PLAN_R_PY_COMPUTED] = "python-computed-import",
+    [PLAN_R_PY_ENTRY_POINT] = "python-entry-point",
+    [PLAN_R_PY_CODEC] = "python-codec",
+    [PLAN_R_PY_DATA_PATH] = "python-data-path",
+    [PLAN_R_PY_LIBRARY] = "python-ctypes-library",
+    [PLAN_R_PY_METADATA] = "python-metadata",
 };
 
 #define N_TYPES   (sizeof(type_names) / sizeof(type_names[0]))

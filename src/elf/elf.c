@@ -437,12 +437,15 @@ int elf_read_mem(const void *buf, size_t len, const char *name, struct elf_info 
         return r;
 }
 
-int elf_read_fd(int fd, const char *name, struct elf_info *out, struct distill_error *err)
+/* libelf's handle on a regular file that starts with the ELF magic: 1 and *out (the caller
+ * ends it), 0 for anything else, negative with err set. */
+static int begin_elf_fd(int fd, const char *name, Elf **out, uint64_t *size,
+                        struct distill_error *err)
 {
         struct stat st;
         unsigned char magic[SELFMAG];
 
-        memset(out, 0, sizeof(*out));
+        *out = NULL;
         if (fstat(fd, &st) < 0)
                 return distill_error_errno(err, DISTILL_EIO, errno, "%s: fstat", name);
         if (!S_ISREG(st.st_mode))
@@ -461,10 +464,105 @@ int elf_read_fd(int fd, const char *name, struct elf_info *out, struct distill_e
                 return r;
         /* ELF_C_READ copies the bytes: a file truncated by someone else while mapped would
          * otherwise give SIGBUS (docs/architecture.md, "libelf"). */
-        Elf *e = elf_begin(fd, ELF_C_READ, NULL);
-        if (!e)
+        *out = elf_begin(fd, ELF_C_READ, NULL);
+        if (!*out)
                 return corrupt_libelf(err, name, "elf_begin");
-        r = read_from_elf(e, (uint64_t)st.st_size, name, out, err);
+        *size = (uint64_t)st.st_size;
+        return 1;
+}
+
+int elf_read_fd(int fd, const char *name, struct elf_info *out, struct distill_error *err)
+{
+        Elf *e;
+        uint64_t size = 0;
+
+        memset(out, 0, sizeof(*out));
+        int r = begin_elf_fd(fd, name, &e, &size, err);
+        if (r <= 0)
+                return r;
+        r = read_from_elf(e, size, name, out, err);
         elf_end(e);
         return r;
+}
+
+/* ---- strings of the read-only data ------------------------------------------------------- */
+
+static bool is_string_byte(unsigned char c)
+{
+        return c >= 0x20 && c < 0x7f;
+}
+
+/* The NUL-terminated runs of printable ASCII in [p, p + n). */
+static void collect_strings(const char *p, size_t n, size_t min_len, struct strvec *out,
+                            size_t *total)
+{
+        size_t start = 0;
+        for (size_t i = 0; i < n && out->n < ELF_MAX_STRINGS; i++) {
+                if (is_string_byte((unsigned char)p[i]))
+                        continue;
+                size_t len = i - start;
+                if (p[i] == '\0' && len >= min_len && len <= ELF_MAX_STRING_LEN &&
+                    *total + len <= ELF_MAX_STRINGS_BYTES) {
+                        strvec_push_nodup(out, xstrndup(p + start, len));
+                        *total += len;
+                }
+                start = i + 1;
+        }
+}
+
+/* Sections that are loaded, not written and not executed: .rodata and its kin. Without
+ * section headers (sstrip'ed objects), the loaded segments that are neither writable nor
+ * executable. */
+static int strings_from_elf(Elf *e, uint64_t size, const char *name, size_t min_len,
+                            struct strvec *out, struct distill_error *err)
+{
+        size_t raw_size = 0, total = 0;
+        const char *raw = elf_rawfile(e, &raw_size);
+        if (!raw || raw_size != size)
+                return corrupt_libelf(err, name, "elf_rawfile");
+        size_t shnum = 0;
+        if (elf_getshdrnum(e, &shnum) != 0)
+                return corrupt_libelf(err, name, "elf_getshdrnum");
+        bool any_section = false;
+        for (Elf_Scn *scn = elf_nextscn(e, NULL); scn; scn = elf_nextscn(e, scn)) {
+                GElf_Shdr sh;
+                if (!gelf_getshdr(scn, &sh))
+                        return corrupt_libelf(err, name, "gelf_getshdr");
+                if (sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_ALLOC) ||
+                    (sh.sh_flags & (SHF_WRITE | SHF_EXECINSTR)))
+                        continue;
+                any_section = true;
+                if (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset)
+                        return corrupt(err, name, "read-only section outside the file");
+                collect_strings(raw + sh.sh_offset, sh.sh_size, min_len, out, &total);
+        }
+        if (any_section || shnum > 0)
+                return 0;
+        size_t phnum = 0;
+        if (elf_getphdrnum(e, &phnum) != 0)
+                return corrupt_libelf(err, name, "elf_getphdrnum");
+        for (size_t i = 0; i < phnum; i++) {
+                GElf_Phdr ph;
+                if (!gelf_getphdr(e, (int)i, &ph))
+                        return corrupt_libelf(err, name, "gelf_getphdr");
+                if (ph.p_type != PT_LOAD || (ph.p_flags & (PF_W | PF_X)))
+                        continue;
+                if (ph.p_offset > size || ph.p_filesz > size - ph.p_offset)
+                        return corrupt(err, name, "PT_LOAD outside the file");
+                collect_strings(raw + ph.p_offset, ph.p_filesz, min_len, out, &total);
+        }
+        return 0;
+}
+
+int elf_read_strings(int fd, const char *name, size_t min_len, struct strvec *out,
+                     struct distill_error *err)
+{
+        Elf *e;
+        uint64_t size = 0;
+        int r = begin_elf_fd(fd, name, &e, &size, err);
+        if (r <= 0)
+                return r;
+        r = elf_kind(e) == ELF_K_ELF ? strings_from_elf(e, size, name, min_len, out, err) : 0;
+        elf_end(e);
+        return r < 0 ? r : 1;
 }

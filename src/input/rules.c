@@ -246,6 +246,8 @@ static int parse_add(struct rules_ctx *c, const yaml_node_t *node, struct rule *
                         r = parse_list(c, v, key, LIST_MODULES, &rule->modules);
                 else if (!strcmp(key, "ignore-in-functions"))
                         r = parse_list(c, v, key, LIST_MODULES, &rule->ignore_in_functions);
+                else if (!strcmp(key, "ignore-computed-in"))
+                        r = parse_list(c, v, key, LIST_MODULES, &rule->ignore_computed_in);
                 else if (!strcmp(key, "generate"))
                         r = parse_list(c, v, key, LIST_GENERATE, &rule->generate);
                 else if (!strcmp(key, "env"))
@@ -253,7 +255,8 @@ static int parse_add(struct rules_ctx *c, const yaml_node_t *node, struct rule *
                 else
                         r = node_error(c, k,
                                        "unknown key 'add.%s' (known: packages, paths, modules, "
-                                       "ignore-in-functions, generate, env)",
+                                       "ignore-in-functions, ignore-computed-in, generate, "
+                                       "env)",
                                        key);
                 if (r < 0)
                         return r;
@@ -361,6 +364,7 @@ static void rule_release(struct rule *r)
         strvec_clear(&r->paths);
         strvec_clear(&r->modules);
         strvec_clear(&r->ignore_in_functions);
+        strvec_clear(&r->ignore_computed_in);
         strvec_clear(&r->generate);
         for (size_t i = 0; i < r->n_env; i++) {
                 free(r->env[i].key);

@@ -736,6 +736,36 @@ struct attr_use {
         enum py_import_depth depth;
 };
 
+#define MAX_CALL_ARGS   8
+#define MAX_LITERAL_LEN 4096
+#define MAX_LITERALS    100000 /* per file: a data table may hold many */
+
+struct call_arg {
+        char *keyword; /* NULL for a positional argument */
+        char *literal; /* the value of a plain string literal, or NULL */
+        char *prefix;  /* a computed string's literal prefix ("" for none), when not a literal */
+        enum py_prefix_base base;
+        bool names_own_path; /* mentions __path__ or __file__ */
+        bool has_number;     /* a decimal integer literal, in `number` */
+        long number;
+};
+
+/* A call seen in an expression, classified in finish() once every binding is known. */
+struct call_rec {
+        char *callee;  /* the dotted name as written before '(': "codecs.lookup", "s.encode" */
+        bool on_value; /* a method of an expression's value: "x".encode(…), f().select(…) */
+        unsigned line, col;
+        enum py_import_depth depth;
+        int try_ctx;
+        struct call_arg args[MAX_CALL_ARGS];
+        size_t n_args;
+};
+
+struct string_rec {
+        struct py_literal lit;
+        int try_ctx;
+};
+
 struct scanner {
         const char *src;
         struct block blocks[MAX_INDENT + 2];
@@ -749,6 +779,11 @@ struct scanner {
         struct attr_use *uses;
         size_t n_uses, alloc_uses;
         struct strmap seen_uses;
+        struct call_rec *calls;
+        size_t n_calls, alloc_calls;
+        struct string_rec *strings;
+        size_t n_strings, alloc_strings;
+        struct strmap seen_strings;
         struct strmap bindings; /* name → struct strvec of modules, in source order */
 };
 
@@ -986,6 +1021,195 @@ static size_t attribute_dot(const struct scanner *sc, const struct toks *t, size
         return SIZE_MAX;
 }
 
+/* --- calls and literals ------------------------------------------------------------------ */
+
+static size_t matching_close(const struct scanner *sc, const struct toks *t, size_t open,
+                             size_t end);
+
+static bool is_plain_string(const struct tok *t)
+{
+        return t->type == T_STRING && !(t->flags & (TF_FSTRING | TF_BYTES | TF_BACKSLASH));
+}
+
+static char *string_body(const struct scanner *sc, const struct tok *t)
+{
+        return xstrndup(sc->src + t->off + t->body_skip, t->len - t->body_skip - t->body_trim);
+}
+
+static bool is_dotted_name(const char *s)
+{
+        size_t n = strlen(s), i = 0;
+        if (n == 0 || n > 255)
+                return false;
+        while (s[i] == '.')
+                i++;
+        if (s[i] == '\0')
+                return false;
+        bool start = true;
+        for (; s[i]; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if (c == '.') {
+                        if (start)
+                                return false;
+                        start = true;
+                } else if (is_ident_start(c) || (!start && is_digit(c))) {
+                        start = false;
+                } else {
+                        return false;
+                }
+        }
+        return !start;
+}
+
+/* An absolute path as a literal names it; a placeholder cuts it to the directory before it. */
+static char *literal_path(const char *s)
+{
+        if (s[0] != '/' || s[1] == '\0' || s[1] == '/')
+                return NULL;
+        size_t n = strcspn(s, "%{*?[");
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == ' ')
+                        return NULL;
+        if (s[n] == '\0')
+                return xstrdup(s);
+        while (n > 0 && s[n - 1] != '/')
+                n--;
+        return n > 1 ? xstrndup(s, n - 1) : NULL;
+}
+
+static void add_string(struct scanner *sc, const struct tok *t, const struct block *ctx,
+                       bool in_lambda)
+{
+        if (sc->n_strings >= MAX_LITERALS || t->len > MAX_LITERAL_LEN)
+                return;
+        cleanup_free char *body = string_body(sc, t);
+        enum py_literal_kind kind;
+        char *value;
+        if (is_dotted_name(body)) {
+                kind = PY_LIT_NAME;
+                value = xstrdup(body);
+        } else if ((value = literal_path(body))) {
+                kind = PY_LIT_PATH;
+        } else {
+                return;
+        }
+        cleanup_free char *key = xasprintf("%d %s", (int)kind, value);
+        if (strmap_has(&sc->seen_strings, key)) {
+                free(value);
+                return;
+        }
+        strmap_put(&sc->seen_strings, key, NULL);
+        GROW(sc->strings, sc->n_strings, sc->alloc_strings);
+        sc->strings[sc->n_strings++] = (struct string_rec){
+            .lit = {.kind = kind,
+                    .value = value,
+                    .line = t->line,
+                    .col = t->col,
+                    .depth = depth_of(ctx->in_function || in_lambda, ctx->nested)},
+            .try_ctx = in_lambda ? -1 : ctx->try_ctx};
+}
+
+/* The literal text before the first placeholder of a computed string: f"pkg.{x}", "pkg.%s" % x,
+ * "pkg." + x, "pkg.{}".format(x), __name__ + "." + x, f"{__name__}.{x}". NULL when the argument
+ * does not start with a literal part. */
+static char *computed_prefix(const struct scanner *sc, const struct toks *t, size_t a, size_t b,
+                             enum py_prefix_base *base)
+{
+        const struct tok *k = &t->v[a];
+        *base = PY_PREFIX_ABSOLUTE;
+        if (b - a >= 3 && k->type == T_NAME && is_op(sc->src, &t->v[a + 1], "+") &&
+            is_plain_string(&t->v[a + 2]) &&
+            (is_kw(sc->src, k, "__name__") || is_kw(sc->src, k, "__package__"))) {
+                *base = is_kw(sc->src, k, "__name__") ? PY_PREFIX_MODULE : PY_PREFIX_PACKAGE;
+                return string_body(sc, &t->v[a + 2]);
+        }
+        if (k->type != T_STRING || (k->flags & (TF_BYTES | TF_BACKSLASH)) || b - a < 2)
+                return NULL;
+        cleanup_free char *body = string_body(sc, k);
+        if (k->flags & TF_FSTRING) {
+                const char *p = body;
+                if (strncmp(p, "{__name__}", 10) == 0 || strncmp(p, "{__package__}", 13) == 0) {
+                        *base = p[3] == 'n' ? PY_PREFIX_MODULE : PY_PREFIX_PACKAGE;
+                        p = strchr(p, '}') + 1;
+                }
+                return xstrndup(p, strcspn(p, "{}"));
+        }
+        const struct tok *op = &t->v[a + 1];
+        if (is_op(sc->src, op, "%"))
+                return xstrndup(body, strcspn(body, "%"));
+        if (is_op(sc->src, op, "+"))
+                return xstrdup(body);
+        if (b - a >= 4 && is_op(sc->src, op, ".") && is_kw(sc->src, &t->v[a + 2], "format") &&
+            is_op(sc->src, &t->v[a + 3], "("))
+                return xstrndup(body, strcspn(body, "{"));
+        return NULL;
+}
+
+static void parse_call_arg(const struct scanner *sc, const struct toks *t, size_t a, size_t b,
+                           struct call_arg *arg)
+{
+        memset(arg, 0, sizeof(*arg));
+        if (b - a >= 3 && t->v[a].type == T_NAME && is_op(sc->src, &t->v[a + 1], "=")) {
+                arg->keyword = tok_str(sc, &t->v[a]);
+                a += 2;
+        }
+        for (size_t j = a; j < b; j++)
+                if (is_kw(sc->src, &t->v[j], "__path__") || is_kw(sc->src, &t->v[j], "__file__"))
+                        arg->names_own_path = true;
+        if (b - a == 1 && is_plain_string(&t->v[a])) {
+                arg->literal = string_body(sc, &t->v[a]);
+                return;
+        }
+        if (b - a == 1 && t->v[a].type == T_NUMBER && t->v[a].len < 4) {
+                cleanup_free char *digits = tok_str(sc, &t->v[a]);
+                char *end = NULL;
+                arg->number = strtol(digits, &end, 10);
+                arg->has_number = end && *end == '\0';
+        }
+        arg->prefix = computed_prefix(sc, t, a, b, &arg->base);
+        if (!arg->prefix)
+                arg->prefix = xstrdup("");
+}
+
+/* A call `name(…)` or `a.b.name(…)` whose name token is at i: its callee and arguments. */
+static void add_call_rec(struct scanner *sc, const struct toks *t, size_t a, size_t b, size_t i,
+                         const struct block *ctx, bool in_lambda)
+{
+        size_t open = i + 1, close = matching_close(sc, t, open, b);
+        if (close == SIZE_MAX)
+                return;
+        size_t first = i;
+        while (first >= a + 2 && is_op(sc->src, &t->v[first - 1], ".") &&
+               t->v[first - 2].type == T_NAME)
+                first -= 2;
+        struct strbuf callee = STRBUF_INIT;
+        for (size_t j = first; j <= i; j++)
+                strbuf_add(&callee, sc->src + t->v[j].off, t->v[j].len);
+        GROW(sc->calls, sc->n_calls, sc->alloc_calls);
+        struct call_rec *c = &sc->calls[sc->n_calls++];
+        memset(c, 0, sizeof(*c));
+        c->callee = strbuf_detach(&callee);
+        c->on_value = first > a && is_op(sc->src, &t->v[first - 1], ".");
+        c->line = t->v[i].line;
+        c->col = t->v[i].col;
+        c->depth = depth_of(ctx->in_function || in_lambda, ctx->nested);
+        c->try_ctx = in_lambda ? -1 : ctx->try_ctx;
+        int depth = 0;
+        size_t start = open + 1;
+        for (size_t j = open + 1; j <= close && c->n_args < MAX_CALL_ARGS; j++) {
+                const struct tok *k = &t->v[j];
+                if (j < close && is_open_bracket(sc->src, k)) {
+                        depth++;
+                } else if (j < close && is_close_bracket(sc->src, k)) {
+                        depth--;
+                } else if (j == close || (depth == 0 && is_op(sc->src, k, ","))) {
+                        if (j > start)
+                                parse_call_arg(sc, t, start, j, &c->args[c->n_args++]);
+                        start = j + 1;
+                }
+        }
+}
+
 struct lambda {
         int depth;
         bool body;
@@ -1029,8 +1253,15 @@ static int scan_expr(struct scanner *sc, const struct toks *t, size_t a, size_t 
                         }
                         continue;
                 }
+                if (k->type == T_STRING && is_plain_string(k)) {
+                        add_string(sc, k, ctx, n_bodies > 0);
+                        continue;
+                }
                 if (k->type != T_NAME)
                         continue;
+                if (i + 1 < b && is_op(src, &t->v[i + 1], "(") && !is_keyword_name(sc, k) &&
+                    sc->n_calls < MAX_LITERALS)
+                        add_call_rec(sc, t, a, b, i, ctx, n_bodies > 0);
                 if (is_kw(src, k, "lambda")) {
                         if (n_lambdas >= MAX_LAMBDAS)
                                 return distill_error_set(err, DISTILL_EUSAGE,
@@ -1360,6 +1591,207 @@ static bool names_import_module(const struct scanner *sc, const char *callee)
         return mods && strvec_contains(mods, "importlib.import_module");
 }
 
+/* Functions whose string argument names something looked up at run time. `pos` is the
+ * argument's position (-1: keyword only), `keyword` its name. */
+struct named_arg_fn {
+        enum py_literal_kind kind;
+        const char *qualified; /* after bindings: "codecs.lookup" */
+        int pos;
+        const char *keyword;
+};
+
+static const struct named_arg_fn named_arg_fns[] = {
+    {PY_LIT_CODEC, "codecs.lookup", 0, "encoding"},
+    {PY_LIT_CODEC, "codecs.getencoder", 0, "encoding"},
+    {PY_LIT_CODEC, "codecs.getdecoder", 0, "encoding"},
+    {PY_LIT_CODEC, "codecs.getincrementalencoder", 0, "encoding"},
+    {PY_LIT_CODEC, "codecs.getincrementaldecoder", 0, "encoding"},
+    {PY_LIT_CODEC, "codecs.getreader", 0, "encoding"},
+    {PY_LIT_CODEC, "codecs.getwriter", 0, "encoding"},
+    {PY_LIT_CODEC, "codecs.encode", 1, "encoding"},
+    {PY_LIT_CODEC, "codecs.decode", 1, "encoding"},
+    {PY_LIT_CODEC, "codecs.iterencode", 1, "encoding"},
+    {PY_LIT_CODEC, "codecs.iterdecode", 1, "encoding"},
+    {PY_LIT_CODEC, "codecs.open", 2, "encoding"},
+    {PY_LIT_ENTRY_GROUP, "importlib.metadata.entry_points", -1, "group"},
+    {PY_LIT_ENTRY_GROUP, "importlib_metadata.entry_points", -1, "group"},
+    {PY_LIT_ENTRY_GROUP, "pkg_resources.iter_entry_points", 0, "group"},
+    {PY_LIT_DISTRIBUTION, "importlib.metadata.version", 0, "distribution_name"},
+    {PY_LIT_DISTRIBUTION, "importlib.metadata.distribution", 0, "distribution_name"},
+    {PY_LIT_DISTRIBUTION, "importlib.metadata.metadata", 0, "distribution_name"},
+    {PY_LIT_DISTRIBUTION, "importlib.metadata.files", 0, "distribution_name"},
+    {PY_LIT_DISTRIBUTION, "importlib.metadata.requires", 0, "distribution_name"},
+    {PY_LIT_DISTRIBUTION, "importlib.metadata.Distribution.from_name", 0, "name"},
+    {PY_LIT_DISTRIBUTION, "importlib_metadata.version", 0, "distribution_name"},
+    {PY_LIT_DISTRIBUTION, "importlib_metadata.distribution", 0, "distribution_name"},
+    {PY_LIT_DISTRIBUTION, "importlib_metadata.metadata", 0, "distribution_name"},
+    {PY_LIT_DISTRIBUTION, "pkg_resources.get_distribution", 0, "dist"},
+    {PY_LIT_DISTRIBUTION, "pkg_resources.require", 0, NULL},
+    {PY_LIT_LIBRARY, "ctypes.CDLL", 0, "name"},
+    {PY_LIT_LIBRARY, "ctypes.PyDLL", 0, "name"},
+    {PY_LIT_LIBRARY, "ctypes.cdll.LoadLibrary", 0, "name"},
+    {PY_LIT_LIBRARY, "ctypes.pydll.LoadLibrary", 0, "name"},
+    {PY_LIT_FIND_LIBRARY, "ctypes.util.find_library", 0, "name"},
+    {PY_LIT_GETTEXT, "gettext.translation", 0, "domain"},
+    {PY_LIT_GETTEXT, "gettext.install", 0, "domain"},
+    {PY_LIT_GETTEXT, "gettext.bindtextdomain", 0, "domain"},
+    {PY_LIT_GETTEXT, "gettext.textdomain", 0, "domain"},
+    {PY_LIT_GETTEXT, "gettext.dgettext", 0, "domain"},
+    {PY_LIT_GETTEXT, "gettext.dngettext", 0, "domain"},
+    {PY_LIT_COMPUTED, "__import__", 0, "name"},
+    {PY_LIT_COMPUTED, "importlib.import_module", 0, "name"},
+    {PY_LIT_COMPUTED, "importlib.__import__", 0, "name"},
+    {PY_LIT_COMPUTED, "importlib.util.find_spec", 0, "name"},
+    {PY_LIT_LIST_PACKAGE, "pkgutil.iter_modules", 0, "path"},
+    {PY_LIT_LIST_PACKAGE, "pkgutil.walk_packages", 0, "path"},
+    {PY_LIT_LIST_PACKAGE, "os.listdir", 0, "path"},
+    {PY_LIT_LIST_PACKAGE, "os.scandir", 0, "path"},
+    {PY_LIT_LIST_PACKAGE, "os.walk", 0, "top"},
+};
+
+/* Methods whose receiver is any value: matched by their last name when the call is not one of
+ * the functions above. */
+static const struct named_arg_fn named_arg_methods[] = {
+    {PY_LIT_CODEC, "encode", 0, "encoding"},
+    {PY_LIT_CODEC, "decode", 0, "encoding"},
+    {PY_LIT_ENTRY_GROUP, "select", -1, "group"},
+};
+
+/* stevedore's managers take the entry-point group as `namespace`. */
+static bool is_stevedore_manager(const char *qualified)
+{
+        if (strncmp(qualified, "stevedore.", 10) != 0)
+                return false;
+        const char *last = strrchr(qualified, '.') + 1;
+        size_t n = strlen(last);
+        return n > 7 && strcmp(last + n - 7, "Manager") == 0;
+}
+
+static const struct call_arg *named_arg(const struct call_rec *c, int pos, const char *keyword)
+{
+        if (pos >= 0 && (size_t)pos < c->n_args) {
+                bool positional = true;
+                for (int k = 0; k <= pos; k++)
+                        positional = positional && !c->args[k].keyword;
+                if (positional)
+                        return &c->args[pos];
+        }
+        for (size_t k = 0; keyword && k < c->n_args; k++)
+                if (c->args[k].keyword && strcmp(c->args[k].keyword, keyword) == 0)
+                        return &c->args[k];
+        return NULL;
+}
+
+static void emit_literal(struct scanner *sc, struct py_scan *out, const struct call_rec *c,
+                         enum py_literal_kind kind, const char *value, enum py_prefix_base base)
+{
+        out->literals = xrealloc(out->literals, (out->n_literals + 1) * sizeof(*out->literals));
+        out->literals[out->n_literals++] = (struct py_literal){
+            .kind = kind,
+            .value = xstrdup(value),
+            .base = base,
+            .line = c->line,
+            .col = c->col,
+            .depth = c->depth,
+            .guarded = c->try_ctx >= 0 && is_guarded(sc, c->try_ctx),
+        };
+}
+
+/* A computed module name; __import__'s `level` makes its prefix relative ("." per level). */
+static void emit_computed(struct scanner *sc, struct py_scan *out, const struct call_rec *c,
+                          const char *qualified, const struct call_arg *arg)
+{
+        const struct call_arg *level =
+            strstr(qualified, "__import__") ? named_arg(c, 4, "level") : NULL;
+        if (level && level->has_number && level->number > 0 && level->number < 64 &&
+            arg->base == PY_PREFIX_ABSOLUTE && arg->prefix[0] != '.') {
+                cleanup_free char *rel = xasprintf("%.*s%s", (int)level->number,
+                                                   "................................"
+                                                   "................................",
+                                                   arg->prefix);
+                emit_literal(sc, out, c, PY_LIT_COMPUTED, rel, arg->base);
+                return;
+        }
+        emit_literal(sc, out, c, PY_LIT_COMPUTED, arg->prefix, arg->base);
+}
+
+/* One call, now that bindings are known: what its literal arguments name. */
+static void classify_call(struct scanner *sc, struct py_scan *out, const struct call_rec *c)
+{
+        const char *dot = strchr(c->callee, '.');
+        cleanup_free char *first =
+            xstrndup(c->callee, dot ? (size_t)(dot - c->callee) : strlen(c->callee));
+        const struct strvec *mods = strmap_get(&sc->bindings, first);
+        struct strvec qualified = STRVEC_INIT;
+        for (size_t m = 0; mods && m < mods->n; m++)
+                strvec_push_nodup(&qualified, xasprintf("%s%s", mods->v[m], dot ? dot : ""));
+        if (!mods && strcmp(c->callee, "__import__") == 0)
+                strvec_push(&qualified, "__import__");
+
+        bool matched = false;
+        size_t before = out->n_literals;
+        for (size_t q = 0; q < qualified.n; q++) {
+                const char *qn = qualified.v[q];
+                for (size_t f = 0; f < sizeof(named_arg_fns) / sizeof(*named_arg_fns); f++) {
+                        const struct named_arg_fn *fn = &named_arg_fns[f];
+                        if (strcmp(fn->qualified, qn) != 0)
+                                continue;
+                        matched = true;
+                        const struct call_arg *arg = named_arg(c, fn->pos, fn->keyword);
+                        if (!arg)
+                                continue;
+                        if (fn->kind == PY_LIT_COMPUTED) {
+                                if (!arg->literal) /* literal names are imports already */
+                                        emit_computed(sc, out, c, qn, arg);
+                        } else if (fn->kind == PY_LIT_LIST_PACKAGE) {
+                                if (arg->names_own_path)
+                                        emit_literal(sc, out, c, fn->kind,
+                                                     strstr(qn, "walk") ? "walk" : "",
+                                                     PY_PREFIX_ABSOLUTE);
+                        } else if (arg->literal) {
+                                emit_literal(sc, out, c, fn->kind, arg->literal,
+                                             PY_PREFIX_ABSOLUTE);
+                        } else if (fn->kind == PY_LIT_CODEC) {
+                                emit_literal(sc, out, c, PY_LIT_CODEC_COMPUTED, "",
+                                             PY_PREFIX_ABSOLUTE);
+                        }
+                }
+                if (is_stevedore_manager(qn)) {
+                        matched = true;
+                        const struct call_arg *arg = named_arg(c, 0, "namespace");
+                        if (arg && arg->literal)
+                                emit_literal(sc, out, c, PY_LIT_ENTRY_GROUP, arg->literal,
+                                             PY_PREFIX_ABSOLUTE);
+                }
+        }
+        strvec_clear(&qualified);
+        if (!matched && (dot || c->on_value)) {
+                const char *last = dot ? strrchr(c->callee, '.') + 1 : c->callee;
+                for (size_t f = 0; f < sizeof(named_arg_methods) / sizeof(*named_arg_methods);
+                     f++) {
+                        const struct named_arg_fn *fn = &named_arg_methods[f];
+                        const struct call_arg *arg;
+                        if (strcmp(fn->qualified, last) != 0 ||
+                            !(arg = named_arg(c, fn->pos, fn->keyword)))
+                                continue;
+                        if (arg->literal)
+                                emit_literal(sc, out, c, fn->kind, arg->literal,
+                                             PY_PREFIX_ABSOLUTE);
+                        else if (fn->kind == PY_LIT_CODEC)
+                                emit_literal(sc, out, c, PY_LIT_CODEC_COMPUTED, "",
+                                             PY_PREFIX_ABSOLUTE);
+                        matched = true;
+                }
+        }
+        /* open(…, encoding="x"), TextIOWrapper(…, encoding="x"), read_text(encoding="x") */
+        bool codec_done = false;
+        for (size_t k = before; k < out->n_literals; k++)
+                codec_done = codec_done || out->literals[k].kind == PY_LIT_CODEC;
+        const struct call_arg *enc = named_arg(c, -1, "encoding");
+        if (enc && enc->literal && !codec_done)
+                emit_literal(sc, out, c, PY_LIT_CODEC, enc->literal, PY_PREFIX_ABSOLUTE);
+}
+
 /* Builds the result from what the pass collected, now that bindings and handlers are known. */
 static void finish(struct scanner *sc, struct py_scan *out)
 {
@@ -1395,6 +1827,27 @@ static void finish(struct scanner *sc, struct py_scan *out)
                 }
         }
         strmap_clear(&seen, NULL);
+
+        for (size_t i = 0; i < sc->n_calls; i++)
+                classify_call(sc, out, &sc->calls[i]);
+        for (size_t i = 0; i < sc->n_strings; i++) {
+                struct string_rec *r = &sc->strings[i];
+                r->lit.guarded = r->try_ctx >= 0 && is_guarded(sc, r->try_ctx);
+                out->literals =
+                    xrealloc(out->literals, (out->n_literals + 1) * sizeof(*out->literals));
+                out->literals[out->n_literals++] = r->lit;
+                r->lit.value = NULL; /* moved */
+        }
+}
+
+static void call_rec_release(struct call_rec *c)
+{
+        free(c->callee);
+        for (size_t k = 0; k < c->n_args; k++) {
+                free(c->args[k].keyword);
+                free(c->args[k].literal);
+                free(c->args[k].prefix);
+        }
 }
 
 static void free_strvec(void *p)
@@ -1418,6 +1871,13 @@ static void scanner_release(struct scanner *sc, bool imports_moved)
                 free(sc->uses[i].attr);
         }
         free(sc->uses);
+        for (size_t i = 0; i < sc->n_calls; i++)
+                call_rec_release(&sc->calls[i]);
+        free(sc->calls);
+        for (size_t i = 0; i < sc->n_strings; i++)
+                free(sc->strings[i].lit.value);
+        free(sc->strings);
+        strmap_clear(&sc->seen_strings, NULL);
         free(sc->tries);
         strmap_clear(&sc->seen_uses, NULL);
         strmap_clear(&sc->bindings, free_strvec);
@@ -1491,6 +1951,9 @@ void py_scan_release(struct py_scan *scan)
         for (size_t i = 0; i < scan->n_attrs; i++)
                 free(scan->attrs[i].qualified);
         free(scan->attrs);
+        for (size_t i = 0; i < scan->n_literals; i++)
+                free(scan->literals[i].value);
+        free(scan->literals);
         free(scan->try_parent);
         memset(scan, 0, sizeof(*scan));
 }

@@ -2,6 +2,7 @@
  * image, and follow imports breadth-first by the policy of the code they appear in. */
 #include "distill/python/pymodules.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,27 @@ struct work {
         bool guarded;
 };
 
+/* A computed import (`import_module(f"pkg.{x}")`) waiting for the literals that narrow it. */
+struct computed_site {
+        char *pool;       /* the literal pool it draws from: its top-level package ("" for app) */
+        char *prefix;     /* the absolute literal prefix ("pkg.backends."), or NULL for none */
+        char *caller_pkg; /* the package of the calling module, or NULL */
+        char *from;       /* the calling file */
+        unsigned line;
+        struct strmap tried; /* candidate names already considered */
+        bool narrowed;       /* some literal named a module */
+        bool expanded;       /* the prefix's package was imported whole */
+        bool codec;          /* encode/decode/codecs.lookup of a computed codec name */
+        bool library;        /* in library code: the app's literals (its configuration) count */
+};
+
+/* An entry point: `name = module:attr` under [group] of a distribution's entry_points.txt. */
+struct entry_point {
+        char *group;
+        char *module;
+        char *dist_dir; /* the *.dist-info / *.egg-info directory declaring it */
+};
+
 struct pymodules {
         const struct imagens *ns;
         const struct py_probe *probe;
@@ -57,12 +79,31 @@ struct pymodules {
         struct strmap data_done;            /* package dir → NULL */
         struct strmap attrs;                /* "os.popen" → NULL */
         struct strvec ignored_in_functions; /* not followed from library functions */
+        struct strvec ignored_computed;     /* computed imports not narrowed in these */
+        struct strmap pools; /* top-level package → struct strmap literal → "file:line" */
+        struct computed_site *sites;
+        size_t n_sites;
+        struct strmap resolvable; /* module name → "1" or "0", for names not imported */
+        struct entry_point *eps;  /* every entry point of the namespace, read on first use */
+        size_t n_eps;
+        bool eps_read;
+        struct strvec ep_files;        /* every entry_points.txt of the namespace */
+        struct strmap groups_done;     /* entry-point groups followed */
+        struct strmap dists_done;      /* distribution metadata directories kept */
+        struct strvec alias_importers; /* modules that add a finder to sys.meta_path */
+        struct strmap alias_rows;      /* an importer's "file:line" → struct strvec of the
+                                        * literals written on it (its table's rows) */
         struct work *queue;
         size_t q_head, q_len, q_alloc;
         bool changed;
 };
 
 static char *absolute_name(const char *importer, bool is_package, int level, const char *module);
+static int follow_extension_strings(struct pymodules *pm, const char *name, const char *file,
+                                    struct distill_error *err);
+static bool module_resolvable(struct pymodules *pm, const char *name, struct strvec *paths);
+static int scan_file(struct pymodules *pm, const struct work *w, struct distill_error *err);
+static void alias_row_partners(struct pymodules *pm, const char *name, struct strvec *out);
 
 /* Queue */
 
@@ -81,6 +122,19 @@ static void work_release(struct work *w)
         free(w->path);
         free(w->from);
         free(w->detail);
+}
+
+static void free_strvec_value(void *p)
+{
+        strvec_clear(p);
+        free(p);
+}
+
+static void free_pool(void *p)
+{
+        struct strmap *pool = p;
+        strmap_clear(pool, free);
+        free(pool);
 }
 
 static void module_state_free(void *p)
@@ -104,6 +158,9 @@ struct pymodules *pymodules_new(const struct imagens *ns, const struct py_probe 
         for (size_t i = 0; i < opt->app_dirs.n; i++)
                 strvec_push(&pm->opt.app_dirs, opt->app_dirs.v[i]);
         pm->opt.main_dir = opt->main_dir ? xstrdup(opt->main_dir) : NULL;
+        for (size_t i = 0; i < opt->locales.n; i++)
+                strvec_push(&pm->opt.locales, opt->locales.v[i]);
+        pm->opt.all_locales = opt->all_locales;
         if (pm->opt.main_dir)
                 strvec_push(&pm->search, pm->opt.main_dir);
         for (size_t i = 0; i < probe->sys_path.n; i++)
@@ -127,6 +184,30 @@ void pymodules_free(struct pymodules *pm)
         strmap_clear(&pm->data_done, NULL);
         strmap_clear(&pm->attrs, NULL);
         strvec_clear(&pm->ignored_in_functions);
+        strvec_clear(&pm->ignored_computed);
+        strmap_clear(&pm->pools, free_pool);
+        for (size_t i = 0; i < pm->n_sites; i++) {
+                struct computed_site *cs = &pm->sites[i];
+                free(cs->pool);
+                free(cs->prefix);
+                free(cs->caller_pkg);
+                free(cs->from);
+                strmap_clear(&cs->tried, NULL);
+        }
+        free(pm->sites);
+        strmap_clear(&pm->resolvable, NULL);
+        for (size_t i = 0; i < pm->n_eps; i++) {
+                free(pm->eps[i].group);
+                free(pm->eps[i].module);
+                free(pm->eps[i].dist_dir);
+        }
+        free(pm->eps);
+        strmap_clear(&pm->groups_done, NULL);
+        strvec_clear(&pm->ep_files);
+        strmap_clear(&pm->dists_done, NULL);
+        strvec_clear(&pm->alias_importers);
+        strmap_clear(&pm->alias_rows, free_strvec_value);
+        strvec_clear(&pm->opt.locales);
         free(pm);
 }
 
@@ -155,6 +236,22 @@ void pymodules_ignore_in_functions(struct pymodules *pm, const char *module)
 {
         if (!strvec_contains(&pm->ignored_in_functions, module))
                 strvec_push(&pm->ignored_in_functions, module);
+}
+
+void pymodules_ignore_computed_in(struct pymodules *pm, const char *module)
+{
+        if (!strvec_contains(&pm->ignored_computed, module))
+                strvec_push(&pm->ignored_computed, module);
+}
+
+static bool in_any_module(const struct strvec *modules, const char *name)
+{
+        for (size_t i = 0; i < modules->n; i++) {
+                size_t n = strlen(modules->v[i]);
+                if (strncmp(name, modules->v[i], n) == 0 && (name[n] == '\0' || name[n] == '.'))
+                        return true;
+        }
+        return false;
 }
 
 static bool ignored_in_functions(const struct pymodules *pm, const struct work *scan,
@@ -348,12 +445,41 @@ static void collect_dist_info(const struct imagens_node *node, void *ud)
         strvec_push(&w->paths, node->path);
 }
 
+struct subtree {
+        const char *dir;
+        struct strvec paths;
+};
+
+static void collect_under(const struct imagens_node *node, void *ud)
+{
+        struct subtree *t = ud;
+        if (node->type != IMAGENS_DIR && path_has_prefix(node->path, t->dir))
+                strvec_push(&t->paths, node->path);
+}
+
+/* Keeps each path; a symlink to a directory (package data that Debian moved to another
+ * package's /usr/share directory) brings what that directory holds. */
 static int keep_all(struct pymodules *pm, struct strvec *paths, const char *from,
                     const char *detail, struct distill_error *err)
 {
         for (size_t i = 0; i < paths->n; i++) {
                 int r =
                     pm->cb.keep(pm->cb.ud, paths->v[i], PLAN_R_PYTHON_IMPORT, from, detail, err);
+                if (r < 0)
+                        return r;
+                const struct imagens_node *link = imagens_get(pm->ns, paths->v[i]);
+                const struct imagens_node *target = lookup(pm, paths->v[i]);
+                if (!link || link->type != IMAGENS_SYMLINK || !target ||
+                    target->type != IMAGENS_DIR)
+                        continue;
+                struct subtree t = {.dir = target->path};
+                imagens_foreach(pm->ns, collect_under, &t);
+                strvec_sort(&t.paths);
+                cleanup_free char *via = xasprintf("%s, through the link %s", detail, paths->v[i]);
+                for (size_t k = 0; k < t.paths.n && r >= 0; k++)
+                        r = pm->cb.keep(pm->cb.ud, t.paths.v[k], PLAN_R_PYTHON_IMPORT, from, via,
+                                        err);
+                strvec_clear(&t.paths);
                 if (r < 0)
                         return r;
         }
@@ -510,6 +636,8 @@ static int import_one(struct pymodules *pm, const char *name, const struct work 
                 return 0;
         case MOD_EXTENSION:
                 r = pm->cb.keep(pm->cb.ud, st->file, why->kind, from, det, err);
+                if (r >= 0)
+                        r = follow_extension_strings(pm, name, st->file, err);
                 if (r < 0)
                         return r;
                 return keep_package_data(pm, st->file, err);
@@ -605,6 +733,84 @@ static int report_unresolved(struct pymodules *pm, const struct work *scan,
         return 0;
 }
 
+/* A module that adds a finder to sys.meta_path provides names no file has: six.moves.queue is
+ * `queue`, pkg_resources.extern.jaraco is pkg_resources._vendor.jaraco. For an import under
+ * such a module, the rest of the name is tried as an absolute module, under every dotted
+ * literal of the importer's package that names a package, under the importer's sibling
+ * packages its literals name, and through the rows of the importer's table. Returns 1 when the
+ * importer is there (the name exists at run time, whatever was found for it), 0 when none is. */
+static int import_through_alias(struct pymodules *pm, const struct work *scan, const char *abs,
+                                unsigned line, struct distill_error *err)
+{
+        /* the parents may be queued but not read yet: read them now, they run first */
+        for (const char *p = abs; (p = strchr(p, '.')); p++) {
+                cleanup_free char *parent = xstrndup(abs, (size_t)(p - abs));
+                const struct module_state *ps = strmap_get(&pm->modules, parent);
+                if (!ps || !ps->file || (ps->kind != MOD_SOURCE && ps->kind != MOD_PACKAGE) ||
+                    strmap_has(&pm->scanned, ps->file))
+                        continue;
+                struct work w = {.is_scan = true,
+                                 .name = parent,
+                                 .path = ps->file,
+                                 .policy = policy_for(pm, ps->file),
+                                 .is_package = ps->kind == MOD_PACKAGE};
+                int r = scan_file(pm, &w, err);
+                if (r < 0)
+                        return r;
+        }
+        const char *importer = NULL;
+        for (size_t i = 0; i < pm->alias_importers.n; i++) {
+                const char *a = pm->alias_importers.v[i];
+                size_t n = strlen(a);
+                if (!strncmp(abs, a, n) && abs[n] == '.' && (!importer || n > strlen(importer)))
+                        importer = a;
+        }
+        if (!importer)
+                return 0;
+        cleanup_free char *top = xstrndup(importer, strcspn(importer, "."));
+        const struct strmap *pool = strmap_get(&pm->pools, top);
+        const char **keys = pool ? strmap_sorted_keys(pool) : NULL;
+        const char *last_dot = strrchr(importer, '.');
+        cleanup_free char *parent =
+            last_dot ? xstrndup(importer, (size_t)(last_dot - importer)) : NULL;
+        int r = 0;
+        bool found = false;
+        /* the rest of the name, longest first: six.moves.urllib.parse → urllib.parse */
+        for (const char *rest = abs + strlen(importer) + 1; rest && *rest && !found && r >= 0;
+             rest = strchr(rest, '.') ? strchr(rest, '.') + 1 : NULL) {
+                struct strvec cands = STRVEC_INIT;
+                strvec_push(&cands, rest);
+                for (size_t k = 0; pool && k < pool->n; k++) {
+                        if (strchr(keys[k], '.') && keys[k][0] != '.')
+                                strvec_push_nodup(&cands, xasprintf("%s.%s", keys[k], rest));
+                        /* a sibling package of the importer: pkg.extern → pkg._vendor */
+                        else if (parent && !strchr(keys[k], '.'))
+                                strvec_push_nodup(&cands,
+                                                  xasprintf("%s.%s.%s", parent, keys[k], rest));
+                }
+                /* the last name, through the importer's table: html_parser → html.parser */
+                if (!strchr(rest, '.'))
+                        alias_row_partners(pm, rest, &cands);
+                for (size_t k = 0; k < cands.n && !found && r >= 0; k++) {
+                        if (!module_resolvable(pm, cands.v[k], NULL))
+                                continue;
+                        cleanup_free char *detail =
+                            xasprintf("import %s at line %u, which %s's meta-path finder "
+                                      "provides as %s",
+                                      abs, line, importer, cands.v[k]);
+                        struct work w = {.name = cands.v[k],
+                                         .kind = PLAN_R_PYTHON_IMPORT,
+                                         .from = scan->path,
+                                         .detail = detail};
+                        r = import_module(pm, &w, err);
+                        found = r > 0;
+                }
+                strvec_clear(&cands);
+        }
+        free(keys);
+        return r < 0 ? r : 1;
+}
+
 /* Returns 1 when found, 0 when not (reported), negative on error. */
 static int follow_import(struct pymodules *pm, const struct work *scan, const struct py_import *imp,
                          struct distill_error *err)
@@ -622,6 +828,11 @@ static int follow_import(struct pymodules *pm, const struct work *scan, const st
                          .detail = detail,
                          .guarded = imp->guarded};
         r = import_module(pm, &w, err);
+        bool via_alias = false;
+        if (r == 0) {
+                r = import_through_alias(pm, scan, abs, imp->line, err);
+                via_alias = r > 0;
+        }
         if (r < 0)
                 return r;
         if (r == 0) {
@@ -630,6 +841,15 @@ static int follow_import(struct pymodules *pm, const struct work *scan, const st
         }
         if (imp->kind != PY_FROM)
                 return 1;
+        /* from six.moves import queue: each name may be a module the finder maps */
+        for (size_t i = 0; via_alias && i < imp->names.n && r >= 0; i++) {
+                if (strcmp(imp->names.v[i], "*") == 0)
+                        continue;
+                cleanup_free char *sub = xasprintf("%s.%s", abs, imp->names.v[i]);
+                r = import_through_alias(pm, scan, sub, imp->line, err);
+        }
+        if (via_alias)
+                return r < 0 ? r : 1;
         /* from PKG import name: a submodule when PKG is a package, else an attribute */
         struct module_state *st = strmap_get(&pm->modules, abs);
         if (!st || st->path.n == 0)
@@ -656,6 +876,783 @@ static int follow_import(struct pymodules *pm, const struct work *scan, const st
         return 1;
 }
 
+/* ---- beyond import statements: names that calls and literals reveal ---------------------- */
+
+/* Whether `name` is a module the import system would find in the image, without keeping
+ * anything. `paths` (optional) receives a package's __path__. */
+static bool module_resolvable_kind(struct pymodules *pm, const char *name, struct strvec *paths,
+                                   enum mod_kind *kind);
+
+static bool module_resolvable(struct pymodules *pm, const char *name, struct strvec *paths)
+{
+        return module_resolvable_kind(pm, name, paths, NULL);
+}
+
+static bool module_resolvable_kind(struct pymodules *pm, const char *name, struct strvec *paths,
+                                   enum mod_kind *kind)
+{
+        struct module_state *known = strmap_get(&pm->modules, name);
+        if (known && known->kind != MOD_NOT_FOUND) {
+                for (size_t i = 0; paths && i < known->path.n; i++)
+                        strvec_push(paths, known->path.v[i]);
+                if (kind)
+                        *kind = known->kind;
+                return true;
+        }
+        if (!py_module_name_valid(name))
+                return false;
+        const char *cached = strmap_get(&pm->resolvable, name);
+        if (cached && !paths && !kind)
+                return cached[0] == '1';
+        bool found = false;
+        struct module_state st = {0};
+        if (py_probe_is_builtin(pm->probe, name) || py_probe_is_frozen(pm->probe, name)) {
+                found = !strchr(name, '.');
+                st.kind = py_probe_is_builtin(pm->probe, name) ? MOD_BUILTIN : MOD_FROZEN;
+        } else {
+                const char *dot = strrchr(name, '.');
+                struct strvec parent_paths = STRVEC_INIT;
+                bool parent_ok = true;
+                if (dot) {
+                        cleanup_free char *parent = xstrndup(name, (size_t)(dot - name));
+                        parent_ok =
+                            module_resolvable(pm, parent, &parent_paths) && parent_paths.n > 0;
+                }
+                if (parent_ok) {
+                        find_in_dirs(pm, dot ? &parent_paths : &pm->search, dot ? dot + 1 : name,
+                                     &st);
+                        found = st.kind != MOD_NOT_FOUND;
+                        for (size_t i = 0; paths && found && i < st.path.n; i++)
+                                strvec_push(paths, st.path.v[i]);
+                }
+                strvec_clear(&parent_paths);
+        }
+        if (kind)
+                *kind = st.kind;
+        free(st.file);
+        strvec_clear(&st.path);
+        strmap_put(&pm->resolvable, name, found ? "1" : "0");
+        return found;
+}
+
+static void queue_import(struct pymodules *pm, const char *module, enum plan_reason_kind kind,
+                         const char *from, const char *detail)
+{
+        struct work w = {.name = xstrdup(module),
+                         .kind = kind,
+                         .from = xstrdup(from),
+                         .detail = xstrdup(detail)};
+        push_work(pm, &w);
+}
+
+/* The submodules of a package as pkgutil.iter_modules lists them: *.py, extension modules and
+ * subpackages of each __path__ directory (walk: their submodules too). */
+static void list_submodules(struct pymodules *pm, const char *package, bool walk, int depth,
+                            struct strvec *out)
+{
+        struct strvec dirs = STRVEC_INIT;
+        if (depth > 16 || !module_resolvable(pm, package, &dirs)) {
+                strvec_clear(&dirs);
+                return;
+        }
+        for (size_t d = 0; d < dirs.n; d++) {
+                struct strvec names = STRVEC_INIT;
+                if (imagens_list_dir(pm->ns, dirs.v[d], &names) < 0)
+                        continue;
+                strvec_sort(&names);
+                for (size_t i = 0; i < names.n; i++) {
+                        cleanup_free char *stem = xstrdup(names.v[i]);
+                        char *dot = strchr(stem, '.');
+                        if (dot)
+                                *dot = '\0';
+                        if (!*stem || strcmp(stem, "__init__") == 0 ||
+                            strcmp(stem, "__pycache__") == 0)
+                                continue;
+                        cleanup_free char *full = xasprintf("%s.%s", package, stem);
+                        if (strvec_contains(out, full) || !module_resolvable(pm, full, NULL))
+                                continue;
+                        strvec_push(out, full);
+                        if (walk)
+                                list_submodules(pm, full, true, depth + 1, out);
+                }
+                strvec_clear(&names);
+        }
+        strvec_clear(&dirs);
+}
+
+/* The package a module's relative imports start from. */
+static char *package_of(const struct work *w)
+{
+        if (w->is_package)
+                return xstrdup(w->name);
+        const char *dot = strrchr(w->name, '.');
+        return dot ? xstrndup(w->name, (size_t)(dot - w->name)) : NULL;
+}
+
+/* Literal names of one top-level package narrow the computed imports made inside it. */
+static const char *pool_name(const struct work *w)
+{
+        return w->policy == POLICY_APP ? "" : w->name;
+}
+
+static void pool_add(struct pymodules *pm, const struct work *w, const struct py_literal *lit)
+{
+        cleanup_free char *top = xstrndup(pool_name(w), strcspn(pool_name(w), "."));
+        struct strmap *pool = strmap_get(&pm->pools, top);
+        if (!pool) {
+                pool = xcalloc(1, sizeof(*pool));
+                strmap_put(&pm->pools, top, pool);
+        }
+        if (!strmap_has(pool, lit->value))
+                strmap_put(pool, lit->value, xasprintf("%s:%u", w->path, lit->line));
+}
+
+static void alias_row_add(struct pymodules *pm, const struct work *w, const struct py_literal *lit)
+{
+        cleanup_free char *key = xasprintf("%s:%u", w->path, lit->line);
+        struct strvec *row = strmap_get(&pm->alias_rows, key);
+        if (!row) {
+                row = xcalloc(1, sizeof(*row));
+                strmap_put(&pm->alias_rows, key, row);
+        }
+        if (!strvec_contains(row, lit->value))
+                strvec_push(row, lit->value);
+}
+
+/* The modules written beside `name` in a row of an importer's table:
+ * MovedModule("html_parser", "HTMLParser", "html.parser"). */
+static void alias_row_partners(struct pymodules *pm, const char *name, struct strvec *out)
+{
+        const char **keys = strmap_sorted_keys(&pm->alias_rows);
+        for (size_t i = 0; i < pm->alias_rows.n; i++) {
+                const struct strvec *row = strmap_get(&pm->alias_rows, keys[i]);
+                if (!strvec_contains(row, name))
+                        continue;
+                for (size_t k = 0; k < row->n; k++)
+                        if (strcmp(row->v[k], name) != 0 && !strvec_contains(out, row->v[k]))
+                                strvec_push(out, row->v[k]);
+        }
+        free(keys);
+}
+
+static void add_computed_site(struct pymodules *pm, const struct work *w,
+                              const struct py_literal *lit)
+{
+        cleanup_free char *pkg = package_of(w);
+        char *prefix = NULL;
+        if (lit->base == PY_PREFIX_MODULE)
+                prefix = xasprintf("%s%s", w->name, lit->value);
+        else if (lit->base == PY_PREFIX_PACKAGE)
+                prefix = pkg ? xasprintf("%s%s", pkg, lit->value) : NULL;
+        else if (lit->value[0] == '.') { /* relative: one dot per level, as for `from . import` */
+                size_t dots = strspn(lit->value, ".");
+                cleanup_free char *base = absolute_name(w->name, w->is_package, (int)dots, "");
+                prefix = base ? xasprintf("%s.%s", base, lit->value + dots) : NULL;
+        } else if (lit->value[0])
+                prefix = xstrdup(lit->value);
+        if (prefix && strcmp(w->name, "__main__") == 0 && lit->base != PY_PREFIX_ABSOLUTE) {
+                free(prefix); /* __name__ of the program: not a package */
+                prefix = NULL;
+        }
+        pm->sites = xrealloc(pm->sites, (pm->n_sites + 1) * sizeof(*pm->sites));
+        struct computed_site *cs = &pm->sites[pm->n_sites++];
+        memset(cs, 0, sizeof(*cs));
+        cs->pool = xstrndup(pool_name(w), strcspn(pool_name(w), "."));
+        cs->prefix = prefix;
+        cs->caller_pkg = pkg ? xstrdup(pkg) : NULL;
+        cs->from = xstrdup(w->path);
+        cs->line = lit->line;
+        cs->codec = lit->kind == PY_LIT_CODEC_COMPUTED;
+        cs->library = w->policy != POLICY_APP;
+}
+
+static char *codec_module(struct pymodules *pm, const char *name);
+
+static void try_candidate(struct pymodules *pm, struct computed_site *cs, const char *cand,
+                          const char *literal, const char *literal_at)
+{
+        if (strmap_has(&cs->tried, cand))
+                return;
+        strmap_put(&cs->tried, cand, NULL);
+        if (cs->codec) {
+                cleanup_free char *mod = codec_module(pm, cand);
+                if (!mod)
+                        return;
+                cs->narrowed = true;
+                cleanup_free char *detail = xasprintf(
+                    "codec of a computed name at line %u, narrowed by the literal '%s' (%s)",
+                    cs->line, literal, literal_at);
+                queue_import(pm, mod, PLAN_R_PY_CODEC, cs->from, detail);
+                return;
+        }
+        if (!module_resolvable(pm, cand, NULL))
+                return;
+        cs->narrowed = true;
+        cleanup_free char *detail =
+            xasprintf("computed import at line %u, narrowed by the literal '%s' (%s)", cs->line,
+                      literal, literal_at);
+        queue_import(pm, cand, PLAN_R_PY_COMPUTED, cs->from, detail);
+}
+
+static void narrow_site_by_pool(struct pymodules *pm, struct computed_site *cs,
+                                const char *pool_key);
+static void expand_site(struct pymodules *pm, struct computed_site *cs);
+
+/* Each site against the literals of its pool: prefix + literal, or the literal itself
+ * (absolute, or relative to the caller's package). A prefix that no literal completes brings
+ * the whole package it names. */
+static void narrow_computed_imports(struct pymodules *pm)
+{
+        for (size_t i = 0; i < pm->n_sites; i++) {
+                struct computed_site *cs = &pm->sites[i];
+                for (int own = 1; own >= 0; own--) {
+                        /* the site's own package first, then the app that configures it */
+                        if (!own && !cs->library)
+                                break;
+                        narrow_site_by_pool(pm, cs, own ? cs->pool : "");
+                }
+                expand_site(pm, cs);
+        }
+}
+
+static void narrow_site_by_pool(struct pymodules *pm, struct computed_site *cs,
+                                const char *pool_key)
+{
+        {
+                struct strmap *pool = strmap_get(&pm->pools, pool_key);
+                const char **keys = pool ? strmap_sorted_keys(pool) : NULL;
+                for (size_t k = 0; pool && k < pool->n; k++) {
+                        const char *lit = keys[k];
+                        const char *at = strmap_get(pool, lit);
+                        if (cs->codec) {
+                                try_candidate(pm, cs, lit, lit, at);
+                                continue;
+                        }
+                        if (cs->prefix) {
+                                if (lit[0] != '.') {
+                                        cleanup_free char *cand =
+                                            xasprintf("%s%s", cs->prefix, lit);
+                                        try_candidate(pm, cs, cand, lit, at);
+                                }
+                                continue;
+                        }
+                        /* Without a prefix, a literal outside the caller's own package must
+                         * be dotted: single words ("trace", "venv") are everywhere in tables
+                         * of names that are not modules. */
+                        size_t dots = strspn(lit, ".");
+                        size_t top = strlen(cs->pool);
+                        bool own = !top || (strncmp(lit, cs->pool, top) == 0 &&
+                                            (lit[top] == '.' || lit[top] == '\0'));
+                        if (dots == 0 && (own || strchr(lit, '.')))
+                                try_candidate(pm, cs, lit, lit, at);
+                        if (cs->caller_pkg) {
+                                cleanup_free char *cand =
+                                    xasprintf("%s.%s", cs->caller_pkg, lit + dots);
+                                try_candidate(pm, cs, cand, lit, at);
+                        }
+                }
+                free(keys);
+        }
+}
+
+static void expand_site(struct pymodules *pm, struct computed_site *cs)
+{
+        {
+                if (cs->prefix && !cs->narrowed && !cs->expanded) {
+                        cs->expanded = true;
+                        const char *last = strrchr(cs->prefix, '.');
+                        if (!last)
+                                return;
+                        cleanup_free char *pkg = xstrndup(cs->prefix, (size_t)(last - cs->prefix));
+                        const char *partial = last + 1;
+                        struct strvec subs = STRVEC_INIT;
+                        list_submodules(pm, pkg, false, 0, &subs);
+                        for (size_t k = 0; k < subs.n; k++) {
+                                const char *leaf = subs.v[k] + strlen(pkg) + 1;
+                                if (strncmp(leaf, partial, strlen(partial)) != 0)
+                                        continue;
+                                cs->narrowed = true;
+                                cleanup_free char *detail = xasprintf(
+                                    "computed import at line %u: every submodule of %s named "
+                                    "%s…",
+                                    cs->line, pkg, cs->prefix);
+                                queue_import(pm, subs.v[k], PLAN_R_PY_COMPUTED, cs->from, detail);
+                        }
+                        strvec_clear(&subs);
+                }
+        }
+}
+
+void pymodules_finish(struct pymodules *pm)
+{
+        for (size_t i = 0; i < pm->n_sites; i++) {
+                const struct computed_site *cs = &pm->sites[i];
+                if (cs->narrowed)
+                        continue;
+                if (cs->codec)
+                        continue; /* str.encode(self.encoding) is everywhere: not a warning */
+                /* the standard library's computed imports (pickle.find_class, the unittest
+                 * loader) import what their callers name: the callers' literals are followed */
+                if (pm->probe->stdlib_dir && path_has_prefix(cs->from, pm->probe->stdlib_dir))
+                        continue;
+                pm->cb.warn(pm->cb.ud,
+                            cs->prefix ? xasprintf("computed import %s… at %s:%u: no module of "
+                                                   "that name in the image",
+                                                   cs->prefix, cs->from, cs->line)
+                                       : xasprintf("computed import at %s:%u: no literal of the "
+                                                   "package names a module; list what it "
+                                                   "imports in python.include-modules",
+                                                   cs->from, cs->line));
+        }
+}
+
+static int keep_listed_package(struct pymodules *pm, const struct work *w,
+                               const struct py_literal *lit, struct distill_error *err)
+{
+        (void)err;
+        cleanup_free char *pkg = package_of(w);
+        if (!pkg || strcmp(w->name, "__main__") == 0)
+                return 0;
+        struct strvec subs = STRVEC_INIT;
+        bool walk = strcmp(lit->value, "walk") == 0;
+        list_submodules(pm, pkg, walk, 0, &subs);
+        cleanup_free char *detail = xasprintf("its package directory is listed at line %u (%s)",
+                                              lit->line, walk ? "walked" : "one level");
+        for (size_t i = 0; i < subs.n; i++)
+                queue_import(pm, subs.v[i], PLAN_R_PY_COMPUTED, w->path, detail);
+        strvec_clear(&subs);
+        return 0;
+}
+
+/* codecs.lookup's normalisation (Python/codecs.c, encodings.normalize_encoding): runs of
+ * anything but ASCII letters, digits and '.' become one '_', and the name is lower-cased. */
+static char *normalize_encoding(const char *name)
+{
+        struct strbuf sb = STRBUF_INIT;
+        bool punct = false;
+        for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+                if ((*p < 0x80 && isalnum(*p)) || *p == '.') {
+                        if (punct && sb.len)
+                                strbuf_addch(&sb, '_');
+                        strbuf_addch(&sb, (char)tolower(*p));
+                        punct = false;
+                } else {
+                        punct = true;
+                }
+        }
+        return strbuf_detach(&sb);
+}
+
+/* The encodings.* module encodings.search_function imports for a codec name: the alias table
+ * first (as written, then with '.' as '_'), then the normalised name itself. NULL when the
+ * image has none. */
+static char *codec_module(struct pymodules *pm, const char *name)
+{
+        cleanup_free char *norm = normalize_encoding(name);
+        if (!*norm)
+                return NULL;
+        cleanup_free char *underscored = xstrdup(norm);
+        for (char *p = underscored; *p; p++)
+                if (*p == '.')
+                        *p = '_';
+        const char *alias = strmap_get(&pm->probe->codec_aliases, norm);
+        if (!alias)
+                alias = strmap_get(&pm->probe->codec_aliases, underscored);
+        const char *names[] = {alias, norm};
+        for (size_t i = 0; i < 2; i++) {
+                if (!names[i] || strchr(names[i], '.'))
+                        continue;
+                char *mod = xasprintf("encodings.%s", names[i]);
+                if (module_resolvable(pm, mod, NULL))
+                        return mod;
+                free(mod);
+        }
+        return NULL;
+}
+
+static int follow_codec(struct pymodules *pm, const struct work *w, const struct py_literal *lit,
+                        struct distill_error *err)
+{
+        (void)err;
+        cleanup_free char *mod = codec_module(pm, lit->value);
+        if (!mod)
+                return 0;
+        cleanup_free char *detail = xasprintf("codec '%s' named at line %u", lit->value, lit->line);
+        queue_import(pm, mod, PLAN_R_PY_CODEC, w->path, detail);
+        return 0;
+}
+
+/* PEP 503 normalisation, as importlib.metadata compares distribution names. */
+static char *normalize_dist_name(const char *name, size_t n)
+{
+        struct strbuf sb = STRBUF_INIT;
+        bool sep = false;
+        for (size_t i = 0; i < n; i++) {
+                char c = name[i];
+                if (c == '-' || c == '_' || c == '.') {
+                        sep = true;
+                        continue;
+                }
+                if (sep && sb.len)
+                        strbuf_addch(&sb, '_');
+                sep = false;
+                strbuf_addch(&sb, (char)tolower((unsigned char)c));
+        }
+        return strbuf_detach(&sb);
+}
+
+static bool is_dist_dir_name(const char *name, size_t *name_len)
+{
+        size_t n = strlen(name);
+        size_t suffix = (n > 10 && strcmp(name + n - 10, ".dist-info") == 0) ? 10
+                        : (n > 9 && strcmp(name + n - 9, ".egg-info") == 0)  ? 9
+                                                                             : 0;
+        if (!suffix)
+                return false;
+        const char *dash = memchr(name, '-', n - suffix);
+        *name_len = dash ? (size_t)(dash - name) : n - suffix;
+        return true;
+}
+
+/* A distribution's metadata directory, whole: importlib.metadata finds the distribution by it. */
+static int keep_dist_dir(struct pymodules *pm, const char *dir, enum plan_reason_kind kind,
+                         const char *from, const char *detail, struct distill_error *err)
+{
+        if (strmap_has(&pm->dists_done, dir))
+                return 0;
+        strmap_put(&pm->dists_done, dir, NULL);
+        struct subtree t = {.dir = dir};
+        imagens_foreach(pm->ns, collect_under, &t);
+        strvec_sort(&t.paths);
+        int r = 0;
+        for (size_t i = 0; i < t.paths.n && r >= 0; i++)
+                r = pm->cb.keep(pm->cb.ud, t.paths.v[i], kind, from, detail, err);
+        strvec_clear(&t.paths);
+        return r < 0 ? r : 0;
+}
+
+static int keep_distribution(struct pymodules *pm, const struct work *w,
+                             const struct py_literal *lit, struct distill_error *err)
+{
+        cleanup_free char *want = normalize_dist_name(lit->value, strlen(lit->value));
+        cleanup_free char *detail =
+            xasprintf("distribution '%s' asked for at line %u", lit->value, lit->line);
+        for (size_t i = 0; i < pm->search.n; i++) {
+                struct strvec names = STRVEC_INIT;
+                if (imagens_list_dir(pm->ns, pm->search.v[i], &names) < 0)
+                        continue;
+                strvec_sort(&names);
+                int r = 0;
+                for (size_t j = 0; j < names.n && r >= 0; j++) {
+                        size_t n;
+                        if (!is_dist_dir_name(names.v[j], &n))
+                                continue;
+                        cleanup_free char *have = normalize_dist_name(names.v[j], n);
+                        if (strcmp(have, want) != 0)
+                                continue;
+                        cleanup_free char *dir = path_join(pm->search.v[i], names.v[j]);
+                        r = keep_dist_dir(pm, dir, PLAN_R_PY_METADATA, w->path, detail, err);
+                }
+                strvec_clear(&names);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* entry_points.txt as importlib.metadata reads it: [group] sections of `name = module:attr
+ * [extras]` lines; '#' and ';' start comments. */
+static void parse_entry_points(struct pymodules *pm, const char *dist_dir, char *text)
+{
+        cleanup_free char *group = NULL;
+        for (char *line = text; line && *line;) {
+                char *nl = strchr(line, '\n');
+                if (nl)
+                        *nl = '\0';
+                char *p = line;
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                char *end = p + strlen(p);
+                while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+                        *--end = '\0';
+                if (*p == '[' && end > p + 1 && end[-1] == ']') {
+                        free(group);
+                        group = xstrndup(p + 1, (size_t)(end - p - 2));
+                } else if (group && *p && *p != '#' && *p != ';' && strchr(p, '=')) {
+                        char *v = strchr(p, '=') + 1;
+                        while (*v == ' ' || *v == '\t')
+                                v++;
+                        size_t mlen =
+                            strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "0123456789_.");
+                        if (mlen > 0 && pm->n_eps < PYMODULES_MAX_MODULES) {
+                                pm->eps = xrealloc(pm->eps, (pm->n_eps + 1) * sizeof(*pm->eps));
+                                pm->eps[pm->n_eps++] = (struct entry_point){
+                                    xstrdup(group), xstrndup(v, mlen), xstrdup(dist_dir)};
+                        }
+                }
+                line = nl ? nl + 1 : NULL;
+        }
+}
+
+static int read_entry_points(struct pymodules *pm, struct distill_error *err)
+{
+        if (pm->eps_read)
+                return 0;
+        pm->eps_read = true;
+        for (size_t i = 0; i < pm->search.n; i++) {
+                struct strvec names = STRVEC_INIT;
+                if (imagens_list_dir(pm->ns, pm->search.v[i], &names) < 0)
+                        continue;
+                strvec_sort(&names);
+                for (size_t j = 0; j < names.n; j++) {
+                        size_t n;
+                        if (!is_dist_dir_name(names.v[j], &n))
+                                continue;
+                        cleanup_free char *dir = path_join(pm->search.v[i], names.v[j]);
+                        cleanup_free char *file = path_join(dir, "entry_points.txt");
+                        if (!is_file(pm, file))
+                                continue;
+                        char *data = NULL;
+                        size_t len = 0;
+                        int r = pm->cb.read(pm->cb.ud, file, &data, &len, err);
+                        if (r < 0) {
+                                strvec_clear(&names);
+                                return r;
+                        }
+                        parse_entry_points(pm, dir, data);
+                        free(data);
+                        strvec_push(&pm->ep_files, file);
+                }
+                strvec_clear(&names);
+        }
+        return 0;
+}
+
+static int follow_entry_group(struct pymodules *pm, const struct work *w,
+                              const struct py_literal *lit, struct distill_error *err)
+{
+        if (strmap_has(&pm->groups_done, lit->value))
+                return 0;
+        strmap_put(&pm->groups_done, lit->value, NULL);
+        int r = read_entry_points(pm, err);
+        /* importlib.metadata reads every distribution's entry_points.txt to select a group */
+        cleanup_free char *reads = xasprintf("read to select entry points of group '%s' at %s:%u",
+                                             lit->value, w->path, lit->line);
+        for (size_t i = 0; i < pm->ep_files.n && r >= 0; i++)
+                r = pm->cb.keep(pm->cb.ud, pm->ep_files.v[i], PLAN_R_PY_ENTRY_POINT, w->path, reads,
+                                err);
+        for (size_t i = 0; i < pm->n_eps && r >= 0; i++) {
+                const struct entry_point *ep = &pm->eps[i];
+                if (strcmp(ep->group, lit->value) != 0)
+                        continue;
+                cleanup_free char *detail =
+                    xasprintf("entry point of group '%s' (%s/entry_points.txt), asked for at %s:%u",
+                              ep->group, ep->dist_dir, w->path, lit->line);
+                queue_import(pm, ep->module, PLAN_R_PY_ENTRY_POINT, w->path, detail);
+                r = keep_dist_dir(pm, ep->dist_dir, PLAN_R_PY_ENTRY_POINT, w->path, detail, err);
+        }
+        return r;
+}
+
+/* gettext's candidate languages for one locale name (gettext._expand_lang without the alias
+ * table): de_DE.UTF-8@euro → de_DE.UTF-8@euro, de_DE.UTF-8, de_DE@euro, de_DE, de.UTF-8, … de */
+static void expand_lang(const char *locale, struct strvec *out)
+{
+        if (!strcmp(locale, "C") || !strncmp(locale, "C.", 2) || !strcmp(locale, "POSIX"))
+                return;
+        size_t lang = strcspn(locale, "_.@"), terr = 0, cs = 0, mod = 0;
+        const char *p = locale + lang;
+        if (*p == '_') {
+                terr = 1 + strcspn(p + 1, ".@");
+                p += terr;
+        }
+        if (*p == '.') {
+                cs = 1 + strcspn(p + 1, "@");
+                p += cs;
+        }
+        if (*p == '@')
+                mod = strlen(p);
+        const char *t = locale + lang, *c = t + terr, *m = c + cs;
+        for (int mask = 7; mask >= 0; mask--) {
+                if (((mask & 4) && !terr) || ((mask & 2) && !cs) || ((mask & 1) && !mod))
+                        continue;
+                char *v =
+                    xasprintf("%.*s%.*s%.*s%.*s", (int)lang, locale, (mask & 4) ? (int)terr : 0, t,
+                              (mask & 2) ? (int)cs : 0, c, (mask & 1) ? (int)mod : 0, m);
+                if (strvec_contains(out, v))
+                        free(v);
+                else
+                        strvec_push_nodup(out, v);
+        }
+}
+
+struct catalogue_walk {
+        const char *domain;
+        struct strvec paths;
+};
+
+static void collect_catalogues(const struct imagens_node *node, void *ud)
+{
+        struct catalogue_walk *w = ud;
+        cleanup_free char *mo = xasprintf("/LC_MESSAGES/%s.mo", w->domain);
+        size_t n = strlen(node->path), k = strlen(mo);
+        if (node->type != IMAGENS_DIR && n > k && strcmp(node->path + n - k, mo) == 0 &&
+            path_has_prefix(node->path, "/usr/share/locale"))
+                strvec_push(&w->paths, node->path);
+}
+
+static int keep_catalogues(struct pymodules *pm, const struct work *w, const struct py_literal *lit,
+                           struct distill_error *err)
+{
+        cleanup_free char *detail =
+            xasprintf("gettext domain '%s' named at line %u", lit->value, lit->line);
+        struct catalogue_walk cw = {.domain = lit->value};
+        if (pm->opt.all_locales) {
+                imagens_foreach(pm->ns, collect_catalogues, &cw);
+        } else {
+                struct strvec langs = STRVEC_INIT;
+                for (size_t i = 0; i < pm->opt.locales.n; i++)
+                        expand_lang(pm->opt.locales.v[i], &langs);
+                for (size_t i = 0; i < langs.n; i++)
+                        strvec_push_nodup(&cw.paths,
+                                          xasprintf("/usr/share/locale/%s/LC_MESSAGES/%s.mo",
+                                                    langs.v[i], lit->value));
+                strvec_clear(&langs);
+        }
+        strvec_sort(&cw.paths);
+        int r = 0;
+        for (size_t i = 0; i < cw.paths.n && r >= 0; i++)
+                if (is_file(pm, cw.paths.v[i]))
+                        r = pm->cb.keep(pm->cb.ud, cw.paths.v[i], PLAN_R_PY_DATA_PATH, w->path,
+                                        detail, err);
+        strvec_clear(&cw.paths);
+        return r < 0 ? r : 0;
+}
+
+static int follow_literal(struct pymodules *pm, const struct work *w, const struct py_literal *lit,
+                          struct distill_error *err)
+{
+        cleanup_free char *detail = NULL;
+        int r;
+        switch (lit->kind) {
+        case PY_LIT_NAME:
+                return 0;
+        case PY_LIT_CODEC:
+                return follow_codec(pm, w, lit, err);
+        case PY_LIT_ENTRY_GROUP:
+                return follow_entry_group(pm, w, lit, err);
+        case PY_LIT_DISTRIBUTION:
+                return keep_distribution(pm, w, lit, err);
+        case PY_LIT_LIBRARY:
+        case PY_LIT_FIND_LIBRARY:
+                if (!pm->cb.keep_library)
+                        return 0;
+                detail = xasprintf("%s('%s') at line %u",
+                                   lit->kind == PY_LIT_LIBRARY ? "ctypes loads" : "find_library",
+                                   lit->value, lit->line);
+                r = pm->cb.keep_library(pm->cb.ud, lit->value, lit->kind == PY_LIT_FIND_LIBRARY,
+                                        w->path, detail, err);
+                if (r == 0)
+                        pm->cb.warn(pm->cb.ud, xasprintf("%s:%u: ctypes library '%s' is in no "
+                                                         "candidate package",
+                                                         w->path, lit->line, lit->value));
+                return r < 0 ? r : 0;
+        case PY_LIT_GETTEXT:
+                return keep_catalogues(pm, w, lit, err);
+        case PY_LIT_COMPUTED:
+                /* a meta-path finder's own imports serve the names it maps, which
+                 * import_through_alias follows import by import */
+                if (!in_any_module(&pm->ignored_computed, w->name) &&
+                    !strvec_contains(&pm->alias_importers, w->name))
+                        add_computed_site(pm, w, lit);
+                return 0;
+        case PY_LIT_CODEC_COMPUTED:
+                /* the standard library encodes with whatever codec its caller names: the
+                 * caller's literals are what to follow */
+                if (!pm->probe->stdlib_dir || !path_has_prefix(w->path, pm->probe->stdlib_dir))
+                        add_computed_site(pm, w, lit);
+                return 0;
+        case PY_LIT_LIST_PACKAGE:
+                return keep_listed_package(pm, w, lit, err);
+        case PY_LIT_PATH:
+                if (!pm->cb.keep_data_path)
+                        return 0;
+                detail = xasprintf("path '%s' named at line %u", lit->value, lit->line);
+                r = pm->cb.keep_data_path(pm->cb.ud, lit->value, w->path, detail, err);
+                return r < 0 ? r : 0;
+        }
+        return 0;
+}
+
+/* Modules an extension module's C code imports by name (PyImport_ImportModule("numbers"),
+ * Cython's __Pyx_Import, pybind11's module_::import, CFFI's _cffi_backend): the dotted names
+ * among its read-only strings that are modules of the image. Words that are also stdlib module
+ * names but are never imported from C are skipped: Cython modules hold every identifier of
+ * their source as a string. */
+static const char *const c_import_skip[] = {
+    "__main__",   "antigravity", "code",       "config",   "distutils", "doctest",
+    "ensurepip",  "idlelib",     "lib2to3",    "main",     "pdb",       "pydoc",
+    "pydoc_data", "setup",       "site",       "test",     "tests",     "this",
+    "tkinter",    "turtle",      "turtledemo", "unittest", "venv",
+};
+
+static bool skipped_c_import(const char *name)
+{
+        size_t top = strcspn(name, ".");
+        for (size_t i = 0; i < sizeof(c_import_skip) / sizeof(*c_import_skip); i++)
+                if (strlen(c_import_skip[i]) == top && !strncmp(name, c_import_skip[i], top))
+                        return true;
+        return false;
+}
+
+static int follow_extension_strings(struct pymodules *pm, const char *name, const char *file,
+                                    struct distill_error *err)
+{
+        if (!pm->cb.elf_strings)
+                return 0;
+        struct strvec strings = STRVEC_INIT;
+        int r = pm->cb.elf_strings(pm->cb.ud, file, &strings, err);
+        if (r < 0)
+                return r;
+        cleanup_free char *detail = xasprintf("named in %s's strings", path_basename(file));
+        const char *dot = strrchr(name, '.');
+        cleanup_free char *pkg = dot ? xstrndup(name, (size_t)(dot - name)) : NULL;
+        for (size_t i = 0; i < strings.n; i++) {
+                const char *s = strings.v[i];
+                if (strlen(s) < 2 || !py_module_name_valid(s) || skipped_c_import(s))
+                        continue;
+                bool private_or_dotted = strchr(s, '.') || (s[0] == '_' && s[1] != '_');
+                /* `from pkg import _sibling` in Cython: the name relative to its own package */
+                cleanup_free char *sibling =
+                    pkg && private_or_dotted ? xasprintf("%s.%s", pkg, s) : NULL;
+                const char *cands[] = {s, sibling};
+                for (size_t k = 0; k < 2; k++) {
+                        const char *cand = cands[k];
+                        enum mod_kind kind = MOD_NOT_FOUND;
+                        if (!cand || strcmp(cand, name) == 0 || strmap_has(&pm->modules, cand) ||
+                            !module_resolvable_kind(pm, cand, NULL, &kind))
+                                continue;
+                        /* A single word that names an extension module is most often a method
+                         * name ("readline" in mmap); C code imports C modules by dotted or
+                         * private names ("_cffi_backend", "_strptime"). */
+                        if (kind == MOD_EXTENSION && !private_or_dotted)
+                                continue;
+                        queue_import(pm, cand, PLAN_R_PY_C_IMPORT, file, detail);
+                }
+        }
+        strvec_clear(&strings);
+        /* a stub shipped beside it (X.pyi, X.py) says what the module imports */
+        cleanup_free char *dir = path_dirname(file);
+        const char *leaf = strrchr(name, '.') ? strrchr(name, '.') + 1 : name;
+        for (int k = 0; k < 2; k++) {
+                cleanup_free char *stub = xasprintf("%s/%s.%s", dir, leaf, k ? "py" : "pyi");
+                if (is_file(pm, stub))
+                        queue_scan(pm, stub, name, false, POLICY_FROZEN);
+        }
+        return 0;
+}
+
 static int scan_buffer(struct pymodules *pm, const struct work *w, const char *data, size_t len,
                        struct distill_error *err)
 {
@@ -672,6 +1669,10 @@ static int scan_buffer(struct pymodules *pm, const struct work *w, const char *d
         }
         /* A fallback in `except ImportError:` runs only when an import of its try failed; code
          * under `if __name__ == "__main__":` runs only in the program's own script. */
+        for (size_t i = 0; i < scan.n_attrs; i++)
+                if (!strcmp(scan.attrs[i].qualified, "sys.meta_path") &&
+                    !strvec_contains(&pm->alias_importers, w->name))
+                        strvec_push(&pm->alias_importers, w->name);
         bool *try_failed = xcalloc(scan.n_tries + 1, sizeof(*try_failed));
         for (size_t i = 0; i < scan.n_imports && r >= 0; i++) {
                 const struct py_import *imp = &scan.imports[i];
@@ -694,6 +1695,15 @@ static int scan_buffer(struct pymodules *pm, const struct work *w, const char *d
         for (size_t i = 0; i < scan.n_attrs && r >= 0; i++)
                 if (follow(pm, w->policy, scan.attrs[i].depth))
                         strmap_put(&pm->attrs, scan.attrs[i].qualified, NULL);
+        for (size_t i = 0; i < scan.n_literals && r >= 0; i++) {
+                const struct py_literal *lit = &scan.literals[i];
+                if (lit->kind == PY_LIT_NAME) {
+                        pool_add(pm, w, lit); /* tables anywhere in the package narrow */
+                        if (strvec_contains(&pm->alias_importers, w->name))
+                                alias_row_add(pm, w, lit);
+                } else if (follow(pm, w->policy, lit->depth))
+                        r = follow_literal(pm, w, lit, err);
+        }
         py_scan_release(&scan);
         return r < 0 ? r : 0;
 }
@@ -753,6 +1763,16 @@ static int process_pth(struct pymodules *pm, const char *site_dir, const char *p
 
 int pymodules_add_pth_files(struct pymodules *pm, struct distill_error *err)
 {
+        /* the interpreter looks at every sys.path directory at start-up: keep those there are */
+        for (size_t i = 0; i < pm->search.n; i++) {
+                if (!is_dir(pm, pm->search.v[i]))
+                        continue;
+                int r =
+                    pm->cb.keep(pm->cb.ud, pm->search.v[i], PLAN_R_SEED, pm->search.v[i],
+                                "a sys.path directory (the interpreter lists it at start-up)", err);
+                if (r < 0)
+                        return r;
+        }
         /* site.py reads *.pth in its site directories: the dist-packages entries of sys.path */
         for (size_t i = 0; i < pm->probe->sys_path.n; i++) {
                 const char *dir = pm->probe->sys_path.v[i];
@@ -788,7 +1808,13 @@ int pymodules_drain(struct pymodules *pm, struct distill_error *err)
         int r = 0;
 
         pm->changed = false;
-        while (pm->q_head < pm->q_len) {
+        for (;;) {
+                if (pm->q_head == pm->q_len) {
+                        /* literals seen so far may narrow computed imports: new work */
+                        narrow_computed_imports(pm);
+                        if (pm->q_head == pm->q_len)
+                                break;
+                }
                 struct work w = pm->queue[pm->q_head++];
                 if (w.is_scan) {
                         r = scan_file(pm, &w, err);

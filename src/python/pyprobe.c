@@ -196,6 +196,7 @@ static const char probe_script[] =
     "    if p not in path:\n"
     "        path.append(p)\n"
     "stdlib = getattr(sys, '_stdlib_dir', None) or os.path.dirname(os.__file__)\n"
+    "import encodings.aliases\n"
     "json.dump({'version': '%d.%d' % sys.version_info[:2],\n"
     "           'cache_tag': sys.implementation.cache_tag,\n"
     "           'magic': importlib.util.MAGIC_NUMBER.hex(),\n"
@@ -203,7 +204,8 @@ static const char probe_script[] =
     "           'frozen': frozen,\n"
     "           'ext_suffixes': list(importlib.machinery.EXTENSION_SUFFIXES),\n"
     "           'sys_path': path,\n"
-    "           'stdlib_dir': stdlib}, sys.stdout)\n";
+    "           'stdlib_dir': stdlib,\n"
+    "           'codec_aliases': encodings.aliases.aliases}, sys.stdout)\n";
 
 static int json_str(json_t *obj, const char *key, const char **out, struct distill_error *err)
 {
@@ -311,6 +313,28 @@ static int parse_probe(const struct pyrun *run, const char *text, size_t len, st
                         free(ip);
                 else
                         strvec_push_nodup(&out->sys_path, ip);
+        }
+        json_t *aliases = json_object_get(root, "codec_aliases");
+        if (!json_is_object(aliases) || json_object_size(aliases) > PROBE_MAX_ITEMS) {
+                ret = distill_error_set(err, DISTILL_EIO,
+                                        "interpreter probe output: \"codec_aliases\" is not an "
+                                        "object");
+                goto cleanup;
+        }
+        const char *alias;
+        json_t *module;
+        json_object_foreach(aliases, alias, module)
+        {
+                if (!json_is_string(module) || strlen(alias) > PROBE_MAX_STRING ||
+                    json_string_length(module) > PROBE_MAX_STRING ||
+                    strlen(json_string_value(module)) != json_string_length(module)) {
+                        ret = distill_error_set(err, DISTILL_EIO,
+                                                "interpreter probe output: codec alias %s is "
+                                                "not a string",
+                                                alias);
+                        goto cleanup;
+                }
+                free(strmap_put(&out->codec_aliases, alias, xstrdup(json_string_value(module))));
         }
         if ((ret = json_str(root, "stdlib_dir", &s, err)) < 0)
                 goto cleanup;
@@ -505,6 +529,7 @@ void py_probe_release(struct py_probe *p)
         strvec_clear(&p->ext_suffixes);
         strvec_clear(&p->sys_path);
         free(p->stdlib_dir);
+        strmap_clear(&p->codec_aliases, free);
         free(p->fallback_reason);
         strvec_clear(&p->notes);
         memset(p, 0, sizeof(*p));

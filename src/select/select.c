@@ -3,6 +3,7 @@
  * the rules until nothing changes. Every kept entry records the entry and detail that caused it. */
 #include "distill/select/select.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
@@ -374,8 +375,15 @@ static int keep_subtree(struct select_ctx *c, const char *dir, enum plan_reason_
                 const struct imagens_node *node = imagens_get(c->ns, w.paths.v[i]);
                 if (excluded(c, node->path))
                         continue;
-                r = node->type == IMAGENS_DIR ? keep_node(c, node, kind, from, detail, err)
-                                              : keep_path(c, node->path, kind, from, detail, err);
+                if (node->type == IMAGENS_FILE) {
+                        r = keep_path(c, node->path, kind, from, detail, err);
+                } else {
+                        /* a link is kept as the directory holds it, dangling or not (tzdata's
+                         * zoneinfo/localtime names /etc/localtime, which the image lacks) */
+                        r = keep_node(c, node, kind, from, detail, err);
+                        if (r >= 0 && node->type == IMAGENS_SYMLINK)
+                                r = keep_path(c, node->path, kind, from, detail, err);
+                }
         }
         strvec_clear(&w.paths);
         return r < 0 ? r : 0;
@@ -772,17 +780,26 @@ static int pm_keep(void *ud, const char *path, enum plan_reason_kind kind, const
         return keep_path(ud, path, kind, from, detail, err);
 }
 
+/* The regular file an image path leads to, or NULL (no error) when it leads to none. */
+static int resolve_file(struct select_ctx *c, const char *path, const struct imagens_node **node,
+                        struct distill_error *err)
+{
+        struct imagens_resolved res = {0};
+        int r = imagens_resolve(c->ns, path, true, &res, err);
+        *node = r == 0 && res.node && res.node->type == IMAGENS_FILE ? res.node : NULL;
+        imagens_resolved_release(&res);
+        return r;
+}
+
 static int pm_read(void *ud, const char *path, char **data, size_t *len, struct distill_error *err)
 {
         struct select_ctx *c = ud;
-        struct imagens_resolved res = {0};
-        int r = imagens_resolve(c->ns, path, true, &res, err);
+        const struct imagens_node *node;
+        int r = resolve_file(c, path, &node, err);
 
         if (r < 0)
                 return r;
-        const struct imagens_node *node = res.node;
-        imagens_resolved_release(&res);
-        if (!node || node->type != IMAGENS_FILE)
+        if (!node)
                 return distill_error_set(err, DISTILL_EINTERNAL, "%s is not a file", path);
         if (node->size > PYIMPORTS_MAX_SOURCE)
                 return distill_error_set(err, DISTILL_EUSAGE, "%s: larger than %u bytes", path,
@@ -856,11 +873,225 @@ static char *app_module_name(const char *path, const char *main_dir, const char 
         return name;
 }
 
+static int pm_elf_strings(void *ud, const char *path, struct strvec *out, struct distill_error *err)
+{
+        struct select_ctx *c = ud;
+        const struct imagens_node *node;
+        int r = resolve_file(c, path, &node, err);
+        if (r < 0 || !node)
+                return r;
+        cleanup_close int fd = -1;
+        r = open_node(c, node, &fd, err);
+        if (r < 0)
+                return r;
+        r = elf_read_strings(fd, node->path, 2, out, err);
+        return r < 0 ? r : 0;
+}
+
+static bool is_namespace_file(struct select_ctx *c, const char *path)
+{
+        const struct imagens_node *node;
+        struct distill_error scratch = {0};
+        return resolve_file(c, path, &node, &scratch) == 0 && node;
+}
+
+/* The directories ld.so searches for a name dlopen() gets from the program: the image's cache
+ * (its directories), then the default ones. hwcaps subdirectories are not searched here: a
+ * library loaded by name is looked up as its plain file. */
+static void dlopen_dirs(const struct select_ctx *c, struct strvec *dirs)
+{
+        for (size_t i = 0; i < c->ldcfg.cache_dirs.n; i++)
+                if (!strvec_contains(dirs, c->ldcfg.cache_dirs.v[i]))
+                        strvec_push(dirs, c->ldcfg.cache_dirs.v[i]);
+        for (size_t i = 0; i < c->ldcfg.default_dirs.n; i++)
+                if (!strvec_contains(dirs, c->ldcfg.default_dirs.v[i]))
+                        strvec_push(dirs, c->ldcfg.default_dirs.v[i]);
+}
+
+/* ctypes.CDLL(name) is dlopen(name): a path is opened as it is, a file name is searched. For
+ * ctypes.util.find_library(short), which answers from `ldconfig -p` in the image, every
+ * lib<short>.so.<version> of those directories (the SONAMEs the cache lists). */
+static int pm_keep_library(void *ud, const char *name, bool find_library, const char *from,
+                           const char *detail, struct distill_error *err)
+{
+        struct select_ctx *c = ud;
+        if (!find_library && strchr(name, '/'))
+                /* a relative path is opened from the working directory: nothing to search */
+                return name[0] == '/' ? keep_path(c, name, PLAN_R_PY_LIBRARY, from, detail, err)
+                                      : 0;
+        struct strvec dirs = STRVEC_INIT;
+        int kept = 0, r = 0;
+        dlopen_dirs(c, &dirs);
+        cleanup_free char *stem = xasprintf("lib%s.so.", name);
+        for (size_t i = 0; i < dirs.n && r >= 0 && (find_library || !kept); i++) {
+                if (!find_library) {
+                        cleanup_free char *p = path_join(dirs.v[i], name);
+                        if (is_namespace_file(c, p) &&
+                            (r = keep_path(c, p, PLAN_R_PY_LIBRARY, from, detail, err)) > 0)
+                                kept = 1;
+                        continue;
+                }
+                struct strvec names = STRVEC_INIT;
+                if (imagens_list_dir(c->ns, dirs.v[i], &names) == 0) {
+                        strvec_sort(&names);
+                        for (size_t j = 0; j < names.n && r >= 0; j++) {
+                                const char *nm = names.v[j];
+                                if (strncmp(nm, stem, strlen(stem)) != 0 ||
+                                    !isdigit((unsigned char)nm[strlen(stem)]))
+                                        continue;
+                                cleanup_free char *p = path_join(dirs.v[i], nm);
+                                if (is_namespace_file(c, p) &&
+                                    (r = keep_path(c, p, PLAN_R_PY_LIBRARY, from, detail, err)) > 0)
+                                        kept = 1;
+                        }
+                }
+                strvec_clear(&names);
+        }
+        strvec_clear(&dirs);
+        return r < 0 ? r : kept;
+}
+
+/* Directories of the file system hierarchy and of Python itself: a literal naming one of them
+ * says nothing about which of its files a program reads. */
+static bool is_hierarchy_dir(const struct select_ctx *c, const char *dir)
+{
+        static const char *const fhs[] = {
+            "/",
+            "/bin",
+            "/boot",
+            "/dev",
+            "/etc",
+            "/home",
+            "/lib",
+            "/lib64",
+            "/media",
+            "/mnt",
+            "/opt",
+            "/proc",
+            "/root",
+            "/run",
+            "/sbin",
+            "/srv",
+            "/sys",
+            "/tmp",
+            "/usr",
+            "/usr/bin",
+            "/usr/games",
+            "/usr/include",
+            "/usr/lib",
+            "/usr/lib64",
+            "/usr/libexec",
+            "/usr/local",
+            "/usr/sbin",
+            "/usr/share",
+            "/usr/share/doc",
+            "/usr/share/man",
+            "/usr/share/info",
+            "/usr/share/locale",
+            "/usr/src",
+            "/var",
+            "/var/lib",
+            "/var/cache",
+            "/var/log",
+            "/var/tmp",
+            "/etc/ssl",
+            "/etc/default",
+            "/usr/lib/python3",
+        };
+        for (size_t i = 0; i < sizeof(fhs) / sizeof(*fhs); i++)
+                if (strcmp(dir, fhs[i]) == 0)
+                        return true;
+        cleanup_free char *usr_multiarch = xasprintf("/usr/%s", c->ldcfg.lib_token);
+        cleanup_free char *multiarch = xasprintf("/%s", c->ldcfg.lib_token);
+        if (strcmp(dir, usr_multiarch) == 0 || strcmp(dir, multiarch) == 0)
+                return true;
+        for (size_t i = 0; c->py.have_probe && i < c->py.probe.sys_path.n; i++)
+                if (path_has_prefix(c->py.probe.sys_path.v[i], dir))
+                        return true; /* sys.path entries and the directories above them */
+        return false;
+}
+
+struct owner_walk {
+        const char *dir;
+        const char *owner;
+        bool single;
+        size_t files;
+};
+
+static void check_owner(const struct imagens_node *node, void *ud)
+{
+        struct owner_walk *w = ud;
+        if (node->type == IMAGENS_DIR || !path_has_prefix(node->path, w->dir))
+                return;
+        w->files++;
+        if (!node->owner || (w->owner && strcmp(w->owner, node->owner) != 0))
+                w->single = false;
+        else
+                w->owner = node->owner;
+}
+
+/* An absolute path in kept Python code: a file of a candidate package is kept; a directory
+ * with its contents only when one package owns everything in it and it is not a hierarchy
+ * directory (a package's own data directory, like /usr/share/<pkg>/). files.exclude wins. */
+static int pm_keep_data_path(void *ud, const char *path, const char *from, const char *detail,
+                             struct distill_error *err)
+{
+        struct select_ctx *c = ud;
+        struct imagens_resolved res = {0};
+        int r = imagens_resolve(c->ns, path, true, &res, err);
+        if (r < 0)
+                return r;
+        const struct imagens_node *node = res.node;
+        cleanup_free char *resolved = node ? xstrdup(node->path) : NULL;
+        imagens_resolved_release(&res);
+        if (!node || excluded(c, path) || excluded(c, resolved))
+                return 0;
+        if (node->type == IMAGENS_FILE)
+                return keep_path(c, path, PLAN_R_PY_DATA_PATH, from, detail, err);
+        if (node->type != IMAGENS_DIR || is_hierarchy_dir(c, resolved))
+                return 0;
+        struct owner_walk w = {.dir = resolved, .single = true};
+        imagens_foreach(c->ns, check_owner, &w);
+        if (!w.single || w.files == 0)
+                return 0;
+        r = keep_path(c, path, PLAN_R_PY_DATA_PATH, from, detail, err);
+        if (r > 0)
+                r = keep_subtree(c, resolved, PLAN_R_PY_DATA_PATH, from, detail, err);
+        return r < 0 ? r : 1;
+}
+
+/* The locale names the image's environment sets, in gettext's order of preference. */
+static void image_locales(const struct select_ctx *c, struct strvec *out)
+{
+        static const char *const keys[] = {"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"};
+        for (size_t k = 0; k < sizeof(keys) / sizeof(*keys); k++) {
+                size_t klen = strlen(keys[k]);
+                for (size_t i = c->env.n; i-- > 0;) {
+                        const char *e = c->env.v[i];
+                        if (strncmp(e, keys[k], klen) != 0 || e[klen] != '=')
+                                continue;
+                        cleanup_free char *value = xstrdup(e + klen + 1);
+                        char *save = NULL;
+                        for (char *l = strtok_r(value, ":", &save); l;
+                             l = strtok_r(NULL, ":", &save))
+                                if (!strvec_contains(out, l))
+                                        strvec_push(out, l);
+                        break;
+                }
+        }
+}
+
 static int start_import_closure(struct select_ctx *c, struct distill_error *err)
 {
         const struct manifest *m = c->m;
         struct pymodules_options opt = {.deep = m->python.imports == MANIFEST_IMPORTS_DEEP};
-        struct pymodules_cb cb = {.ud = c, .keep = pm_keep, .read = pm_read, .warn = pm_warn};
+        struct pymodules_cb cb = {.ud = c,
+                                  .keep = pm_keep,
+                                  .read = pm_read,
+                                  .warn = pm_warn,
+                                  .elf_strings = pm_elf_strings,
+                                  .keep_library = pm_keep_library,
+                                  .keep_data_path = pm_keep_data_path};
         cleanup_free char *site = xasprintf("/usr/local/lib/python%s/dist-packages", c->pyver);
         size_t n;
 
@@ -870,13 +1101,15 @@ static int start_import_closure(struct select_ctx *c, struct distill_error *err)
                 strvec_push(&opt.app_dirs, site);
         opt.main_dir = m->python.entrypoint ? path_dirname(m->python.entrypoint)
                                             : xstrdup(m->image.workdir ? m->image.workdir : "/");
+        image_locales(c, &opt.locales);
         c->pm = pymodules_new(c->ns, &c->py.probe, &opt, &cb);
         strvec_clear(&opt.app_dirs);
+        strvec_clear(&opt.locales);
         /* which imports in library functions are not followed is known before any is read */
         for (size_t i = 0; i < c->rules->n; i++) {
                 const struct rule *rule = &c->rules->rules[i];
                 bool holds = false;
-                if (!rule->ignore_in_functions.n)
+                if (!rule->ignore_in_functions.n && !rule->ignore_computed_in.n)
                         continue;
                 int r = rule_condition(c, rule, &holds, err);
                 if (r < 0) {
@@ -885,6 +1118,8 @@ static int start_import_closure(struct select_ctx *c, struct distill_error *err)
                 }
                 for (size_t k = 0; holds && k < rule->ignore_in_functions.n; k++)
                         pymodules_ignore_in_functions(c->pm, rule->ignore_in_functions.v[k]);
+                for (size_t k = 0; holds && k < rule->ignore_computed_in.n; k++)
+                        pymodules_ignore_computed_in(c->pm, rule->ignore_computed_in.v[k]);
         }
 
         if (m->python.entrypoint) {
@@ -1150,6 +1385,8 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
                         c.vars.ldso = path_basename(ce->info.interp);
         }
         r = run_to_fixpoint(&c, err);
+        if (r >= 0 && c.pm)
+                pymodules_finish(c.pm);
         if (r >= 0 && c.py.have_probe && m->python.bytecode)
                 r = compile_bytecode(&c, err);
         if (r >= 0)

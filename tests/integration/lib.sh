@@ -44,6 +44,27 @@ finish() {
   [ "$fails" -eq 0 ]
 }
 
+# host_run APPDIR CMD...: CMD as UID/GID 1000 from APPDIR with `env -i` and the image's extra
+# variables ($image_env, set by the caller), PATH=/usr/bin:/bin LANG=C.UTF-8 HOME=/nonexistent —
+# in a mount namespace where the host's site directories hold only what Debian's packages put
+# there: a .pth file no package owns (a sandbox's, an administrator's) runs at every start on
+# the host and never in an image, and would make the two runs differ.
+host_run() {
+  local dir=$1 f
+  shift
+  local hide=()
+  for f in /usr/lib/python3/dist-packages/*.pth /usr/lib/python3.*/dist-packages/*.pth \
+    /usr/local/lib/python3*/dist-packages/*.pth; do
+    [ -f "$f" ] || continue
+    dpkg -S "$f" >/dev/null 2>&1 || hide+=("$f")
+  done
+  (cd "$dir" && unshare -m -- sh -c '
+    while [ "$1" != -- ]; do mount --bind /dev/null "$1" || exit 125; shift; done
+    shift
+    exec setpriv --reuid=1000 --regid=1000 --clear-groups env -i "$@"' \
+    sh "${hide[@]}" -- "${image_env[@]}" PATH=/usr/bin:/bin LANG=C.UTF-8 HOME=/nonexistent "$@")
+}
+
 # apt_sim PACKAGE...: what apt would install on an empty system, as `apt-get -s` prints it, with
 # none of this host's apt settings that change the choice (recommends, suggests, pinning)
 apt_sim() {

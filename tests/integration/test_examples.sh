@@ -17,13 +17,6 @@ examples=("$@")
 [ ${#examples[@]} -gt 0 ] || examples=(hello stdlib-app flask pyyaml)
 
 
-# host_run APPDIR CMD... : CMD as UID/GID 1000 with the environment described above, from APPDIR
-# ($image_env holds the image's extra variables)
-host_run() {
-  local dir=$1; shift
-  (cd "$dir" && setpriv --reuid=1000 --regid=1000 --clear-groups \
-    env -i "${image_env[@]}" PATH=/usr/bin:/bin LANG=C.UTF-8 HOME=/nonexistent "$@")
-}
 
 for name in "${examples[@]}"; do
   manifest=$SRC/manifests/$name.yaml

@@ -18,9 +18,17 @@ enum plan_reason_kind {
         PLAN_R_LINK,       /* a symlink on the way to another entry */
         PLAN_R_RULE,       /* a rule fired */
         PLAN_R_PYTHON_IMPORT,
-        PLAN_R_GENERATED,    /* written by distill: passwd, CA bundle, ... */
-        PLAN_R_PKG_METADATA, /* status.d, md5sums, copyright of a kept package */
-        PLAN_R_PARENT,       /* parent directory of another entry */
+        PLAN_R_GENERATED,      /* written by distill: passwd, CA bundle, ... */
+        PLAN_R_PKG_METADATA,   /* status.d, md5sums, copyright of a kept package */
+        PLAN_R_PARENT,         /* parent directory of another entry */
+        PLAN_R_PY_C_IMPORT,    /* a module named in a kept extension module's strings */
+        PLAN_R_PY_COMPUTED,    /* a computed import narrowed by literals, or a listed package */
+        PLAN_R_PY_ENTRY_POINT, /* an entry point of a group kept code names */
+        PLAN_R_PY_CODEC,       /* a codec module a literal encoding name finds */
+        PLAN_R_PY_DATA_PATH,   /* a file or directory an absolute path literal names, a
+                                * gettext catalogue of a literal domain */
+        PLAN_R_PY_LIBRARY,     /* a shared library ctypes loads by a literal name */
+        PLAN_R_PY_METADATA,    /* a distribution's metadata asked for by name */
 };
 
 struct plan_entry {

@@ -33,6 +33,15 @@ int elf_read_fd(int fd, const char *name, struct elf_info *out, struct distill_e
 int elf_read_mem(const void *buf, size_t len, const char *name, struct elf_info *out,
                  struct distill_error *err);
 bool elf_has_magic(const void *buf, size_t len);
+
+#define ELF_MAX_STRINGS       (1u << 20)
+#define ELF_MAX_STRING_LEN    4096
+#define ELF_MAX_STRINGS_BYTES ((size_t)64 << 20)
+/* The NUL-terminated printable strings (at least min_len bytes) of an ELF object's read-only
+ * data, in file order, appended to *out (capped in count and bytes). Returns 1 for ELF, 0 for a
+ * file that is not ELF, negative with err set for a corrupt one. */
+int elf_read_strings(int fd, const char *name, size_t min_len, struct strvec *out,
+                     struct distill_error *err);
 void elf_info_release(struct elf_info *info);
 
 #endif

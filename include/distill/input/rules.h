@@ -14,6 +14,8 @@
  *         modules: []                           # Python modules to keep
  *         ignore-in-functions: [doctest]        # not followed from function-level imports of
  *                                               # library code (python.imports: deep)
+ *         ignore-computed-in: [encodings]       # computed imports of these modules (and their
+ *                                               # submodules) are not narrowed by literals
  *         generate: [ca-bundle]                 # files distill writes (rootfs stage)
  *         env: {SSL_CERT_FILE: /etc/ssl/certs/ca-certificates.crt}
  *       reason: "..."                           # what `why` prints
@@ -46,6 +48,8 @@ struct rule {
         struct strvec modules;
         struct strvec ignore_in_functions; /* modules that imports inside functions of library
                                             * code do not pull in (development tools) */
+        struct strvec ignore_computed_in;  /* modules whose computed imports are not narrowed:
+                                            * machinery whose names another mechanism follows */
         struct strvec generate;
         struct manifest_kv *env;
         size_t n_env;

@@ -51,9 +51,48 @@ struct py_attr {
         enum py_import_depth depth;
 };
 
+/* What calls and literals reveal beyond import statements (docs/architecture.md, "Python import
+ * closure"): names the import system, the codec registry, importlib.metadata, ctypes and gettext
+ * are given at run time, when the source spells them as string literals. */
+enum py_literal_kind {
+        PY_LIT_NAME,           /* any plain string literal that is a dotted name ("json", ".fmt") */
+        PY_LIT_PATH,           /* any plain string literal that is an absolute path; one holding a
+                                * placeholder (%s, {}) is cut to the directory before it */
+        PY_LIT_CODEC,          /* .encode("x"), .decode("x"), codecs.lookup("x"), encoding="x" */
+        PY_LIT_ENTRY_GROUP,    /* entry_points(group="x"), .select(group="x"),
+                                * pkg_resources.iter_entry_points("x"), stevedore managers */
+        PY_LIT_DISTRIBUTION,   /* importlib.metadata.version("x") and friends,
+                                * pkg_resources.get_distribution("x") */
+        PY_LIT_LIBRARY,        /* ctypes.CDLL("x"), cdll.LoadLibrary("x"): dlopen's argument */
+        PY_LIT_FIND_LIBRARY,   /* ctypes.util.find_library("x"): a short name */
+        PY_LIT_GETTEXT,        /* gettext.translation("domain"), install, bindtextdomain, … */
+        PY_LIT_COMPUTED,       /* __import__/import_module/find_spec of a computed name: value is
+                                * its literal prefix ("pkg.backends." or ""), leading dots kept */
+        PY_LIT_LIST_PACKAGE,   /* pkgutil.iter_modules(__path__), os.listdir(dirname(__file__)):
+                                * value "" for one level, "walk" for walk_packages/os.walk */
+        PY_LIT_CODEC_COMPUTED, /* .encode(x), codecs.lookup(x) of a computed name: value "" */
+};
+
+enum py_prefix_base {
+        PY_PREFIX_ABSOLUTE, /* the value is the whole prefix */
+        PY_PREFIX_MODULE,   /* __name__ + value */
+        PY_PREFIX_PACKAGE,  /* __package__ + value */
+};
+
+struct py_literal {
+        enum py_literal_kind kind;
+        char *value;
+        enum py_prefix_base base; /* PY_LIT_COMPUTED only */
+        unsigned line, col;
+        enum py_import_depth depth;
+        bool guarded; /* as py_import.guarded */
+};
+
 struct py_scan {
         struct py_import *imports; /* in source order */
         size_t n_imports;
+        struct py_literal *literals; /* in source order; PY_LIT_NAME/PATH once per value */
+        size_t n_literals;
         struct py_attr *attrs; /* in source order, duplicates removed (first use kept) */
         size_t n_attrs;
         int *try_parent; /* per try (index = try_id - 1): 1 + index of the enclosing try, or 0 */

@@ -22,12 +22,29 @@ struct pymodules_cb {
                     struct distill_error *err);
         /* A warning for the build summary and plan.json (takes ownership of msg). */
         void (*warn)(void *ud, char *msg);
+        /* The strings of an ELF object's read-only data (for an extension module: the names
+         * its C code imports). Nothing for a file that is not ELF. */
+        int (*elf_strings)(void *ud, const char *path, struct strvec *out,
+                           struct distill_error *err);
+        /* Keep a shared library as the program's dlopen(name) finds it (a path, or a file name
+         * searched in the loader's directories), or, with find_library, the library
+         * ctypes.util.find_library(name) names ("ssl" → libssl.so.3). 1 kept, 0 not found. */
+        int (*keep_library)(void *ud, const char *name, bool find_library, const char *from,
+                            const char *detail, struct distill_error *err);
+        /* Keep what an absolute path literal names: a file, or a directory with its contents
+         * when select's rules allow it (one package's own directory, files.exclude). 1 kept, 0
+         * not. */
+        int (*keep_data_path)(void *ud, const char *path, const char *from, const char *detail,
+                              struct distill_error *err);
 };
 
 struct pymodules_options {
         bool deep;              /* python.imports: deep (default) or shallow */
         struct strvec app_dirs; /* image dirs holding app code (app, site-packages) */
         char *main_dir;         /* sys.path[0]: the script's directory, or the workdir for -m */
+        struct strvec locales;  /* the image's locale names (LANGUAGE, LC_ALL, LC_MESSAGES,
+                                 * LANG): whose gettext catalogues a literal domain keeps */
+        bool all_locales;       /* python.locales: all */
 };
 
 struct pymodules;
@@ -52,6 +69,13 @@ int pymodules_drain(struct pymodules *pm, struct distill_error *err);
 /* Imports of `module` (and its submodules) inside functions of library code are not followed:
  * development tools (doctest, pdb) that library functions import for self-tests or help(). */
 void pymodules_ignore_in_functions(struct pymodules *pm, const char *module);
+/* Computed imports made by `module` (and its submodules) are not narrowed: machinery whose
+ * names come from its callers, followed by another mechanism (the codec registry). */
+void pymodules_ignore_computed_in(struct pymodules *pm, const char *module);
+
+/* After the fixpoint: warnings for what could not be narrowed (computed imports with no
+ * literal that names a module). */
+void pymodules_finish(struct pymodules *pm);
 
 bool pymodules_imported(const struct pymodules *pm, const char *module);
 bool pymodules_attr_used(const struct pymodules *pm, const char *qualified);

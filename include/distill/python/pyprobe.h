@@ -22,16 +22,18 @@ struct pyrun {
 };
 
 struct py_probe {
-        char *version;              /* "3.11" */
-        char *cache_tag;            /* "cpython-311" */
-        char *magic_hex;            /* importlib.util.MAGIC_NUMBER as lowercase hex ("a70d0d0a") */
-        struct strvec builtin;      /* sys.builtin_module_names */
-        struct strvec frozen;       /* _imp._frozen_module_names() (3.11+) */
-        struct strvec ext_suffixes; /* importlib.machinery.EXTENSION_SUFFIXES, in order */
-        struct strvec sys_path;     /* the default sys.path as image paths, in order, without the
-                                     * script directory ("" or its replacement) */
-        char *stdlib_dir;           /* "/usr/lib/python3.11" */
-        bool from_table;            /* true when the per-version table answered */
+        char *version;               /* "3.11" */
+        char *cache_tag;             /* "cpython-311" */
+        char *magic_hex;             /* importlib.util.MAGIC_NUMBER as lowercase hex ("a70d0d0a") */
+        struct strvec builtin;       /* sys.builtin_module_names */
+        struct strvec frozen;        /* _imp._frozen_module_names() (3.11+) */
+        struct strvec ext_suffixes;  /* importlib.machinery.EXTENSION_SUFFIXES, in order */
+        struct strvec sys_path;      /* the default sys.path as image paths, in order, without the
+                                      * script directory ("" or its replacement) */
+        char *stdlib_dir;            /* "/usr/lib/python3.11" */
+        struct strmap codec_aliases; /* encodings.aliases.aliases: alias → module (char *);
+                                      * empty when the table answered */
+        bool from_table;             /* true when the per-version table answered */
         char *fallback_reason; /* why the interpreter could not answer (from_table), else NULL */
         struct strvec notes;   /* remarks for the build log (sys.path entries dropped, …) */
 };

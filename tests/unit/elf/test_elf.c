@@ -399,6 +399,61 @@ static void test_not_elf(void **state)
         close(fd);
 }
 
+/* The strings of the read-only data, compared with binutils' own `strings` over the same
+ * sections; a writable array is not among them; an object without section headers still gives
+ * its read-only segments' strings; a file that is not ELF gives none. */
+static void test_read_strings(void **state)
+{
+        (void)state;
+        cleanup_free char *src = xasprintf("%s/strs.c", tmp);
+        cleanup_free char *so = xasprintf("%s/libstrs.so", tmp);
+        cleanup_free char *noshdr = xasprintf("%s/libstrs-noshdr.so", tmp);
+        fixture_write(src, "const char *imports[] = {\"fractions\", \"collections.abc\", "
+                           "\"_cffi_backend\"};\n"
+                           "char writable[] = \"writable.name\";\n"
+                           "const char *get(int i) { return imports[i]; }\n");
+        assert_int_equal(fixture_sh("cc -shared -fPIC -O0 -o %s %s", so, src), 0);
+        for (int variant = 0; variant < 2; variant++) {
+                const char *file = so;
+                if (variant == 1) {
+                        patch_copy(so, noshdr,
+                                   "import struct,sys\n"
+                                   "b=bytearray(open(sys.argv[1],'rb').read())\n"
+                                   "struct.pack_into('<Q',b,0x28,0)\n"
+                                   "struct.pack_into('<HHH',b,0x3a,0,0,0)\n"
+                                   "open(sys.argv[1],'wb').write(b)\n");
+                        file = noshdr;
+                }
+                struct strvec got = STRVEC_INIT;
+                struct distill_error err = {0};
+                int fd = open(file, O_RDONLY);
+                assert_true(fd >= 0);
+                assert_int_equal(elf_read_strings(fd, file, 4, &got, &err), 1);
+                close(fd);
+                assert_true(strvec_contains(&got, "fractions"));
+                assert_true(strvec_contains(&got, "collections.abc"));
+                assert_true(strvec_contains(&got, "_cffi_backend"));
+                assert_false(strvec_contains(&got, "writable.name"));
+                if (variant == 0) {
+                        /* what binutils finds in .rodata is what distill finds */
+                        cleanup_free char *oracle =
+                            fixture_sh_out("objcopy -O binary --only-section=.rodata %s "
+                                           "/dev/stdout | strings -a -n 4",
+                                           file);
+                        assert_non_null(oracle);
+                        for (char *line = strtok(oracle, "\n"); line; line = strtok(NULL, "\n"))
+                                assert_true(strvec_contains(&got, line));
+                }
+                strvec_clear(&got);
+        }
+        struct strvec none = STRVEC_INIT;
+        struct distill_error err = {0};
+        int fd = open(src, O_RDONLY);
+        assert_int_equal(elf_read_strings(fd, src, 4, &none, &err), 0);
+        close(fd);
+        assert_int_equal(none.n, 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -411,6 +466,7 @@ int main(void)
             cmocka_unit_test(test_garbage_with_magic),
             cmocka_unit_test(test_mutations_never_crash),
             cmocka_unit_test(test_not_elf),
+            cmocka_unit_test(test_read_strings),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

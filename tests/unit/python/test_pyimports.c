@@ -676,6 +676,172 @@ static void test_main_block_and_fallback(void **state)
         py_scan_release(&sc);
 }
 
+static const char *literal_kind_name(enum py_literal_kind k)
+{
+        static const char *const names[] = {
+            [PY_LIT_NAME] = "name",
+            [PY_LIT_PATH] = "path",
+            [PY_LIT_CODEC] = "codec",
+            [PY_LIT_ENTRY_GROUP] = "entry-group",
+            [PY_LIT_DISTRIBUTION] = "dist",
+            [PY_LIT_LIBRARY] = "library",
+            [PY_LIT_FIND_LIBRARY] = "find-library",
+            [PY_LIT_GETTEXT] = "gettext",
+            [PY_LIT_COMPUTED] = "computed",
+            [PY_LIT_LIST_PACKAGE] = "list-package",
+            [PY_LIT_CODEC_COMPUTED] = "codec-computed",
+        };
+        return names[k];
+}
+
+/* The literals of `src` except plain names (`with_names` includes them), one line each:
+ * "KIND value line depth guarded" and, for computed imports, the prefix's base. */
+static void expect_literals_of(const char *src, bool with_names, const char *expected)
+{
+        struct py_scan s;
+        struct distill_error err = {0};
+        assert_int_equal(pyimports_scan(src, strlen(src), "t.py", &s, &err), 0);
+        struct strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < s.n_literals; i++) {
+                const struct py_literal *l = &s.literals[i];
+                if (l->kind == PY_LIT_NAME && !with_names)
+                        continue;
+                strbuf_addf(&sb, "%s '%s' %u %s %d", literal_kind_name(l->kind), l->value, l->line,
+                            depth_name(l->depth), l->guarded);
+                if (l->kind == PY_LIT_COMPUTED)
+                        strbuf_addf(&sb, " %s",
+                                    l->base == PY_PREFIX_MODULE    ? "__name__"
+                                    : l->base == PY_PREFIX_PACKAGE ? "__package__"
+                                                                   : "absolute");
+                strbuf_addch(&sb, '\n');
+        }
+        if (strcmp(strbuf_str(&sb), expected) != 0) {
+                fprintf(stderr, "source:\n%s\nexpected:\n%sgot:\n%s", src, expected,
+                        strbuf_str(&sb));
+                fail();
+        }
+        strbuf_release(&sb);
+        py_scan_release(&s);
+}
+
+static void test_literals_codecs(void **state)
+{
+        (void)state;
+        expect_literals_of("import codecs\n"
+                           "b = 'x'.encode('shift_jis')\n"
+                           "t = data.decode(encoding='euc-jp', errors='strict')\n"
+                           "codecs.lookup('cp932')\n"
+                           "codecs.encode(b, 'rot13')\n"
+                           "codecs.open('f', 'r', 'koi8_r')\n"
+                           "def f():\n"
+                           "    with open('f', encoding='latin-1') as h:\n"
+                           "        pass\n"
+                           "x.encode(some_name)\n",
+                           false,
+                           "codec 'shift_jis' 2 module 0\n"
+                           "codec 'euc-jp' 3 module 0\n"
+                           "codec 'cp932' 4 module 0\n"
+                           "codec 'rot13' 5 module 0\n"
+                           "codec 'koi8_r' 6 module 0\n"
+                           "codec 'latin-1' 8 function 0\n"
+                           "codec-computed '' 10 module 0\n");
+        /* not the codecs module: a name bound to something else keeps nothing by position */
+        expect_literals_of("import mylib as codecs\ncodecs.lookup('thing')\n", false, "");
+}
+
+static void test_literals_metadata_ctypes_gettext(void **state)
+{
+        (void)state;
+        expect_literals_of(
+            "from importlib.metadata import entry_points, version\n"
+            "import importlib.metadata as md\n"
+            "import pkg_resources, ctypes, ctypes.util, gettext\n"
+            "from ctypes import CDLL\n"
+            "eps = entry_points(group='myapp.plugins')\n"
+            "eps2 = entry_points().select(group='other.group')\n"
+            "for ep in pkg_resources.iter_entry_points('legacy.group'): pass\n"
+            "v = version('Flask')\n"
+            "d = md.distribution('Jinja2')\n"
+            "lib = CDLL('libmagic.so.1')\n"
+            "lib2 = ctypes.cdll.LoadLibrary('libz.so.1')\n"
+            "name = ctypes.util.find_library('ssl')\n"
+            "try:\n"
+            "    t = gettext.translation('messages', localedir='/usr/share/locale')\n"
+            "except ImportError:\n"
+            "    pass\n"
+            "version = '1.0'\n",
+            false,
+            "entry-group 'myapp.plugins' 5 module 0\n"
+            "entry-group 'other.group' 6 module 0\n"
+            "entry-group 'legacy.group' 7 module 0\n"
+            "dist 'Flask' 8 module 0\n"
+            "dist 'Jinja2' 9 module 0\n"
+            "library 'libmagic.so.1' 10 module 0\n"
+            "library 'libz.so.1' 11 module 0\n"
+            "find-library 'ssl' 12 module 0\n"
+            "gettext 'messages' 14 nested 1\n"
+            "path '/usr/share/locale' 14 nested 1\n");
+        expect_literals_of("from stevedore import driver\n"
+                           "mgr = driver.DriverManager(namespace='app.drivers', name='x')\n",
+                           false, "entry-group 'app.drivers' 2 module 0\n");
+}
+
+static void test_literals_computed_imports(void **state)
+{
+        (void)state;
+        expect_literals_of("import importlib, pkgutil, os\n"
+                           "from importlib import import_module\n"
+                           "def load(name):\n"
+                           "    a = importlib.import_module(f'pkg.backends.{name}')\n"
+                           "    b = import_module('pkg.codecs.%s' % name)\n"
+                           "    c = __import__('pkg.fmt.' + name)\n"
+                           "    d = import_module('pkg.x.{}'.format(name))\n"
+                           "    e = import_module(__name__ + '.' + name)\n"
+                           "    f = import_module('.' + name, __package__)\n"
+                           "    g = import_module(name)\n"
+                           "    h = import_module(f'{__package__}.drivers.{name}')\n"
+                           "for m in pkgutil.iter_modules(__path__): pass\n"
+                           "for m in pkgutil.walk_packages(__path__, __name__ + '.'): pass\n"
+                           "names = os.listdir(os.path.dirname(__file__))\n"
+                           "other = os.listdir('/etc')\n",
+                           false,
+                           "computed 'pkg.backends.' 4 function 0 absolute\n"
+                           "computed 'pkg.codecs.' 5 function 0 absolute\n"
+                           "computed 'pkg.fmt.' 6 function 0 absolute\n"
+                           "computed 'pkg.x.' 7 function 0 absolute\n"
+                           "computed '.' 8 function 0 __name__\n"
+                           "computed '.' 9 function 0 absolute\n"
+                           "computed '' 10 function 0 absolute\n"
+                           "computed '.drivers.' 11 function 0 __package__\n"
+                           "list-package '' 12 module 0\n"
+                           "list-package 'walk' 13 module 0\n"
+                           "list-package '' 14 module 0\n"
+                           "path '/etc' 15 module 0\n");
+}
+
+static void test_literals_names_and_paths(void **state)
+{
+        (void)state;
+        expect_literals_of("BACKENDS = {'json': 'pkg.ser.json', 'yaml': '.ser.yaml'}\n"
+                           "DATA = '/usr/share/pkg/data.bin'\n"
+                           "ZONE = '/usr/share/zoneinfo/%s'\n"
+                           "FMT = '/usr/share/pkg/{name}.txt'\n"
+                           "NOT = ['1abc', 'a..b', 'has space', '/', '//x', b'bytes.name', "
+                           "r'raw.name', 'json']\n"
+                           "def f():\n"
+                           "    return 'in.function'\n",
+                           true,
+                           "name 'json' 1 module 0\n"
+                           "name 'pkg.ser.json' 1 module 0\n"
+                           "name 'yaml' 1 module 0\n"
+                           "name '.ser.yaml' 1 module 0\n"
+                           "path '/usr/share/pkg/data.bin' 2 module 0\n"
+                           "path '/usr/share/zoneinfo' 3 module 0\n"
+                           "path '/usr/share/pkg' 4 module 0\n"
+                           "name 'raw.name' 5 module 0\n"
+                           "name 'in.function' 7 function 0\n");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -690,6 +856,10 @@ int main(void)
             cmocka_unit_test(test_attributes),
             cmocka_unit_test(test_python2_and_odd_input),
             cmocka_unit_test(test_errors),
+            cmocka_unit_test(test_literals_codecs),
+            cmocka_unit_test(test_literals_metadata_ctypes_gettext),
+            cmocka_unit_test(test_literals_computed_imports),
+            cmocka_unit_test(test_literals_names_and_paths),
             cmocka_unit_test(test_oracle_stdlib),
             cmocka_unit_test(test_mutations_never_crash),
         };
