@@ -132,6 +132,8 @@ static int load_rules(struct build_ctx *b, struct distill_error *err)
                 strvec_push(&dirs, b->opt->rules_dirs.v[i]);
         r = rules_load(&dirs, &b->rules, err);
         strvec_clear(&dirs);
+        if (r >= 0 && b->opt->no_package_rules)
+                rules_drop_scope(&b->rules, RULE_SCOPE_PACKAGE);
         return r;
 }
 
@@ -359,6 +361,40 @@ static void print_warnings(const struct build_ctx *b)
                         library_unresolved);
 }
 
+/* The Python modules (source and extension files) each mechanism of the closure kept. */
+static const enum plan_reason_kind python_mechanisms[] = {
+    PLAN_R_PYTHON_IMPORT,  PLAN_R_PY_C_IMPORT, PLAN_R_PY_COMPUTED,
+    PLAN_R_PY_ENTRY_POINT, PLAN_R_PY_CODEC,    PLAN_R_PY_LIBRARY,
+    PLAN_R_PY_DATA_PATH,   PLAN_R_PY_METADATA, PLAN_R_PY_ALIAS,
+};
+#define N_PY_MECHANISMS (sizeof(python_mechanisms) / sizeof(python_mechanisms[0]))
+
+static bool is_python_module_file(const char *path)
+{
+        size_t n = strlen(path);
+        return (n > 3 && strcmp(path + n - 3, ".py") == 0) ||
+               (n > 3 && strcmp(path + n - 3, ".so") == 0 && strstr(path, "/python"));
+}
+
+/* counts[i]: files of python_mechanisms[i] (modules for the import mechanisms, any file for
+ * data, metadata and libraries). */
+static void count_mechanisms(struct plan_entry *const *all, size_t n,
+                             size_t counts[N_PY_MECHANISMS])
+{
+        memset(counts, 0, N_PY_MECHANISMS * sizeof(*counts));
+        for (size_t i = 0; i < n; i++) {
+                if (all[i]->type != PLAN_FILE)
+                        continue;
+                for (size_t k = 0; k < N_PY_MECHANISMS; k++) {
+                        enum plan_reason_kind kind = python_mechanisms[k];
+                        bool data = kind == PLAN_R_PY_DATA_PATH || kind == PLAN_R_PY_METADATA ||
+                                    kind == PLAN_R_PY_LIBRARY;
+                        if (all[i]->reason == kind && (data || is_python_module_file(all[i]->path)))
+                                counts[k]++;
+                }
+        }
+}
+
 static void summarise(const struct build_ctx *b)
 {
         size_t n, files = 0, kept = 0;
@@ -373,6 +409,8 @@ static void summarise(const struct build_ctx *b)
         }
         for (size_t i = 0; i < b->plan->n_packages; i++)
                 kept += b->plan->packages[i].kept;
+        size_t counts[N_PY_MECHANISMS];
+        count_mechanisms(all, n, counts);
         print_warnings(b);
         if (b->opt->json) {
                 json_t *o = json_object();
@@ -392,6 +430,11 @@ static void summarise(const struct build_ctx *b)
                 json_object_set_new(o, "packages_candidate",
                                     json_integer((json_int_t)b->plan->n_packages));
                 json_object_set_new(o, "packages_kept", json_integer((json_int_t)kept));
+                json_t *mech = json_object();
+                for (size_t k = 0; k < N_PY_MECHANISMS; k++)
+                        json_object_set_new(mech, plan_reason_name(python_mechanisms[k]),
+                                            json_integer((json_int_t)counts[k]));
+                json_object_set_new(o, "python_files_by_reason", mech);
                 json_dumpf(o, stdout, JSON_COMPACT);
                 fputc('\n', stdout);
                 json_decref(o);
@@ -405,6 +448,12 @@ static void summarise(const struct build_ctx *b)
         printf("contents   %zu entries, %zu files, %llu bytes\n", n, files,
                (unsigned long long)bytes);
         printf("packages   %zu candidates, %zu kept\n", b->plan->n_packages, kept);
+        if (!b->m->has_python)
+                return;
+        printf("python    ");
+        for (size_t k = 0; k < N_PY_MECHANISMS; k++)
+                printf(" %s %zu%s", plan_reason_name(python_mechanisms[k]), counts[k],
+                       k + 1 < N_PY_MECHANISMS ? "," : "\n");
 }
 
 static int load_inputs(struct build_ctx *b, struct distill_error *err)

@@ -20,8 +20,8 @@
 
 static const char usage_text[] =
     "usage: distill build MANIFEST [-o OUT] [--tag REF] [--arch ARCH] [--rules DIR]\n"
-    "                      [--locked[=LOCK]] [--force] [-q|-v] [--json]\n"
-    "       distill resolve MANIFEST [--arch ARCH] [--rules DIR] [--json]\n"
+    "                      [--no-package-rules] [--locked[=LOCK]] [--force] [-q|-v] [--json]\n"
+    "       distill resolve MANIFEST [--arch ARCH] [--rules DIR] [--no-package-rules] [--json]\n"
     "       distill why OUT|MANIFEST PATH [--json]\n"
     "       distill lock MANIFEST [-o LOCK] [--arch ARCH]\n"
     "       distill --help | --version\n"
@@ -69,7 +69,8 @@ static const struct option all_options[] = {
     {"format", required_argument, NULL, 'F'}, {"force", no_argument, NULL, 'f'},
     {"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
     {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
-    {"locked", optional_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
+    {"locked", optional_argument, NULL, 'L'}, {"no-package-rules", no_argument, NULL, 'P'},
+    {NULL, 0, NULL, 0},
 };
 
 /* `allowed` lists the option letters the command takes. Returns 0, or an exit code. */
@@ -101,6 +102,9 @@ static int parse_cli(int argc, char **argv, const char *allowed, struct cli *cli
                         break;
                 case 'f':
                         cli->opt.force = true;
+                        break;
+                case 'P':
+                        cli->opt.no_package_rules = true;
                         break;
                 case 'q':
                         cli->opt.verbosity = -1;
@@ -198,10 +202,10 @@ int main(int argc, char **argv)
                 const char *name;
                 const char *options; /* the option letters it takes */
         } commands[] = {
-            {"build", "otarFfqvjLh"},
+            {"build", "otarFfqvjLPh"},
             {"lock", "oarqh"},
-            {"resolve", "arjh"},
-            {"why", "arjh"},
+            {"resolve", "arjPh"},
+            {"why", "arjPh"},
         };
         struct distill_error err = {0};
         struct cli cli = {0};

@@ -720,6 +720,24 @@ static int module_item(struct ctx *c, const yaml_node_t *n, const char *what, ch
         return r;
 }
 
+/* A module glob ("tests", "pkg.tests.*"): a module name where '*', '?' and [...] may stand. */
+static int module_glob_item(struct ctx *c, const yaml_node_t *n, const char *what, char **out)
+{
+        struct distill_error bad = {0};
+        int r = get_dup(c, n, what, out);
+        if (r < 0)
+                return r;
+        cleanup_free char *plain = xstrdup(*out);
+        for (char *p = plain; *p; p++)
+                if (strchr("*?[]!^-", *p))
+                        *p = 'x';
+        if (!py_module_name_valid(plain))
+                return fail_at(c, n, "%s \"%s\" is not a module name or module glob", what, *out);
+        if (wildmatch_check(*out, &bad) < 0)
+                return fail_at(c, n, "%s: %s", what, bad.msg);
+        return 0;
+}
+
 static int image_path_item(struct ctx *c, const yaml_node_t *n, const char *what, char **out)
 {
         return get_image_path(c, n, what, out);
@@ -811,9 +829,17 @@ static int parse_copies(struct ctx *c, const yaml_node_t *n, const char *what, b
 
 static int parse_python(struct ctx *c, const yaml_node_t *n)
 {
-        static const char *const keys[] = {
-            "interpreter",     "app",           "entrypoint", "module", "stdlib", "imports",
-            "include-modules", "site-packages", "bytecode",   NULL};
+        static const char *const keys[] = {"interpreter",
+                                           "app",
+                                           "entrypoint",
+                                           "module",
+                                           "stdlib",
+                                           "imports",
+                                           "include-modules",
+                                           "site-packages",
+                                           "bytecode",
+                                           "exclude-modules",
+                                           NULL};
         struct manifest *m = c->m;
         yaml_node_t *v, *k_module = NULL;
         int r, choice;
@@ -851,6 +877,10 @@ static int parse_python(struct ctx *c, const yaml_node_t *n)
                         return r;
                 m->python.imports = choice ? MANIFEST_IMPORTS_SHALLOW : MANIFEST_IMPORTS_DEEP;
         }
+        if ((v = lookup(c, n, "exclude-modules", NULL)) &&
+            (r = get_list(c, v, "python.exclude-modules", "module globs", module_glob_item,
+                          &m->python.exclude_modules)) < 0)
+                return r;
         if ((v = lookup(c, n, "include-modules", NULL)) &&
             (r = get_list(c, v, "python.include-modules", "module names", module_item,
                           &m->python.include_modules)) < 0)
@@ -1262,6 +1292,7 @@ void manifest_free(struct manifest *m)
         free(m->python.entrypoint);
         free(m->python.module);
         strvec_clear(&m->python.include_modules);
+        strvec_clear(&m->python.exclude_modules);
         strvec_clear(&m->python.site_packages);
         strvec_clear(&m->include);
         strvec_clear(&m->exclude);

@@ -405,8 +405,15 @@ static int parse_rule_fields(struct rules_ctx *c, const yaml_node_t *node, struc
                         r = parse_when(c, v, rule);
                 } else if (!strcmp(key, "add")) {
                         r = parse_add(c, v, rule);
+                } else if (!strcmp(key, "scope")) {
+                        r = want_string(c, v, "scope", &s);
+                        if (r == 0 && !strcmp(s, "package"))
+                                rule->scope = RULE_SCOPE_PACKAGE;
+                        else if (r == 0 && strcmp(s, "core") != 0)
+                                r = node_error(c, v, "scope must be core or package, not '%s'", s);
                 } else {
-                        r = node_error(c, k, "unknown key '%s' (known: name, when, add, reason)",
+                        r = node_error(c, k,
+                                       "unknown key '%s' (known: name, when, add, reason, scope)",
                                        key);
                 }
                 if (r < 0)
@@ -714,4 +721,16 @@ char *rules_expand(const char *s, const struct rules_vars *vars, const char *ori
 fail:
         strbuf_release(&sb);
         return NULL;
+}
+
+void rules_drop_scope(struct ruleset *set, enum rule_scope scope)
+{
+        size_t kept = 0;
+        for (size_t i = 0; i < set->n; i++) {
+                if (set->rules[i].scope == scope)
+                        rule_release(&set->rules[i]);
+                else
+                        set->rules[kept++] = set->rules[i];
+        }
+        set->n = kept;
 }

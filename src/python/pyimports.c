@@ -1061,6 +1061,20 @@ static bool is_dotted_name(const char *s)
         return !start;
 }
 
+/* A literal that may name a codec or a library rather than a module: "euc-jp", "enchant-2",
+ * "gtk+-3.0". */
+static bool is_name_word(const char *s)
+{
+        size_t n = strlen(s);
+        if (n == 0 || n > 128 || !(is_ident_start((unsigned char)s[0])) || s[n - 1] == '.' ||
+            s[n - 1] == '-' || strstr(s, ".."))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!is_ident_char((unsigned char)*p) && !strchr(".+-", *p))
+                        return false;
+        return true;
+}
+
 /* An absolute path as a literal names it; a placeholder cuts it to the directory before it. */
 static char *literal_path(const char *s)
 {
@@ -1085,7 +1099,14 @@ static void add_string(struct scanner *sc, const struct tok *t, const struct blo
         cleanup_free char *body = string_body(sc, t);
         enum py_literal_kind kind;
         char *value;
-        if (is_dotted_name(body)) {
+        char *colon = strchr(body, ':');
+        if (colon && colon > body && is_dotted_name(colon + 1) && colon[1] != '.') {
+                /* "pkg.mod:attr" (entry points, apipkg, import strings): the module part */
+                *colon = '\0';
+                if (!is_dotted_name(body))
+                        *colon = ':';
+        }
+        if (is_dotted_name(body) || is_name_word(body)) {
                 kind = PY_LIT_NAME;
                 value = xstrdup(body);
         } else if ((value = literal_path(body))) {
@@ -1753,6 +1774,9 @@ static void classify_call(struct scanner *sc, struct py_scan *out, const struct 
                                              PY_PREFIX_ABSOLUTE);
                         } else if (fn->kind == PY_LIT_CODEC) {
                                 emit_literal(sc, out, c, PY_LIT_CODEC_COMPUTED, "",
+                                             PY_PREFIX_ABSOLUTE);
+                        } else if (fn->kind == PY_LIT_FIND_LIBRARY) {
+                                emit_literal(sc, out, c, PY_LIT_FIND_LIBRARY_COMPUTED, "",
                                              PY_PREFIX_ABSOLUTE);
                         }
                 }

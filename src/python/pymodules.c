@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "distill/base/names.h"
+#include "distill/base/wildmatch.h"
 #include "distill/python/pyimports.h"
 
 #define PYMODULES_MAX_MODULES 100000
@@ -25,6 +26,7 @@ enum mod_kind {
         MOD_PACKAGE,
         MOD_EXTENSION,
         MOD_NAMESPACE,
+        MOD_EXCLUDED, /* python.exclude-modules: found or not, never kept */
 };
 
 struct module_state {
@@ -59,6 +61,7 @@ struct computed_site {
         bool expanded;       /* the prefix's package was imported whole */
         bool codec;          /* encode/decode/codecs.lookup of a computed codec name */
         bool library;        /* in library code: the app's literals (its configuration) count */
+        bool find_library;   /* ctypes.util.find_library of a computed name */
 };
 
 /* An entry point: `name = module:attr` under [group] of a distribution's entry_points.txt. */
@@ -80,6 +83,7 @@ struct pymodules {
         struct strmap attrs;                /* "os.popen" → NULL */
         struct strvec ignored_in_functions; /* not followed from library functions */
         struct strvec ignored_computed;     /* computed imports not narrowed in these */
+        struct strvec excluded;             /* python.exclude-modules globs */
         struct strmap pools; /* top-level package → struct strmap literal → "file:line" */
         struct computed_site *sites;
         size_t n_sites;
@@ -88,6 +92,7 @@ struct pymodules {
         size_t n_eps;
         bool eps_read;
         struct strvec ep_files;        /* every entry_points.txt of the namespace */
+        struct strmap ext_named;       /* dotted literals already tried as extension module names */
         struct strmap groups_done;     /* entry-point groups followed */
         struct strmap dists_done;      /* distribution metadata directories kept */
         struct strvec alias_importers; /* modules that add a finder to sys.meta_path */
@@ -185,6 +190,7 @@ void pymodules_free(struct pymodules *pm)
         strmap_clear(&pm->attrs, NULL);
         strvec_clear(&pm->ignored_in_functions);
         strvec_clear(&pm->ignored_computed);
+        strvec_clear(&pm->excluded);
         strmap_clear(&pm->pools, free_pool);
         for (size_t i = 0; i < pm->n_sites; i++) {
                 struct computed_site *cs = &pm->sites[i];
@@ -204,6 +210,7 @@ void pymodules_free(struct pymodules *pm)
         free(pm->eps);
         strmap_clear(&pm->groups_done, NULL);
         strvec_clear(&pm->ep_files);
+        strmap_clear(&pm->ext_named, NULL);
         strmap_clear(&pm->dists_done, NULL);
         strvec_clear(&pm->alias_importers);
         strmap_clear(&pm->alias_rows, free_strvec_value);
@@ -236,6 +243,20 @@ void pymodules_ignore_in_functions(struct pymodules *pm, const char *module)
 {
         if (!strvec_contains(&pm->ignored_in_functions, module))
                 strvec_push(&pm->ignored_in_functions, module);
+}
+
+void pymodules_exclude(struct pymodules *pm, const char *glob)
+{
+        if (!strvec_contains(&pm->excluded, glob))
+                strvec_push(&pm->excluded, glob);
+}
+
+static const char *excluded_by(const struct pymodules *pm, const char *name)
+{
+        for (size_t i = 0; i < pm->excluded.n; i++)
+                if (wildmatch(pm->excluded.v[i], name))
+                        return pm->excluded.v[i];
+        return NULL;
 }
 
 void pymodules_ignore_computed_in(struct pymodules *pm, const char *module)
@@ -275,7 +296,7 @@ static bool ignored_in_functions(const struct pymodules *pm, const struct work *
 bool pymodules_imported(const struct pymodules *pm, const char *module)
 {
         struct module_state *st = strmap_get(&pm->modules, module);
-        return st && st->kind != MOD_NOT_FOUND;
+        return st && st->kind != MOD_NOT_FOUND && st->kind != MOD_EXCLUDED;
 }
 
 bool pymodules_attr_used(const struct pymodules *pm, const char *qualified)
@@ -590,6 +611,16 @@ static int import_one(struct pymodules *pm, const char *name, const struct work 
                 st->kind = MOD_BUILTIN;
                 return 0;
         }
+        const char *glob = excluded_by(pm, name);
+        if (glob) {
+                st->kind = MOD_EXCLUDED;
+                pm->cb.warn(pm->cb.ud,
+                            xasprintf("module %s excluded by python.exclude-modules '%s' (first "
+                                      "asked for by %s: %s)",
+                                      name, glob, why->from ? why->from : "?",
+                                      why->detail ? why->detail : "import"));
+                return 0;
+        }
         const char *dot = strrchr(name, '.');
         struct module_state *parent = NULL;
         if (dot) {
@@ -626,6 +657,7 @@ static int import_one(struct pymodules *pm, const char *name, const struct work 
         case MOD_NOT_FOUND:
         case MOD_BUILTIN:
         case MOD_FROZEN:
+        case MOD_EXCLUDED:
                 return 0;
         case MOD_NAMESPACE:
                 for (size_t i = 0; i < st->path.n; i++) {
@@ -671,6 +703,8 @@ static int import_module(struct pymodules *pm, const struct work *why, struct di
                         return r;
                 if (st->kind == MOD_NOT_FOUND)
                         return 0;
+                if (st->kind == MOD_EXCLUDED)
+                        return 1; /* reported where it was excluded; its submodules go too */
                 if (!*p)
                         break;
         }
@@ -731,6 +765,39 @@ static int report_unresolved(struct pymodules *pm, const struct work *scan,
         pm->cb.warn(pm->cb.ud,
                     xasprintf("unresolved import %s (%s:%u)", abs, scan->path, imp->line));
         return 0;
+}
+
+/* six.moves.urllib is a lazy module whose attributes are urllib.parse, urllib.request, …: when
+ * a finder maps a name to a package, the submodules of that package its importer's literals
+ * name come with it. */
+static int import_alias_submodules(struct pymodules *pm, const struct work *scan,
+                                   const char *package, const char *abs, const char *importer,
+                                   struct distill_error *err)
+{
+        struct module_state *st = strmap_get(&pm->modules, package);
+        if (!st || st->path.n == 0)
+                return 0;
+        cleanup_free char *top = xstrndup(importer, strcspn(importer, "."));
+        const struct strmap *pool = strmap_get(&pm->pools, top);
+        if (!pool)
+                return 0;
+        const char **keys = strmap_sorted_keys(pool);
+        size_t pl = strlen(package);
+        int r = 0;
+        for (size_t k = 0; k < pool->n && r >= 0; k++) {
+                if (strncmp(keys[k], package, pl) != 0 || keys[k][pl] != '.' ||
+                    strmap_has(&pm->modules, keys[k]) || !module_resolvable(pm, keys[k], NULL))
+                        continue;
+                cleanup_free char *detail =
+                    xasprintf("%s, provided by %s's meta-path finder as %s, offers %s", abs,
+                              importer, package, keys[k]);
+                cleanup_free char *name = xstrdup(keys[k]);
+                struct work w = {
+                    .name = name, .kind = PLAN_R_PY_ALIAS, .from = scan->path, .detail = detail};
+                r = import_module(pm, &w, err);
+        }
+        free(keys);
+        return r < 0 ? r : 0;
 }
 
 /* A module that adds a finder to sys.meta_path provides names no file has: six.moves.queue is
@@ -799,11 +866,14 @@ static int import_through_alias(struct pymodules *pm, const struct work *scan, c
                                       "provides as %s",
                                       abs, line, importer, cands.v[k]);
                         struct work w = {.name = cands.v[k],
-                                         .kind = PLAN_R_PYTHON_IMPORT,
+                                         .kind = PLAN_R_PY_ALIAS,
                                          .from = scan->path,
                                          .detail = detail};
                         r = import_module(pm, &w, err);
                         found = r > 0;
+                        if (found)
+                                r = import_alias_submodules(pm, scan, cands.v[k], abs, importer,
+                                                            err);
                 }
                 strvec_clear(&cands);
         }
@@ -864,6 +934,8 @@ static int follow_import(struct pymodules *pm, const struct work *scan, const st
                                   .from = scan->path,
                                   .detail = sub_detail};
                 r = import_module(pm, &ws, err);
+                if (r == 0) /* from pkg_resources.extern import platformdirs */
+                        r = import_through_alias(pm, scan, sub, imp->line, err);
                 if (r < 0)
                         return r;
                 if (r == 0) {
@@ -1063,76 +1135,129 @@ static void add_computed_site(struct pymodules *pm, const struct work *w,
         cs->from = xstrdup(w->path);
         cs->line = lit->line;
         cs->codec = lit->kind == PY_LIT_CODEC_COMPUTED;
+        cs->find_library = lit->kind == PY_LIT_FIND_LIBRARY_COMPUTED;
         cs->library = w->policy != POLICY_APP;
 }
 
 static char *codec_module(struct pymodules *pm, const char *name);
 
-static void try_candidate(struct pymodules *pm, struct computed_site *cs, const char *cand,
-                          const char *literal, const char *literal_at)
+static int try_candidate(struct pymodules *pm, struct computed_site *cs, const char *cand,
+                         const char *literal, const char *literal_at, struct distill_error *err)
 {
         if (strmap_has(&cs->tried, cand))
-                return;
+                return 0;
         strmap_put(&cs->tried, cand, NULL);
+        if (cs->find_library) {
+                if (!pm->cb.keep_library || strchr(cand, '.'))
+                        return 0;
+                cleanup_free char *detail = xasprintf(
+                    "find_library of a computed name at line %u, narrowed by the literal '%s' "
+                    "(%s)",
+                    cs->line, literal, literal_at);
+                int r = pm->cb.keep_library(pm->cb.ud, cand, true, cs->from, detail, err);
+                if (r > 0)
+                        cs->narrowed = true;
+                return r < 0 ? r : 0;
+        }
         if (cs->codec) {
                 cleanup_free char *mod = codec_module(pm, cand);
                 if (!mod)
-                        return;
+                        return 0;
                 cs->narrowed = true;
                 cleanup_free char *detail = xasprintf(
                     "codec of a computed name at line %u, narrowed by the literal '%s' (%s)",
                     cs->line, literal, literal_at);
                 queue_import(pm, mod, PLAN_R_PY_CODEC, cs->from, detail);
-                return;
+                return 0;
         }
         if (!module_resolvable(pm, cand, NULL))
-                return;
+                return 0;
         cs->narrowed = true;
         cleanup_free char *detail =
             xasprintf("computed import at line %u, narrowed by the literal '%s' (%s)", cs->line,
                       literal, literal_at);
         queue_import(pm, cand, PLAN_R_PY_COMPUTED, cs->from, detail);
+        return 0;
 }
 
-static void narrow_site_by_pool(struct pymodules *pm, struct computed_site *cs,
-                                const char *pool_key);
+static int narrow_site_by_pool(struct pymodules *pm, struct computed_site *cs, const char *pool_key,
+                               struct distill_error *err);
 static void expand_site(struct pymodules *pm, struct computed_site *cs);
 
 /* Each site against the literals of its pool: prefix + literal, or the literal itself
  * (absolute, or relative to the caller's package). A prefix that no literal completes brings
  * the whole package it names. */
-static void narrow_computed_imports(struct pymodules *pm)
+/* A dotted literal of a package that names one of its own extension modules
+ * ("Cryptodome.Cipher._raw_ecb"): loaders that dlopen the file by a computed path
+ * (pycryptodome's load_pycryptodome_raw_lib, cffi's) are given the module's name. */
+static void keep_named_extensions(struct pymodules *pm)
 {
+        const char **pools = strmap_sorted_keys(&pm->pools);
+        for (size_t p = 0; p < pm->pools.n; p++) {
+                const char *top = pools[p];
+                const struct strmap *pool = strmap_get(&pm->pools, top);
+                size_t tl = strlen(top);
+                if (!tl)
+                        continue;
+                const char **keys = strmap_sorted_keys(pool);
+                for (size_t k = 0; k < pool->n; k++) {
+                        const char *lit = keys[k];
+                        enum mod_kind kind = MOD_NOT_FOUND;
+                        if (strncmp(lit, top, tl) != 0 || lit[tl] != '.' ||
+                            strmap_has(&pm->ext_named, lit))
+                                continue;
+                        strmap_put(&pm->ext_named, lit, NULL);
+                        if (strmap_has(&pm->modules, lit) ||
+                            !module_resolvable_kind(pm, lit, NULL, &kind) || kind != MOD_EXTENSION)
+                                continue;
+                        const char *at = strmap_get(pool, lit);
+                        cleanup_free char *file = xstrndup(at, (size_t)(strrchr(at, ':') - at));
+                        cleanup_free char *detail =
+                            xasprintf("the extension module the literal '%s' names (%s)", lit, at);
+                        queue_import(pm, lit, PLAN_R_PY_COMPUTED, file, detail);
+                }
+                free(keys);
+        }
+        free(pools);
+}
+
+static int narrow_computed_imports(struct pymodules *pm, struct distill_error *err)
+{
+        keep_named_extensions(pm);
         for (size_t i = 0; i < pm->n_sites; i++) {
                 struct computed_site *cs = &pm->sites[i];
                 for (int own = 1; own >= 0; own--) {
                         /* the site's own package first, then the app that configures it */
                         if (!own && !cs->library)
                                 break;
-                        narrow_site_by_pool(pm, cs, own ? cs->pool : "");
+                        int r = narrow_site_by_pool(pm, cs, own ? cs->pool : "", err);
+                        if (r < 0)
+                                return r;
                 }
                 expand_site(pm, cs);
         }
+        return 0;
 }
 
-static void narrow_site_by_pool(struct pymodules *pm, struct computed_site *cs,
-                                const char *pool_key)
+static int narrow_site_by_pool(struct pymodules *pm, struct computed_site *cs, const char *pool_key,
+                               struct distill_error *err)
 {
+        int r = 0;
         {
                 struct strmap *pool = strmap_get(&pm->pools, pool_key);
                 const char **keys = pool ? strmap_sorted_keys(pool) : NULL;
-                for (size_t k = 0; pool && k < pool->n; k++) {
+                for (size_t k = 0; pool && k < pool->n && r >= 0; k++) {
                         const char *lit = keys[k];
                         const char *at = strmap_get(pool, lit);
-                        if (cs->codec) {
-                                try_candidate(pm, cs, lit, lit, at);
+                        if (cs->codec || cs->find_library) {
+                                r = try_candidate(pm, cs, lit, lit, at, err);
                                 continue;
                         }
                         if (cs->prefix) {
                                 if (lit[0] != '.') {
                                         cleanup_free char *cand =
                                             xasprintf("%s%s", cs->prefix, lit);
-                                        try_candidate(pm, cs, cand, lit, at);
+                                        r = try_candidate(pm, cs, cand, lit, at, err);
                                 }
                                 continue;
                         }
@@ -1144,15 +1269,21 @@ static void narrow_site_by_pool(struct pymodules *pm, struct computed_site *cs,
                         bool own = !top || (strncmp(lit, cs->pool, top) == 0 &&
                                             (lit[top] == '.' || lit[top] == '\0'));
                         if (dots == 0 && (own || strchr(lit, '.')))
-                                try_candidate(pm, cs, lit, lit, at);
-                        if (cs->caller_pkg) {
+                                r = try_candidate(pm, cs, lit, lit, at, err);
+                        if (r >= 0 && cs->caller_pkg) {
                                 cleanup_free char *cand =
                                     xasprintf("%s.%s", cs->caller_pkg, lit + dots);
-                                try_candidate(pm, cs, cand, lit, at);
+                                r = try_candidate(pm, cs, cand, lit, at, err);
+                        }
+                        /* '._path.local' in a vendored helper: relative to the top package */
+                        if (r >= 0 && dots && top) {
+                                cleanup_free char *cand = xasprintf("%s%s", cs->pool, lit);
+                                r = try_candidate(pm, cs, cand, lit, at, err);
                         }
                 }
                 free(keys);
         }
+        return r;
 }
 
 static void expand_site(struct pymodules *pm, struct computed_site *cs)
@@ -1514,6 +1645,18 @@ static int keep_catalogues(struct pymodules *pm, const struct work *w, const str
                 struct strvec langs = STRVEC_INIT;
                 for (size_t i = 0; i < pm->opt.locales.n; i++)
                         expand_lang(pm->opt.locales.v[i], &langs);
+                /* languages=['de'] spelled in the calling package or the app */
+                cleanup_free char *top = xstrndup(pool_name(w), strcspn(pool_name(w), "."));
+                const char *pool_keys[] = {top, ""};
+                for (size_t p = 0; p < 2; p++) {
+                        const struct strmap *pool = strmap_get(&pm->pools, pool_keys[p]);
+                        const char **keys = pool ? strmap_sorted_keys(pool) : NULL;
+                        for (size_t k = 0; pool && k < pool->n; k++)
+                                if (strlen(keys[k]) <= 16 && !strchr(keys[k], '.') &&
+                                    !strvec_contains(&langs, keys[k]))
+                                        strvec_push(&langs, keys[k]);
+                        free(keys);
+                }
                 for (size_t i = 0; i < langs.n; i++)
                         strvec_push_nodup(&cw.paths,
                                           xasprintf("/usr/share/locale/%s/LC_MESSAGES/%s.mo",
@@ -1553,7 +1696,9 @@ static int follow_literal(struct pymodules *pm, const struct work *w, const stru
                                    lit->value, lit->line);
                 r = pm->cb.keep_library(pm->cb.ud, lit->value, lit->kind == PY_LIT_FIND_LIBRARY,
                                         w->path, detail, err);
-                if (r == 0)
+                /* the standard library's own (ctypes.util's tests) name other systems' */
+                if (r == 0 &&
+                    !(pm->probe->stdlib_dir && path_has_prefix(w->path, pm->probe->stdlib_dir)))
                         pm->cb.warn(pm->cb.ud, xasprintf("%s:%u: ctypes library '%s' is in no "
                                                          "candidate package",
                                                          w->path, lit->line, lit->value));
@@ -1566,6 +1711,9 @@ static int follow_literal(struct pymodules *pm, const struct work *w, const stru
                 if (!in_any_module(&pm->ignored_computed, w->name) &&
                     !strvec_contains(&pm->alias_importers, w->name))
                         add_computed_site(pm, w, lit);
+                return 0;
+        case PY_LIT_FIND_LIBRARY_COMPUTED:
+                add_computed_site(pm, w, lit);
                 return 0;
         case PY_LIT_CODEC_COMPUTED:
                 /* the standard library encodes with whatever codec its caller names: the
@@ -1695,13 +1843,18 @@ static int scan_buffer(struct pymodules *pm, const struct work *w, const char *d
         for (size_t i = 0; i < scan.n_attrs && r >= 0; i++)
                 if (follow(pm, w->policy, scan.attrs[i].depth))
                         strmap_put(&pm->attrs, scan.attrs[i].qualified, NULL);
+        /* the file's names first: a call may be narrowed by a literal written after it */
+        for (size_t i = 0; i < scan.n_literals; i++) {
+                const struct py_literal *lit = &scan.literals[i];
+                if (lit->kind != PY_LIT_NAME)
+                        continue;
+                pool_add(pm, w, lit); /* tables anywhere in the package narrow */
+                if (strvec_contains(&pm->alias_importers, w->name))
+                        alias_row_add(pm, w, lit);
+        }
         for (size_t i = 0; i < scan.n_literals && r >= 0; i++) {
                 const struct py_literal *lit = &scan.literals[i];
-                if (lit->kind == PY_LIT_NAME) {
-                        pool_add(pm, w, lit); /* tables anywhere in the package narrow */
-                        if (strvec_contains(&pm->alias_importers, w->name))
-                                alias_row_add(pm, w, lit);
-                } else if (follow(pm, w->policy, lit->depth))
+                if (lit->kind != PY_LIT_NAME && follow(pm, w->policy, lit->depth))
                         r = follow_literal(pm, w, lit, err);
         }
         py_scan_release(&scan);
@@ -1811,7 +1964,9 @@ int pymodules_drain(struct pymodules *pm, struct distill_error *err)
         for (;;) {
                 if (pm->q_head == pm->q_len) {
                         /* literals seen so far may narrow computed imports: new work */
-                        narrow_computed_imports(pm);
+                        r = narrow_computed_imports(pm, err);
+                        if (r < 0)
+                                return r;
                         if (pm->q_head == pm->q_len)
                                 break;
                 }

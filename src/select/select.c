@@ -417,6 +417,10 @@ static int keep_glob(struct select_ctx *c, const char *pattern, enum plan_reason
                 /* A directory match keeps the directory alone (a landmark such as lib-dynload);
                  * a double-star pattern under it is how a rule asks for the contents. */
                 r = keep_path(c, node->path, kind, from, detail, err);
+                /* a link the pattern names is kept even when it leads nowhere in the image
+                 * (tzdata's zoneinfo/localtime names the host's /etc/localtime) */
+                if (r == 0 && node->type == IMAGENS_SYMLINK)
+                        r = keep_node(c, node, kind, from, detail, err);
         }
         strvec_clear(&w.paths);
         if (r < 0)
@@ -1105,6 +1109,8 @@ static int start_import_closure(struct select_ctx *c, struct distill_error *err)
         c->pm = pymodules_new(c->ns, &c->py.probe, &opt, &cb);
         strvec_clear(&opt.app_dirs);
         strvec_clear(&opt.locales);
+        for (size_t i = 0; i < m->python.exclude_modules.n; i++)
+                pymodules_exclude(c->pm, m->python.exclude_modules.v[i]);
         /* which imports in library functions are not followed is known before any is read */
         for (size_t i = 0; i < c->rules->n; i++) {
                 const struct rule *rule = &c->rules->rules[i];

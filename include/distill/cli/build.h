@@ -12,6 +12,7 @@ struct build_options {
         const char *tag;          /* overrides image.ref */
         const char *arch;         /* overrides manifest arch */
         struct strvec rules_dirs; /* --rules DIR */
+        bool no_package_rules;    /* --no-package-rules: rules of scope `package` are not loaded */
         bool force;
         const char *locked; /* --locked: build exactly the set this lock file pins */
         int verbosity;      /* -1 quiet, 0 normal, 1 verbose */

@@ -29,6 +29,7 @@ enum plan_reason_kind {
                                 * gettext catalogue of a literal domain */
         PLAN_R_PY_LIBRARY,     /* a shared library ctypes loads by a literal name */
         PLAN_R_PY_METADATA,    /* a distribution's metadata asked for by name */
+        PLAN_R_PY_ALIAS,       /* a module a meta-path finder provides under another name */
 };
 
 struct plan_entry {

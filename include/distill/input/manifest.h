@@ -60,6 +60,7 @@ struct manifest {
                 enum manifest_stdlib stdlib;
                 enum manifest_imports imports;
                 struct strvec include_modules;
+                struct strvec exclude_modules; /* globs: never kept, nor what only they need */
                 struct strvec site_packages; /* absolute host paths */
                 bool bytecode;
         } python;

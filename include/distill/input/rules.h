@@ -19,6 +19,8 @@
  *         generate: [ca-bundle]                 # files distill writes (rootfs stage)
  *         env: {SSL_CERT_FILE: /etc/ssl/certs/ca-certificates.crt}
  *       reason: "..."                           # what `why` prints
+ *       scope: package                          # core (default) | package: for one library,
+ *                                               # dropped by --no-package-rules
  * Variables in paths and conditions: ${triplet} (x86_64-linux-gnu), ${arch} (amd64),
  * ${pyver} (3.11), ${ldso} (the PT_INTERP basename). */
 #ifndef DISTILL_RULES_H
@@ -38,8 +40,14 @@ enum rule_cond {
         RULE_WHEN_PYTHON,    /* the image has a Python interpreter */
 };
 
+/* What a rule stands for: knowledge of the platform (the loader, the interpreter, glibc,
+ * OpenSSL) or a patch for one library that no general mechanism reaches (--no-package-rules
+ * drops those, to show what the mechanisms do alone). */
+enum rule_scope { RULE_SCOPE_CORE, RULE_SCOPE_PACKAGE };
+
 struct rule {
         char *name;
+        enum rule_scope scope; /* `scope: core` (default) | `scope: package` */
         char *origin; /* "file:line:col" of the rule */
         enum rule_cond when;
         char *when_value; /* NULL for always/python */
@@ -68,6 +76,8 @@ struct ruleset {
  * wrong types, unknown conditions or generators, duplicate rule names); DISTILL_EIO for a
  * directory that cannot be read. */
 int rules_load(const struct strvec *dirs, struct ruleset *out, struct distill_error *err);
+/* Removes (and releases) the rules of one scope. */
+void rules_drop_scope(struct ruleset *set, enum rule_scope scope);
 void rules_release(struct ruleset *rs);
 
 /* The directory of the rules distill ships: $DISTILL_RULES_DIR when set; else beside the

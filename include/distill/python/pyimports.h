@@ -71,6 +71,7 @@ enum py_literal_kind {
         PY_LIT_LIST_PACKAGE,   /* pkgutil.iter_modules(__path__), os.listdir(dirname(__file__)):
                                 * value "" for one level, "walk" for walk_packages/os.walk */
         PY_LIT_CODEC_COMPUTED, /* .encode(x), codecs.lookup(x) of a computed name: value "" */
+        PY_LIT_FIND_LIBRARY_COMPUTED, /* ctypes.util.find_library(x) of a computed name */
 };
 
 enum py_prefix_base {

@@ -72,6 +72,9 @@ void pymodules_ignore_in_functions(struct pymodules *pm, const char *module);
 /* Computed imports made by `module` (and its submodules) are not narrowed: machinery whose
  * names come from its callers, followed by another mechanism (the codec registry). */
 void pymodules_ignore_computed_in(struct pymodules *pm, const char *module);
+/* python.exclude-modules: modules matching `glob` are never kept, so neither is what only
+ * they import; each import of one is reported once as a warning. */
+void pymodules_exclude(struct pymodules *pm, const char *glob);
 
 /* After the fixpoint: warnings for what could not be narrowed (computed imports with no
  * literal that names a module). */

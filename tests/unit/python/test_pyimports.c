@@ -690,6 +690,7 @@ static const char *literal_kind_name(enum py_literal_kind k)
             [PY_LIT_COMPUTED] = "computed",
             [PY_LIT_LIST_PACKAGE] = "list-package",
             [PY_LIT_CODEC_COMPUTED] = "codec-computed",
+            [PY_LIT_FIND_LIBRARY_COMPUTED] = "find-library-computed",
         };
         return names[k];
 }
@@ -781,6 +782,8 @@ static void test_literals_metadata_ctypes_gettext(void **state)
             "find-library 'ssl' 12 module 0\n"
             "gettext 'messages' 14 nested 1\n"
             "path '/usr/share/locale' 14 nested 1\n");
+        expect_literals_of("import ctypes.util\nfor n in NAMES:\n    ctypes.util.find_library(n)\n",
+                           false, "find-library-computed '' 3 nested 0\n");
         expect_literals_of("from stevedore import driver\n"
                            "mgr = driver.DriverManager(namespace='app.drivers', name='x')\n",
                            false, "entry-group 'app.drivers' 2 module 0\n");
@@ -827,7 +830,8 @@ static void test_literals_names_and_paths(void **state)
                            "ZONE = '/usr/share/zoneinfo/%s'\n"
                            "FMT = '/usr/share/pkg/{name}.txt'\n"
                            "NOT = ['1abc', 'a..b', 'has space', '/', '//x', b'bytes.name', "
-                           "r'raw.name', 'json']\n"
+                           "r'raw.name', 'json', 'pkg.mod:attr', 'a:b:c', ':x', 'euc-jp', "
+                           "'-x', 'x-']\n"
                            "def f():\n"
                            "    return 'in.function'\n",
                            true,
@@ -839,6 +843,8 @@ static void test_literals_names_and_paths(void **state)
                            "path '/usr/share/zoneinfo' 3 module 0\n"
                            "path '/usr/share/pkg' 4 module 0\n"
                            "name 'raw.name' 5 module 0\n"
+                           "name 'pkg.mod' 5 module 0\n"
+                           "name 'euc-jp' 5 module 0\n"
                            "name 'in.function' 7 function 0\n");
 }
 

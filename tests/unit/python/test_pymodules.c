@@ -128,7 +128,10 @@ static int setup(void **state)
                             "open('/usr/share/pkgdata/file.txt')\n"
                             "gettext.translation('dom')\n"
                             "TABLE = ['local_a']\n"
-                            "importlib.import_module(TABLE[0])\n");
+                            "importlib.import_module(TABLE[0])\n"
+                            "import pkg7, pkg8, pkg8._vendored.loader\n"
+                            "import excluded_pkg.sub\n"
+                            "for n in ['baz']:\n    ctypes.util.find_library(n)\n");
         put("/app/local_a.py", "");
         put("/app/local_b.py", "");
         put(LIB "/os.py", "");
@@ -184,6 +187,17 @@ static int setup(void **state)
             "_moved = [\n    Moved('q', 'OldQ', 'realmod'),\n    Moved('r', 'OldR', 'big5'),\n]\n"
             "sys.meta_path.append(_Importer())\n");
         put(DIST "/realmod.py", "");
+        put(DIST "/excluded_pkg/__init__.py", "import only_for_excluded\n");
+        put(DIST "/excluded_pkg/sub.py", "");
+        put(DIST "/only_for_excluded.py", "");
+        put(DIST "/pkg7/__init__.py", "NATIVE = ['pkg7._native']\n");
+        put(DIST "/pkg7/_native.cpython-311-x86_64-linux-gnu.so", "ELF");
+        put(DIST "/pkg7/_unnamed.cpython-311-x86_64-linux-gnu.so", "ELF");
+        put(DIST "/pkg8/__init__.py", "EXPORTS = {'path': '._impl.local:Local'}\n");
+        put(DIST "/pkg8/_vendored/__init__.py", "");
+        put(DIST "/pkg8/_vendored/loader.py", "def load(n):\n    return __import__(n)\n");
+        put(DIST "/pkg8/_impl/__init__.py", "");
+        put(DIST "/pkg8/_impl/local.py", "");
         put(DIST "/realmod2.py", "");
         put(DIST "/a-1.0.dist-info/entry_points.txt",
             "[myapp.plugins]\np1 = plugmod_a:run\n\n[console_scripts]\ntool = nope:main\n");
@@ -249,6 +263,8 @@ static void test_closure_beyond_import_statements(void **state)
                                   .keep_data_path = rec_data_path};
         struct pymodules *pm = pymodules_new(rec.ns, &probe, &opt, &cb);
         pymodules_ignore_computed_in(pm, "encodings");
+        pymodules_exclude(pm, "pkg2.plugins.tw?");
+        pymodules_exclude(pm, "excluded_pkg");
         pymodules_add_script(pm, "/app/main.py", "__main__", true);
         int r;
         while ((r = pymodules_drain(pm, &err)) > 0)
@@ -261,7 +277,7 @@ static void test_closure_beyond_import_statements(void **state)
         expect(DIST "/pkg/backends/json.py", "python-computed-import");
         expect(DIST "/pkg/backends/yaml.py", NULL);
         expect(DIST "/pkg2/plugins/one.py", "python-computed-import");
-        expect(DIST "/pkg2/plugins/two.py", "python-computed-import");
+        expect(DIST "/pkg2/plugins/two.py", NULL); /* python.exclude-modules */
         expect(DIST "/pkg5/data/region_AC.py", "python-computed-import");
         expect(DIST "/pkg5/data/region_AD.py", "python-computed-import");
         expect(DIST "/pkg5/data/region_ZZ.py", NULL);
@@ -269,6 +285,9 @@ static void test_closure_beyond_import_statements(void **state)
         expect(DIST "/pkg6/beta/__init__.py", "python-computed-import");
         expect("/app/local_a.py", "python-computed-import");
         expect("/app/local_b.py", NULL); /* no literal names it */
+        expect(DIST "/pkg7/_native.cpython-311-x86_64-linux-gnu.so", "python-computed-import");
+        expect(DIST "/pkg7/_unnamed.cpython-311-x86_64-linux-gnu.so", NULL);
+        expect(DIST "/pkg8/_impl/local.py", "python-computed-import");
         /* codecs through the alias table and normalisation; the registry itself is ignored */
         expect(LIB "/encodings/shift_jis.py", "python-codec");
         expect(LIB "/encodings/euc_jp.py", "python-codec");
@@ -289,8 +308,8 @@ static void test_closure_beyond_import_statements(void **state)
         expect(DIST "/pkg3/append.py", NULL);
         expect(LIB "/test/__init__.py", NULL);
         /* the alias importer's table and the rest of the name */
-        expect(DIST "/realmod.py", "python-import");
-        expect(DIST "/realmod2.py", "python-import");
+        expect(DIST "/realmod.py", "python-alias-import");
+        expect(DIST "/realmod2.py", "python-alias-import");
         /* package data behind a link to another directory */
         expect("/usr/share/pkg4-data/f1.txt", "python-import");
         expect("/usr/share/pkg4-data/sub/f2.txt", "python-import");
@@ -300,10 +319,18 @@ static void test_closure_beyond_import_statements(void **state)
         /* ctypes names and paths go to select */
         assert_true(strvec_contains(&rec.calls, "library libfoo.so.1 dlopen"));
         assert_true(strvec_contains(&rec.calls, "library bar find_library"));
+        assert_true(strvec_contains(&rec.calls, "library baz find_library"));
         assert_true(strvec_contains(&rec.calls, "path /usr/share/pkgdata/file.txt"));
+        /* excluded: neither the modules nor what only they import; each reported */
+        expect(DIST "/excluded_pkg/__init__.py", NULL);
+        expect(DIST "/only_for_excluded.py", NULL);
+        bool reported = false;
+        for (size_t i = 0; i < rec.warnings.n; i++)
+                reported = reported || strstr(rec.warnings.v[i], "module excluded_pkg excluded");
+        assert_true(reported);
         /* every computed import was narrowed */
         for (size_t i = 0; i < rec.warnings.n; i++)
-                assert_null(strstr(rec.warnings.v[i], "computed import"));
+                assert_false(strncmp(rec.warnings.v[i], "computed import", 15) == 0);
 
         pymodules_free(pm);
         imagens_free(rec.ns);
