@@ -1493,7 +1493,9 @@ static int keep_distribution(struct pymodules *pm, const struct work *w,
 
 /* entry_points.txt as importlib.metadata reads it: [group] sections of `name = module:attr
  * [extras]` lines; '#' and ';' start comments. */
-static void parse_entry_points(struct pymodules *pm, const char *dist_dir, char *text)
+void pymodules_parse_entry_points(char *text,
+                                  void (*fn)(void *ud, const char *group, const char *module),
+                                  void *ud)
 {
         cleanup_free char *group = NULL;
         for (char *line = text; line && *line;) {
@@ -1516,14 +1518,29 @@ static void parse_entry_points(struct pymodules *pm, const char *dist_dir, char 
                         size_t mlen =
                             strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                       "0123456789_.");
-                        if (mlen > 0 && pm->n_eps < PYMODULES_MAX_MODULES) {
-                                pm->eps = xrealloc(pm->eps, (pm->n_eps + 1) * sizeof(*pm->eps));
-                                pm->eps[pm->n_eps++] = (struct entry_point){
-                                    xstrdup(group), xstrndup(v, mlen), xstrdup(dist_dir)};
+                        if (mlen > 0) {
+                                cleanup_free char *module = xstrndup(v, mlen);
+                                fn(ud, group, module);
                         }
                 }
                 line = nl ? nl + 1 : NULL;
         }
+}
+
+struct ep_sink {
+        struct pymodules *pm;
+        const char *dist_dir;
+};
+
+static void add_entry_point(void *ud, const char *group, const char *module)
+{
+        struct ep_sink *sink = ud;
+        struct pymodules *pm = sink->pm;
+        if (pm->n_eps >= PYMODULES_MAX_MODULES)
+                return;
+        pm->eps = xrealloc(pm->eps, (pm->n_eps + 1) * sizeof(*pm->eps));
+        pm->eps[pm->n_eps++] =
+            (struct entry_point){xstrdup(group), xstrdup(module), xstrdup(sink->dist_dir)};
 }
 
 static int read_entry_points(struct pymodules *pm, struct distill_error *err)
@@ -1551,7 +1568,8 @@ static int read_entry_points(struct pymodules *pm, struct distill_error *err)
                                 strvec_clear(&names);
                                 return r;
                         }
-                        parse_entry_points(pm, dir, data);
+                        struct ep_sink sink = {pm, dir};
+                        pymodules_parse_entry_points(data, add_entry_point, &sink);
                         free(data);
                         strvec_push(&pm->ep_files, file);
                 }

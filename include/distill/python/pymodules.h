@@ -80,6 +80,13 @@ void pymodules_exclude(struct pymodules *pm, const char *glob);
  * literal that names a module). */
 void pymodules_finish(struct pymodules *pm);
 
+/* entry_points.txt as importlib.metadata reads it: fn(ud, group, module) for each
+ * `name = module[:attr] [extras]` line under a [group] header. `text` (NUL-terminated) is
+ * modified. */
+void pymodules_parse_entry_points(char *text,
+                                  void (*fn)(void *ud, const char *group, const char *module),
+                                  void *ud);
+
 bool pymodules_imported(const struct pymodules *pm, const char *module);
 bool pymodules_attr_used(const struct pymodules *pm, const char *qualified);
 

@@ -1,0 +1,29 @@
+/* libFuzzer target: the ELF reader and the read-only-data string reader on arbitrary bytes,
+ * through a memfd as select hands them a file. */
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "distill/base/util.h"
+#include "distill/elf/elf.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        int fd = memfd_create("fuzz-elf", MFD_CLOEXEC);
+        if (fd < 0)
+                return 0;
+        if (write_all(fd, data, size) == 0) {
+                struct distill_error err = {0};
+                struct strvec strings = STRVEC_INIT;
+                struct elf_info info;
+                if (elf_read_fd(fd, "fuzz.so", &info, &err) == 1)
+                        elf_info_release(&info);
+                elf_read_strings(fd, "fuzz.so", 2, &strings, &err);
+                strvec_clear(&strings);
+        }
+        close(fd);
+        return 0;
+}
