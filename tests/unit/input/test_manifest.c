@@ -120,6 +120,7 @@ static void test_full_manifest(void **state)
                            "  stdlib: imports\n"
                            "  imports: shallow\n"
                            "  include-modules: [json, email.mime.text]\n"
+                           "  exclude-modules: [tests, \"pkg.tests.*\", \"_test_[ab]?\"]\n"
                            "  site-packages: [site]\n"
                            "  bytecode: false\n"
                            "files:\n"
@@ -180,6 +181,8 @@ static void test_full_manifest(void **state)
         assert_int_equal(m->python.imports, MANIFEST_IMPORTS_SHALLOW);
         assert_int_equal(m->python.include_modules.n, 2);
         assert_string_equal(m->python.include_modules.v[1], "email.mime.text");
+        assert_int_equal(m->python.exclude_modules.n, 3);
+        assert_string_equal(m->python.exclude_modules.v[1], "pkg.tests.*");
         assert_int_equal(m->python.site_packages.n, 1);
         char *site = xasprintf("%s/site", real);
         assert_string_equal(m->python.site_packages.v[0], site);
@@ -332,6 +335,11 @@ static void test_errors(void **state)
         static const struct error_case cases[] = {
             /* malformed YAML: the parser's problem mark */
             {"version: 1\nfoo: bar: baz\n", ": baz", "malformed YAML"},
+            /* module globs: a module name where wildmatch's metacharacters may stand */
+            {"version: 1\npython:\n  module: app\n  exclude-modules: [\"a/b\"]\n", "\"a/b\"",
+             "python.exclude-modules[0] \"a/b\" is not a module name or module glob"},
+            {"version: 1\npython:\n  module: app\n  exclude-modules: [\"pkg.[ab\"]\n",
+             "\"pkg.[ab\"", "python.exclude-modules[0]: "},
             /* unknown keys, top level and nested */
             {"version: 1\nfrobnicate: 1\n", "frobnicate", "unknown key \"frobnicate\""},
             {"version: 1\npython:\n  module: app\n  colour: red\n", "colour",
