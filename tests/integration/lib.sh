@@ -65,6 +65,26 @@ host_run() {
     sh "${hide[@]}" -- "${image_env[@]}" PATH=/usr/bin:/bin LANG=C.UTF-8 HOME=/nonexistent "$@")
 }
 
+# manifest_app_dir MANIFEST → the host directory its python.app[0] copies (as written)
+manifest_app_dir() {
+  echo "$(dirname "$1")/$($PY -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["python"]["app"][0]["from"])' "$1")"
+}
+
+# index_ref OUT → the reference index.json names its first image by
+index_ref() {
+  $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"])' "$1/index.json"
+}
+
+# bundle_image_env BUNDLE: sets image_env (for host_run) to the variables the image's config
+# sets beyond PATH, LANG, HOME and TERM
+bundle_image_env() {
+  mapfile -t image_env < <($PY -c '
+import json, sys
+for e in json.load(open(sys.argv[1]))["process"]["env"]:
+    if e.split("=", 1)[0] not in ("PATH", "LANG", "HOME", "TERM"):
+        print(e)' "$1/config.json")
+}
+
 # apt_sim PACKAGE...: what apt would install on an empty system, as `apt-get -s` prints it, with
 # none of this host's apt settings that change the choice (recommends, suggests, pinning)
 apt_sim() {

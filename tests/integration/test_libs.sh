@@ -59,10 +59,7 @@ for name in "${apps[@]}"; do
     app_failed "$name" "no manifest $manifest"
     continue
   fi
-  app_src=$(dirname "$manifest")/$($PY -c '
-import sys, yaml
-m = yaml.safe_load(open(sys.argv[1]))
-print(m["python"]["app"][0]["from"])' "$manifest")
+  app_src=$(manifest_app_dir "$manifest")
   d=$WORK/$name
   mkdir -p "$d"
   OUT=$d/oci
@@ -74,13 +71,9 @@ print(m["python"]["app"][0]["from"])' "$manifest")
     continue
   fi
   ok "$name: distill build $manifest"
-  ref=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"])' "$OUT/index.json")
+  ref=$(index_ref "$OUT")
   unpack "$OUT" "$ref" "$d/bundle"
-  mapfile -t image_env < <($PY -c '
-import json, sys
-for e in json.load(open(sys.argv[1]))["process"]["env"]:
-    if e.split("=", 1)[0] not in ("PATH", "LANG", "HOME", "TERM"):
-        print(e)' "$d/bundle/config.json")
+  bundle_image_env "$d/bundle"
 
   rc=0
   run_bundle "$d/bundle" >"$d/image.out" 2>"$d/image.err" || rc=$?
