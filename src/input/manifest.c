@@ -829,17 +829,10 @@ static int parse_copies(struct ctx *c, const yaml_node_t *n, const char *what, b
 
 static int parse_python(struct ctx *c, const yaml_node_t *n)
 {
-        static const char *const keys[] = {"interpreter",
-                                           "app",
-                                           "entrypoint",
-                                           "module",
-                                           "stdlib",
-                                           "imports",
-                                           "include-modules",
-                                           "site-packages",
-                                           "bytecode",
-                                           "exclude-modules",
-                                           NULL};
+        static const char *const keys[] = {
+            "interpreter",   "app",      "entrypoint",      "module",
+            "stdlib",        "imports",  "locales",         "include-modules",
+            "site-packages", "bytecode", "exclude-modules", NULL};
         struct manifest *m = c->m;
         yaml_node_t *v, *k_module = NULL;
         int r, choice;
@@ -876,6 +869,11 @@ static int parse_python(struct ctx *c, const yaml_node_t *n)
                 if ((r = get_choice(c, v, "python.imports", "deep", "shallow", &choice)) < 0)
                         return r;
                 m->python.imports = choice ? MANIFEST_IMPORTS_SHALLOW : MANIFEST_IMPORTS_DEEP;
+        }
+        if ((v = lookup(c, n, "locales", NULL))) {
+                if ((r = get_choice(c, v, "python.locales", "image", "all", &choice)) < 0)
+                        return r;
+                m->python.all_locales = choice == 1;
         }
         if ((v = lookup(c, n, "exclude-modules", NULL)) &&
             (r = get_list(c, v, "python.exclude-modules", "module globs", module_glob_item,

@@ -1106,6 +1106,7 @@ static int start_import_closure(struct select_ctx *c, struct distill_error *err)
         opt.main_dir = m->python.entrypoint ? path_dirname(m->python.entrypoint)
                                             : xstrdup(m->image.workdir ? m->image.workdir : "/");
         image_locales(c, &opt.locales);
+        opt.all_locales = m->python.all_locales;
         c->pm = pymodules_new(c->ns, &c->py.probe, &opt, &cb);
         strvec_clear(&opt.app_dirs);
         strvec_clear(&opt.locales);

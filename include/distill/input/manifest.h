@@ -59,9 +59,11 @@ struct manifest {
                 char *module;     /* or a module name, or NULL */
                 enum manifest_stdlib stdlib;
                 enum manifest_imports imports;
+                bool all_locales; /* python.locales: all — every gettext catalogue of a literal
+                                   * domain, not only those of the image's locales */
                 struct strvec include_modules;
                 struct strvec exclude_modules; /* globs: never kept, nor what only they need */
-                struct strvec site_packages; /* absolute host paths */
+                struct strvec site_packages;   /* absolute host paths */
                 bool bytecode;
         } python;
 

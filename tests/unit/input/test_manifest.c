@@ -121,6 +121,7 @@ static void test_full_manifest(void **state)
                            "  imports: shallow\n"
                            "  include-modules: [json, email.mime.text]\n"
                            "  exclude-modules: [tests, \"pkg.tests.*\", \"_test_[ab]?\"]\n"
+                           "  locales: all\n"
                            "  site-packages: [site]\n"
                            "  bytecode: false\n"
                            "files:\n"
@@ -182,6 +183,7 @@ static void test_full_manifest(void **state)
         assert_int_equal(m->python.include_modules.n, 2);
         assert_string_equal(m->python.include_modules.v[1], "email.mime.text");
         assert_int_equal(m->python.exclude_modules.n, 3);
+        assert_true(m->python.all_locales);
         assert_string_equal(m->python.exclude_modules.v[1], "pkg.tests.*");
         assert_int_equal(m->python.site_packages.n, 1);
         char *site = xasprintf("%s/site", real);
