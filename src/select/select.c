@@ -49,6 +49,7 @@ struct select_ctx {
         struct strvec queue;     /* image paths of kept regular files whose ELF closure is due */
         size_t queue_head;
         struct strmap closure_done; /* paths whose closure was computed or covered */
+        struct strmap strings_done; /* ELF paths whose compiled-in paths were looked at */
         bool *fired;                /* per rule */
         struct strvec env;          /* "KEY=VALUE" of the image config known so far */
 
@@ -537,14 +538,84 @@ static int missing_library_hint(struct select_ctx *c, const struct ldso_result *
         return -err->code;
 }
 
+static int resolve_file(struct select_ctx *c, const char *path, const struct imagens_node **node,
+                        struct distill_error *err);
+
+/* A compiled-in path ("/usr/share/misc/pci.ids", "/etc/foo.conf") in an ELF object's read-only
+ * strings: kept when it names a file (never a directory, never a program) of the object's own
+ * package or of one it depends on, unless files.exclude drops it. */
+static int keep_elf_named_files(struct select_ctx *c, const struct imagens_node *obj,
+                                struct distill_error *err)
+{
+        if (!obj->owner)
+                return 0;
+        struct strvec strings = STRVEC_INIT, deps = STRVEC_INIT;
+        cleanup_close int fd = -1;
+        int r = open_node(c, obj, &fd, err);
+        if (r >= 0)
+                r = elf_read_strings(fd, obj->path, 4, &strings, err);
+        if (r < 0)
+                goto cleanup;
+        r = 0;
+        bool deps_read = false;
+        for (size_t i = 0; i < strings.n && r >= 0; i++) {
+                const char *s = strings.v[i];
+                if (s[0] != '/' || strchr(s, ' ') || strchr(s, '%') || strstr(s, "/bin/") ||
+                    strstr(s, "/sbin/") || path_has_prefix(s, "/proc") ||
+                    path_has_prefix(s, "/dev") || path_has_prefix(s, "/sys"))
+                        continue;
+                const struct imagens_node *node;
+                struct distill_error scratch = {0};
+                if (resolve_file(c, s, &node, &scratch) < 0 || !node || !node->owner ||
+                    excluded(c, s) || excluded(c, node->path) || plan_get(c->plan, node->path))
+                        continue;
+                if (strcmp(node->owner, obj->owner) != 0) {
+                        if (!deps_read) {
+                                source_dependencies(c->src, obj->owner, &deps);
+                                deps_read = true;
+                        }
+                        if (!strvec_contains(&deps, node->owner))
+                                continue;
+                }
+                cleanup_free char *detail =
+                    xasprintf("path '%s' in %s's strings", s, path_basename(obj->path));
+                r = keep_path(c, s, PLAN_R_ELF_PATH, obj->path, detail, err);
+        }
+cleanup:
+        strvec_clear(&strings);
+        strvec_clear(&deps);
+        return r < 0 ? r : 0;
+}
+
+static int keep_elf_closure(struct select_ctx *c, const char *path, struct distill_error *err);
+
+/* A kept file: if it is an ELF object, what ld.so loads for it, then the files its strings
+ * name (after the loader's, so that NEEDED and PT_INTERP stay the first reasons). */
 static int keep_closure_of(struct select_ctx *c, const char *path, struct distill_error *err)
+{
+        const struct imagens_node *node = imagens_get(c->ns, path);
+        if (!node || node->type != IMAGENS_FILE)
+                return 0;
+        int r = keep_elf_closure(c, path, err);
+        if (r < 0 || strmap_has(&c->strings_done, path))
+                return r;
+        strmap_put(&c->strings_done, path, NULL);
+        struct elf_info info = {0};
+        r = load_elf(c, node, &info, err);
+        if (r <= 0)
+                return r;
+        elf_info_release(&info);
+        return keep_elf_named_files(c, node, err);
+}
+
+static int keep_elf_closure(struct select_ctx *c, const char *path, struct distill_error *err)
 {
         const struct imagens_node *node = imagens_get(c->ns, path);
         struct elf_info info = {0};
         struct ldso_result res = {0};
         int r;
 
-        if (!node || node->type != IMAGENS_FILE || strmap_has(&c->closure_done, path))
+        if (strmap_has(&c->closure_done, path))
                 return 0;
         strmap_put(&c->closure_done, path, NULL);
         r = load_elf(c, node, &info, err);
@@ -1410,6 +1481,7 @@ cleanup:
         strvec_clear(&c.queue);
         strvec_clear(&c.env);
         strmap_clear(&c.closure_done, NULL);
+        strmap_clear(&c.strings_done, NULL);
         strmap_clear(&c.elf_cache, free_elf_cache_entry);
         ldso_config_release(&c.ldcfg);
         if (c.ns)

@@ -990,6 +990,29 @@ struct source_pkg *source_by_solvable(struct source *src, Id p)
         return src->by_solvable[p - src->repo->start];
 }
 
+void source_dependencies(struct source *src, const char *pkg, struct strvec *out)
+{
+        struct source_pkg *p = source_find(src, pkg);
+        if (!p || !src->pool || !src->pool->whatprovides)
+                return;
+        Pool *pool = src->pool; /* FOR_PROVIDES names it */
+        Queue deps;
+        queue_init(&deps);
+        solvable_lookup_deparray(pool->solvables + p->solvable, SOLVABLE_REQUIRES, &deps, -1);
+        for (int i = 0; i < deps.count; i++) {
+                if (deps.elements[i] == SOLVABLE_PREREQMARKER)
+                        continue;
+                Id pp, provider;
+                FOR_PROVIDES(provider, pp, deps.elements[i])
+                {
+                        struct source_pkg *q = source_by_solvable(src, provider);
+                        if (q && !strvec_contains(out, q->name))
+                                strvec_push(out, q->name);
+                }
+        }
+        queue_free(&deps);
+}
+
 static int path_error(struct source *src, const char *pkg_path, int e, struct distill_error *err)
 {
         /* a missing path is a resolution failure (dpkg path-exclude leaves listed files absent) */

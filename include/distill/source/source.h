@@ -111,6 +111,9 @@ size_t source_count(const struct source *src);
 struct source_pkg *source_pkg_at(struct source *src, size_t i); /* sorted by name */
 struct source_pkg *source_find(struct source *src, const char *name);
 struct source_pkg *source_by_solvable(struct source *src, Id p);
+/* The packages of the source that can satisfy what `pkg` Depends or Pre-Depends on (every
+ * provider of every alternative, as libsolv answers), appended to *out without duplicates. */
+void source_dependencies(struct source *src, const char *pkg, struct strvec *out);
 
 /* lstat of a dpkg path, resolved inside the root: symlinks in the directory part are followed
  * within the root (never to the build host's files); the last component is not followed. */

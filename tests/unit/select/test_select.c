@@ -60,7 +60,13 @@ static int setup_world(void **state)
                        "cp -L /lib64/ld-linux-x86-64.so.2 root/lib/%s/ld-linux-x86-64.so.2;"
                        "ln -s /lib/%s/ld-linux-x86-64.so.2 root/lib64/ld-linux-x86-64.so.2;"
                        "cp -L /lib/%s/libgcc_s.so.1 root/lib/%s/libgcc_s.so.1;"
-                       "echo 'int foo(void){return 1;}' > src/foo.c;"
+                       "printf '%%s\\n' 'const char *foo_paths[] = {\"/usr/share/foo/foo.conf\", "
+                       "\"/etc/libc.conf\", \"/usr/share/bar/bar.conf\", \"/usr/share/foo\"};' "
+                       "'int foo(void){return foo_paths[1][0];}' > src/foo.c;"
+                       "mkdir -p root/usr/share/foo root/usr/share/bar;"
+                       "echo conf > root/usr/share/foo/foo.conf;"
+                       "echo other > root/usr/share/foo/other.conf;"
+                       "echo conf > root/usr/share/bar/bar.conf; echo conf > root/etc/libc.conf;"
                        "echo 'int bar(void){return 2;}' > src/bar.c;"
                        "echo 'int foo(void); int main(void){return foo();}' > src/tool.c;"
                        "echo 'int bar(void); int main(void){return bar();}' > src/tool2.c;"
@@ -82,7 +88,7 @@ static int setup_world(void **state)
             0);
         char *libdir = xasprintf("/lib/%s", T);
         char *files = xasprintf("/.\n/lib\n%s\n%s/libc.so.6\n%s/ld-linux-x86-64.so.2\n/lib64\n"
-                                "/lib64/ld-linux-x86-64.so.2\n",
+                                "/lib64/ld-linux-x86-64.so.2\n/etc\n/etc/libc.conf\n",
                                 libdir, libdir, libdir);
         add_pkg(R, "libc6", "libgcc-s1", files);
         free(files);
@@ -91,11 +97,14 @@ static int setup_world(void **state)
         free(files);
         free(libdir);
         files = xasprintf("/.\n/usr\n/usr/lib\n/usr/lib/%s\n/usr/lib/%s/libfoo.so.1.0.0\n"
-                          "/usr/lib/%s/libfoo.so.1\n",
+                          "/usr/lib/%s/libfoo.so.1\n/usr/share\n/usr/share/foo\n"
+                          "/usr/share/foo/foo.conf\n/usr/share/foo/other.conf\n",
                           T, T, T);
         add_pkg(R, "libfoo1", "libc6", files);
         free(files);
-        files = xasprintf("/.\n/usr\n/usr/lib\n/usr/lib/%s\n/usr/lib/%s/libbar.so.1\n", T, T);
+        files = xasprintf("/.\n/usr\n/usr/lib\n/usr/lib/%s\n/usr/lib/%s/libbar.so.1\n/usr/share\n"
+                          "/usr/share/bar\n/usr/share/bar/bar.conf\n",
+                          T, T);
         add_pkg(R, "libbar1", "libc6", files);
         free(files);
         add_pkg(R, "tool", "libfoo1, libc6",
@@ -251,6 +260,28 @@ static void test_closure_with_reasons(void **state)
         release(&b);
 }
 
+/* Paths compiled into a library: a file of its own package and one of a package it depends on
+ * are kept, with the string's reason; one of an unrelated package and a directory are not. */
+static void test_paths_in_elf_strings(void **state)
+{
+        struct world *w = *state;
+        struct distill_error err = {0};
+        struct built b;
+        int r = run_select(w, "/usr/bin/tool", &b, &err);
+        if (r < 0)
+                fail_msg("select: %s", err.msg);
+        struct plan_entry *e = plan_get(b.plan, "/usr/share/foo/foo.conf");
+        assert_non_null(e);
+        assert_int_equal(e->reason, PLAN_R_ELF_PATH);
+        assert_string_equal(e->reason_from, "/usr/lib/x86_64-linux-gnu/libfoo.so.1.0.0");
+        e = plan_get(b.plan, "/etc/libc.conf");
+        assert_non_null(e);
+        assert_int_equal(e->reason, PLAN_R_ELF_PATH);
+        assert_null(plan_get(b.plan, "/usr/share/bar/bar.conf"));
+        assert_null(plan_get(b.plan, "/usr/share/foo/other.conf"));
+        release(&b);
+}
+
 static void test_missing_library_names_package(void **state)
 {
         struct world *w = *state;
@@ -278,6 +309,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_closure_with_reasons),
+            cmocka_unit_test(test_paths_in_elf_strings),
             cmocka_unit_test(test_missing_library_names_package),
             cmocka_unit_test(test_seed_not_in_candidates),
         };
