@@ -1007,16 +1007,6 @@ static bool module_resolvable_kind(struct pymodules *pm, const char *name, struc
         return found;
 }
 
-static void queue_import(struct pymodules *pm, const char *module, enum plan_reason_kind kind,
-                         const char *from, const char *detail)
-{
-        struct work w = {.name = xstrdup(module),
-                         .kind = kind,
-                         .from = xstrdup(from),
-                         .detail = xstrdup(detail)};
-        push_work(pm, &w);
-}
-
 /* The submodules of a package as pkgutil.iter_modules lists them: *.py, extension modules and
  * subpackages of each __path__ directory (walk: their submodules too). */
 static void list_submodules(struct pymodules *pm, const char *package, bool walk, int depth,
@@ -1061,15 +1051,16 @@ static char *package_of(const struct work *w)
         return dot ? xstrndup(w->name, (size_t)(dot - w->name)) : NULL;
 }
 
-/* Literal names of one top-level package narrow the computed imports made inside it. */
-static const char *pool_name(const struct work *w)
+/* Literal names of one top-level package narrow the computed imports made inside it; the
+ * app's code shares one pool, "". Caller frees. */
+static char *pool_top(const struct work *w)
 {
-        return w->policy == POLICY_APP ? "" : w->name;
+        return w->policy == POLICY_APP ? xstrdup("") : xstrndup(w->name, strcspn(w->name, "."));
 }
 
 static void pool_add(struct pymodules *pm, const struct work *w, const struct py_literal *lit)
 {
-        cleanup_free char *top = xstrndup(pool_name(w), strcspn(pool_name(w), "."));
+        cleanup_free char *top = pool_top(w);
         struct strmap *pool = strmap_get(&pm->pools, top);
         if (!pool) {
                 pool = xcalloc(1, sizeof(*pool));
@@ -1129,7 +1120,7 @@ static void add_computed_site(struct pymodules *pm, const struct work *w,
         pm->sites = xrealloc(pm->sites, (pm->n_sites + 1) * sizeof(*pm->sites));
         struct computed_site *cs = &pm->sites[pm->n_sites++];
         memset(cs, 0, sizeof(*cs));
-        cs->pool = xstrndup(pool_name(w), strcspn(pool_name(w), "."));
+        cs->pool = pool_top(w);
         cs->prefix = prefix;
         cs->caller_pkg = pkg ? xstrdup(pkg) : NULL;
         cs->from = xstrdup(w->path);
@@ -1167,7 +1158,7 @@ static int try_candidate(struct pymodules *pm, struct computed_site *cs, const c
                 cleanup_free char *detail = xasprintf(
                     "codec of a computed name at line %u, narrowed by the literal '%s' (%s)",
                     cs->line, literal, literal_at);
-                queue_import(pm, mod, PLAN_R_PY_CODEC, cs->from, detail);
+                pymodules_add_import(pm, mod, PLAN_R_PY_CODEC, cs->from, detail, false);
                 return 0;
         }
         if (!module_resolvable(pm, cand, NULL))
@@ -1176,7 +1167,7 @@ static int try_candidate(struct pymodules *pm, struct computed_site *cs, const c
         cleanup_free char *detail =
             xasprintf("computed import at line %u, narrowed by the literal '%s' (%s)", cs->line,
                       literal, literal_at);
-        queue_import(pm, cand, PLAN_R_PY_COMPUTED, cs->from, detail);
+        pymodules_add_import(pm, cand, PLAN_R_PY_COMPUTED, cs->from, detail, false);
         return 0;
 }
 
@@ -1184,9 +1175,6 @@ static int narrow_site_by_pool(struct pymodules *pm, struct computed_site *cs, c
                                struct distill_error *err);
 static void expand_site(struct pymodules *pm, struct computed_site *cs);
 
-/* Each site against the literals of its pool: prefix + literal, or the literal itself
- * (absolute, or relative to the caller's package). A prefix that no literal completes brings
- * the whole package it names. */
 /* A dotted literal of a package that names one of its own extension modules
  * ("Cryptodome.Cipher._raw_ecb"): loaders that dlopen the file by a computed path
  * (pycryptodome's load_pycryptodome_raw_lib, cffi's) are given the module's name. */
@@ -1214,13 +1202,15 @@ static void keep_named_extensions(struct pymodules *pm)
                         cleanup_free char *file = xstrndup(at, (size_t)(strrchr(at, ':') - at));
                         cleanup_free char *detail =
                             xasprintf("the extension module the literal '%s' names (%s)", lit, at);
-                        queue_import(pm, lit, PLAN_R_PY_COMPUTED, file, detail);
+                        pymodules_add_import(pm, lit, PLAN_R_PY_COMPUTED, file, detail, false);
                 }
                 free(keys);
         }
         free(pools);
 }
 
+/* Each site against the literals of its own package's pool, then, for library code, the
+ * app's; a prefix that no literal completes brings the whole package it names. */
 static int narrow_computed_imports(struct pymodules *pm, struct distill_error *err)
 {
         keep_named_extensions(pm);
@@ -1239,79 +1229,79 @@ static int narrow_computed_imports(struct pymodules *pm, struct distill_error *e
         return 0;
 }
 
-static int narrow_site_by_pool(struct pymodules *pm, struct computed_site *cs, const char *pool_key,
-                               struct distill_error *err)
+/* The names one literal may complete a site to: the prefix and the literal; a codec or library
+ * name as it is; without a prefix the literal itself (when it is dotted or in the caller's own
+ * package: single words such as "trace" or "venv" fill tables of names that are not modules),
+ * the literal under the caller's package, and a relative literal under the top package
+ * ('._path.local' in a vendored helper). */
+static int try_literal(struct pymodules *pm, struct computed_site *cs, const char *lit,
+                       const char *at, struct distill_error *err)
 {
+        if (cs->codec || cs->find_library)
+                return try_candidate(pm, cs, lit, lit, at, err);
+        if (cs->prefix) {
+                if (lit[0] == '.')
+                        return 0;
+                cleanup_free char *cand = xasprintf("%s%s", cs->prefix, lit);
+                return try_candidate(pm, cs, cand, lit, at, err);
+        }
+        size_t dots = strspn(lit, ".");
+        size_t top = strlen(cs->pool);
+        bool own =
+            !top || (strncmp(lit, cs->pool, top) == 0 && (lit[top] == '.' || lit[top] == '\0'));
         int r = 0;
-        {
-                struct strmap *pool = strmap_get(&pm->pools, pool_key);
-                const char **keys = pool ? strmap_sorted_keys(pool) : NULL;
-                for (size_t k = 0; pool && k < pool->n && r >= 0; k++) {
-                        const char *lit = keys[k];
-                        const char *at = strmap_get(pool, lit);
-                        if (cs->codec || cs->find_library) {
-                                r = try_candidate(pm, cs, lit, lit, at, err);
-                                continue;
-                        }
-                        if (cs->prefix) {
-                                if (lit[0] != '.') {
-                                        cleanup_free char *cand =
-                                            xasprintf("%s%s", cs->prefix, lit);
-                                        r = try_candidate(pm, cs, cand, lit, at, err);
-                                }
-                                continue;
-                        }
-                        /* Without a prefix, a literal outside the caller's own package must
-                         * be dotted: single words ("trace", "venv") are everywhere in tables
-                         * of names that are not modules. */
-                        size_t dots = strspn(lit, ".");
-                        size_t top = strlen(cs->pool);
-                        bool own = !top || (strncmp(lit, cs->pool, top) == 0 &&
-                                            (lit[top] == '.' || lit[top] == '\0'));
-                        if (dots == 0 && (own || strchr(lit, '.')))
-                                r = try_candidate(pm, cs, lit, lit, at, err);
-                        if (r >= 0 && cs->caller_pkg) {
-                                cleanup_free char *cand =
-                                    xasprintf("%s.%s", cs->caller_pkg, lit + dots);
-                                r = try_candidate(pm, cs, cand, lit, at, err);
-                        }
-                        /* '._path.local' in a vendored helper: relative to the top package */
-                        if (r >= 0 && dots && top) {
-                                cleanup_free char *cand = xasprintf("%s%s", cs->pool, lit);
-                                r = try_candidate(pm, cs, cand, lit, at, err);
-                        }
-                }
-                free(keys);
+        if (dots == 0 && (own || strchr(lit, '.')))
+                r = try_candidate(pm, cs, lit, lit, at, err);
+        if (r >= 0 && cs->caller_pkg) {
+                cleanup_free char *cand = xasprintf("%s.%s", cs->caller_pkg, lit + dots);
+                r = try_candidate(pm, cs, cand, lit, at, err);
+        }
+        if (r >= 0 && dots && top) {
+                cleanup_free char *cand = xasprintf("%s%s", cs->pool, lit);
+                r = try_candidate(pm, cs, cand, lit, at, err);
         }
         return r;
 }
 
+static int narrow_site_by_pool(struct pymodules *pm, struct computed_site *cs, const char *pool_key,
+                               struct distill_error *err)
+{
+        struct strmap *pool = strmap_get(&pm->pools, pool_key);
+        if (!pool)
+                return 0;
+        const char **keys = strmap_sorted_keys(pool);
+        int r = 0;
+        for (size_t k = 0; k < pool->n && r >= 0; k++)
+                r = try_literal(pm, cs, keys[k], strmap_get(pool, keys[k]), err);
+        free(keys);
+        return r;
+}
+
+/* A prefix that no literal completed brings every submodule of the package it names (those
+ * whose name starts with the prefix's last, partial component). Once per site. */
 static void expand_site(struct pymodules *pm, struct computed_site *cs)
 {
-        {
-                if (cs->prefix && !cs->narrowed && !cs->expanded) {
-                        cs->expanded = true;
-                        const char *last = strrchr(cs->prefix, '.');
-                        if (!last)
-                                return;
-                        cleanup_free char *pkg = xstrndup(cs->prefix, (size_t)(last - cs->prefix));
-                        const char *partial = last + 1;
-                        struct strvec subs = STRVEC_INIT;
-                        list_submodules(pm, pkg, false, 0, &subs);
-                        for (size_t k = 0; k < subs.n; k++) {
-                                const char *leaf = subs.v[k] + strlen(pkg) + 1;
-                                if (strncmp(leaf, partial, strlen(partial)) != 0)
-                                        continue;
-                                cs->narrowed = true;
-                                cleanup_free char *detail = xasprintf(
-                                    "computed import at line %u: every submodule of %s named "
-                                    "%s…",
-                                    cs->line, pkg, cs->prefix);
-                                queue_import(pm, subs.v[k], PLAN_R_PY_COMPUTED, cs->from, detail);
-                        }
-                        strvec_clear(&subs);
-                }
+        if (!cs->prefix || cs->narrowed || cs->expanded)
+                return;
+        cs->expanded = true;
+        const char *last = strrchr(cs->prefix, '.');
+        if (!last)
+                return;
+        cleanup_free char *pkg = xstrndup(cs->prefix, (size_t)(last - cs->prefix));
+        const char *partial = last + 1;
+        struct strvec subs = STRVEC_INIT;
+        list_submodules(pm, pkg, false, 0, &subs);
+        for (size_t k = 0; k < subs.n; k++) {
+                const char *leaf = subs.v[k] + strlen(pkg) + 1;
+                if (strncmp(leaf, partial, strlen(partial)) != 0)
+                        continue;
+                cs->narrowed = true;
+                cleanup_free char *detail =
+                    xasprintf("computed import at line %u: every submodule of %s named %s…",
+                              cs->line, pkg, cs->prefix);
+                pymodules_add_import(pm, subs.v[k], PLAN_R_PY_COMPUTED, cs->from, detail, false);
         }
+        strvec_clear(&subs);
 }
 
 void pymodules_finish(struct pymodules *pm)
@@ -1350,7 +1340,7 @@ static int keep_listed_package(struct pymodules *pm, const struct work *w,
         cleanup_free char *detail = xasprintf("its package directory is listed at line %u (%s)",
                                               lit->line, walk ? "walked" : "one level");
         for (size_t i = 0; i < subs.n; i++)
-                queue_import(pm, subs.v[i], PLAN_R_PY_COMPUTED, w->path, detail);
+                pymodules_add_import(pm, subs.v[i], PLAN_R_PY_COMPUTED, w->path, detail, false);
         strvec_clear(&subs);
         return 0;
 }
@@ -1409,7 +1399,7 @@ static int follow_codec(struct pymodules *pm, const struct work *w, const struct
         if (!mod)
                 return 0;
         cleanup_free char *detail = xasprintf("codec '%s' named at line %u", lit->value, lit->line);
-        queue_import(pm, mod, PLAN_R_PY_CODEC, w->path, detail);
+        pymodules_add_import(pm, mod, PLAN_R_PY_CODEC, w->path, detail, false);
         return 0;
 }
 
@@ -1598,7 +1588,7 @@ static int follow_entry_group(struct pymodules *pm, const struct work *w,
                 cleanup_free char *detail =
                     xasprintf("entry point of group '%s' (%s/entry_points.txt), asked for at %s:%u",
                               ep->group, ep->dist_dir, w->path, lit->line);
-                queue_import(pm, ep->module, PLAN_R_PY_ENTRY_POINT, w->path, detail);
+                pymodules_add_import(pm, ep->module, PLAN_R_PY_ENTRY_POINT, w->path, detail, false);
                 r = keep_dist_dir(pm, ep->dist_dir, PLAN_R_PY_ENTRY_POINT, w->path, detail, err);
         }
         return r;
@@ -1664,7 +1654,7 @@ static int keep_catalogues(struct pymodules *pm, const struct work *w, const str
                 for (size_t i = 0; i < pm->opt.locales.n; i++)
                         expand_lang(pm->opt.locales.v[i], &langs);
                 /* languages=['de'] spelled in the calling package or the app */
-                cleanup_free char *top = xstrndup(pool_name(w), strcspn(pool_name(w), "."));
+                cleanup_free char *top = pool_top(w);
                 const char *pool_keys[] = {top, ""};
                 for (size_t p = 0; p < 2; p++) {
                         const struct strmap *pool = strmap_get(&pm->pools, pool_keys[p]);
@@ -1804,7 +1794,7 @@ static int follow_extension_strings(struct pymodules *pm, const char *name, cons
                          * private names ("_cffi_backend", "_strptime"). */
                         if (kind == MOD_EXTENSION && !private_or_dotted)
                                 continue;
-                        queue_import(pm, cand, PLAN_R_PY_C_IMPORT, file, detail);
+                        pymodules_add_import(pm, cand, PLAN_R_PY_C_IMPORT, file, detail, false);
                 }
         }
         strvec_clear(&strings);
