@@ -50,6 +50,8 @@ struct select_ctx {
         size_t queue_head;
         struct strmap closure_done; /* paths whose closure was computed or covered */
         struct strmap strings_done; /* ELF paths whose compiled-in paths were looked at */
+        struct strmap strings;      /* ELF path → struct strvec * of its read-only strings, read
+                                     * once for the Python closure and the compiled-in paths */
         bool *fired;                /* per rule */
         struct strvec env;          /* "KEY=VALUE" of the image config known so far */
 
@@ -544,22 +546,60 @@ static int resolve_file(struct select_ctx *c, const char *path, const struct ima
 /* A compiled-in path ("/usr/share/misc/pci.ids", "/etc/foo.conf") in an ELF object's read-only
  * strings: kept when it names a file (never a directory, never a program) of the object's own
  * package or of one it depends on, unless files.exclude drops it. */
+static void free_strings(void *p)
+{
+        if (!p)
+                return; /* taken by its last reader */
+        strvec_clear(p);
+        free(p);
+}
+
+/* An ELF object's read-only strings (none for a file that is not ELF), read from its bytes
+ * once and kept until take_elf_strings hands them over. */
+static int elf_strings_of(struct select_ctx *c, const struct imagens_node *node,
+                          const struct strvec **out, struct distill_error *err)
+{
+        struct strvec *strings = strmap_get(&c->strings, node->path);
+        if (!strings) {
+                cleanup_close int fd = -1;
+                int r = open_node(c, node, &fd, err);
+                strings = xcalloc(1, sizeof(*strings));
+                if (r >= 0)
+                        r = elf_read_strings(fd, node->path, 2, strings, err);
+                if (r < 0) {
+                        free_strings(strings);
+                        return r;
+                }
+                strmap_put(&c->strings, node->path, strings);
+        }
+        *out = strings;
+        return 0;
+}
+
+/* The last reader's copy: the cache forgets it. Caller frees. */
+static int take_elf_strings(struct select_ctx *c, const struct imagens_node *node,
+                            struct strvec **out, struct distill_error *err)
+{
+        const struct strvec *cached;
+        int r = elf_strings_of(c, node, &cached, err);
+        if (r < 0)
+                return r;
+        *out = strmap_put(&c->strings, node->path, NULL);
+        return 0;
+}
+
 static int keep_elf_named_files(struct select_ctx *c, const struct imagens_node *obj,
                                 struct distill_error *err)
 {
         if (!obj->owner)
                 return 0;
-        struct strvec strings = STRVEC_INIT, deps = STRVEC_INIT;
-        cleanup_close int fd = -1;
-        int r = open_node(c, obj, &fd, err);
-        if (r >= 0)
-                r = elf_read_strings(fd, obj->path, 4, &strings, err);
+        struct strvec *strings = NULL, deps = STRVEC_INIT;
+        int r = take_elf_strings(c, obj, &strings, err);
         if (r < 0)
                 goto cleanup;
-        r = 0;
         bool deps_read = false;
-        for (size_t i = 0; i < strings.n && r >= 0; i++) {
-                const char *s = strings.v[i];
+        for (size_t i = 0; i < strings->n && r >= 0; i++) {
+                const char *s = strings->v[i];
                 if (s[0] != '/' || strchr(s, ' ') || strchr(s, '%') || strstr(s, "/bin/") ||
                     strstr(s, "/sbin/") || path_has_prefix(s, "/proc") ||
                     path_has_prefix(s, "/dev") || path_has_prefix(s, "/sys"))
@@ -582,7 +622,8 @@ static int keep_elf_named_files(struct select_ctx *c, const struct imagens_node 
                 r = keep_path(c, s, PLAN_R_ELF_PATH, obj->path, detail, err);
         }
 cleanup:
-        strvec_clear(&strings);
+        if (strings)
+                free_strings(strings);
         strvec_clear(&deps);
         return r < 0 ? r : 0;
 }
@@ -952,14 +993,13 @@ static int pm_elf_strings(void *ud, const char *path, struct strvec *out, struct
 {
         struct select_ctx *c = ud;
         const struct imagens_node *node;
+        const struct strvec *strings;
         int r = resolve_file(c, path, &node, err);
         if (r < 0 || !node)
                 return r;
-        cleanup_close int fd = -1;
-        r = open_node(c, node, &fd, err);
-        if (r < 0)
-                return r;
-        r = elf_read_strings(fd, node->path, 2, out, err);
+        r = elf_strings_of(c, node, &strings, err);
+        for (size_t i = 0; r >= 0 && i < strings->n; i++)
+                strvec_push(out, strings->v[i]);
         return r < 0 ? r : 0;
 }
 
@@ -1482,6 +1522,7 @@ cleanup:
         strvec_clear(&c.env);
         strmap_clear(&c.closure_done, NULL);
         strmap_clear(&c.strings_done, NULL);
+        strmap_clear(&c.strings, free_strings);
         strmap_clear(&c.elf_cache, free_elf_cache_entry);
         ldso_config_release(&c.ldcfg);
         if (c.ns)
