@@ -713,18 +713,23 @@ static int drain_queue(struct select_ctx *c, struct distill_error *err)
 
 /* Rules */
 
+/* The value the image env gives the key (klen bytes of key), or NULL: the last assignment
+ * wins. */
+static const char *env_value(const struct select_ctx *c, const char *key, size_t klen)
+{
+        for (size_t i = c->env.n; i-- > 0;) {
+                const char *e = c->env.v[i];
+                if (strncmp(e, key, klen) == 0 && e[klen] == '=')
+                        return e + klen + 1;
+        }
+        return NULL;
+}
+
 static bool env_has(const struct select_ctx *c, const char *want)
 {
         const char *eq = strchr(want, '=');
-        size_t klen = eq ? (size_t)(eq - want) : strlen(want);
-        for (size_t i = c->env.n; i-- > 0;) {
-                const char *e = c->env.v[i];
-                if (strncmp(e, want, klen) != 0 || e[klen] != '=')
-                        continue;
-                /* the last assignment of a key wins */
-                return eq ? strcmp(e + klen + 1, eq + 1) == 0 : true;
-        }
-        return false;
+        const char *value = env_value(c, want, eq ? (size_t)(eq - want) : strlen(want));
+        return value && (!eq || strcmp(value, eq + 1) == 0);
 }
 
 static bool plan_has_glob(struct plan *plan, const char *pattern)
@@ -1180,19 +1185,14 @@ static void image_locales(const struct select_ctx *c, struct strvec *out)
 {
         static const char *const keys[] = {"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"};
         for (size_t k = 0; k < sizeof(keys) / sizeof(*keys); k++) {
-                size_t klen = strlen(keys[k]);
-                for (size_t i = c->env.n; i-- > 0;) {
-                        const char *e = c->env.v[i];
-                        if (strncmp(e, keys[k], klen) != 0 || e[klen] != '=')
-                                continue;
-                        cleanup_free char *value = xstrdup(e + klen + 1);
-                        char *save = NULL;
-                        for (char *l = strtok_r(value, ":", &save); l;
-                             l = strtok_r(NULL, ":", &save))
-                                if (!strvec_contains(out, l))
-                                        strvec_push(out, l);
-                        break;
-                }
+                const char *set = env_value(c, keys[k], strlen(keys[k]));
+                if (!set)
+                        continue;
+                cleanup_free char *value = xstrdup(set);
+                char *save = NULL;
+                for (char *l = strtok_r(value, ":", &save); l; l = strtok_r(NULL, ":", &save))
+                        if (!strvec_contains(out, l))
+                                strvec_push(out, l);
         }
 }
 
