@@ -19,6 +19,8 @@ Every counted path must exist in ROOTFS, looked up the way the kernel would insi
 intermediate symlinks followed inside ROOTFS (so /lib/x reaches usr/lib/x through the image's
 usrmerge link, and an absolute link target stays inside the image), and the last component
 followed too when the call followed it (open, stat, access, execve) but not for lstat/readlink.
+A process that executes a program no candidate package ships (a host tool the app runs) is not
+followed past that execve: the image has no such program.
 Missing paths are printed and make the exit status 1; the paths that were touched but do not
 count are listed afterwards, for information.
 
@@ -187,6 +189,20 @@ def parse_strace(log, cwd):
                 yield pid, call, full, follows(call, args)
 
 
+def app_calls(log, cwd, pkg_paths):
+    """parse_strace's records, without those of a process after it executed a program no
+    candidate package ships (platform.architecture() runs the host's `file`): in the image that
+    program does not exist, so nothing it would open is needed there."""
+    foreign = set()
+    for pid, call, path, follow in parse_strace(log, cwd):
+        if pid in foreign:
+            continue
+        if call in ("execve", "execveat") and why_counted(path, pkg_paths) is None:
+            foreign.add(pid)
+            continue
+        yield pid, call, path, follow
+
+
 def under(path, top):
     return path == top or path.startswith(top.rstrip("/") + "/")
 
@@ -306,7 +322,7 @@ def main():
     app_dirs = {os.path.abspath(app_dir), os.path.realpath(app_dir)}
 
     followed = {}  # path → whether any successful call followed its last component
-    for _, _, path, follow in parse_strace(log, cwd):
+    for _, _, path, follow in app_calls(log, cwd, pkg_paths):
         if skipped(path, app_dirs) or skipped(os.path.realpath(path), app_dirs):
             continue
         followed[path] = followed.get(path, False) or follow

@@ -44,25 +44,18 @@ finish() {
   [ "$fails" -eq 0 ]
 }
 
-# host_run APPDIR CMD...: CMD as UID/GID 1000 from APPDIR with `env -i` and the image's extra
-# variables ($image_env, set by the caller), PATH=/usr/bin:/bin LANG=C.UTF-8 HOME=/nonexistent —
-# in a mount namespace where the host's site directories hold only what Debian's packages put
-# there: a .pth file no package owns (a sandbox's, an administrator's) runs at every start on
-# the host and never in an image, and would make the two runs differ.
+# host_run PLAN APPDIR CMD...: CMD as UID/GID 1000 from APPDIR with `env -i` and the image's
+# extra variables ($image_env, set by the caller), PATH=/usr/bin:/bin LANG=C.UTF-8
+# HOME=/nonexistent — in a private mount namespace where the host interpreter's sys.path
+# directories show only what the build's candidate packages (PLAN, a plan.json) put there
+# (host_view.py: an optional import of a package the image cannot have, or a .pth file no
+# package owns, would make the two runs differ).
 host_run() {
-  local dir=$1 f
-  shift
-  local hide=()
-  for f in /usr/lib/python3/dist-packages/*.pth /usr/lib/python3.*/dist-packages/*.pth \
-    /usr/local/lib/python3*/dist-packages/*.pth; do
-    [ -f "$f" ] || continue
-    dpkg -S "$f" >/dev/null 2>&1 || hide+=("$f")
-  done
-  (cd "$dir" && unshare -m -- sh -c '
-    while [ "$1" != -- ]; do mount --bind /dev/null "$1" || exit 125; shift; done
-    shift
-    exec setpriv --reuid=1000 --regid=1000 --clear-groups env -i "$@"' \
-    sh "${hide[@]}" -- "${image_env[@]}" PATH=/usr/bin:/bin LANG=C.UTF-8 HOME=/nonexistent "$@")
+  local plan=$1 dir=$2
+  shift 2
+  (cd "$dir" && unshare -m --propagation private -- "$PY" "$HERE/host_view.py" "$plan" -- \
+    setpriv --reuid=1000 --regid=1000 --clear-groups env -i "${image_env[@]}" \
+    PATH=/usr/bin:/bin LANG=C.UTF-8 HOME=/nonexistent "$@")
 }
 
 # manifest_app_dir MANIFEST → the host directory its python.app[0] copies (as written)

@@ -38,7 +38,7 @@ for name in "${examples[@]}"; do
   # the app copy and the trace log are used as UID 1000
   app=$SHARED/$name
   cp -r "$app_src" "$app" && chmod -R a+rX "$app"
-  host_run "$app" /usr/bin/python3.11 "$app/main.py" >"$d/host.out" 2>"$d/host.err" || true
+  host_run "$OUT/plan.json" "$app" /usr/bin/python3.11 "$app/main.py" >"$d/host.out" 2>"$d/host.err" || true
   echo "--- $name in the image:"
   cat "$d/image.out" "$d/image.err"
   if cmp -s "$d/host.out" "$d/image.out" && [ -s "$d/host.out" ]; then
@@ -52,7 +52,7 @@ for name in "${examples[@]}"; do
 
   # The same run under strace, logged to a file UID 1000 may write.
   install -m 0666 /dev/null "$SHARED/$name.trace"
-  host_run "$app" strace -f -qq -y -e trace=%file -o "$SHARED/$name.trace" \
+  host_run "$OUT/plan.json" "$app" strace -f -qq -y -e trace=%file -o "$SHARED/$name.trace" \
     /usr/bin/python3.11 "$app/main.py" >"$d/trace.out" 2>"$d/trace.err" || true
   check "$name: the traced host run prints the same" cmp -s "$d/host.out" "$d/trace.out"
   if $PY "$HERE/check_touched.py" "$d/bundle/rootfs" "$OUT/plan.json" "$SHARED/$name.trace" \

@@ -81,7 +81,7 @@ for name in "${apps[@]}"; do
   app=$SHARED/$name
   cp -r "$app_src" "$app" && chmod -R a+rX "$app"
   host_rc=0
-  host_run "$app" /usr/bin/python3.11 "$app/main.py" >"$d/host.out" 2>"$d/host.err" || host_rc=$?
+  host_run "$OUT/plan.json" "$app" /usr/bin/python3.11 "$app/main.py" >"$d/host.out" 2>"$d/host.err" || host_rc=$?
   echo "--- $name in the image (exit $rc):"
   cat "$d/image.out" "$d/image.err"
   if [ "$host_rc" -ne 0 ] || [ ! -s "$d/host.out" ]; then
@@ -106,7 +106,7 @@ for name in "${apps[@]}"; do
 
   # The same run under strace, logged to a file UID 1000 may write.
   install -m 0666 /dev/null "$SHARED/$name.trace"
-  host_run "$app" strace -f -qq -y -e trace=%file -o "$SHARED/$name.trace" \
+  host_run "$OUT/plan.json" "$app" strace -f -qq -y -e trace=%file -o "$SHARED/$name.trace" \
     /usr/bin/python3.11 "$app/main.py" >"$d/trace.out" 2>"$d/trace.err" || true
   if ! cmp -s "$d/host.out" "$d/trace.out"; then
     app_failed "$name" "the traced host run prints something else"
