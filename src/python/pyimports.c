@@ -1075,6 +1075,17 @@ static bool is_name_word(const char *s)
         return true;
 }
 
+/* "pkg.sub." : a package's name written to have a module's name appended to it
+ * (`packages = ('docutils.parsers.rst.languages.', '')`, later `import_module(package + name)`). */
+static bool is_package_prefix(const char *s)
+{
+        size_t n = strlen(s);
+        if (n < 2 || s[0] == '.' || s[n - 1] != '.' || n > 256)
+                return false;
+        cleanup_free char *name = xstrndup(s, n - 1);
+        return is_dotted_name(name);
+}
+
 /* An absolute path as a literal names it; a placeholder cuts it to the directory before it. */
 static char *literal_path(const char *s)
 {
@@ -1106,7 +1117,7 @@ static void add_string(struct scanner *sc, const struct tok *t, const struct blo
                 if (!is_dotted_name(body))
                         *colon = ':';
         }
-        if (is_dotted_name(body) || is_name_word(body)) {
+        if (is_dotted_name(body) || is_name_word(body) || is_package_prefix(body)) {
                 kind = PY_LIT_NAME;
                 value = xstrdup(body);
         } else if ((value = literal_path(body))) {

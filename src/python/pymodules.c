@@ -1229,11 +1229,42 @@ static int narrow_computed_imports(struct pymodules *pm, struct distill_error *e
         return 0;
 }
 
+static bool is_prefix_literal(const char *lit)
+{
+        size_t n = strlen(lit);
+        return n > 1 && lit[0] != '.' && lit[n - 1] == '.';
+}
+
+/* A site with no literal prefix may join a package prefix written elsewhere in its own package
+ * (docutils' `packages = ('docutils.parsers.rst.languages.', '')` of a subclass, then
+ * `import_module(package + name)` in the base class) to a name: each such prefix that names a
+ * package, with the literal appended. */
+static int try_under_prefix_literals(struct pymodules *pm, struct computed_site *cs,
+                                     const char *lit, const char *at, struct distill_error *err)
+{
+        const struct strmap *pool = strmap_get(&pm->pools, cs->pool);
+        if (!pool || !cs->pool[0] || is_prefix_literal(lit) || lit[0] == '.')
+                return 0;
+        const char **keys = strmap_sorted_keys(pool);
+        int r = 0;
+        for (size_t k = 0; k < pool->n && r >= 0; k++) {
+                if (!is_prefix_literal(keys[k]))
+                        continue;
+                cleanup_free char *cand = xasprintf("%s%s", keys[k], lit);
+                /* the reason names both literals: "'pkg.sub.' (file:line) + 'name'" */
+                cleanup_free char *both = xasprintf("%s' (%s) + '%s", keys[k],
+                                                    (const char *)strmap_get(pool, keys[k]), lit);
+                r = try_candidate(pm, cs, cand, both, at, err);
+        }
+        free(keys);
+        return r;
+}
+
 /* The names one literal may complete a site to: the prefix and the literal; a codec or library
  * name as it is; without a prefix the literal itself (when it is dotted or in the caller's own
  * package: single words such as "trace" or "venv" fill tables of names that are not modules),
- * the literal under the caller's package, and a relative literal under the top package
- * ('._path.local' in a vendored helper). */
+ * the literal under the caller's package, a relative literal under the top package
+ * ('._path.local' in a vendored helper), and the literal after a package prefix of the pool. */
 static int try_literal(struct pymodules *pm, struct computed_site *cs, const char *lit,
                        const char *at, struct distill_error *err)
 {
@@ -1260,6 +1291,8 @@ static int try_literal(struct pymodules *pm, struct computed_site *cs, const cha
                 cleanup_free char *cand = xasprintf("%s%s", cs->pool, lit);
                 r = try_candidate(pm, cs, cand, lit, at, err);
         }
+        if (r >= 0)
+                r = try_under_prefix_literals(pm, cs, lit, at, err);
         return r;
 }
 

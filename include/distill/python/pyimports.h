@@ -55,7 +55,8 @@ struct py_attr {
  * closure"): names the import system, the codec registry, importlib.metadata, ctypes and gettext
  * are given at run time, when the source spells them as string literals. */
 enum py_literal_kind {
-        PY_LIT_NAME,           /* any plain string literal that is a dotted name ("json", ".fmt") */
+        PY_LIT_NAME,           /* any plain string literal that is a dotted name ("json", ".fmt")
+                                * or a package prefix ending in a dot ("pkg.plugins.") */
         PY_LIT_PATH,           /* any plain string literal that is an absolute path; one holding a
                                 * placeholder (%s, {}) is cut to the directory before it */
         PY_LIT_CODEC,          /* .encode("x"), .decode("x"), codecs.lookup("x"), encoding="x" */

@@ -129,7 +129,8 @@ static int setup(void **state)
                             "gettext.translation('dom')\n"
                             "TABLE = ['local_a']\n"
                             "importlib.import_module(TABLE[0])\n"
-                            "import pkg7, pkg8, pkg8._vendored.loader\n"
+                            "import pkg7, pkg8, pkg8._vendored.loader, pkg9.sub\n"
+                            "pkg9.sub.get('nine')\n"
                             "import excluded_pkg.sub\n"
                             "for n in ['baz']:\n    ctypes.util.find_library(n)\n");
         put("/app/local_a.py", "");
@@ -199,6 +200,18 @@ static int setup(void **state)
         put(DIST "/pkg8/_impl/__init__.py", "");
         put(DIST "/pkg8/_impl/local.py", "");
         put(DIST "/realmod2.py", "");
+        /* a base class joins a prefix a subclass in another module sets to a name */
+        put(DIST "/pkg9/__init__.py",
+            "import importlib\nclass Importer:\n    packages = ('pkg9.langs.', '')\n"
+            "    def __call__(self, n):\n"
+            "        for p in self.packages:\n            importlib.import_module(p + n)\n");
+        put(DIST "/pkg9/sub.py", "import pkg9\nclass SubImporter(pkg9.Importer):\n"
+                                 "    packages = ('pkg9.sublangs.', '')\nget = SubImporter()\n");
+        put(DIST "/pkg9/langs/__init__.py", "");
+        put(DIST "/pkg9/langs/nine.py", "");
+        put(DIST "/pkg9/langs/ten.py", "");
+        put(DIST "/pkg9/sublangs/__init__.py", "");
+        put(DIST "/pkg9/sublangs/nine.py", "");
         put(DIST "/a-1.0.dist-info/entry_points.txt",
             "[myapp.plugins]\np1 = plugmod_a:run\n\n[console_scripts]\ntool = nope:main\n");
         put(DIST "/a-1.0.dist-info/METADATA", "Name: a\n");
@@ -288,6 +301,9 @@ static void test_closure_beyond_import_statements(void **state)
         expect(DIST "/pkg7/_native.cpython-311-x86_64-linux-gnu.so", "python-computed-import");
         expect(DIST "/pkg7/_unnamed.cpython-311-x86_64-linux-gnu.so", NULL);
         expect(DIST "/pkg8/_impl/local.py", "python-computed-import");
+        expect(DIST "/pkg9/langs/nine.py", "python-computed-import");
+        expect(DIST "/pkg9/sublangs/nine.py", "python-computed-import");
+        expect(DIST "/pkg9/langs/ten.py", NULL);
         /* codecs through the alias table and normalisation; the registry itself is ignored */
         expect(LIB "/encodings/shift_jis.py", "python-codec");
         expect(LIB "/encodings/euc_jp.py", "python-codec");
