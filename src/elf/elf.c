@@ -566,3 +566,44 @@ int elf_read_strings(int fd, const char *name, size_t min_len, struct strvec *ou
         elf_end(e);
         return r < 0 ? r : 1;
 }
+
+/* ---- imported symbols ------------------------------------------------------------------ */
+
+static int find_undefined(Elf *e, const char *name, const char *symbol, struct distill_error *err)
+{
+        for (Elf_Scn *scn = elf_nextscn(e, NULL); scn; scn = elf_nextscn(e, scn)) {
+                GElf_Shdr sh;
+                if (!gelf_getshdr(scn, &sh))
+                        return corrupt_libelf(err, name, "gelf_getshdr");
+                if (sh.sh_type != SHT_DYNSYM)
+                        continue;
+                Elf_Data *data = elf_getdata(scn, NULL);
+                if (!data)
+                        return corrupt_libelf(err, name, "elf_getdata of .dynsym");
+                size_t entsize = gelf_fsize(e, ELF_T_SYM, 1, EV_CURRENT);
+                size_t n = entsize ? data->d_size / entsize : 0;
+                for (size_t i = 1; i < n; i++) {
+                        GElf_Sym sym;
+                        if (!gelf_getsym(data, (int)i, &sym))
+                                return corrupt_libelf(err, name, "gelf_getsym");
+                        if (sym.st_shndx != SHN_UNDEF || sym.st_name == 0)
+                                continue;
+                        const char *s = elf_strptr(e, sh.sh_link, sym.st_name);
+                        if (s && strcmp(s, symbol) == 0)
+                                return 1;
+                }
+        }
+        return 0;
+}
+
+int elf_imports_symbol(int fd, const char *name, const char *symbol, struct distill_error *err)
+{
+        Elf *e;
+        uint64_t size = 0;
+        int r = begin_elf_fd(fd, name, &e, &size, err);
+        if (r <= 0)
+                return r;
+        r = elf_kind(e) == ELF_K_ELF ? find_undefined(e, name, symbol, err) : 0;
+        elf_end(e);
+        return r;
+}

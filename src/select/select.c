@@ -17,6 +17,7 @@
 #include "distill/base/wildmatch.h"
 #include "distill/core/imagens.h"
 #include "distill/elf/elf.h"
+#include "distill/elf/gconv.h"
 #include "distill/elf/ldconfig.h"
 #include "distill/elf/ldso.h"
 #include "distill/python/bytecode.h"
@@ -59,6 +60,10 @@ struct select_ctx {
         struct pyenv py; /* the interpreter, runnable here, and its probe */
         struct pymodules *pm;
         char *entry_script; /* python.entrypoint, never compiled: it runs as __main__ */
+
+        struct gconv_db gconv;     /* glibc's iconv modules, read when first needed */
+        struct strvec gconv_files; /* the configuration glibc reads to find them */
+        bool gconv_loaded;
 
         struct image_view view;      /* what the helpers read of the image */
         struct ldconfig_dirs ldconf; /* the image's ld.so.conf and the cache's directories */
@@ -404,6 +409,54 @@ static void collect_glob(const struct imagens_node *node, void *ud)
                 strvec_push(&w->paths, node->path);
 }
 
+/* Another name for a kept file: a package's symbolic link, in a directory the image has, that
+ * leads to a kept file. A link costs a tar header, and code that lists the directory (glob,
+ * os.scandir, pkgutil) then stats the same entries in the image as on a system with the
+ * package installed (stevedore globs sys.path for *.dist-info and stats Debian's
+ * _sysconfigdata__linux_x86_64-linux-gnu.py link on the way). Nothing is compiled or loaded
+ * for it: it comes after the closure and the bytecode. */
+static void collect_links(const struct imagens_node *node, void *ud)
+{
+        if (node->type == IMAGENS_SYMLINK && node->owner)
+                strvec_push(ud, node->path);
+}
+
+static int keep_alias_links(struct select_ctx *c, struct distill_error *err)
+{
+        struct strvec links = STRVEC_INIT;
+        struct strmap dirs = {0}; /* the directories kept entries are in */
+        size_t n;
+        struct plan_entry *const *all = plan_sorted(c->plan, &n);
+        for (size_t i = 0; i < n; i++) {
+                char *dir = path_dirname(all[i]->path);
+                strmap_put(&dirs, dir, NULL);
+                free(dir);
+        }
+        int r = 0;
+        imagens_foreach(c->ns, collect_links, &links);
+        for (size_t i = 0; i < links.n && r >= 0; i++) {
+                const char *link = links.v[i];
+                cleanup_free char *dir = path_dirname(link);
+                if (plan_get(c->plan, link) || !strmap_has(&dirs, dir) || excluded(c, link))
+                        continue;
+                struct imagens_resolved res = {0};
+                struct distill_error scratch = {0};
+                const struct plan_entry *target = NULL;
+                if (imagens_resolve(c->ns, link, true, &res, &scratch) == 0 && res.node &&
+                    res.node->type == IMAGENS_FILE)
+                        target = plan_get(c->plan, res.path);
+                if (target && target->type == PLAN_FILE) {
+                        cleanup_free char *detail = xasprintf(
+                            "another name for the kept %s in a directory the image has", res.path);
+                        r = keep_path(c, link, PLAN_R_LINK, res.path, detail, err);
+                }
+                imagens_resolved_release(&res);
+        }
+        strvec_clear(&links);
+        strmap_clear(&dirs, NULL);
+        return r < 0 ? r : 0;
+}
+
 /* Keep every namespace entry matching a glob. Returns the number of matches. */
 static int keep_glob(struct select_ctx *c, const char *pattern, enum plan_reason_kind kind,
                      const char *from, const char *detail, struct distill_error *err)
@@ -588,6 +641,83 @@ static int take_elf_strings(struct select_ctx *c, const struct imagens_node *nod
         return 0;
 }
 
+/* A word that may name a charset as programs spell them for iconv_open(): "SJIS", "GBK",
+ * "ISO8859-1", "BIG-5", "shift_jis", "Windows-1252". glibc also knows two-letter aliases
+ * ("L1", "R8") and plain words ("GREEK"), which in an object's strings are far more often
+ * something else (identifiers, table rows, "Dec", "No"): a word counts when it is at least three
+ * characters long and has a digit, a dash or an underscore, or is all capitals. */
+static bool is_charset_word(const char *s)
+{
+        size_t n = strlen(s);
+        bool marked = false, lower = false;
+        if (n < 3 || n > 64)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                unsigned char ch = (unsigned char)s[i];
+                if (!isalnum(ch) && !strchr("-_.:", ch))
+                        return false;
+                marked = marked || isdigit(ch) || ch == '-' || ch == '_';
+                lower = lower || islower(ch);
+        }
+        return marked || !lower;
+}
+
+static int load_gconv(struct select_ctx *c, struct distill_error *err)
+{
+        if (c->gconv_loaded)
+                return 0;
+        c->gconv_loaded = true;
+        cleanup_free char *dir = xasprintf("/usr/lib/%s/gconv", c->vars.triplet);
+        return gconv_db_load(&c->view, dir, &c->gconv, &c->gconv_files, err);
+}
+
+/* The charsets an object converts with glibc's iconv: when it calls iconv_open, each of its
+ * strings that names a charset glibc loads a gconv module for ("SJIS" and "BIG-5" in libzbar,
+ * libxml2's table of encoding names) keeps that module and the configuration glibc finds it
+ * by. A charset named only in a document (an XML encoding declaration) is covered when the
+ * library that parses it lists the names it knows, as libxml2 does. */
+static int keep_iconv_modules(struct select_ctx *c, const struct imagens_node *obj,
+                              const struct strvec *strings, struct distill_error *err)
+{
+        int r = load_gconv(c, err);
+        if (r < 0 || c->gconv.modules.n == 0)
+                return r;
+        struct strvec names = STRVEC_INIT, modules = STRVEC_INIT;
+        for (size_t i = 0; i < strings->n; i++) {
+                const char *module;
+                if (!is_charset_word(strings->v[i]) ||
+                    !(module = gconv_module_for(&c->gconv, strings->v[i])) ||
+                    plan_get(c->plan, module) || strvec_contains(&modules, module))
+                        continue;
+                strvec_push(&names, strings->v[i]);
+                strvec_push(&modules, module);
+        }
+        int calls_iconv = 0;
+        if (modules.n) {
+                cleanup_close int fd = -1;
+                r = open_node(c, obj, &fd, err);
+                if (r >= 0)
+                        r = calls_iconv = elf_imports_symbol(fd, obj->path, "iconv_open", err);
+        }
+        for (size_t i = 0; i < modules.n && calls_iconv > 0 && r >= 0; i++) {
+                cleanup_free char *detail =
+                    xasprintf("charset '%s' in %s's strings, which calls iconv_open", names.v[i],
+                              path_basename(obj->path));
+                r = keep_path(c, modules.v[i], PLAN_R_ELF_ICONV, obj->path, detail, err);
+                for (size_t k = 0; k < c->gconv_files.n && r >= 0; k++) {
+                        if (plan_get(c->plan, c->gconv_files.v[k]))
+                                continue;
+                        cleanup_free char *why = xasprintf("glibc's iconv finds %s through it",
+                                                           path_basename(modules.v[i]));
+                        r = keep_path(c, c->gconv_files.v[k], PLAN_R_ELF_ICONV, obj->path, why,
+                                      err);
+                }
+        }
+        strvec_clear(&names);
+        strvec_clear(&modules);
+        return r < 0 ? r : 0;
+}
+
 static int keep_elf_named_files(struct select_ctx *c, const struct imagens_node *obj,
                                 struct distill_error *err)
 {
@@ -621,6 +751,8 @@ static int keep_elf_named_files(struct select_ctx *c, const struct imagens_node 
                     xasprintf("path '%s' in %s's strings", s, path_basename(obj->path));
                 r = keep_path(c, s, PLAN_R_ELF_PATH, obj->path, detail, err);
         }
+        if (r >= 0)
+                r = keep_iconv_modules(c, obj, strings, err);
 cleanup:
         if (strings)
                 free_strings(strings);
@@ -1508,10 +1640,14 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
         if (r >= 0 && c.py.have_probe && m->python.bytecode)
                 r = compile_bytecode(&c, err);
         if (r >= 0)
+                r = keep_alias_links(&c, err);
+        if (r >= 0)
                 r = write_ld_so_cache(&c, err);
 
 cleanup:
         ldconfig_dirs_release(&c.ldconf);
+        gconv_db_release(&c.gconv);
+        strvec_clear(&c.gconv_files);
         pymodules_free(c.pm);
         pyenv_release(&c.py);
         free(c.entry_script);

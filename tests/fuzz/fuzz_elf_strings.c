@@ -1,5 +1,5 @@
-/* libFuzzer target: the ELF reader and the read-only-data string reader on arbitrary bytes,
- * through a memfd as select hands them a file. */
+/* libFuzzer target: the ELF reader, the read-only-data string reader and the imported-symbol
+ * lookup on arbitrary bytes, through a memfd as select hands them a file. */
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -22,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (elf_read_fd(fd, "fuzz.so", &info, &err) == 1)
                         elf_info_release(&info);
                 elf_read_strings(fd, "fuzz.so", 2, &strings, &err);
+                elf_imports_symbol(fd, "fuzz.so", "iconv_open", &err);
                 strvec_clear(&strings);
         }
         close(fd);

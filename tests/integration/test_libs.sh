@@ -32,17 +32,8 @@ if [ ${#apps[@]} -eq 0 ]; then
 fi
 
 
-# Each with what it still misses:
-#   docutils: only the strict file check: on the host it imports PIL (optional, not in the
-#     image's packages), whose libraries libzstd and libmd are candidate files; and the 'de'
-#     language module, named by a configuration value, is not kept
-#   lxml: only the strict file check: libxml2 converts the Shift_JIS document through glibc's
-#     iconv (gconv/SJIS.so), chosen by the document's own encoding declaration
-#   stevedore: only the strict file check: the host opens the upstream-named
-#     _sysconfigdata__linux_x86_64-linux-gnu.py beside Debian's
-#   pyzbar: only the strict file check: libzbar opens iconv converters (gconv/BIG5.so, SJIS.so)
-#     by the charset names compiled into it, which no mechanism maps to gconv modules yet
-KNOWN_FAILING=" docutils lxml pyzbar stevedore "
+# Each with what it still misses (none today):
+KNOWN_FAILING=" "
 
 failed_apps=()
 # app_failed NAME MESSAGE: one "not ok" line, and NAME recorded once for the summary

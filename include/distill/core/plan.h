@@ -31,6 +31,7 @@ enum plan_reason_kind {
         PLAN_R_PY_METADATA,    /* a distribution's metadata asked for by name */
         PLAN_R_PY_ALIAS,       /* a module a meta-path finder provides under another name */
         PLAN_R_ELF_PATH,       /* a file an ELF object's read-only strings name by path */
+        PLAN_R_ELF_ICONV,      /* the gconv module iconv loads for a charset an object names */
 };
 
 struct plan_entry {

@@ -42,6 +42,10 @@ bool elf_has_magic(const void *buf, size_t len);
  * file that is not ELF, negative with err set for a corrupt one. */
 int elf_read_strings(int fd, const char *name, size_t min_len, struct strvec *out,
                      struct distill_error *err);
+/* Whether the object's dynamic symbol table holds `symbol` undefined, i.e. the object calls it
+ * from another one (iconv_open from libc): 1 yes, 0 no (also for a file that is not ELF or has
+ * no section headers), negative with err set for a corrupt one. */
+int elf_imports_symbol(int fd, const char *name, const char *symbol, struct distill_error *err);
 void elf_info_release(struct elf_info *info);
 
 #endif

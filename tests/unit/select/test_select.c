@@ -53,43 +53,63 @@ static int setup_world(void **state)
         const char *T = "x86_64-linux-gnu";
 
         assert_int_equal(
-            fixture_sh("set -e; cd %s; mkdir -p root/var/lib/dpkg/info root/lib/%s "
-                       "root/lib64 root/usr/lib/%s root/usr/bin root/usr/share/tool "
-                       "root/usr/share/doc/tool root/etc root/usr/lib/locale/C.utf8 src rules;"
-                       "cp -L /lib/%s/libc.so.6 root/lib/%s/libc.so.6;"
-                       "cp -L /lib64/ld-linux-x86-64.so.2 root/lib/%s/ld-linux-x86-64.so.2;"
-                       "ln -s /lib/%s/ld-linux-x86-64.so.2 root/lib64/ld-linux-x86-64.so.2;"
-                       "cp -L /lib/%s/libgcc_s.so.1 root/lib/%s/libgcc_s.so.1;"
-                       "printf '%%s\\n' 'const char *foo_paths[] = {\"/usr/share/foo/foo.conf\", "
-                       "\"/etc/libc.conf\", \"/usr/share/bar/bar.conf\", \"/usr/share/foo\"};' "
-                       "'int foo(void){return foo_paths[1][0];}' > src/foo.c;"
-                       "mkdir -p root/usr/share/foo root/usr/share/bar;"
-                       "echo conf > root/usr/share/foo/foo.conf;"
-                       "echo other > root/usr/share/foo/other.conf;"
-                       "echo conf > root/usr/share/bar/bar.conf; echo conf > root/etc/libc.conf;"
-                       "echo 'int bar(void){return 2;}' > src/bar.c;"
-                       "echo 'int foo(void); int main(void){return foo();}' > src/tool.c;"
-                       "echo 'int bar(void); int main(void){return bar();}' > src/tool2.c;"
-                       "cc -shared -fPIC -Wl,-soname,libfoo.so.1 -o "
-                       "root/usr/lib/%s/libfoo.so.1.0.0 src/foo.c;"
-                       "ln -s libfoo.so.1.0.0 root/usr/lib/%s/libfoo.so.1;"
-                       "cc -shared -fPIC -Wl,-soname,libbar.so.1 -o root/usr/lib/%s/libbar.so.1 "
-                       "src/bar.c;"
-                       "cc -o root/usr/bin/tool src/tool.c -Lroot/usr/lib/%s -l:libfoo.so.1;"
-                       "cc -o root/usr/bin/tool2 src/tool2.c -Lroot/usr/lib/%s -l:libbar.so.1;"
-                       "echo data > root/usr/share/tool/data.txt;"
-                       "echo doc > root/usr/share/doc/tool/README;"
-                       "echo copyright > root/usr/share/doc/tool/copyright;"
-                       "echo 12.0 > root/etc/debian_version;"
-                       "printf 'ID=debian\\nVERSION_ID=\"12\"\\n' > root/usr/lib/os-release;"
-                       "ln -s ../usr/lib/os-release root/etc/os-release;"
-                       "echo ctype > root/usr/lib/locale/C.utf8/LC_CTYPE",
-                       D, T, T, T, T, T, T, T, T, T, T, T, T, T),
+            fixture_sh(
+                "set -e; cd %s; mkdir -p root/var/lib/dpkg/info root/lib/%s "
+                "root/lib64 root/usr/lib/%s root/usr/bin root/usr/share/tool "
+                "root/usr/share/doc/tool root/etc root/usr/lib/locale/C.utf8 src rules;"
+                "cp -L /lib/%s/libc.so.6 root/lib/%s/libc.so.6;"
+                "cp -L /lib64/ld-linux-x86-64.so.2 root/lib/%s/ld-linux-x86-64.so.2;"
+                "ln -s /lib/%s/ld-linux-x86-64.so.2 root/lib64/ld-linux-x86-64.so.2;"
+                "cp -L /lib/%s/libgcc_s.so.1 root/lib/%s/libgcc_s.so.1;"
+                "printf '%%s\\n' '#include <iconv.h>' "
+                "'const char *foo_paths[] = {\"/usr/share/foo/foo.conf\", "
+                "\"/etc/libc.conf\", \"/usr/share/bar/bar.conf\", \"/usr/share/foo\"};' "
+                "'const char *foo_cs[] = {\"Foo-Char\", \"BAR-CS\"};' "
+                "'int foo(void){iconv_t cd = iconv_open(\"UTF-8\", foo_cs[0]);' "
+                "'return foo_paths[1][0] + (cd == (iconv_t)-1);}' > src/foo.c;"
+                "mkdir -p root/usr/lib/%s/gconv;"
+                "printf 'alias FOO-CHAR// FOO-CS//\\nmodule FOO-CS// INTERNAL FOOCS 1\\n"
+                "module BAZ-CS// INTERNAL BAZCS 1\\n' > root/usr/lib/%s/gconv/gconv-modules;"
+                "printf 'module BAR-CS// INTERNAL BARCS 1\\n' > root/usr/lib/%s/gconv/b.conf;"
+                "mkdir root/usr/lib/%s/gconv/gconv-modules.d;"
+                "mv root/usr/lib/%s/gconv/b.conf root/usr/lib/%s/gconv/gconv-modules.d/;"
+                "for m in FOOCS BARCS BAZCS; do echo $m > root/usr/lib/%s/gconv/$m.so; done;"
+                "echo 'const char *tool_cs = \"BAZ-CS\";' > src/cs.c;"
+                "mkdir -p root/usr/share/foo root/usr/share/bar;"
+                "echo conf > root/usr/share/foo/foo.conf;"
+                "echo other > root/usr/share/foo/other.conf;"
+                "echo conf > root/usr/share/bar/bar.conf; echo conf > root/etc/libc.conf;"
+                "ln -s foo.conf root/usr/share/foo/foo-alias.conf;"
+                "ln -s other.conf root/usr/share/foo/other-alias.conf;"
+                "mkdir -p root/usr/share/fooalias; ln -s ../foo/foo.conf "
+                "root/usr/share/fooalias/foo.conf;"
+                "echo 'int bar(void){return 2;}' > src/bar.c;"
+                "echo 'int foo(void); int main(void){return foo();}' > src/tool.c;"
+                "echo 'int bar(void); int main(void){return bar();}' > src/tool2.c;"
+                "cc -shared -fPIC -Wl,-soname,libfoo.so.1 -o "
+                "root/usr/lib/%s/libfoo.so.1.0.0 src/foo.c;"
+                "ln -s libfoo.so.1.0.0 root/usr/lib/%s/libfoo.so.1;"
+                "cc -shared -fPIC -Wl,-soname,libbar.so.1 -o root/usr/lib/%s/libbar.so.1 "
+                "src/bar.c;"
+                "cc -o root/usr/bin/tool src/tool.c src/cs.c -Lroot/usr/lib/%s -l:libfoo.so.1;"
+                "cc -o root/usr/bin/tool2 src/tool2.c -Lroot/usr/lib/%s -l:libbar.so.1;"
+                "echo data > root/usr/share/tool/data.txt;"
+                "echo doc > root/usr/share/doc/tool/README;"
+                "echo copyright > root/usr/share/doc/tool/copyright;"
+                "echo 12.0 > root/etc/debian_version;"
+                "printf 'ID=debian\\nVERSION_ID=\"12\"\\n' > root/usr/lib/os-release;"
+                "ln -s ../usr/lib/os-release root/etc/os-release;"
+                "echo ctype > root/usr/lib/locale/C.utf8/LC_CTYPE",
+                D, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T),
             0);
         char *libdir = xasprintf("/lib/%s", T);
-        char *files = xasprintf("/.\n/lib\n%s\n%s/libc.so.6\n%s/ld-linux-x86-64.so.2\n/lib64\n"
-                                "/lib64/ld-linux-x86-64.so.2\n/etc\n/etc/libc.conf\n",
-                                libdir, libdir, libdir);
+        char *files = xasprintf(
+            "/.\n/lib\n%s\n%s/libc.so.6\n%s/ld-linux-x86-64.so.2\n/lib64\n"
+            "/lib64/ld-linux-x86-64.so.2\n/etc\n/etc/libc.conf\n/usr\n/usr/lib\n/usr/lib/%s\n"
+            "/usr/lib/%s/gconv\n/usr/lib/%s/gconv/gconv-modules\n/usr/lib/%s/gconv/FOOCS.so\n"
+            "/usr/lib/%s/gconv/BARCS.so\n/usr/lib/%s/gconv/BAZCS.so\n"
+            "/usr/lib/%s/gconv/gconv-modules.d\n/usr/lib/%s/gconv/gconv-modules.d/b.conf\n",
+            libdir, libdir, libdir, T, T, T, T, T, T, T, T);
         add_pkg(R, "libc6", "libgcc-s1", files);
         free(files);
         files = xasprintf("/.\n/lib\n%s\n%s/libgcc_s.so.1\n", libdir, libdir);
@@ -98,7 +118,9 @@ static int setup_world(void **state)
         free(libdir);
         files = xasprintf("/.\n/usr\n/usr/lib\n/usr/lib/%s\n/usr/lib/%s/libfoo.so.1.0.0\n"
                           "/usr/lib/%s/libfoo.so.1\n/usr/share\n/usr/share/foo\n"
-                          "/usr/share/foo/foo.conf\n/usr/share/foo/other.conf\n",
+                          "/usr/share/foo/foo.conf\n/usr/share/foo/other.conf\n"
+                          "/usr/share/foo/foo-alias.conf\n/usr/share/foo/other-alias.conf\n"
+                          "/usr/share/fooalias\n/usr/share/fooalias/foo.conf\n",
                           T, T, T);
         add_pkg(R, "libfoo1", "libc6", files);
         free(files);
@@ -165,7 +187,8 @@ static int run_select(struct world *w, const char *binary, struct built *b,
         strvec_push(&dirs, builtin);
         free(builtin);
         strvec_push(&dirs, b->m->rules.v[0]);
-        assert_int_equal(rules_load(&dirs, &b->rules, err), 0);
+        if (rules_load(&dirs, &b->rules, err) != 0)
+                fail_msg("rules_load: %s", err->msg);
         strvec_clear(&dirs);
         assert_int_equal(source_open_sysroot(w->root, "amd64", &b->src, err), 0);
         struct strvec names = STRVEC_INIT;
@@ -282,6 +305,57 @@ static void test_paths_in_elf_strings(void **state)
         release(&b);
 }
 
+/* A library that calls iconv_open keeps the gconv module of each charset its strings name, and
+ * the configuration glibc finds it by; a program that names one but never calls iconv does
+ * not. */
+static void test_iconv_charsets_in_elf_strings(void **state)
+{
+        struct world *w = *state;
+        struct distill_error err = {0};
+        struct built b;
+        int r = run_select(w, "/usr/bin/tool", &b, &err);
+        if (r < 0)
+                fail_msg("select: %s", err.msg);
+        const char *G = "/usr/lib/x86_64-linux-gnu/gconv";
+        char *p = xasprintf("%s/FOOCS.so", G); /* through the alias FOO-CHAR, spelt "Foo-Char" */
+        struct plan_entry *e = plan_get(b.plan, p);
+        assert_non_null(e);
+        assert_int_equal(e->reason, PLAN_R_ELF_ICONV);
+        assert_string_equal(e->reason_from, "/usr/lib/x86_64-linux-gnu/libfoo.so.1.0.0");
+        free(p);
+        p = xasprintf("%s/BARCS.so", G); /* defined in gconv-modules.d */
+        assert_non_null(plan_get(b.plan, p));
+        free(p);
+        p = xasprintf("%s/gconv-modules.d/b.conf", G); /* no cache: the configuration itself */
+        assert_non_null(plan_get(b.plan, p));
+        free(p);
+        p = xasprintf("%s/BAZCS.so", G); /* named by the program, which does not call iconv */
+        assert_null(plan_get(b.plan, p));
+        free(p);
+        release(&b);
+}
+
+/* Another name for a kept file, in a directory the image has, is kept as the link it is; a link
+ * to a file not kept, or in a directory the image lacks, is not. */
+static void test_alias_links(void **state)
+{
+        struct world *w = *state;
+        struct distill_error err = {0};
+        struct built b;
+        int r = run_select(w, "/usr/bin/tool", &b, &err);
+        if (r < 0)
+                fail_msg("select: %s", err.msg);
+        struct plan_entry *e = plan_get(b.plan, "/usr/share/foo/foo-alias.conf");
+        assert_non_null(e);
+        assert_int_equal(e->type, PLAN_SYMLINK);
+        assert_int_equal(e->reason, PLAN_R_LINK);
+        assert_string_equal(e->reason_from, "/usr/share/foo/foo.conf");
+        assert_null(plan_get(b.plan, "/usr/share/foo/other-alias.conf"));
+        assert_null(plan_get(b.plan, "/usr/share/fooalias/foo.conf"));
+        assert_null(plan_get(b.plan, "/usr/share/fooalias"));
+        release(&b);
+}
+
 static void test_missing_library_names_package(void **state)
 {
         struct world *w = *state;
@@ -310,6 +384,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_closure_with_reasons),
             cmocka_unit_test(test_paths_in_elf_strings),
+            cmocka_unit_test(test_iconv_charsets_in_elf_strings),
+            cmocka_unit_test(test_alias_links),
             cmocka_unit_test(test_missing_library_names_package),
             cmocka_unit_test(test_seed_not_in_candidates),
         };
