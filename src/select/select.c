@@ -596,9 +596,6 @@ static int missing_library_hint(struct select_ctx *c, const struct ldso_result *
 static int resolve_file(struct select_ctx *c, const char *path, const struct imagens_node **node,
                         struct distill_error *err);
 
-/* A compiled-in path ("/usr/share/misc/pci.ids", "/etc/foo.conf") in an ELF object's read-only
- * strings: kept when it names a file (never a directory, never a program) of the object's own
- * package or of one it depends on, unless files.exclude drops it. */
 static void free_strings(void *p)
 {
         if (!p)
@@ -718,45 +715,108 @@ static int keep_iconv_modules(struct select_ctx *c, const struct imagens_node *o
         return r < 0 ? r : 0;
 }
 
+/* What one object's strings may keep: files of its own package or of one it depends on. */
+struct named_files {
+        struct select_ctx *c;
+        const struct imagens_node *obj;
+        struct strvec deps;
+        bool deps_read;
+};
+
+/* A string that may be a compiled-in path: absolute, no placeholder or space, not a program,
+ * not a kernel file system. */
+static bool may_name_file(const char *s)
+{
+        return s[0] == '/' && !strchr(s, ' ') && !strchr(s, '%') && !strstr(s, "/bin/") &&
+               !strstr(s, "/sbin/") && !path_has_prefix(s, "/proc") &&
+               !path_has_prefix(s, "/dev") && !path_has_prefix(s, "/sys");
+}
+
+/* Keeps `path` when it leads to a file the object may keep (written: the string as the object
+ * has it). Returns 1 when path leads to a regular file, whether kept or not. */
+static int keep_named_file(struct named_files *nf, const char *path, const char *written,
+                           struct distill_error *err)
+{
+        struct select_ctx *c = nf->c;
+        const struct imagens_node *node;
+        struct distill_error scratch = {0};
+        if (resolve_file(c, path, &node, &scratch) < 0 || !node)
+                return 0;
+        if (!node->owner || excluded(c, path) || excluded(c, node->path) ||
+            plan_get(c->plan, node->path))
+                return 1;
+        if (strcmp(node->owner, nf->obj->owner) != 0) {
+                if (!nf->deps_read) {
+                        source_dependencies(c->src, nf->obj->owner, &nf->deps);
+                        nf->deps_read = true;
+                }
+                if (!strvec_contains(&nf->deps, node->owner))
+                        return 1;
+        }
+        cleanup_free char *detail =
+            xasprintf("path '%s' in %s's strings", written, path_basename(nf->obj->path));
+        int r = keep_path(c, path, PLAN_R_ELF_PATH, nf->obj->path, detail, err);
+        return r < 0 ? r : 1;
+}
+
+/* A path that names no file may be a base name the library adds an extension to: libmagic
+ * opens "<path>.mgc" for each element of "/etc/magic:/usr/share/misc/magic". The files of the
+ * same directory named path + "." + one more component are taken as named. */
+static int keep_named_stem(struct named_files *nf, const char *path, const char *written,
+                           struct distill_error *err)
+{
+        cleanup_free char *dir = path_dirname(path);
+        cleanup_free char *canon = imagens_resolve_dir(nf->c->ns, dir);
+        const char *base = path_basename(path);
+        size_t bl = strlen(base);
+        struct strvec names = STRVEC_INIT;
+        int r = 0;
+        if (!canon || !bl || imagens_list_dir(nf->c->ns, canon, &names) < 0)
+                return 0;
+        for (size_t i = 0; i < names.n && r >= 0; i++) {
+                const char *n = names.v[i];
+                if (strncmp(n, base, bl) != 0 || n[bl] != '.' || !n[bl + 1] ||
+                    strchr(n + bl + 1, '.'))
+                        continue;
+                cleanup_free char *file = xasprintf("%s/%s", dir, n);
+                r = keep_named_file(nf, file, written, err);
+        }
+        strvec_clear(&names);
+        return r < 0 ? r : 0;
+}
+
+/* A compiled-in path ("/usr/share/misc/pci.ids", "/etc/foo.conf"), or a search list of them
+ * ("/etc/magic:/usr/share/misc/magic"), in an ELF object's read-only strings: each names a
+ * file (never a directory, never a program) of the object's own package or of one it depends
+ * on, kept unless files.exclude drops it; then the charsets it converts with iconv. */
 static int keep_elf_named_files(struct select_ctx *c, const struct imagens_node *obj,
                                 struct distill_error *err)
 {
         if (!obj->owner)
                 return 0;
-        struct strvec *strings = NULL, deps = STRVEC_INIT;
+        struct named_files nf = {c, obj, STRVEC_INIT, false};
+        struct strvec *strings = NULL;
         int r = take_elf_strings(c, obj, &strings, err);
-        if (r < 0)
-                goto cleanup;
-        bool deps_read = false;
-        for (size_t i = 0; i < strings->n && r >= 0; i++) {
+        for (size_t i = 0; r >= 0 && i < strings->n; i++) {
                 const char *s = strings->v[i];
-                if (s[0] != '/' || strchr(s, ' ') || strchr(s, '%') || strstr(s, "/bin/") ||
-                    strstr(s, "/sbin/") || path_has_prefix(s, "/proc") ||
-                    path_has_prefix(s, "/dev") || path_has_prefix(s, "/sys"))
+                if (s[0] != '/')
                         continue;
-                const struct imagens_node *node;
-                struct distill_error scratch = {0};
-                if (resolve_file(c, s, &node, &scratch) < 0 || !node || !node->owner ||
-                    excluded(c, s) || excluded(c, node->path) || plan_get(c->plan, node->path))
-                        continue;
-                if (strcmp(node->owner, obj->owner) != 0) {
-                        if (!deps_read) {
-                                source_dependencies(c->src, obj->owner, &deps);
-                                deps_read = true;
-                        }
-                        if (!strvec_contains(&deps, node->owner))
+                cleanup_free char *list = xstrdup(s);
+                char *save = NULL;
+                for (char *p = strtok_r(list, ":", &save); p && r >= 0;
+                     p = strtok_r(NULL, ":", &save)) {
+                        if (!may_name_file(p))
                                 continue;
+                        r = keep_named_file(&nf, p, s, err);
+                        if (r == 0)
+                                r = keep_named_stem(&nf, p, s, err);
                 }
-                cleanup_free char *detail =
-                    xasprintf("path '%s' in %s's strings", s, path_basename(obj->path));
-                r = keep_path(c, s, PLAN_R_ELF_PATH, obj->path, detail, err);
         }
         if (r >= 0)
                 r = keep_iconv_modules(c, obj, strings, err);
-cleanup:
         if (strings)
                 free_strings(strings);
-        strvec_clear(&deps);
+        strvec_clear(&nf.deps);
         return r < 0 ? r : 0;
 }
 

@@ -63,7 +63,8 @@ static int setup_world(void **state)
                 "cp -L /lib/%s/libgcc_s.so.1 root/lib/%s/libgcc_s.so.1;"
                 "printf '%%s\\n' '#include <iconv.h>' "
                 "'const char *foo_paths[] = {\"/usr/share/foo/foo.conf\", "
-                "\"/etc/libc.conf\", \"/usr/share/bar/bar.conf\", \"/usr/share/foo\"};' "
+                "\"/etc/libc.conf\", \"/usr/share/bar/bar.conf\", \"/usr/share/foo\", "
+                "\"/etc/foodb:/usr/share/foo/db\"};' "
                 "'const char *foo_cs[] = {\"Foo-Char\", \"BAR-CS\"};' "
                 "'int foo(void){iconv_t cd = iconv_open(\"UTF-8\", foo_cs[0]);' "
                 "'return foo_paths[1][0] + (cd == (iconv_t)-1);}' > src/foo.c;"
@@ -79,6 +80,8 @@ static int setup_world(void **state)
                 "echo conf > root/usr/share/foo/foo.conf;"
                 "echo other > root/usr/share/foo/other.conf;"
                 "echo conf > root/usr/share/bar/bar.conf; echo conf > root/etc/libc.conf;"
+                "echo db > root/etc/foodb; echo db > root/usr/share/foo/db.bin;"
+                "echo db > root/usr/share/foo/db.bin.old; echo db > root/usr/share/foo/dbx.bin;"
                 "ln -s foo.conf root/usr/share/foo/foo-alias.conf;"
                 "ln -s other.conf root/usr/share/foo/other-alias.conf;"
                 "mkdir -p root/usr/share/fooalias; ln -s ../foo/foo.conf "
@@ -120,6 +123,8 @@ static int setup_world(void **state)
                           "/usr/lib/%s/libfoo.so.1\n/usr/share\n/usr/share/foo\n"
                           "/usr/share/foo/foo.conf\n/usr/share/foo/other.conf\n"
                           "/usr/share/foo/foo-alias.conf\n/usr/share/foo/other-alias.conf\n"
+                          "/etc\n/etc/foodb\n/usr/share/foo/db.bin\n/usr/share/foo/db.bin.old\n"
+                          "/usr/share/foo/dbx.bin\n"
                           "/usr/share/fooalias\n/usr/share/fooalias/foo.conf\n",
                           T, T, T);
         add_pkg(R, "libfoo1", "libc6", files);
@@ -284,7 +289,9 @@ static void test_closure_with_reasons(void **state)
 }
 
 /* Paths compiled into a library: a file of its own package and one of a package it depends on
- * are kept, with the string's reason; one of an unrelated package and a directory are not. */
+ * are kept, with the string's reason; one of an unrelated package and a directory are not; the
+ * elements of a search list are paths too, and a base name names its files with one more
+ * extension. */
 static void test_paths_in_elf_strings(void **state)
 {
         struct world *w = *state;
@@ -302,6 +309,15 @@ static void test_paths_in_elf_strings(void **state)
         assert_int_equal(e->reason, PLAN_R_ELF_PATH);
         assert_null(plan_get(b.plan, "/usr/share/bar/bar.conf"));
         assert_null(plan_get(b.plan, "/usr/share/foo/other.conf"));
+        /* a search list: a file, and a base name the library adds one extension to */
+        e = plan_get(b.plan, "/etc/foodb");
+        assert_non_null(e);
+        assert_int_equal(e->reason, PLAN_R_ELF_PATH);
+        e = plan_get(b.plan, "/usr/share/foo/db.bin");
+        assert_non_null(e);
+        assert_int_equal(e->reason, PLAN_R_ELF_PATH);
+        assert_null(plan_get(b.plan, "/usr/share/foo/db.bin.old"));
+        assert_null(plan_get(b.plan, "/usr/share/foo/dbx.bin"));
         release(&b);
 }
 
