@@ -9,6 +9,7 @@
 #include "distill/base/names.h"
 #include "distill/base/wildmatch.h"
 #include "distill/python/pyimports.h"
+#include "distill/python/pylocale.h"
 
 #define PYMODULES_MAX_MODULES 100000
 
@@ -85,6 +86,8 @@ struct pymodules {
         struct strvec ignored_computed;     /* computed imports not narrowed in these */
         struct strvec excluded;             /* python.exclude-modules globs */
         struct strmap pools; /* top-level package → struct strmap literal → "file:line" */
+        struct strmap pool_prefixes; /* top-level package → struct strvec of its literals that
+                                      * are package prefixes ("pkg.sub.") */
         struct computed_site *sites;
         size_t n_sites;
         struct strmap resolvable; /* module name → "1" or "0", for names not imported */
@@ -98,10 +101,27 @@ struct pymodules {
         struct strvec alias_importers; /* modules that add a finder to sys.meta_path */
         struct strmap alias_rows;      /* an importer's "file:line" → struct strvec of the
                                         * literals written on it (its table's rows) */
+        struct strmap locale_dirs;     /* package data directory → "1" when named by locales */
+        struct strmap locale_data;     /* its files not kept yet → struct locale_file * */
         struct work *queue;
         size_t q_head, q_len, q_alloc;
         bool changed;
 };
+
+/* A file of a locale-named data directory, kept once a wanted language names its locale. */
+struct locale_file {
+        char *from, *detail; /* the reason it would have had as package data */
+};
+
+static void locale_file_free(void *p)
+{
+        struct locale_file *lf = p;
+        if (!lf)
+                return;
+        free(lf->from);
+        free(lf->detail);
+        free(lf);
+}
 
 static char *absolute_name(const char *importer, bool is_package, int level, const char *module);
 static int follow_extension_strings(struct pymodules *pm, const char *name, const char *file,
@@ -192,6 +212,7 @@ void pymodules_free(struct pymodules *pm)
         strvec_clear(&pm->ignored_computed);
         strvec_clear(&pm->excluded);
         strmap_clear(&pm->pools, free_pool);
+        strmap_clear(&pm->pool_prefixes, free_strvec_value);
         for (size_t i = 0; i < pm->n_sites; i++) {
                 struct computed_site *cs = &pm->sites[i];
                 free(cs->pool);
@@ -215,6 +236,8 @@ void pymodules_free(struct pymodules *pm)
         strvec_clear(&pm->alias_importers);
         strmap_clear(&pm->alias_rows, free_strvec_value);
         strvec_clear(&pm->opt.locales);
+        strmap_clear(&pm->locale_dirs, NULL);
+        strmap_clear(&pm->locale_data, locale_file_free);
         free(pm);
 }
 
@@ -478,14 +501,104 @@ static void collect_under(const struct imagens_node *node, void *ud)
                 strvec_push(&t->paths, node->path);
 }
 
+/* Whether a package data directory is named by locales (babel's locale-data: de.dat,
+ * de_AT.dat, …, root.dat), from the whole directory as the namespace has it. */
+static bool in_locale_dir(struct pymodules *pm, const char *path)
+{
+        cleanup_free char *dir = path_dirname(path);
+        const char *known = strmap_get(&pm->locale_dirs, dir);
+        if (!known) {
+                struct strvec names = STRVEC_INIT;
+                bool named =
+                    imagens_list_dir(pm->ns, dir, &names) == 0 && pylocale_is_locale_dir(&names);
+                strvec_clear(&names);
+                known = named ? "1" : "0";
+                strmap_put(&pm->locale_dirs, dir, (void *)known);
+        }
+        return known[0] == '1';
+}
+
+/* Keeps one data file, or, in a locale-named directory, leaves it to keep_locale_data: an
+ * image needs the locales its env and its code name (python.locales), not every one of them.
+ * CLDR's root locale, which every other one inherits from, is always kept. */
+static int keep_data_file(struct pymodules *pm, const char *path, const char *from,
+                          const char *detail, struct distill_error *err)
+{
+        if (!pm->opt.all_locales && in_locale_dir(pm, path)) {
+                cleanup_free char *stem = pylocale_file_locale(path_basename(path));
+                if (strcmp(stem, "root") != 0) {
+                        if (!strmap_has(&pm->locale_data, path)) {
+                                struct locale_file *lf = xcalloc(1, sizeof(*lf));
+                                lf->from = xstrdup(from);
+                                lf->detail = xstrdup(detail);
+                                strmap_put(&pm->locale_data, path, lf);
+                        }
+                        return 0;
+                }
+        }
+        return pm->cb.keep(pm->cb.ud, path, PLAN_R_PYTHON_IMPORT, from, detail, err);
+}
+
+/* The languages an image needs locale data for, each with why: the image env's locales (C
+ * and POSIX are CLDR's en_US_POSIX) and the locale identifiers the app's code spells. A
+ * library's own literals are not asked: babel's table of every locale alias would name them
+ * all. */
+static void wanted_languages(struct pymodules *pm, struct strmap *out)
+{
+        for (size_t i = 0; i < pm->opt.locales.n; i++) {
+                cleanup_free char *lang = pylocale_language(pm->opt.locales.v[i]);
+                if (lang && !strmap_has(out, lang))
+                        strmap_put(out, lang,
+                                   xasprintf("the image env's locale %s", pm->opt.locales.v[i]));
+        }
+        const struct strmap *pool = strmap_get(&pm->pools, "");
+        const char **keys = pool ? strmap_sorted_keys(pool) : NULL;
+        for (size_t k = 0; pool && k < pool->n; k++) {
+                cleanup_free char *lang = pylocale_language(keys[k]);
+                if (lang && !strmap_has(out, lang))
+                        strmap_put(out, lang,
+                                   xasprintf("the app's literal '%s' (%s)", keys[k],
+                                             (const char *)strmap_get(pool, keys[k])));
+        }
+        free(keys);
+}
+
+/* The files of locale-named data directories whose language is wanted. Run each time the
+ * queue empties, as the app's literals grow. */
+static int keep_locale_data(struct pymodules *pm, struct distill_error *err)
+{
+        if (pm->locale_data.n == 0)
+                return 0;
+        struct strmap wanted = STRMAP_INIT;
+        wanted_languages(pm, &wanted);
+        const char **paths = strmap_sorted_keys(&pm->locale_data);
+        int r = 0;
+        for (size_t i = 0; i < pm->locale_data.n && r >= 0; i++) {
+                struct locale_file *lf = strmap_get(&pm->locale_data, paths[i]);
+                if (!lf)
+                        continue; /* kept already */
+                cleanup_free char *stem = pylocale_file_locale(path_basename(paths[i]));
+                cleanup_free char *lang = pylocale_language(stem);
+                const char *why = lang ? strmap_get(&wanted, lang) : NULL;
+                if (!why)
+                        continue;
+                cleanup_free char *detail =
+                    xasprintf("%s: locale %s, for %s", lf->detail, stem, why);
+                r = pm->cb.keep(pm->cb.ud, paths[i], PLAN_R_PYTHON_IMPORT, lf->from, detail, err);
+                locale_file_free(strmap_put(&pm->locale_data, paths[i], NULL));
+        }
+        free(paths);
+        strmap_clear(&wanted, free);
+        return r < 0 ? r : 0;
+}
+
 /* Keeps each path; a symlink to a directory (package data that Debian moved to another
  * package's /usr/share directory) brings what that directory holds. */
 static int keep_all(struct pymodules *pm, struct strvec *paths, const char *from,
                     const char *detail, struct distill_error *err)
 {
         for (size_t i = 0; i < paths->n; i++) {
-                int r =
-                    pm->cb.keep(pm->cb.ud, paths->v[i], PLAN_R_PYTHON_IMPORT, from, detail, err);
+                int r = keep_data_file(pm, paths->v[i], from, detail, err);
                 if (r < 0)
                         return r;
                 const struct imagens_node *link = imagens_get(pm->ns, paths->v[i]);
@@ -498,8 +611,7 @@ static int keep_all(struct pymodules *pm, struct strvec *paths, const char *from
                 strvec_sort(&t.paths);
                 cleanup_free char *via = xasprintf("%s, through the link %s", detail, paths->v[i]);
                 for (size_t k = 0; k < t.paths.n && r >= 0; k++)
-                        r = pm->cb.keep(pm->cb.ud, t.paths.v[k], PLAN_R_PYTHON_IMPORT, from, via,
-                                        err);
+                        r = keep_data_file(pm, t.paths.v[k], from, via, err);
                 strvec_clear(&t.paths);
                 if (r < 0)
                         return r;
@@ -1058,6 +1170,12 @@ static char *pool_top(const struct work *w)
         return w->policy == POLICY_APP ? xstrdup("") : xstrndup(w->name, strcspn(w->name, "."));
 }
 
+static bool is_prefix_literal(const char *lit)
+{
+        size_t n = strlen(lit);
+        return n > 1 && lit[0] != '.' && lit[n - 1] == '.';
+}
+
 static void pool_add(struct pymodules *pm, const struct work *w, const struct py_literal *lit)
 {
         cleanup_free char *top = pool_top(w);
@@ -1066,8 +1184,17 @@ static void pool_add(struct pymodules *pm, const struct work *w, const struct py
                 pool = xcalloc(1, sizeof(*pool));
                 strmap_put(&pm->pools, top, pool);
         }
-        if (!strmap_has(pool, lit->value))
-                strmap_put(pool, lit->value, xasprintf("%s:%u", w->path, lit->line));
+        if (strmap_has(pool, lit->value))
+                return;
+        strmap_put(pool, lit->value, xasprintf("%s:%u", w->path, lit->line));
+        if (is_prefix_literal(lit->value)) {
+                struct strvec *prefixes = strmap_get(&pm->pool_prefixes, top);
+                if (!prefixes) {
+                        prefixes = xcalloc(1, sizeof(*prefixes));
+                        strmap_put(&pm->pool_prefixes, top, prefixes);
+                }
+                strvec_push(prefixes, lit->value);
+        }
 }
 
 static void alias_row_add(struct pymodules *pm, const struct work *w, const struct py_literal *lit)
@@ -1229,42 +1356,11 @@ static int narrow_computed_imports(struct pymodules *pm, struct distill_error *e
         return 0;
 }
 
-static bool is_prefix_literal(const char *lit)
-{
-        size_t n = strlen(lit);
-        return n > 1 && lit[0] != '.' && lit[n - 1] == '.';
-}
-
-/* A site with no literal prefix may join a package prefix written elsewhere in its own package
- * (docutils' `packages = ('docutils.parsers.rst.languages.', '')` of a subclass, then
- * `import_module(package + name)` in the base class) to a name: each such prefix that names a
- * package, with the literal appended. */
-static int try_under_prefix_literals(struct pymodules *pm, struct computed_site *cs,
-                                     const char *lit, const char *at, struct distill_error *err)
-{
-        const struct strmap *pool = strmap_get(&pm->pools, cs->pool);
-        if (!pool || !cs->pool[0] || is_prefix_literal(lit) || lit[0] == '.')
-                return 0;
-        const char **keys = strmap_sorted_keys(pool);
-        int r = 0;
-        for (size_t k = 0; k < pool->n && r >= 0; k++) {
-                if (!is_prefix_literal(keys[k]))
-                        continue;
-                cleanup_free char *cand = xasprintf("%s%s", keys[k], lit);
-                /* the reason names both literals: "'pkg.sub.' (file:line) + 'name'" */
-                cleanup_free char *both = xasprintf("%s' (%s) + '%s", keys[k],
-                                                    (const char *)strmap_get(pool, keys[k]), lit);
-                r = try_candidate(pm, cs, cand, both, at, err);
-        }
-        free(keys);
-        return r;
-}
-
 /* The names one literal may complete a site to: the prefix and the literal; a codec or library
  * name as it is; without a prefix the literal itself (when it is dotted or in the caller's own
  * package: single words such as "trace" or "venv" fill tables of names that are not modules),
  * the literal under the caller's package, a relative literal under the top package
- * ('._path.local' in a vendored helper), and the literal after a package prefix of the pool. */
+ * ('._path.local' in a vendored helper). */
 static int try_literal(struct pymodules *pm, struct computed_site *cs, const char *lit,
                        const char *at, struct distill_error *err)
 {
@@ -1291,8 +1387,38 @@ static int try_literal(struct pymodules *pm, struct computed_site *cs, const cha
                 cleanup_free char *cand = xasprintf("%s%s", cs->pool, lit);
                 r = try_candidate(pm, cs, cand, lit, at, err);
         }
-        if (r >= 0)
-                r = try_under_prefix_literals(pm, cs, lit, at, err);
+        return r;
+}
+
+/* A site with no literal prefix may join a package prefix written elsewhere in its own package
+ * (docutils' `packages = ('docutils.parsers.rst.languages.', '')` of a subclass, then
+ * `import_module(package + name)` in the base class) to a name of the pool: each submodule of
+ * such a package whose name the pool holds. */
+static int narrow_site_by_prefix_literals(struct pymodules *pm, struct computed_site *cs,
+                                          const struct strmap *pool, struct distill_error *err)
+{
+        const struct strvec *prefixes = strmap_get(&pm->pool_prefixes, cs->pool);
+        const struct strmap *own = strmap_get(&pm->pools, cs->pool);
+        if (!prefixes || cs->prefix || cs->codec || cs->find_library)
+                return 0;
+        int r = 0;
+        for (size_t k = 0; k < prefixes->n && r >= 0; k++) {
+                const char *prefix = prefixes->v[k];
+                cleanup_free char *pkg = xstrndup(prefix, strlen(prefix) - 1);
+                struct strvec subs = STRVEC_INIT;
+                list_submodules(pm, pkg, false, 0, &subs);
+                for (size_t i = 0; i < subs.n && r >= 0; i++) {
+                        const char *leaf = subs.v[i] + strlen(prefix);
+                        const char *at = strmap_get(pool, leaf);
+                        if (!at)
+                                continue;
+                        /* the reason names both literals: "'pkg.sub.' (file:line) + 'name'" */
+                        cleanup_free char *both = xasprintf(
+                            "%s' (%s) + '%s", prefix, (const char *)strmap_get(own, prefix), leaf);
+                        r = try_candidate(pm, cs, subs.v[i], both, at, err);
+                }
+                strvec_clear(&subs);
+        }
         return r;
 }
 
@@ -1307,7 +1433,7 @@ static int narrow_site_by_pool(struct pymodules *pm, struct computed_site *cs, c
         for (size_t k = 0; k < pool->n && r >= 0; k++)
                 r = try_literal(pm, cs, keys[k], strmap_get(pool, keys[k]), err);
         free(keys);
-        return r;
+        return r < 0 ? r : narrow_site_by_prefix_literals(pm, cs, pool, err);
 }
 
 /* A prefix that no literal completed brings every submodule of the package it names (those
@@ -1627,38 +1753,6 @@ static int follow_entry_group(struct pymodules *pm, const struct work *w,
         return r;
 }
 
-/* gettext's candidate languages for one locale name (gettext._expand_lang without the alias
- * table): de_DE.UTF-8@euro → de_DE.UTF-8@euro, de_DE.UTF-8, de_DE@euro, de_DE, de.UTF-8, … de */
-static void expand_lang(const char *locale, struct strvec *out)
-{
-        if (!strcmp(locale, "C") || !strncmp(locale, "C.", 2) || !strcmp(locale, "POSIX"))
-                return;
-        size_t lang = strcspn(locale, "_.@"), terr = 0, cs = 0, mod = 0;
-        const char *p = locale + lang;
-        if (*p == '_') {
-                terr = 1 + strcspn(p + 1, ".@");
-                p += terr;
-        }
-        if (*p == '.') {
-                cs = 1 + strcspn(p + 1, "@");
-                p += cs;
-        }
-        if (*p == '@')
-                mod = strlen(p);
-        const char *t = locale + lang, *c = t + terr, *m = c + cs;
-        for (int mask = 7; mask >= 0; mask--) {
-                if (((mask & 4) && !terr) || ((mask & 2) && !cs) || ((mask & 1) && !mod))
-                        continue;
-                char *v =
-                    xasprintf("%.*s%.*s%.*s%.*s", (int)lang, locale, (mask & 4) ? (int)terr : 0, t,
-                              (mask & 2) ? (int)cs : 0, c, (mask & 1) ? (int)mod : 0, m);
-                if (strvec_contains(out, v))
-                        free(v);
-                else
-                        strvec_push_nodup(out, v);
-        }
-}
-
 struct catalogue_walk {
         const char *domain;
         struct strvec paths;
@@ -1685,7 +1779,7 @@ static int keep_catalogues(struct pymodules *pm, const struct work *w, const str
         } else {
                 struct strvec langs = STRVEC_INIT;
                 for (size_t i = 0; i < pm->opt.locales.n; i++)
-                        expand_lang(pm->opt.locales.v[i], &langs);
+                        pylocale_expand_gettext(pm->opt.locales.v[i], &langs);
                 /* languages=['de'] spelled in the calling package or the app */
                 cleanup_free char *top = pool_top(w);
                 const char *pool_keys[] = {top, ""};
@@ -2004,8 +2098,11 @@ int pymodules_drain(struct pymodules *pm, struct distill_error *err)
         pm->changed = false;
         for (;;) {
                 if (pm->q_head == pm->q_len) {
-                        /* literals seen so far may narrow computed imports: new work */
+                        /* literals seen so far may narrow computed imports (new work) and
+                         * name the locales whose data the image needs */
                         r = narrow_computed_imports(pm, err);
+                        if (r >= 0)
+                                r = keep_locale_data(pm, err);
                         if (r < 0)
                                 return r;
                         if (pm->q_head == pm->q_len)

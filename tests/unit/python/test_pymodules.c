@@ -131,6 +131,7 @@ static int setup(void **state)
                             "importlib.import_module(TABLE[0])\n"
                             "import pkg7, pkg8, pkg8._vendored.loader, pkg9.sub\n"
                             "pkg9.sub.get('nine')\n"
+                            "import pkgloc\nLOCALE = 'pt_BR'\n"
                             "import excluded_pkg.sub\n"
                             "for n in ['baz']:\n    ctypes.util.find_library(n)\n");
         put("/app/local_a.py", "");
@@ -226,6 +227,21 @@ static int setup(void **state)
         put("/usr/share/locale/de/LC_MESSAGES/dom.mo", "mo");
         put("/usr/share/locale/fr/LC_MESSAGES/dom.mo", "mo");
         assert_int_equal(fixture_sh("ln -s /usr/share/pkg4-data %s/tree" DIST "/pkg4/data", dir),
+                         0);
+        /* CLDR-style locale data behind a link, as Debian's babel has it */
+        put(DIST "/pkgloc/__init__.py", "");
+        static const char *const locales[] = {
+            "af", "am",    "ar",    "bg",    "ca",    "cs", "da", "de",         "de_AT", "el",
+            "es", "es_MX", "fi",    "fr",    "fr_CA", "he", "hu", "it",         "ja",    "ko",
+            "nl", "pt",    "pt_BR", "pt_PT", "ru",    "sv", "zh", "zh_Hant_HK", "root"};
+        for (size_t i = 0; i < sizeof(locales) / sizeof(*locales); i++) {
+                char *f = xasprintf("/usr/share/pkgloc-data/locale-data/%s.dat", locales[i]);
+                put(f, "cldr");
+                free(f);
+        }
+        assert_int_equal(fixture_sh("ln -s /usr/share/pkgloc-data/locale-data %s/tree" DIST
+                                    "/pkgloc/locale-data",
+                                    dir),
                          0);
         return 0;
 }
@@ -329,6 +345,20 @@ static void test_closure_beyond_import_statements(void **state)
         /* package data behind a link to another directory */
         expect("/usr/share/pkg4-data/f1.txt", "python-import");
         expect("/usr/share/pkg4-data/sub/f2.txt", "python-import");
+        /* locale-named data: the image env's language (de), the app's (pt) and root */
+        const char *L = "/usr/share/pkgloc-data/locale-data/";
+        static const char *const kept_locales[] = {"de", "de_AT", "pt", "pt_BR", "pt_PT", "root"};
+        static const char *const other_locales[] = {"fr", "fr_CA", "zh_Hant_HK", "es", "en"};
+        for (size_t i = 0; i < sizeof(kept_locales) / sizeof(*kept_locales); i++) {
+                char *f = xasprintf("%s%s.dat", L, kept_locales[i]);
+                expect(f, "python-import");
+                free(f);
+        }
+        for (size_t i = 0; i < sizeof(other_locales) / sizeof(*other_locales); i++) {
+                char *f = xasprintf("%s%s.dat", L, other_locales[i]);
+                expect(f, NULL);
+                free(f);
+        }
         /* gettext catalogues of the image's locales only */
         expect("/usr/share/locale/de/LC_MESSAGES/dom.mo", "python-data-path");
         expect("/usr/share/locale/fr/LC_MESSAGES/dom.mo", NULL);
