@@ -435,6 +435,12 @@ static void summarise(const struct build_ctx *b)
                         json_object_set_new(mech, plan_reason_name(python_mechanisms[k]),
                                             json_integer((json_int_t)counts[k]));
                 json_object_set_new(o, "python_files_by_reason", mech);
+                if (b->m->has_python) {
+                        json_object_set_new(o, "python_defs",
+                                            json_integer((json_int_t)b->plan->py_defs));
+                        json_object_set_new(o, "python_defs_reached",
+                                            json_integer((json_int_t)b->plan->py_defs_reached));
+                }
                 json_dumpf(o, stdout, JSON_COMPACT);
                 fputc('\n', stdout);
                 json_decref(o);
@@ -454,6 +460,8 @@ static void summarise(const struct build_ctx *b)
         for (size_t k = 0; k < N_PY_MECHANISMS; k++)
                 printf(" %s %zu%s", plan_reason_name(python_mechanisms[k]), counts[k],
                        k + 1 < N_PY_MECHANISMS ? "," : "\n");
+        printf("python     %zu of %zu defs of the kept code reachable\n", b->plan->py_defs_reached,
+               b->plan->py_defs);
 }
 
 static int load_inputs(struct build_ctx *b, struct distill_error *err)

@@ -113,21 +113,33 @@ static int get_bool(struct ctx *c, const yaml_node_t *n, const char *what, bool 
 }
 
 /* One of a fixed set of words; returns the index. */
-static int get_choice(struct ctx *c, const yaml_node_t *n, const char *what, const char *a,
-                      const char *b, int *out)
+/* One of the NULL-terminated `choices`: its index in *out. */
+static int get_choice(struct ctx *c, const yaml_node_t *n, const char *what,
+                      const char *const *choices, int *out)
 {
         const char *s;
         int r = get_str(c, n, what, false, &s);
         if (r < 0)
                 return r;
-        if (!strcmp(s, a))
-                *out = 0;
-        else if (!strcmp(s, b))
-                *out = 1;
-        else
-                return fail_at(c, n, "%s must be %s or %s, not \"%s\"", what, a, b, s);
-        return 0;
+        struct strbuf list = STRBUF_INIT;
+        for (int i = 0; choices[i]; i++) {
+                if (!strcmp(s, choices[i])) {
+                        *out = i;
+                        strbuf_release(&list);
+                        return 0;
+                }
+                strbuf_addf(&list, "%s%s",
+                            i == 0           ? ""
+                            : choices[i + 1] ? ", "
+                                             : " or ",
+                            choices[i]);
+        }
+        r = fail_at(c, n, "%s must be %s, not \"%s\"", what, list.buf, s);
+        strbuf_release(&list);
+        return r;
 }
+
+#define CHOICES(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* An absolute path inside the image, lexically normalised. */
 static int get_image_path(struct ctx *c, const yaml_node_t *n, const char *what, char **out)
@@ -861,17 +873,21 @@ static int parse_python(struct ctx *c, const yaml_node_t *n)
                 return r;
 
         if ((v = lookup(c, n, "stdlib", NULL))) {
-                if ((r = get_choice(c, v, "python.stdlib", "full", "imports", &choice)) < 0)
+                if ((r = get_choice(c, v, "python.stdlib", CHOICES("full", "imports"), &choice)) <
+                    0)
                         return r;
                 m->python.stdlib = choice ? MANIFEST_STDLIB_IMPORTS : MANIFEST_STDLIB_FULL;
         }
         if ((v = lookup(c, n, "imports", NULL))) {
-                if ((r = get_choice(c, v, "python.imports", "deep", "shallow", &choice)) < 0)
+                static const enum manifest_imports depths[] = {
+                    MANIFEST_IMPORTS_DEEP, MANIFEST_IMPORTS_SHALLOW, MANIFEST_IMPORTS_ALL};
+                if ((r = get_choice(c, v, "python.imports", CHOICES("deep", "shallow", "all"),
+                                    &choice)) < 0)
                         return r;
-                m->python.imports = choice ? MANIFEST_IMPORTS_SHALLOW : MANIFEST_IMPORTS_DEEP;
+                m->python.imports = depths[choice];
         }
         if ((v = lookup(c, n, "locales", NULL))) {
-                if ((r = get_choice(c, v, "python.locales", "image", "all", &choice)) < 0)
+                if ((r = get_choice(c, v, "python.locales", CHOICES("image", "all"), &choice)) < 0)
                         return r;
                 m->python.all_locales = choice == 1;
         }
@@ -1075,7 +1091,7 @@ static int parse_image(struct ctx *c, const yaml_node_t *n)
                         return r;
         }
         if ((v = lookup(c, n, "layers", NULL))) {
-                if ((r = get_choice(c, v, "image.layers", "split", "single", &choice)) < 0)
+                if ((r = get_choice(c, v, "image.layers", CHOICES("split", "single"), &choice)) < 0)
                         return r;
                 m->image.layers = choice ? MANIFEST_LAYERS_SINGLE : MANIFEST_LAYERS_SPLIT;
         }

@@ -709,6 +709,9 @@ static int lex_logical_line(struct lexer *lx, struct toks *out)
 /* --- recogniser --------------------------------------------------------------------------- */
 
 struct block {
+        int scope;        /* the innermost def or class (index into scanner.scopes), -1 none */
+        bool decorated;   /* the statements before the next one were decorators... */
+        bool registers;   /* ...one of which may register what it decorates */
         bool in_function; /* inside a def or lambda body */
         bool nested;      /* inside the body or a clause of a try/if/with/for/while/match */
         bool is_match;    /* the body of a match statement: `case` is a keyword here */
@@ -734,6 +737,7 @@ struct attr_use {
         char *attr;
         unsigned line;
         enum py_import_depth depth;
+        int scope;
 };
 
 #define MAX_CALL_ARGS   8
@@ -757,6 +761,7 @@ struct call_rec {
         unsigned line, col;
         enum py_import_depth depth;
         int try_ctx;
+        int scope;
         struct call_arg args[MAX_CALL_ARGS];
         size_t n_args;
 };
@@ -785,6 +790,12 @@ struct scanner {
         size_t n_strings, alloc_strings;
         struct strmap seen_strings;
         struct strmap bindings; /* name → struct strvec of modules, in source order */
+        struct py_scope *scopes;
+        size_t n_scopes, alloc_scopes;
+        struct py_ref *refs;
+        size_t n_refs, alloc_refs;
+        struct strmap seen_refs; /* "scope kind main name" */
+        bool in_all; /* reading `__all__ = [...]`: its strings are exports, not lookups */
 };
 
 #define GROW(arr, n, alloc)                                                                        \
@@ -819,6 +830,7 @@ static struct import_rec *add_import(struct scanner *sc, enum py_import_kind kin
         r->imp.main_block = ctx->main_block;
         r->imp.try_id = r->try_ctx + 1;
         r->imp.fallback_for = in_lambda ? 0 : ctx->handler_try + 1;
+        r->imp.scope = ctx->scope;
         return r;
 }
 
@@ -959,16 +971,37 @@ static void add_call(struct scanner *sc, enum py_import_kind kind, const struct 
 }
 
 static void add_use(struct scanner *sc, const struct tok *name, const struct tok *attr,
-                    enum py_import_depth depth)
+                    enum py_import_depth depth, int scope)
 {
-        cleanup_free char *key = xasprintf("%.*s.%.*s", (int)name->len, sc->src + name->off,
-                                           (int)attr->len, sc->src + attr->off);
+        cleanup_free char *key =
+            xasprintf("%d %.*s.%.*s", scope, (int)name->len, sc->src + name->off, (int)attr->len,
+                      sc->src + attr->off);
         if (strmap_has(&sc->seen_uses, key))
                 return;
         strmap_put(&sc->seen_uses, key, NULL);
         GROW(sc->uses, sc->n_uses, sc->alloc_uses);
         sc->uses[sc->n_uses++] =
-            (struct attr_use){tok_str(sc, name), tok_str(sc, attr), name->line, depth};
+            (struct attr_use){tok_str(sc, name), tok_str(sc, attr), name->line, depth, scope};
+}
+
+#define MAX_REFS 200000 /* per file */
+
+/* A name the code of a scope uses, once per scope and kind. */
+static void add_ref(struct scanner *sc, enum py_ref_kind kind, const char *s, size_t n,
+                    const struct block *ctx)
+{
+        if (sc->n_refs >= MAX_REFS || n == 0 || n > 255)
+                return;
+        cleanup_free char *key =
+            xasprintf("%d %d %d %.*s", ctx->scope, (int)kind, ctx->main_block, (int)n, s);
+        if (strmap_has(&sc->seen_refs, key))
+                return;
+        strmap_put(&sc->seen_refs, key, NULL);
+        GROW(sc->refs, sc->n_refs, sc->alloc_refs);
+        sc->refs[sc->n_refs++] = (struct py_ref){.kind = kind,
+                                                 .name = xstrndup(s, n),
+                                                 .scope = ctx->scope,
+                                                 .main_block = ctx->main_block};
 }
 
 static bool is_keyword_name(const struct scanner *sc, const struct tok *t)
@@ -1086,6 +1119,17 @@ static bool is_package_prefix(const char *s)
         return is_dotted_name(name);
 }
 
+/* A string that can name an attribute: getattr(obj, "method"). */
+static bool is_identifier(const char *s)
+{
+        if (!is_ident_start((unsigned char)s[0]))
+                return false;
+        for (const char *p = s + 1; *p; p++)
+                if (!is_ident_char((unsigned char)*p))
+                        return false;
+        return true;
+}
+
 /* An absolute path as a literal names it; a placeholder cuts it to the directory before it. */
 static char *literal_path(const char *s)
 {
@@ -1110,6 +1154,8 @@ static void add_string(struct scanner *sc, const struct tok *t, const struct blo
         cleanup_free char *body = string_body(sc, t);
         enum py_literal_kind kind;
         char *value;
+        if (is_identifier(body) && !sc->in_all)
+                add_ref(sc, PY_REF_STRING, body, strlen(body), ctx);
         char *colon = strchr(body, ':');
         if (colon && colon > body && is_dotted_name(colon + 1) && colon[1] != '.') {
                 /* "pkg.mod:attr" (entry points, apipkg, import strings): the module part */
@@ -1125,7 +1171,7 @@ static void add_string(struct scanner *sc, const struct tok *t, const struct blo
         } else {
                 return;
         }
-        cleanup_free char *key = xasprintf("%d %s", (int)kind, value);
+        cleanup_free char *key = xasprintf("%d %d %s", ctx->scope, (int)kind, value);
         if (strmap_has(&sc->seen_strings, key)) {
                 free(value);
                 return;
@@ -1137,7 +1183,8 @@ static void add_string(struct scanner *sc, const struct tok *t, const struct blo
                     .value = value,
                     .line = t->line,
                     .col = t->col,
-                    .depth = depth_of(ctx->in_function || in_lambda, ctx->nested)},
+                    .depth = depth_of(ctx->in_function || in_lambda, ctx->nested),
+                    .scope = ctx->scope},
             .try_ctx = in_lambda ? -1 : ctx->try_ctx};
 }
 
@@ -1226,6 +1273,7 @@ static void add_call_rec(struct scanner *sc, const struct toks *t, size_t a, siz
         c->col = t->v[i].col;
         c->depth = depth_of(ctx->in_function || in_lambda, ctx->nested);
         c->try_ctx = in_lambda ? -1 : ctx->try_ctx;
+        c->scope = ctx->scope;
         int depth = 0;
         size_t start = open + 1;
         for (size_t j = open + 1; j <= close && c->n_args < MAX_CALL_ARGS; j++) {
@@ -1306,6 +1354,10 @@ static int scan_expr(struct scanner *sc, const struct toks *t, size_t a, size_t 
                         END_LAMBDA_BODIES(depth);
                         continue;
                 }
+                if (!is_keyword_name(sc, k))
+                        add_ref(sc,
+                                i > a && is_op(src, &t->v[i - 1], ".") ? PY_REF_ATTR : PY_REF_NAME,
+                                src + k->off, k->len, ctx);
                 if (i > a && is_op(src, &t->v[i - 1], "."))
                         continue;
                 bool in_lambda = n_bodies > 0;
@@ -1324,7 +1376,7 @@ static int scan_expr(struct scanner *sc, const struct toks *t, size_t a, size_t 
                 size_t dot = attribute_dot(sc, t, a, b, i);
                 if (dot != SIZE_MAX)
                         add_use(sc, k, &t->v[dot + 1],
-                                depth_of(ctx->in_function || in_lambda, ctx->nested));
+                                depth_of(ctx->in_function || in_lambda, ctx->nested), ctx->scope);
         }
 #undef END_LAMBDA_BODIES
         return 0;
@@ -1468,6 +1520,46 @@ static bool is_main_test(const struct scanner *sc, const struct toks *t, size_t 
                (is_main_literal(src, &t->v[a]) && is_kw(src, &t->v[a + 2], "__name__"));
 }
 
+/* A decorator that only changes how a def is looked up or called, never registers it
+ * anywhere: the def is reached by its name, like an undecorated one. */
+static bool is_plain_decorator(const struct scanner *sc, const struct toks *t, size_t at)
+{
+        static const char *const plain[] = {
+            "property",       "staticmethod",     "classmethod", "cached_property",
+            "abstractmethod", "abstractproperty", "overload",    "wraps",
+            "setter",         "getter",           "deleter",     "final",
+            "override",       "contextmanager",   "lru_cache",   "cache"};
+        size_t j = at + 1, last = SIZE_MAX;
+        while (t->v[j].type == T_NAME) {
+                last = j;
+                if (!is_op(sc->src, &t->v[j + 1], ".") || t->v[j + 2].type != T_NAME)
+                        break;
+                j += 2;
+        }
+        if (last == SIZE_MAX)
+                return false;
+        for (size_t k = 0; k < sizeof(plain) / sizeof(*plain); k++)
+                if (is_kw(sc->src, &t->v[last], plain[k]))
+                        return true;
+        return false;
+}
+
+/* A def or class statement opens a scope; its name is the token after the keyword. */
+static int add_scope(struct scanner *sc, const struct toks *t, size_t kw, const struct block *blk,
+                     bool is_class)
+{
+        const struct tok *n = &t->v[kw + 1];
+        if (n->type != T_NAME || sc->n_scopes >= MAX_REFS)
+                return blk->scope;
+        GROW(sc->scopes, sc->n_scopes, sc->alloc_scopes);
+        sc->scopes[sc->n_scopes] = (struct py_scope){.name = tok_str(sc, n),
+                                                     .parent = blk->scope,
+                                                     .is_class = is_class,
+                                                     .decorated = blk->decorated && blk->registers,
+                                                     .line = n->line};
+        return (int)sc->n_scopes++;
+}
+
 /* One statement at i within block `blk`; returns the index of its ';' or of the NEWLINE. */
 static size_t process_statement(struct scanner *sc, const struct toks *t, size_t i,
                                 struct block *blk, const char *name, struct distill_error *err,
@@ -1478,6 +1570,17 @@ static size_t process_statement(struct scanner *sc, const struct toks *t, size_t
         enum body_kind kind = BODY_NONE;
         struct block header = *blk;
         size_t kw = i, colon = SIZE_MAX;
+
+        if (is_op(src, k, "@")) {
+                /* a decorator: it applies to the def or class that follows at this level */
+                blk->decorated = true;
+                blk->registers = blk->registers || !is_plain_decorator(sc, t, i);
+                size_t end = statement_end(sc, t, i);
+                *r = scan_expr(sc, t, i, end, blk, name, err);
+                return end;
+        }
+        bool decorated = blk->decorated, registers = blk->registers;
+        blk->decorated = blk->registers = false;
 
         if (k->type == T_NAME) {
                 if (is_kw(src, k, "async") && t->v[i + 1].type == T_NAME)
@@ -1515,7 +1618,10 @@ static size_t process_statement(struct scanner *sc, const struct toks *t, size_t
         }
         if (kind == BODY_NONE) {
                 size_t end = statement_end(sc, t, i);
+                /* __all__ = [...], __all__ += [...], __all__.extend([...]) */
+                sc->in_all = is_kw(src, k, "__all__");
                 *r = scan_expr(sc, t, i, end, blk, name, err);
+                sc->in_all = false;
                 return end;
         }
 
@@ -1525,10 +1631,14 @@ static size_t process_statement(struct scanner *sc, const struct toks *t, size_t
                 sc->tries[blk->pending_try].guards = true;
                 import_handler = true;
         }
-        if ((*r = scan_expr(sc, t, kw + 1, colon, &header, name, err)) < 0)
+        /* a def's or class's own name is what it binds, not a use of it */
+        size_t header_start = (kind == BODY_DEF || kind == BODY_CLASS) ? kw + 2 : kw + 1;
+        if ((*r = scan_expr(sc, t, header_start < colon ? header_start : colon, colon, &header,
+                            name, err)) < 0)
                 return colon;
 
-        struct block body = {.in_function = blk->in_function,
+        struct block body = {.scope = blk->scope,
+                             .in_function = blk->in_function,
                              .nested = blk->nested,
                              .try_ctx = blk->try_ctx,
                              .pending_try = -1,
@@ -1551,6 +1661,16 @@ static size_t process_statement(struct scanner *sc, const struct toks *t, size_t
                 body.in_function = true;
                 body.try_ctx = -1; /* a try around a def does not guard what its body imports */
                 body.handler_try = -1;
+                blk->decorated = decorated;
+                blk->registers = registers;
+                body.scope = add_scope(sc, t, kw, blk, false);
+                blk->decorated = blk->registers = false;
+                break;
+        case BODY_CLASS:
+                blk->decorated = decorated;
+                blk->registers = registers;
+                body.scope = add_scope(sc, t, kw, blk, true);
+                blk->decorated = blk->registers = false;
                 break;
         case BODY_MATCH:
                 body.nested = true;
@@ -1726,6 +1846,7 @@ static void emit_literal(struct scanner *sc, struct py_scan *out, const struct c
             .col = c->col,
             .depth = c->depth,
             .guarded = c->try_ctx >= 0 && is_guarded(sc, c->try_ctx),
+            .scope = c->scope,
         };
 }
 
@@ -1851,14 +1972,15 @@ static void finish(struct scanner *sc, struct py_scan *out)
                 const struct strvec *mods = strmap_get(&sc->bindings, sc->uses[i].name);
                 for (size_t m = 0; mods && m < mods->n; m++) {
                         char *q = xasprintf("%s.%s", mods->v[m], sc->uses[i].attr);
-                        if (strmap_has(&seen, q)) {
+                        cleanup_free char *key = xasprintf("%d %s", sc->uses[i].scope, q);
+                        if (strmap_has(&seen, key)) {
                                 free(q);
                                 continue;
                         }
-                        strmap_put(&seen, q, NULL);
+                        strmap_put(&seen, key, NULL);
                         out->attrs = xrealloc(out->attrs, (out->n_attrs + 1) * sizeof(*out->attrs));
-                        out->attrs[out->n_attrs++] =
-                            (struct py_attr){q, sc->uses[i].line, sc->uses[i].depth};
+                        out->attrs[out->n_attrs++] = (struct py_attr){
+                            q, sc->uses[i].line, sc->uses[i].depth, sc->uses[i].scope};
                 }
         }
         strmap_clear(&seen, NULL);
@@ -1873,6 +1995,14 @@ static void finish(struct scanner *sc, struct py_scan *out)
                 out->literals[out->n_literals++] = r->lit;
                 r->lit.value = NULL; /* moved */
         }
+        out->scopes = sc->scopes; /* moved */
+        out->n_scopes = sc->n_scopes;
+        sc->scopes = NULL;
+        sc->n_scopes = 0;
+        out->refs = sc->refs;
+        out->n_refs = sc->n_refs;
+        sc->refs = NULL;
+        sc->n_refs = 0;
 }
 
 static void call_rec_release(struct call_rec *c)
@@ -1916,6 +2046,13 @@ static void scanner_release(struct scanner *sc, bool imports_moved)
         free(sc->tries);
         strmap_clear(&sc->seen_uses, NULL);
         strmap_clear(&sc->bindings, free_strvec);
+        for (size_t i = 0; i < sc->n_scopes; i++)
+                free(sc->scopes[i].name);
+        free(sc->scopes);
+        for (size_t i = 0; i < sc->n_refs; i++)
+                free(sc->refs[i].name);
+        free(sc->refs);
+        strmap_clear(&sc->seen_refs, NULL);
 }
 
 int pyimports_scan(const char *src, size_t len, const char *name, struct py_scan *out,
@@ -1956,7 +2093,8 @@ int pyimports_scan(const char *src, size_t len, const char *name, struct py_scan
                 lx->pos = lx->line_start = 3;
 
         struct scanner sc = {.src = buf, .n_blocks = 1};
-        sc.blocks[0] = (struct block){.try_ctx = -1, .pending_try = -1, .handler_try = -1};
+        sc.blocks[0] =
+            (struct block){.scope = -1, .try_ctx = -1, .pending_try = -1, .handler_try = -1};
         struct toks line = {0};
         int r;
         for (;;) {
@@ -1990,5 +2128,11 @@ void py_scan_release(struct py_scan *scan)
                 free(scan->literals[i].value);
         free(scan->literals);
         free(scan->try_parent);
+        for (size_t i = 0; i < scan->n_scopes; i++)
+                free(scan->scopes[i].name);
+        free(scan->scopes);
+        for (size_t i = 0; i < scan->n_refs; i++)
+                free(scan->refs[i].name);
+        free(scan->refs);
         memset(scan, 0, sizeof(*scan));
 }

@@ -10,6 +10,7 @@
 #include "distill/base/wildmatch.h"
 #include "distill/python/pyimports.h"
 #include "distill/python/pylocale.h"
+#include "distill/python/pyreach.h"
 
 #define PYMODULES_MAX_MODULES 100000
 
@@ -101,8 +102,13 @@ struct pymodules {
         struct strvec alias_importers; /* modules that add a finder to sys.meta_path */
         struct strmap alias_rows;      /* an importer's "file:line" → struct strvec of the
                                         * literals written on it (its table's rows) */
-        struct strmap locale_dirs;     /* package data directory → "1" when named by locales */
-        struct strmap locale_data;     /* its files not kept yet → struct locale_file * */
+        struct pyreach *reach;         /* which defs of the scanned modules the program reaches */
+        struct work *reach_mods;       /* per pyreach module: the scan it came from */
+        bool **try_failed; /* per pyreach module: per try, an import of its body failed */
+        size_t n_reach_mods, alloc_reach_mods;
+        bool interpreter_read;     /* the interpreter's names are in pyreach */
+        struct strmap locale_dirs; /* package data directory → "1" when named by locales */
+        struct strmap locale_data; /* its files not kept yet → struct locale_file * */
         struct work *queue;
         size_t q_head, q_len, q_alloc;
         bool changed;
@@ -179,7 +185,9 @@ struct pymodules *pymodules_new(const struct imagens *ns, const struct py_probe 
         pm->ns = ns;
         pm->probe = probe;
         pm->cb = *cb;
-        pm->opt.deep = opt->deep;
+        pm->opt.depth = opt->depth;
+        pm->opt.interpreter = opt->interpreter ? xstrdup(opt->interpreter) : NULL;
+        pm->reach = pyreach_new();
         for (size_t i = 0; i < opt->app_dirs.n; i++)
                 strvec_push(&pm->opt.app_dirs, opt->app_dirs.v[i]);
         pm->opt.main_dir = opt->main_dir ? xstrdup(opt->main_dir) : NULL;
@@ -237,6 +245,14 @@ void pymodules_free(struct pymodules *pm)
         strmap_clear(&pm->alias_rows, free_strvec_value);
         strvec_clear(&pm->opt.locales);
         strmap_clear(&pm->locale_dirs, NULL);
+        pyreach_free(pm->reach);
+        for (size_t i = 0; i < pm->n_reach_mods; i++) {
+                work_release(&pm->reach_mods[i]);
+                free(pm->try_failed[i]);
+        }
+        free(pm->reach_mods);
+        free(pm->try_failed);
+        free(pm->opt.interpreter);
         strmap_clear(&pm->locale_data, locale_file_free);
         free(pm);
 }
@@ -320,6 +336,11 @@ bool pymodules_imported(const struct pymodules *pm, const char *module)
 {
         struct module_state *st = strmap_get(&pm->modules, module);
         return st && st->kind != MOD_NOT_FOUND && st->kind != MOD_EXCLUDED;
+}
+
+void pymodules_def_counts(const struct pymodules *pm, size_t *defs, size_t *reached)
+{
+        pyreach_counts(pm->reach, defs, reached);
 }
 
 bool pymodules_attr_used(const struct pymodules *pm, const char *qualified)
@@ -820,20 +841,12 @@ static int import_module(struct pymodules *pm, const struct work *why, struct di
                 if (!*p)
                         break;
         }
+        /* a module loaded by a name that data holds is a plugin: its loader looks its
+         * functions up by name too (pytest's hook functions, an entry point's object) */
+        if (why->kind == PLAN_R_PY_COMPUTED || why->kind == PLAN_R_PY_ENTRY_POINT ||
+            why->kind == PLAN_R_SEED)
+                pyreach_reflective(pm->reach, name);
         return 1;
-}
-
-static bool follow(const struct pymodules *pm, enum scan_policy policy, enum py_import_depth d)
-{
-        switch (policy) {
-        case POLICY_APP:
-                return true;
-        case POLICY_LIBRARY:
-                return d != PY_DEPTH_FUNCTION || pm->opt.deep;
-        case POLICY_FROZEN:
-                return d != PY_DEPTH_FUNCTION;
-        }
-        return false;
 }
 
 /* The absolute name of a relative import, or NULL when it climbs above the top package. */
@@ -993,7 +1006,9 @@ static int import_through_alias(struct pymodules *pm, const struct work *scan, c
         return r < 0 ? r : 1;
 }
 
-/* Returns 1 when found, 0 when not (reported), negative on error. */
+/* Returns 1 when found, 2 when found but `from PKG import name` names no submodule of the
+ * package (an attribute of it, or an import that fails at run time), 0 when not found
+ * (reported), negative on error. */
 static int follow_import(struct pymodules *pm, const struct work *scan, const struct py_import *imp,
                          struct distill_error *err)
 {
@@ -1036,6 +1051,7 @@ static int follow_import(struct pymodules *pm, const struct work *scan, const st
         struct module_state *st = strmap_get(&pm->modules, abs);
         if (!st || st->path.n == 0)
                 return 1; /* a module, not a package: the names are attributes */
+        int found = 1;
         for (size_t i = 0; i < imp->names.n; i++) {
                 if (strcmp(imp->names.v[i], "*") == 0)
                         continue;
@@ -1055,9 +1071,10 @@ static int follow_import(struct pymodules *pm, const struct work *scan, const st
                          * real import of that name is judged on its own */
                         struct module_state *gone = strmap_put(&pm->modules, sub, NULL);
                         module_state_free(gone);
+                        found = 2;
                 }
         }
-        return 1;
+        return found;
 }
 
 /* ---- beyond import statements: names that calls and literals reveal ---------------------- */
@@ -1903,6 +1920,10 @@ static int follow_extension_strings(struct pymodules *pm, const char *name, cons
         cleanup_free char *pkg = dot ? xstrndup(name, (size_t)(dot - name)) : NULL;
         for (size_t i = 0; i < strings.n; i++) {
                 const char *s = strings.v[i];
+                /* C code calls Python functions by the names it holds: Cython's and the
+                 * C API's attribute lookups, _pickle's find_class and persistent_id */
+                if (py_module_name_valid(s) && !strchr(s, '.'))
+                        pyreach_use(pm->reach, s);
                 if (strlen(s) < 2 || !py_module_name_valid(s) || skipped_c_import(s))
                         continue;
                 bool private_or_dotted = strchr(s, '.') || (s[0] == '_' && s[1] != '_');
@@ -1936,6 +1957,30 @@ static int follow_extension_strings(struct pymodules *pm, const char *name, cons
         return 0;
 }
 
+/* How much of a scanned file's code runs: all of the app's, the top level of frozen modules'
+ * sources (their functions' imports are the interpreter's business), and for library code
+ * what python.imports says. */
+static enum pyreach_mode reach_mode(const struct pymodules *pm, enum scan_policy policy)
+{
+        switch (policy) {
+        case POLICY_APP:
+                return PYREACH_ALL;
+        case POLICY_FROZEN:
+                return PYREACH_TOP;
+        case POLICY_LIBRARY:
+                break;
+        }
+        switch (pm->opt.depth) {
+        case PYMODULES_DEEP:
+                return PYREACH_REACHABLE;
+        case PYMODULES_ALL:
+                return PYREACH_ALL;
+        case PYMODULES_SHALLOW:
+                break;
+        }
+        return PYREACH_TOP;
+}
+
 static int scan_buffer(struct pymodules *pm, const struct work *w, const char *data, size_t len,
                        struct distill_error *err)
 {
@@ -1950,35 +1995,12 @@ static int scan_buffer(struct pymodules *pm, const struct work *w, const char *d
                 err->code = 0;
                 return 0;
         }
-        /* A fallback in `except ImportError:` runs only when an import of its try failed; code
-         * under `if __name__ == "__main__":` runs only in the program's own script. */
         for (size_t i = 0; i < scan.n_attrs; i++)
                 if (!strcmp(scan.attrs[i].qualified, "sys.meta_path") &&
                     !strvec_contains(&pm->alias_importers, w->name))
                         strvec_push(&pm->alias_importers, w->name);
-        bool *try_failed = xcalloc(scan.n_tries + 1, sizeof(*try_failed));
-        for (size_t i = 0; i < scan.n_imports && r >= 0; i++) {
-                const struct py_import *imp = &scan.imports[i];
-                if (!follow(pm, w->policy, imp->depth))
-                        continue;
-                if (imp->main_block && strcmp(w->name, "__main__") != 0)
-                        continue;
-                if (ignored_in_functions(pm, w, imp))
-                        continue;
-                if (imp->fallback_for > 0 && (size_t)imp->fallback_for <= scan.n_tries &&
-                    !try_failed[imp->fallback_for - 1])
-                        continue;
-                r = follow_import(pm, w, imp, err);
-                if (r == 0)
-                        for (int t = imp->try_id; t > 0 && (size_t)t <= scan.n_tries;
-                             t = scan.try_parent[t - 1])
-                                try_failed[t - 1] = true;
-        }
-        free(try_failed);
-        for (size_t i = 0; i < scan.n_attrs && r >= 0; i++)
-                if (follow(pm, w->policy, scan.attrs[i].depth))
-                        strmap_put(&pm->attrs, scan.attrs[i].qualified, NULL);
-        /* the file's names first: a call may be narrowed by a literal written after it */
+        /* the file's names, wherever they are written: a call may be narrowed by a literal
+         * written after it, or in a function nothing reaches yet */
         for (size_t i = 0; i < scan.n_literals; i++) {
                 const struct py_literal *lit = &scan.literals[i];
                 if (lit->kind != PY_LIT_NAME)
@@ -1987,13 +2009,96 @@ static int scan_buffer(struct pymodules *pm, const struct work *w, const char *d
                 if (strvec_contains(&pm->alias_importers, w->name))
                         alias_row_add(pm, w, lit);
         }
-        for (size_t i = 0; i < scan.n_literals && r >= 0; i++) {
-                const struct py_literal *lit = &scan.literals[i];
-                if (lit->kind != PY_LIT_NAME && follow(pm, w->policy, lit->depth))
+        if (pm->n_reach_mods == pm->alloc_reach_mods) {
+                pm->alloc_reach_mods = pm->alloc_reach_mods ? 2 * pm->alloc_reach_mods : 64;
+                pm->reach_mods =
+                    xrealloc(pm->reach_mods, pm->alloc_reach_mods * sizeof(*pm->reach_mods));
+                pm->try_failed =
+                    xrealloc(pm->try_failed, pm->alloc_reach_mods * sizeof(*pm->try_failed));
+        }
+        size_t n_tries = scan.n_tries;
+        size_t h = pyreach_add_module(pm->reach, w->name, &scan, reach_mode(pm, w->policy));
+        pm->reach_mods[h] = (struct work){.is_scan = true,
+                                          .name = xstrdup(w->name),
+                                          .path = xstrdup(w->path),
+                                          .policy = w->policy,
+                                          .is_package = w->is_package};
+        pm->try_failed[h] = xcalloc(n_tries + 1, sizeof(**pm->try_failed));
+        pm->n_reach_mods = h + 1;
+        return 0;
+}
+
+/* The imports, attributes and literals written in one scope that became reachable. A fallback
+ * in `except ImportError:` runs only when an import of its try failed; code under
+ * `if __name__ == "__main__":` runs only in the program's own script. */
+static int follow_scope(struct pymodules *pm, size_t h, int scope, struct distill_error *err)
+{
+        const struct work *w = &pm->reach_mods[h];
+        const struct py_scan *scan = pyreach_scan(pm->reach, h);
+        bool *try_failed = pm->try_failed[h];
+        const size_t *idx;
+        size_t n;
+        int r = 0;
+
+        pyreach_items(pm->reach, h, scope, PYREACH_IMPORTS, &idx, &n);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                const struct py_import *imp = &scan->imports[idx[i]];
+                if (imp->main_block && strcmp(w->name, "__main__") != 0)
+                        continue;
+                if (ignored_in_functions(pm, w, imp))
+                        continue;
+                if (imp->fallback_for > 0 && (size_t)imp->fallback_for <= scan->n_tries &&
+                    !try_failed[imp->fallback_for - 1])
+                        continue;
+                r = follow_import(pm, w, imp, err);
+                /* an import that fails, or may (zmq's `from . import libzmq`, which Debian's
+                 * package does not have), brings its fallbacks */
+                if (r == 0 || r == 2)
+                        for (int t = imp->try_id; t > 0 && (size_t)t <= scan->n_tries;
+                             t = scan->try_parent[t - 1])
+                                try_failed[t - 1] = true;
+                if (r > 0 && imp->kind == PY_FROM) {
+                        cleanup_free char *abs =
+                            absolute_name(w->name, w->is_package, imp->level, imp->module);
+                        for (size_t k = 0; abs && k < imp->names.n; k++)
+                                pyreach_from(pm->reach, abs, imp->names.v[k]);
+                }
+        }
+        pyreach_items(pm->reach, h, scope, PYREACH_ATTRS, &idx, &n);
+        for (size_t i = 0; i < n && r >= 0; i++)
+                strmap_put(&pm->attrs, scan->attrs[idx[i]].qualified, NULL);
+        pyreach_items(pm->reach, h, scope, PYREACH_LITERALS, &idx, &n);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                const struct py_literal *lit = &scan->literals[idx[i]];
+                if (lit->kind != PY_LIT_NAME)
                         r = follow_literal(pm, w, lit, err);
         }
-        py_scan_release(&scan);
         return r < 0 ? r : 0;
+}
+
+/* The names the interpreter's C code looks up (threading._shutdown, warnings._showwarnmsg,
+ * copyreg.__newobj__): read once, from its read-only strings. */
+static int use_interpreter_names(struct pymodules *pm, struct distill_error *err)
+{
+        if (pm->interpreter_read || !pm->opt.interpreter || !pm->cb.elf_strings)
+                return 0;
+        pm->interpreter_read = true;
+        struct strvec strings = STRVEC_INIT;
+        int r = pm->cb.elf_strings(pm->cb.ud, pm->opt.interpreter, &strings, err);
+        for (size_t i = 0; r >= 0 && i < strings.n; i++)
+                if (py_module_name_valid(strings.v[i]) && !strchr(strings.v[i], '.'))
+                        pyreach_use(pm->reach, strings.v[i]);
+        strvec_clear(&strings);
+        return r < 0 ? r : 0;
+}
+
+static int follow_reachable(struct pymodules *pm, struct distill_error *err)
+{
+        size_t h;
+        int scope, r = use_interpreter_names(pm, err);
+        while (r >= 0 && pyreach_next(pm->reach, &h, &scope))
+                r = follow_scope(pm, h, scope, err);
+        return r;
 }
 
 static int scan_file(struct pymodules *pm, const struct work *w, struct distill_error *err)
@@ -2097,12 +2202,17 @@ int pymodules_drain(struct pymodules *pm, struct distill_error *err)
 
         pm->changed = false;
         for (;;) {
+                r = follow_reachable(pm, err);
+                if (r < 0)
+                        return r;
                 if (pm->q_head == pm->q_len) {
                         /* literals seen so far may narrow computed imports (new work) and
                          * name the locales whose data the image needs */
                         r = narrow_computed_imports(pm, err);
                         if (r >= 0)
                                 r = keep_locale_data(pm, err);
+                        if (r >= 0)
+                                r = follow_reachable(pm, err);
                         if (r < 0)
                                 return r;
                         if (pm->q_head == pm->q_len)

@@ -1391,7 +1391,11 @@ static void image_locales(const struct select_ctx *c, struct strvec *out)
 static int start_import_closure(struct select_ctx *c, struct distill_error *err)
 {
         const struct manifest *m = c->m;
-        struct pymodules_options opt = {.deep = m->python.imports == MANIFEST_IMPORTS_DEEP};
+        struct pymodules_options opt = {
+            .depth = m->python.imports == MANIFEST_IMPORTS_SHALLOW ? PYMODULES_SHALLOW
+                     : m->python.imports == MANIFEST_IMPORTS_ALL   ? PYMODULES_ALL
+                                                                   : PYMODULES_DEEP,
+            .interpreter = c->interp};
         struct pymodules_cb cb = {.ud = c,
                                   .keep = pm_keep,
                                   .read = pm_read,
@@ -1695,8 +1699,10 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
                         c.vars.ldso = path_basename(ce->info.interp);
         }
         r = run_to_fixpoint(&c, err);
-        if (r >= 0 && c.pm)
+        if (r >= 0 && c.pm) {
                 pymodules_finish(c.pm);
+                pymodules_def_counts(c.pm, &plan->py_defs, &plan->py_defs_reached);
+        }
         if (r >= 0 && c.py.have_probe && m->python.bytecode)
                 r = compile_bytecode(&c, err);
         if (r >= 0)

@@ -70,9 +70,11 @@ struct plan {
         struct strvec rule_packages;   /* packages loaded rules named that the source has */
         struct plan_package *packages; /* the candidate set, sorted by name */
         size_t n_packages;
-        struct strvec warnings; /* reported (setuid stripped, …) */
-        struct strmap env;      /* image env added by rules: key → char * value */
-        struct strvec generate; /* generated artifacts requested by rules ("ca-bundle") */
+        struct strvec warnings;          /* reported (setuid stripped, …) */
+        struct strmap env;               /* image env added by rules: key → char * value */
+        struct strvec generate;          /* generated artifacts requested by rules ("ca-bundle") */
+        size_t py_defs, py_defs_reached; /* defs of the scanned Python code, and how many the
+                                          * program can reach (python.imports: deep) */
 };
 
 struct plan *plan_new(void);

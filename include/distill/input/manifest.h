@@ -8,7 +8,7 @@
 #include "distill/base/util.h"
 
 enum manifest_stdlib { MANIFEST_STDLIB_FULL, MANIFEST_STDLIB_IMPORTS };
-enum manifest_imports { MANIFEST_IMPORTS_DEEP, MANIFEST_IMPORTS_SHALLOW };
+enum manifest_imports { MANIFEST_IMPORTS_DEEP, MANIFEST_IMPORTS_SHALLOW, MANIFEST_IMPORTS_ALL };
 enum manifest_layers { MANIFEST_LAYERS_SPLIT, MANIFEST_LAYERS_SINGLE };
 
 struct manifest_copy { /* python.app, files.add */

@@ -42,6 +42,7 @@ struct py_import {
         int fallback_for; /* 1 + index of the innermost try whose ImportError-catching handler
                            * holds it (`except ImportError: from _py_abc import …`), 0 for none:
                            * a fallback, needed only when an import of that try's body fails */
+        int scope;        /* the def or class it is written in (py_scan.scopes), -1 for none */
 };
 
 struct py_attr {
@@ -49,6 +50,34 @@ struct py_attr {
                           * attribute used on it */
         unsigned line;
         enum py_import_depth depth;
+        int scope;
+};
+
+/* A def or class statement: the code that runs when it is called (def) or defined (class).
+ * Which of them a program can reach is decided from the names the reachable code uses
+ * (docs/architecture.md, "Python import closure"). */
+struct py_scope {
+        char *name;
+        int parent;     /* the enclosing def or class, -1 for the module itself */
+        bool is_class;  /* a class body runs where the class statement is */
+        bool decorated; /* by a decorator that may register it (anything but property,
+                         * staticmethod, classmethod, cached_property, abstractmethod,
+                         * overload, wraps and a property's setter/getter/deleter) */
+        unsigned line;
+};
+
+enum py_ref_kind {
+        PY_REF_NAME,   /* a bare name read or called: `helper(x)` */
+        PY_REF_ATTR,   /* an attribute: `obj.method`, `module.function` */
+        PY_REF_STRING, /* a string literal that is an identifier: getattr(obj, "method") */
+};
+
+/* A name code uses, once per scope and kind. */
+struct py_ref {
+        enum py_ref_kind kind;
+        char *name;
+        int scope;
+        bool main_block; /* only under `if __name__ == "__main__":` */
 };
 
 /* What calls and literals reveal beyond import statements (docs/architecture.md, "Python import
@@ -88,16 +117,22 @@ struct py_literal {
         unsigned line, col;
         enum py_import_depth depth;
         bool guarded; /* as py_import.guarded */
+        int scope;    /* as py_import.scope */
 };
 
 struct py_scan {
         struct py_import *imports; /* in source order */
         size_t n_imports;
-        struct py_literal *literals; /* in source order; PY_LIT_NAME/PATH once per value */
+        struct py_literal *literals; /* in source order; PY_LIT_NAME/PATH once per value and
+                                      * scope */
         size_t n_literals;
         struct py_attr *attrs; /* in source order, duplicates removed (first use kept) */
         size_t n_attrs;
         int *try_parent; /* per try (index = try_id - 1): 1 + index of the enclosing try, or 0 */
+        struct py_scope *scopes; /* every def and class, in source order (parents first) */
+        size_t n_scopes;
+        struct py_ref *refs; /* in source order, once per scope, kind and name */
+        size_t n_refs;
         size_t n_tries;
 };
 

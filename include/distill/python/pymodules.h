@@ -38,8 +38,16 @@ struct pymodules_cb {
                               struct distill_error *err);
 };
 
+enum pymodules_depth {
+        PYMODULES_DEEP,    /* imports in defs reachable code names (python.imports: deep) */
+        PYMODULES_ALL,     /* imports in every def (python.imports: all) */
+        PYMODULES_SHALLOW, /* module-level imports of library code only */
+};
+
 struct pymodules_options {
-        bool deep;              /* python.imports: deep (default) or shallow */
+        enum pymodules_depth depth;
+        char *interpreter;      /* image path of the interpreter: the names its C code looks
+                                 * up reach Python defs */
         struct strvec app_dirs; /* image dirs holding app code (app, site-packages) */
         char *main_dir;         /* sys.path[0]: the script's directory, or the workdir for -m */
         struct strvec locales;  /* the image's locale names (LANGUAGE, LC_ALL, LC_MESSAGES,
@@ -88,6 +96,8 @@ void pymodules_parse_entry_points(char *text,
                                   void *ud);
 
 bool pymodules_imported(const struct pymodules *pm, const char *module);
+/* The defs of the scanned code, and how many of them the program can reach. */
+void pymodules_def_counts(const struct pymodules *pm, size_t *defs, size_t *reached);
 bool pymodules_attr_used(const struct pymodules *pm, const char *qualified);
 
 #endif

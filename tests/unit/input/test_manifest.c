@@ -299,6 +299,9 @@ static void test_python_defaults(void **state)
         assert_string_equal(m->image.workdir, "/opt/app");
         assert_null(manifest_python_version(m)); /* /usr/bin/python3: the caller follows it */
         manifest_free(m);
+        m = load_ok("version: 1\npython:\n  module: app.main\n  imports: all\n");
+        assert_int_equal(m->python.imports, MANIFEST_IMPORTS_ALL);
+        manifest_free(m);
 }
 
 static void test_relative_manifest_path(void **state)
@@ -373,6 +376,8 @@ static void test_errors(void **state)
             {"version: 1\npython: {module: }\n", "}", "python.module must be a string, not null"},
             {"version: 1\npython: {module: a, stdlib: most}\n", "most",
              "python.stdlib must be full or imports"},
+            {"version: 1\npython: {module: a, imports: every}\n", "every",
+             "python.imports must be deep, shallow or all, not \"every\""},
             {"version: 1\npackages: [Python3]\n", "Python3", "not a valid Debian package name"},
             {"version: 1\nbinaries: [usr/bin/env]\n", "usr/bin/env",
              "binaries[0] must be an absolute path"},

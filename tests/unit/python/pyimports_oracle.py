@@ -1,6 +1,6 @@
 #!/usr/bin/python3.11
 """Reference output for test_pyimports: the same facts the C tokenizer (src/python/pyimports.c) finds,
-computed from CPython's own parser (`ast`). Usage: pyimports_oracle.py FILE... | @LISTFILE
+computed from CPython's own parser (`ast`). Usage: pyimports_oracle.py [--scopes] FILE... | @LISTFILE
 
 For each file prints `FILE <path>` followed by one line per import and per attribute use, or
 `SKIP <path>` when ast cannot parse it. Formats (fields separated by one space):
@@ -27,6 +27,18 @@ position. The rules mirror the C scanner (see the test for the contract):
 - attributes: Attribute(Name(n), a) where n is bound by a level-0 import anywhere in the file;
   qualified with every module n is bound to (in source order), deduplicated keeping the first
   use in source order.
+With --scopes, every def and class is listed too, and each IMPORT and ATTR line ends with the
+index of the scope it is written in (-1 for none; attributes are then deduplicated per scope):
+  SCOPE <index> <name> <parent> <def|class> <decorated> <line>
+- scope: the innermost def or class whose BODY holds it (decorators, defaults, annotations and
+  bases belong to the enclosing scope; lambdas do not open one); scopes are numbered in source
+  order of their `def`/`class` keyword.
+- decorated: some decorator's last dotted name before any call is not one of PLAIN_DECORATORS
+  (those only change how the def is looked up or called).
+and, after them, the names code uses, which the scanner must report too (it may report more):
+  REF <scope> <name|attr|string> <main> <identifier>
+- name: a Name read (Load); attr: an Attribute's attribute; string: a plain string literal that
+  is an identifier, given to getattr, hasattr, setattr or delattr as the attribute's name.
 """
 import ast
 import io
@@ -34,6 +46,17 @@ import sys
 import tokenize
 
 GUARD_NAMES = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+PLAIN_DECORATORS = {"property", "staticmethod", "classmethod", "cached_property", "abstractmethod",
+                    "abstractproperty", "overload", "wraps", "setter", "getter", "deleter",
+                    "final", "override", "contextmanager", "lru_cache", "cache"}
+
+
+def decorator_registers(d):
+    if isinstance(d, ast.Call):
+        d = d.func
+    while isinstance(d, ast.Attribute):
+        return d.attr not in PLAIN_DECORATORS
+    return not (isinstance(d, ast.Name) and d.id in PLAIN_DECORATORS)
 TRY = (ast.Try, ast.TryStar) if hasattr(ast, "TryStar") else (ast.Try,)
 DEPTHS = ("module", "nested", "function")
 
@@ -65,24 +88,25 @@ def is_main_test(test):
 
 
 class Ctx:
-    __slots__ = ("function", "nested", "guarded", "main", "fallback")
+    __slots__ = ("function", "nested", "guarded", "main", "fallback", "scope")
 
-    def __init__(self, function=False, nested=False, guarded=False, main=False, fallback=False):
+    def __init__(self, function=False, nested=False, guarded=False, main=False, fallback=False,
+                 scope=-1):
         self.function, self.nested, self.guarded = function, nested, guarded
-        self.main, self.fallback = main, fallback
+        self.main, self.fallback, self.scope = main, fallback, scope
 
     def depth(self):
         return 2 if self.function else 1 if self.nested else 0
 
     def with_(self, **kw):
-        c = Ctx(self.function, self.nested, self.guarded, self.main, self.fallback)
+        c = Ctx(self.function, self.nested, self.guarded, self.main, self.fallback, self.scope)
         for k, v in kw.items():
             setattr(c, k, v)
         return c
 
 
 class Scanner:
-    def __init__(self, src_bytes, tree):
+    def __init__(self, src_bytes, tree, scopes=False):
         # ast columns are UTF-8 byte offsets into the decoded source; bytes.splitlines breaks at
         # \n, \r\n and \r only, as the tokenizer does
         encoding, _ = tokenize.detect_encoding(io.BytesIO(src_bytes).readline)
@@ -94,6 +118,9 @@ class Scanner:
         self.calls = []  # (line, col, callee-kind, literal, depth, guarded, bound-name)
         self.bindings = {}  # name -> [module, ...] in source order
         self.pending_bindings = []  # (line, col, name, module), bound once all are known
+        self.with_scopes = scopes
+        self.scopes = []  # "SCOPE ..." lines in source order
+        self.refs = set()  # "REF ..." lines
 
     # --- traversal with explicit context -------------------------------------------------
     def visit(self, node, ctx):
@@ -108,7 +135,9 @@ class Scanner:
             self.visit(node.decorator_list, ctx)
             self.visit(node.args, ctx)
             self.visit(node.returns, ctx)
-            self.visit(node.body, ctx.with_(function=True, guarded=False, fallback=False))
+            scope = self.add_scope(node, ctx, "def")
+            self.visit(node.body, ctx.with_(function=True, guarded=False, fallback=False,
+                                            scope=scope))
         elif isinstance(node, ast.Lambda):
             self.visit(node.args, ctx)
             self.visit(node.body, ctx.with_(function=True, guarded=False, fallback=False))
@@ -116,7 +145,8 @@ class Scanner:
             self.visit(node.decorator_list, ctx)
             self.visit(node.bases, ctx)
             self.visit(node.keywords, ctx)
-            self.visit(node.body, ctx)
+            scope = self.add_scope(node, ctx, "class")
+            self.visit(node.body, ctx.with_(scope=scope))
         elif isinstance(node, TRY):
             inner = ctx.with_(nested=True)
             guards = any(handler_catches_import_error(h) for h in node.handlers)
@@ -149,10 +179,18 @@ class Scanner:
             for _, value in ast.iter_fields(node):
                 self.visit(value, ctx)
 
+    def add_scope(self, node, ctx, kind):
+        decorated = any(decorator_registers(d) for d in node.decorator_list)
+        self.scopes.append(f"SCOPE {len(self.scopes)} {node.name} {ctx.scope} {kind} "
+                           f"{int(decorated)} {node.lineno}")
+        return len(self.scopes) - 1
+
     # --- facts ---------------------------------------------------------------------------
     def record(self, node, ctx):
         depth = DEPTHS[ctx.depth()]
         guarded = f"{int(ctx.guarded)} {int(ctx.main)} {int(ctx.fallback)}"
+        if self.with_scopes:
+            guarded += f" {ctx.scope}"
         if isinstance(node, ast.Import):
             for a in node.names:
                 self.imports.append((node.lineno, node.col_offset,
@@ -174,9 +212,27 @@ class Scanner:
                         self.bind(node, a.asname or a.name, f"{node.module}.{a.name}")
         elif isinstance(node, ast.Call):
             self.record_call(node, depth, guarded)
+            self.record_getattr(node, ctx)
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             v = node.value
-            self.attrs.append((v.lineno, v.col_offset, v.id, node.attr, depth))
+            self.attrs.append((v.lineno, v.col_offset, v.id, node.attr, depth, ctx.scope))
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            self.refs.add(f"REF {ctx.scope} name {int(ctx.main)} {node.id}")
+        elif isinstance(node, ast.Attribute):
+            self.refs.add(f"REF {ctx.scope} attr {int(ctx.main)} {node.attr}")
+
+    def record_getattr(self, node, ctx):
+        f = node.func
+        if not (isinstance(f, ast.Name) and f.id in ("getattr", "hasattr", "setattr", "delattr")
+                and len(node.args) >= 2):
+            return
+        a = node.args[1]
+        if not (isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.isidentifier()):
+            return
+        text = self.segment(a.lineno, a.col_offset, a.end_lineno, a.end_col_offset)
+        if text[:1] in "'\"" and text[-1:] == text[:1] and "\\" not in text and \
+                text.count(text[0]) == 2:
+            self.refs.add(f"REF {ctx.scope} string {int(ctx.main)} {a.value}")
 
     def bind(self, node, name, module):
         self.pending_bindings.append((node.lineno, node.col_offset, name, module))
@@ -238,19 +294,27 @@ class Scanner:
             out.append((line, col, f"IMPORT {kind} {stripped or '-'} {level} - {line} {col + 1} "
                                    f"{depth} {guarded}"))
         out.sort(key=lambda e: (e[0], e[1]))
-        lines = [e[2] for e in out]
+        lines = list(self.scopes) if self.with_scopes else []
+        lines += [e[2] for e in out]
         seen = set()
-        for line, col, name, attr, depth in sorted(self.attrs, key=lambda a: (a[0], a[1])):
+        for line, col, name, attr, depth, scope in sorted(self.attrs, key=lambda a: (a[0], a[1])):
             for module in self.bindings.get(name, []):
                 q = f"{module}.{attr}"
-                if q not in seen:
-                    seen.add(q)
-                    lines.append(f"ATTR {q} {line} {depth}")
+                key = (scope, q) if self.with_scopes else q
+                if key not in seen:
+                    seen.add(key)
+                    lines.append(f"ATTR {q} {line} {depth}" +
+                                 (f" {scope}" if self.with_scopes else ""))
+        if self.with_scopes:
+            lines += sorted(self.refs)
         return lines
 
 
 def main(argv):
     paths = []
+    scopes = bool(argv) and argv[0] == "--scopes"
+    if scopes:
+        argv = argv[1:]
     for a in argv:
         if a.startswith("@"):
             with open(a[1:], encoding="utf-8", errors="surrogateescape") as f:
@@ -267,7 +331,7 @@ def main(argv):
             out.write(f"SKIP {p}\n")
             continue
         out.write(f"FILE {p}\n")
-        for line in Scanner(data, tree).run():
+        for line in Scanner(data, tree, scopes).run():
             out.write(line + "\n")
     return 0
 

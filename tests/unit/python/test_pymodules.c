@@ -132,6 +132,9 @@ static int setup(void **state)
                             "import pkg7, pkg8, pkg8._vendored.loader, pkg9.sub\n"
                             "pkg9.sub.get('nine')\n"
                             "import pkgloc\nLOCALE = 'pt_BR'\n"
+                            "pkg.load('json'); pkg2.load(x); pkg5.data.load(code)\n"
+                            "pkg8._vendored.loader.load(x)\n"
+                            "import pkgreach\npkgreach.used()\nimport pkgfb\n"
                             "import excluded_pkg.sub\n"
                             "for n in ['baz']:\n    ctypes.util.find_library(n)\n");
         put("/app/local_a.py", "");
@@ -201,6 +204,15 @@ static int setup(void **state)
         put(DIST "/pkg8/_impl/__init__.py", "");
         put(DIST "/pkg8/_impl/local.py", "");
         put(DIST "/realmod2.py", "");
+        /* only what the app can reach: the def it calls, not the one nothing names */
+        put(DIST "/pkgreach/__init__.py", "def used():\n    import pkgreach.light\n"
+                                          "def unused():\n    import pkgreach.heavy\n");
+        put(DIST "/pkgreach/light.py", "");
+        /* `from . import native` names no submodule: the fallback may run */
+        put(DIST "/pkgfb/__init__.py", "try:\n    from . import native\nexcept ImportError:\n"
+                                       "    import fallbackmod\n");
+        put(DIST "/fallbackmod.py", "");
+        put(DIST "/pkgreach/heavy.py", "");
         /* a base class joins a prefix a subclass in another module sets to a name */
         put(DIST "/pkg9/__init__.py",
             "import importlib\nclass Importer:\n    packages = ('pkg9.langs.', '')\n"
@@ -280,7 +292,7 @@ static void test_closure_beyond_import_statements(void **state)
         assert_int_equal(fixture_imagens_add_tree(rec.ns, tree, &err), 0);
         free(tree);
 
-        struct pymodules_options opt = {.deep = true, .main_dir = "/app"};
+        struct pymodules_options opt = {.depth = PYMODULES_DEEP, .main_dir = "/app"};
         strvec_push(&opt.app_dirs, "/app");
         strvec_push(&opt.locales, "de_DE.UTF-8");
         struct pymodules_cb cb = {.ud = &rec,
@@ -320,6 +332,10 @@ static void test_closure_beyond_import_statements(void **state)
         expect(DIST "/pkg9/langs/nine.py", "python-computed-import");
         expect(DIST "/pkg9/sublangs/nine.py", "python-computed-import");
         expect(DIST "/pkg9/langs/ten.py", NULL);
+        /* imports in defs: those the app reaches */
+        expect(DIST "/pkgreach/light.py", "python-import");
+        expect(DIST "/pkgreach/heavy.py", NULL);
+        expect(DIST "/fallbackmod.py", "python-import");
         /* codecs through the alias table and normalisation; the registry itself is ignored */
         expect(LIB "/encodings/shift_jis.py", "python-codec");
         expect(LIB "/encodings/euc_jp.py", "python-codec");
