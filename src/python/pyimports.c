@@ -1146,12 +1146,24 @@ static char *literal_path(const char *s)
         return n > 1 ? xstrndup(s, n - 1) : NULL;
 }
 
-static void add_string(struct scanner *sc, const struct tok *t, const struct block *ctx,
-                       bool in_lambda)
+/* One string literal: the plain tokens [i, j) written next to each other ("a" "b" is "ab"). */
+static void add_string(struct scanner *sc, const struct toks *t, size_t i, size_t j,
+                       const struct block *ctx, bool in_lambda)
 {
-        if (sc->n_strings >= MAX_LITERALS || t->len > MAX_LITERAL_LEN)
+        if (sc->n_strings >= MAX_LITERALS)
                 return;
-        cleanup_free char *body = string_body(sc, t);
+        struct strbuf sb = STRBUF_INIT;
+        for (size_t k = i; k < j; k++) {
+                const struct tok *p = &t->v[k];
+                if (p->len > MAX_LITERAL_LEN || sb.len > MAX_LITERAL_LEN) {
+                        strbuf_release(&sb);
+                        return;
+                }
+                strbuf_add(&sb, sc->src + p->off + p->body_skip,
+                           p->len - p->body_skip - p->body_trim);
+        }
+        cleanup_free char *body = strbuf_detach(&sb);
+        const struct tok *first = &t->v[i];
         enum py_literal_kind kind;
         char *value;
         if (is_identifier(body) && !sc->in_all)
@@ -1181,8 +1193,8 @@ static void add_string(struct scanner *sc, const struct tok *t, const struct blo
         sc->strings[sc->n_strings++] = (struct string_rec){
             .lit = {.kind = kind,
                     .value = value,
-                    .line = t->line,
-                    .col = t->col,
+                    .line = first->line,
+                    .col = first->col,
                     .depth = depth_of(ctx->in_function || in_lambda, ctx->nested),
                     .scope = ctx->scope},
             .try_ctx = in_lambda ? -1 : ctx->try_ctx};
@@ -1290,6 +1302,31 @@ static void add_call_rec(struct scanner *sc, const struct toks *t, size_t a, siz
         }
 }
 
+/* Whether the tokens [a, b) hold `seq` (NULL-terminated texts) from index at on. */
+static bool tokens_are(const struct scanner *sc, const struct toks *t, size_t at, size_t b,
+                       const char *const *seq)
+{
+        for (size_t k = 0; seq[k]; k++, at++)
+                if (at >= b || t->v[at].len != strlen(seq[k]) ||
+                    memcmp(sc->src + t->v[at].off, seq[k], t->v[at].len) != 0)
+                        return false;
+        return true;
+}
+
+/* A module name only looked up among the loaded ones, never imported by that code:
+ * sys.modules.get("x"), sys.modules["x"], "x" in sys.modules. */
+static bool names_loaded_module(const struct scanner *sc, const struct toks *t, size_t a, size_t b,
+                                size_t i, size_t j)
+{
+        static const char *const get[] = {"sys", ".", "modules", ".", "get", "(", NULL};
+        static const char *const item[] = {"sys", ".", "modules", "[", NULL};
+        static const char *const in[] = {"in", "sys", ".", "modules", NULL};
+        static const char *const not_in[] = {"not", "in", "sys", ".", "modules", NULL};
+        return (i >= a + 6 && tokens_are(sc, t, i - 6, b, get)) ||
+               (i >= a + 4 && tokens_are(sc, t, i - 4, b, item)) || tokens_are(sc, t, j, b, in) ||
+               tokens_are(sc, t, j, b, not_in);
+}
+
 struct lambda {
         int depth;
         bool body;
@@ -1333,8 +1370,18 @@ static int scan_expr(struct scanner *sc, const struct toks *t, size_t a, size_t 
                         }
                         continue;
                 }
-                if (k->type == T_STRING && is_plain_string(k)) {
-                        add_string(sc, k, ctx, n_bodies > 0);
+                if (k->type == T_STRING) {
+                        /* one literal of the tokens written next to each other; a run that
+                         * holds or meets an f-string or bytes is no name */
+                        size_t j = i + 1;
+                        bool plain = is_plain_string(k);
+                        for (; j < b && t->v[j].type == T_STRING; j++)
+                                plain = plain && is_plain_string(&t->v[j]);
+                        if (plain && !(j < b && t->v[j].type == T_FOPEN) &&
+                            !(i > a && t->v[i - 1].type == T_FCLOSE) &&
+                            !names_loaded_module(sc, t, a, b, i, j))
+                                add_string(sc, t, i, j, ctx, n_bodies > 0);
+                        i = j - 1;
                         continue;
                 }
                 if (k->type != T_NAME)
@@ -1354,10 +1401,11 @@ static int scan_expr(struct scanner *sc, const struct toks *t, size_t a, size_t 
                         END_LAMBDA_BODIES(depth);
                         continue;
                 }
-                if (!is_keyword_name(sc, k))
-                        add_ref(sc,
-                                i > a && is_op(src, &t->v[i - 1], ".") ? PY_REF_ATTR : PY_REF_NAME,
-                                src + k->off, k->len, ctx);
+                bool attr = i > a && is_op(src, &t->v[i - 1], ".");
+                /* `obj.name = value` sets an attribute: it calls nothing named name */
+                bool stored = attr && depth == 0 && i + 1 < b && is_op(src, &t->v[i + 1], "=");
+                if (!is_keyword_name(sc, k) && !stored)
+                        add_ref(sc, attr ? PY_REF_ATTR : PY_REF_NAME, src + k->off, k->len, ctx);
                 if (i > a && is_op(src, &t->v[i - 1], "."))
                         continue;
                 bool in_lambda = n_bodies > 0;
@@ -1560,6 +1608,49 @@ static int add_scope(struct scanner *sc, const struct toks *t, size_t kw, const 
         return (int)sc->n_scopes++;
 }
 
+/* `NAME = value` or `NAME[key] = value` outside any def, calling nothing (no call, yield or
+ * await; one target): returns the index of its '=', else SIZE_MAX. */
+static size_t binding_eq(const struct scanner *sc, const struct toks *t, size_t i, size_t end)
+{
+        const char *src = sc->src;
+        if (t->v[i].type != T_NAME || is_keyword_name(sc, &t->v[i]))
+                return SIZE_MAX;
+        size_t eq = i + 1;
+        if (eq < end && is_op(src, &t->v[eq], "[")) {
+                size_t close = matching_close(sc, t, eq, end);
+                if (close == SIZE_MAX)
+                        return SIZE_MAX;
+                eq = close + 1;
+        }
+        if (eq >= end || !is_op(src, &t->v[eq], "="))
+                return SIZE_MAX;
+        int depth = 0;
+        for (size_t j = i + 1; j < end; j++) {
+                const struct tok *k = &t->v[j];
+                if (is_open_bracket(src, k)) {
+                        if (is_op(src, k, "(") && !is_grouping_paren(sc, t, i, j))
+                                return SIZE_MAX;
+                        depth++;
+                } else if (is_close_bracket(src, k)) {
+                        depth--;
+                } else if ((j > eq && depth == 0 && is_op(src, k, "=")) || is_kw(src, k, "yield") ||
+                           is_kw(src, k, "await")) {
+                        return SIZE_MAX;
+                }
+        }
+        return eq;
+}
+
+static int add_binding(struct scanner *sc, const struct tok *n, const struct block *blk)
+{
+        if (sc->n_scopes >= MAX_REFS)
+                return blk->scope;
+        GROW(sc->scopes, sc->n_scopes, sc->alloc_scopes);
+        sc->scopes[sc->n_scopes] = (struct py_scope){
+            .name = tok_str(sc, n), .parent = blk->scope, .is_binding = true, .line = n->line};
+        return (int)sc->n_scopes++;
+}
+
 /* One statement at i within block `blk`; returns the index of its ';' or of the NEWLINE. */
 static size_t process_statement(struct scanner *sc, const struct toks *t, size_t i,
                                 struct block *blk, const char *name, struct distill_error *err,
@@ -1620,7 +1711,13 @@ static size_t process_statement(struct scanner *sc, const struct toks *t, size_t
                 size_t end = statement_end(sc, t, i);
                 /* __all__ = [...], __all__ += [...], __all__.extend([...]) */
                 sc->in_all = is_kw(src, k, "__all__");
-                *r = scan_expr(sc, t, i, end, blk, name, err);
+                struct block bind = *blk;
+                size_t start = i;
+                if (!blk->in_function && binding_eq(sc, t, i, end) != SIZE_MAX) {
+                        bind.scope = add_binding(sc, k, blk);
+                        start = i + 1; /* the name it binds is no use of it */
+                }
+                *r = scan_expr(sc, t, start, end, &bind, name, err);
                 sc->in_all = false;
                 return end;
         }

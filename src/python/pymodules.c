@@ -134,6 +134,7 @@ static int follow_extension_strings(struct pymodules *pm, const char *name, cons
                                     struct distill_error *err);
 static bool module_resolvable(struct pymodules *pm, const char *name, struct strvec *paths);
 static int scan_file(struct pymodules *pm, const struct work *w, struct distill_error *err);
+static int follow_reachable(struct pymodules *pm, struct distill_error *err);
 static void alias_row_partners(struct pymodules *pm, const char *name, struct strvec *out);
 
 /* Queue */
@@ -950,6 +951,10 @@ static int import_through_alias(struct pymodules *pm, const struct work *scan, c
                 if (r < 0)
                         return r;
         }
+        /* their code, to know the importers and the names their tables hold */
+        int rr = follow_reachable(pm, err);
+        if (rr < 0)
+                return rr;
         const char *importer = NULL;
         for (size_t i = 0; i < pm->alias_importers.n; i++) {
                 const char *a = pm->alias_importers.v[i];
@@ -1999,14 +2004,10 @@ static int scan_buffer(struct pymodules *pm, const struct work *w, const char *d
                 if (!strcmp(scan.attrs[i].qualified, "sys.meta_path") &&
                     !strvec_contains(&pm->alias_importers, w->name))
                         strvec_push(&pm->alias_importers, w->name);
-        /* the file's names, wherever they are written: a call may be narrowed by a literal
-         * written after it, or in a function nothing reaches yet */
+        /* an importer's table rows, wherever they are written */
         for (size_t i = 0; i < scan.n_literals; i++) {
                 const struct py_literal *lit = &scan.literals[i];
-                if (lit->kind != PY_LIT_NAME)
-                        continue;
-                pool_add(pm, w, lit); /* tables anywhere in the package narrow */
-                if (strvec_contains(&pm->alias_importers, w->name))
+                if (lit->kind == PY_LIT_NAME && strvec_contains(&pm->alias_importers, w->name))
                         alias_row_add(pm, w, lit);
         }
         if (pm->n_reach_mods == pm->alloc_reach_mods) {
@@ -2067,12 +2068,17 @@ static int follow_scope(struct pymodules *pm, size_t h, int scope, struct distil
         pyreach_items(pm->reach, h, scope, PYREACH_ATTRS, &idx, &n);
         for (size_t i = 0; i < n && r >= 0; i++)
                 strmap_put(&pm->attrs, scan->attrs[idx[i]].qualified, NULL);
+        /* names join the package's pool as the code that holds them becomes reachable: a
+         * table in code nothing reaches narrows no computed import (narrowing runs again
+         * each time the queue empties) */
         pyreach_items(pm->reach, h, scope, PYREACH_LITERALS, &idx, &n);
-        for (size_t i = 0; i < n && r >= 0; i++) {
-                const struct py_literal *lit = &scan->literals[idx[i]];
-                if (lit->kind != PY_LIT_NAME)
-                        r = follow_literal(pm, w, lit, err);
-        }
+        for (size_t i = 0; i < n; i++)
+                if (scan->literals[idx[i]].kind == PY_LIT_NAME)
+                        pool_add(pm, w, &scan->literals[idx[i]]);
+        /* after the scope's names: `translation("dom", languages=["de"])` */
+        for (size_t i = 0; i < n && r >= 0; i++)
+                if (scan->literals[idx[i]].kind != PY_LIT_NAME)
+                        r = follow_literal(pm, w, &scan->literals[idx[i]], err);
         return r < 0 ? r : 0;
 }
 

@@ -18,7 +18,8 @@ struct rmod {
         struct py_scan scan;
         enum pyreach_mode mode;
         bool top_live;
-        bool *live; /* per scope */
+        bool *live;       /* per scope */
+        bool *class_used; /* per class scope: its name is used, so its methods may run */
         bool reflective;
         struct strmap names; /* bare names its reachable code reads */
         struct bucket items[PYREACH_N_ITEMS];
@@ -29,6 +30,7 @@ struct rmod {
 struct waiter {
         size_t mod;
         int scope;
+        bool use; /* the class is used (its methods may run), not: the scope runs */
 };
 
 struct waitlist {
@@ -52,13 +54,14 @@ struct pyreach {
         size_t n_defs, n_reached;
 };
 
-static void push_waiter(struct waiter **v, size_t *n, size_t *alloc, size_t mod, int scope)
+static void push_waiter(struct waiter **v, size_t *n, size_t *alloc, size_t mod, int scope,
+                        bool use)
 {
         if (*n == *alloc) {
                 *alloc = *alloc ? 2 * *alloc : 64;
                 *v = xrealloc(*v, *alloc * sizeof(**v));
         }
-        (*v)[(*n)++] = (struct waiter){mod, scope};
+        (*v)[(*n)++] = (struct waiter){mod, scope, use};
 }
 
 /* ---- buckets ---------------------------------------------------------------------------- */
@@ -168,7 +171,12 @@ static bool has_used_prefix(const struct pyreach *pr, const char *name)
 
 static void activate(struct pyreach *pr, size_t mod, int scope)
 {
-        push_waiter(&pr->pending, &pr->n_pending, &pr->alloc_pending, mod, scope);
+        push_waiter(&pr->pending, &pr->n_pending, &pr->alloc_pending, mod, scope, false);
+}
+
+static void activate_use(struct pyreach *pr, size_t mod, int scope)
+{
+        push_waiter(&pr->pending, &pr->n_pending, &pr->alloc_pending, mod, scope, true);
 }
 
 static char *from_key(const char *module, const char *name)
@@ -190,14 +198,14 @@ static bool def_reached(const struct pyreach *pr, const struct rmod *m, const st
         return strmap_has(&pr->from, one) || strmap_has(&pr->from, star);
 }
 
-static void wait_for_name(struct pyreach *pr, size_t mod, int scope, const char *name)
+static void wait_for_name(struct pyreach *pr, size_t mod, int scope, const char *name, bool use)
 {
         struct waitlist *wl = strmap_get(&pr->waiting, name);
         if (!wl) {
                 wl = xcalloc(1, sizeof(*wl));
                 strmap_put(&pr->waiting, name, wl);
         }
-        push_waiter(&wl->v, &wl->n, &wl->alloc, mod, scope);
+        push_waiter(&wl->v, &wl->n, &wl->alloc, mod, scope, use);
 }
 
 /* Every def waiting for `name` (of module `only`, or of every module when only is SIZE_MAX). */
@@ -209,7 +217,8 @@ static void wake(struct pyreach *pr, const char *name, size_t only)
         size_t kept = 0;
         for (size_t i = 0; i < wl->n; i++) {
                 if (only == SIZE_MAX || wl->v[i].mod == only)
-                        activate(pr, wl->v[i].mod, wl->v[i].scope);
+                        push_waiter(&pr->pending, &pr->n_pending, &pr->alloc_pending, wl->v[i].mod,
+                                    wl->v[i].scope, wl->v[i].use);
                 else
                         wl->v[kept++] = wl->v[i];
         }
@@ -266,9 +275,12 @@ static void reach_top_level(struct pyreach *pr, size_t mod)
         const size_t *idx;
         size_t n;
         bucket_get(&m->children, -1, &idx, &n);
-        for (size_t i = 0; i < n; i++)
-                if (!m->live[idx[i]])
+        for (size_t i = 0; i < n; i++) {
+                if (m->scan.scopes[idx[i]].is_class)
+                        activate_use(pr, mod, (int)idx[i]);
+                else if (!m->live[idx[i]])
                         activate(pr, mod, (int)idx[i]);
+        }
 }
 
 void pyreach_from(struct pyreach *pr, const char *module, const char *name)
@@ -300,6 +312,19 @@ void pyreach_reflective(struct pyreach *pr, const char *module)
 
 /* ---- marking scopes reachable ------------------------------------------------------------ */
 
+/* A def or binding whose enclosing code runs: reachable now, or when its name is used. */
+static void reach_or_wait(struct pyreach *pr, size_t mod, int scope)
+{
+        struct rmod *m = pr->mods[mod];
+        const struct py_scope *d = &m->scan.scopes[scope];
+        if (m->live[scope] || m->mode == PYREACH_TOP)
+                return;
+        if (m->mode == PYREACH_ALL || def_reached(pr, m, d))
+                activate(pr, mod, scope);
+        else
+                wait_for_name(pr, mod, scope, d->name, false);
+}
+
 static void mark(struct pyreach *pr, size_t mod, int scope)
 {
         struct rmod *m = pr->mods[mod];
@@ -307,9 +332,9 @@ static void mark(struct pyreach *pr, size_t mod, int scope)
         if (*live)
                 return;
         *live = true;
-        if (scope >= 0 && !m->scan.scopes[scope].is_class)
+        if (scope >= 0 && !m->scan.scopes[scope].is_class && !m->scan.scopes[scope].is_binding)
                 pr->n_reached++;
-        push_waiter(&pr->ready, &pr->n_ready, &pr->alloc_ready, mod, scope);
+        push_waiter(&pr->ready, &pr->n_ready, &pr->alloc_ready, mod, scope, false);
 
         const size_t *idx;
         size_t n;
@@ -324,25 +349,48 @@ static void mark(struct pyreach *pr, size_t mod, int scope)
                 else
                         pyreach_use(pr, ref->name);
         }
+        bool in_class = scope >= 0 && m->scan.scopes[scope].is_class;
         bucket_get(&m->children, scope, &idx, &n);
         for (size_t i = 0; i < n; i++) {
                 const struct py_scope *child = &m->scan.scopes[idx[i]];
-                if (child->is_class || m->mode == PYREACH_ALL)
-                        activate(pr, mod, (int)idx[i]);
-                else if (m->mode == PYREACH_TOP)
-                        continue;
-                else if (def_reached(pr, m, child))
-                        activate(pr, mod, (int)idx[i]);
-                else
-                        wait_for_name(pr, mod, (int)idx[i], child->name);
+                if (child->is_class)
+                        activate(pr, mod, (int)idx[i]); /* its body runs here */
+                else if (!in_class)
+                        reach_or_wait(pr, mod, (int)idx[i]);
+                /* a class's defs and bindings wait for the class to be used */
         }
+        if (!in_class)
+                return;
+        if (m->mode == PYREACH_ALL || def_reached(pr, m, &m->scan.scopes[scope]))
+                activate_use(pr, mod, scope);
+        else if (m->mode != PYREACH_TOP)
+                wait_for_name(pr, mod, scope, m->scan.scopes[scope].name, true);
+}
+
+/* A class whose name is used: its defs and bindings may run, each as its name is used (or at
+ * once: a dunder the interpreter calls on its instances, a decorated one). */
+static void mark_class_used(struct pyreach *pr, size_t mod, int scope)
+{
+        struct rmod *m = pr->mods[mod];
+        if (m->class_used[scope])
+                return;
+        m->class_used[scope] = true;
+        const size_t *idx;
+        size_t n;
+        bucket_get(&m->children, scope, &idx, &n);
+        for (size_t i = 0; i < n; i++)
+                if (!m->scan.scopes[idx[i]].is_class)
+                        reach_or_wait(pr, mod, (int)idx[i]);
 }
 
 static void process_pending(struct pyreach *pr)
 {
         while (pr->n_pending) {
                 struct waiter w = pr->pending[--pr->n_pending];
-                mark(pr, w.mod, w.scope);
+                if (w.use)
+                        mark_class_used(pr, w.mod, w.scope);
+                else
+                        mark(pr, w.mod, w.scope);
         }
 }
 
@@ -362,10 +410,11 @@ size_t pyreach_add_module(struct pyreach *pr, const char *name, struct py_scan *
         memset(scan, 0, sizeof(*scan));
         m->mode = mode;
         m->live = xcalloc(m->scan.n_scopes + 1, sizeof(*m->live));
+        m->class_used = xcalloc(m->scan.n_scopes + 1, sizeof(*m->class_used));
         m->reflective = strmap_has(&pr->reflective, name);
         build_buckets(m);
         for (size_t i = 0; i < m->scan.n_scopes; i++)
-                pr->n_defs += !m->scan.scopes[i].is_class;
+                pr->n_defs += !m->scan.scopes[i].is_class && !m->scan.scopes[i].is_binding;
         if (pr->n_mods == pr->alloc_mods) {
                 pr->alloc_mods = pr->alloc_mods ? 2 * pr->alloc_mods : 64;
                 pr->mods = xrealloc(pr->mods, pr->alloc_mods * sizeof(*pr->mods));
@@ -424,6 +473,7 @@ void pyreach_free(struct pyreach *pr)
                 free(m->name);
                 py_scan_release(&m->scan);
                 free(m->live);
+                free(m->class_used);
                 strmap_clear(&m->names, NULL);
                 for (int k = 0; k < PYREACH_N_ITEMS; k++)
                         bucket_release(&m->items[k]);

@@ -20,7 +20,9 @@ intermediate symlinks followed inside ROOTFS (so /lib/x reaches usr/lib/x throug
 usrmerge link, and an absolute link target stays inside the image), and the last component
 followed too when the call followed it (open, stat, access, execve) but not for lstat/readlink.
 A process that executes a program no candidate package ships (a host tool the app runs) is not
-followed past that execve: the image has no such program.
+followed past that execve: the image has no such program. A symbolic link only stat()ed in a
+directory the app listed (glob's is_dir() on each entry) is not counted: the listing asked for
+it, nothing reads it.
 Missing paths are printed and make the exit status 1; the paths that were touched but do not
 count are listed afterwards, for information.
 
@@ -203,6 +205,18 @@ def app_calls(log, cwd, pkg_paths):
         yield pid, call, path, follow
 
 
+OPENS = {"open", "openat", "openat2", "creat", "execve", "execveat"}
+
+
+def listing_probe(path, opened, listed):
+    """A symbolic link the app only stat()ed, in a directory it listed: os.scandir's is_dir()
+    follows links to tell directories from files (glob does that for every entry). Only the
+    listing asked for it; an image without the link lists one entry fewer and nothing reads
+    it."""
+    return (os.path.islink(path) and os.path.dirname(path) in listed and path not in opened
+            and os.path.realpath(path) not in opened)
+
+
 def under(path, top):
     return path == top or path.startswith(top.rstrip("/") + "/")
 
@@ -322,10 +336,17 @@ def main():
     app_dirs = {os.path.abspath(app_dir), os.path.realpath(app_dir)}
 
     followed = {}  # path → whether any successful call followed its last component
-    for _, _, path, follow in app_calls(log, cwd, pkg_paths):
+    opened, listed = set(), set()
+    for _, call, path, follow in app_calls(log, cwd, pkg_paths):
+        if call in OPENS:
+            opened.add(path)
+            if os.path.isdir(path):
+                listed.add(path)
         if skipped(path, app_dirs) or skipped(os.path.realpath(path), app_dirs):
             continue
         followed[path] = followed.get(path, False) or follow
+    for path in [p for p in followed if listing_probe(p, opened, listed)]:
+        del followed[path]
     if not followed:
         sys.exit("no successful %file calls in " + log + ": was the app traced?")
 

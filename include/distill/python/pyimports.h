@@ -53,16 +53,20 @@ struct py_attr {
         int scope;
 };
 
-/* A def or class statement: the code that runs when it is called (def) or defined (class).
+/* A def or class statement: the code that runs when it is called (def) or defined (class);
+ * or a binding, whose value is looked at only where its name is.
  * Which of them a program can reach is decided from the names the reachable code uses
  * (docs/architecture.md, "Python import closure"). */
 struct py_scope {
         char *name;
-        int parent;     /* the enclosing def or class, -1 for the module itself */
-        bool is_class;  /* a class body runs where the class statement is */
-        bool decorated; /* by a decorator that may register it (anything but property,
-                         * staticmethod, classmethod, cached_property, abstractmethod,
-                         * overload, wraps and a property's setter/getter/deleter) */
+        int parent;      /* the enclosing def or class, -1 for the module itself */
+        bool is_class;   /* a class body runs where the class statement is */
+        bool is_binding; /* `NAME = value` (or `NAME[key] = value`) outside any def, calling
+                          * nothing: the names value uses matter only where NAME is used (a
+                          * table of functions, an alias) */
+        bool decorated;  /* by a decorator that may register it (anything but property,
+                          * staticmethod, classmethod, cached_property, abstractmethod,
+                          * overload, wraps and a property's setter/getter/deleter) */
         unsigned line;
 };
 

@@ -1,13 +1,17 @@
 /* Which code of the kept Python modules a program can reach (docs/architecture.md, "Python
  * import closure"): a module's own statements and class bodies run when it is imported; a def
- * runs only when something calls it, and to call it code must name it. So a def is reachable
+ * runs only when something calls it, and to call it code must name it; a method, only when
+ * its class is used too (named: instantiated, subclassed, raised). So a def is reachable
  * when its enclosing code is and its name is used by reachable code: read as a bare name in its
  * own module, as an attribute anywhere (`module.func`, `self.method`), given as a string
  * (getattr), held by C code (the interpreter's and extension modules' strings), imported by
- * `from module import func`; or when its name is a dunder (called by the interpreter), a
- * decorator may register it, or its module was loaded by name (a plugin: computed imports,
+ * `from module import func`; or when its name is a dunder (called by the interpreter on a
+ * module or on a used class's instances), a decorator may register it, or its module was
+ * loaded by name (a plugin: computed imports,
  * entry points). A name built from a literal prefix (`getattr(self, "visit_" + kind)`) reaches
- * every def whose name starts with it.
+ * every def whose name starts with it. A binding outside any def that calls nothing
+ * (`_FORMATS = {'tar': _make_tarball}`) is reached the same way, by its name, and only then
+ * do the names in its value count.
  *
  * pyreach keeps that state for the modules pymodules scans, and hands back each scope as it
  * becomes reachable; pymodules then follows the imports and literals written in it. */

@@ -29,15 +29,19 @@ position. The rules mirror the C scanner (see the test for the contract):
   use in source order.
 With --scopes, every def and class is listed too, and each IMPORT and ATTR line ends with the
 index of the scope it is written in (-1 for none; attributes are then deduplicated per scope):
-  SCOPE <index> <name> <parent> <def|class> <decorated> <line>
+  SCOPE <index> <name> <parent> <def|class|bind> <decorated> <line>
 - scope: the innermost def or class whose BODY holds it (decorators, defaults, annotations and
   bases belong to the enclosing scope; lambdas do not open one); scopes are numbered in source
   order of their `def`/`class` keyword.
+- bind: outside any def (module level or a class body, through if/try/with/for/while), an
+  Assign with one target, a Name or a Subscript of a Name, and no Call, Await, Yield or
+  YieldFrom anywhere in the statement: its value (and subscript) belong to the binding, the
+  target name is not a use.
 - decorated: some decorator's last dotted name before any call is not one of PLAIN_DECORATORS
   (those only change how the def is looked up or called).
 and, after them, the names code uses, which the scanner must report too (it may report more):
   REF <scope> <name|attr|string> <main> <identifier>
-- name: a Name read (Load); attr: an Attribute's attribute; string: a plain string literal that
+- name: a Name read (Load); attr: an Attribute's attribute, unless assigned to; string: a plain string literal that
   is an identifier, given to getattr, hasattr, setattr or delattr as the attribute's name.
 """
 import ast
@@ -131,7 +135,14 @@ class Scanner:
         if not isinstance(node, ast.AST):
             return
         self.record(node, ctx)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        bound = self.binding_target(node, ctx)
+        if bound is not None:
+            inner = ctx.with_(scope=self.add_scope(node, ctx, "bind", bound.id))
+            target = node.targets[0]
+            if isinstance(target, ast.Subscript):
+                self.visit(target.slice, inner)
+            self.visit(node.value, inner)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.visit(node.decorator_list, ctx)
             self.visit(node.args, ctx)
             self.visit(node.returns, ctx)
@@ -179,11 +190,26 @@ class Scanner:
             for _, value in ast.iter_fields(node):
                 self.visit(value, ctx)
 
-    def add_scope(self, node, ctx, kind):
-        decorated = any(decorator_registers(d) for d in node.decorator_list)
-        self.scopes.append(f"SCOPE {len(self.scopes)} {node.name} {ctx.scope} {kind} "
+    def add_scope(self, node, ctx, kind, name=None):
+        decorated = any(decorator_registers(d) for d in getattr(node, "decorator_list", []))
+        self.scopes.append(f"SCOPE {len(self.scopes)} {name or node.name} {ctx.scope} {kind} "
                            f"{int(decorated)} {node.lineno}")
         return len(self.scopes) - 1
+
+    @staticmethod
+    def binding_target(node, ctx):
+        """The name an Assign binds as the scanner's bindings are defined, or None."""
+        if ctx.function or not isinstance(node, ast.Assign) or len(node.targets) != 1:
+            return None
+        t = node.targets[0]
+        if isinstance(t, ast.Subscript):
+            t = t.value
+        if not isinstance(t, ast.Name):
+            return None
+        if any(isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom))
+               for n in ast.walk(node)):
+            return None
+        return t
 
     # --- facts ---------------------------------------------------------------------------
     def record(self, node, ctx):
@@ -218,7 +244,7 @@ class Scanner:
             self.attrs.append((v.lineno, v.col_offset, v.id, node.attr, depth, ctx.scope))
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             self.refs.add(f"REF {ctx.scope} name {int(ctx.main)} {node.id}")
-        elif isinstance(node, ast.Attribute):
+        elif isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Store):
             self.refs.add(f"REF {ctx.scope} attr {int(ctx.main)} {node.attr}")
 
     def record_getattr(self, node, ctx):

@@ -45,7 +45,10 @@ static char *format_scan_as(const struct py_scan *s, bool with_scopes)
         struct strbuf sb = STRBUF_INIT;
         for (size_t i = 0; with_scopes && i < s->n_scopes; i++)
                 strbuf_addf(&sb, "SCOPE %zu %s %d %s %d %u\n", i, s->scopes[i].name,
-                            s->scopes[i].parent, s->scopes[i].is_class ? "class" : "def",
+                            s->scopes[i].parent,
+                            s->scopes[i].is_class     ? "class"
+                            : s->scopes[i].is_binding ? "bind"
+                                                      : "def",
                             s->scopes[i].decorated, s->scopes[i].line);
         for (size_t i = 0; i < s->n_imports; i++) {
                 const struct py_import *im = &s->imports[i];
@@ -883,27 +886,34 @@ static void test_literals_computed_imports(void **state)
 static void test_literals_names_and_paths(void **state)
 {
         (void)state;
-        expect_literals_of("BACKENDS = {'json': 'pkg.ser.json', 'yaml': '.ser.yaml'}\n"
-                           "DATA = '/usr/share/pkg/data.bin'\n"
-                           "ZONE = '/usr/share/zoneinfo/%s'\n"
-                           "FMT = '/usr/share/pkg/{name}.txt'\n"
-                           "NOT = ['1abc', 'a..b', 'has space', '/', '//x', b'bytes.name', "
-                           "r'raw.name', 'json', 'pkg.mod:attr', 'a:b:c', ':x', 'euc-jp', "
-                           "'-x', 'x-']\n"
-                           "def f():\n"
-                           "    return 'in.function'\n",
-                           true,
-                           "name 'json' 1 module 0\n"
-                           "name 'pkg.ser.json' 1 module 0\n"
-                           "name 'yaml' 1 module 0\n"
-                           "name '.ser.yaml' 1 module 0\n"
-                           "path '/usr/share/pkg/data.bin' 2 module 0\n"
-                           "path '/usr/share/zoneinfo' 3 module 0\n"
-                           "path '/usr/share/pkg' 4 module 0\n"
-                           "name 'raw.name' 5 module 0\n"
-                           "name 'pkg.mod' 5 module 0\n"
-                           "name 'euc-jp' 5 module 0\n"
-                           "name 'in.function' 7 function 0\n");
+        expect_literals_of(
+            "BACKENDS = {'json': 'pkg.ser.json', 'yaml': '.ser.yaml'}\n"
+            "DATA = '/usr/share/pkg/data.bin'\n"
+            "ZONE = '/usr/share/zoneinfo/%s'\n"
+            "FMT = '/usr/share/pkg/{name}.txt'\n"
+            "NOT = ['1abc', 'a..b', 'has space', '/', '//x', b'bytes.name', "
+            "r'raw.name', 'json', 'pkg.mod:attr', 'a:b:c', ':x', 'euc-jp', "
+            "'-x', 'x-']\n"
+            "def f():\n"
+            "    return 'in.function'\n"
+            "SPLIT = ('pkg.' 'joined', 'prose ends with the ' 'test.', f'{x}' 'y.z')\n"
+            "LOADED = (sys.modules.get('mod.a'), sys.modules['mod.b'],\n"
+            "          'mod.c' in sys.modules, 'mod.d' not in sys.modules, 'mod.e')\n",
+            true,
+            "name 'json' 1 module 0\n"
+            "name 'pkg.ser.json' 1 module 0\n"
+            "name 'yaml' 1 module 0\n"
+            "name '.ser.yaml' 1 module 0\n"
+            "path '/usr/share/pkg/data.bin' 2 module 0\n"
+            "path '/usr/share/zoneinfo' 3 module 0\n"
+            "path '/usr/share/pkg' 4 module 0\n"
+            "name 'raw.name' 5 module 0\n"
+            "name 'json' 5 module 0\n" /* again: another binding's */
+            "name 'pkg.mod' 5 module 0\n"
+            "name 'euc-jp' 5 module 0\n"
+            "name 'in.function' 7 function 0\n"
+            "name 'pkg.joined' 8 module 0\n"
+            "name 'mod.e' 10 module 0\n");
 }
 
 int main(void)

@@ -178,7 +178,8 @@ static int setup(void **state)
         put(DIST "/pkg5/__init__.py", "");
         put(DIST "/pkg5/data/__init__.py",
             "_CODES = ['AC', 'AD']\n"
-            "def load(c):\n    return __import__('region_%s' % c, globals(), locals(), [], 1)\n");
+            "def load(c):\n    if c in _CODES:\n"
+            "        return __import__('region_%s' % c, globals(), locals(), [], 1)\n");
         put(DIST "/pkg5/data/region_AC.py", "");
         put(DIST "/pkg5/data/region_AD.py", "");
         put(DIST "/pkg5/data/region_ZZ.py", "");
@@ -195,10 +196,12 @@ static int setup(void **state)
         put(DIST "/excluded_pkg/__init__.py", "import only_for_excluded\n");
         put(DIST "/excluded_pkg/sub.py", "");
         put(DIST "/only_for_excluded.py", "");
-        put(DIST "/pkg7/__init__.py", "NATIVE = ['pkg7._native']\n");
+        put(DIST "/pkg7/__init__.py",
+            "NATIVE = ['pkg7._native']\nLOADED = [_load(n) for n in NATIVE]\n");
         put(DIST "/pkg7/_native.cpython-311-x86_64-linux-gnu.so", "ELF");
         put(DIST "/pkg7/_unnamed.cpython-311-x86_64-linux-gnu.so", "ELF");
-        put(DIST "/pkg8/__init__.py", "EXPORTS = {'path': '._impl.local:Local'}\n");
+        put(DIST "/pkg8/__init__.py",
+            "EXPORTS = {'path': '._impl.local:Local'}\ninitpkg(__name__, EXPORTS)\n");
         put(DIST "/pkg8/_vendored/__init__.py", "");
         put(DIST "/pkg8/_vendored/loader.py", "def load(n):\n    return __import__(n)\n");
         put(DIST "/pkg8/_impl/__init__.py", "");

@@ -90,7 +90,10 @@ static void test_names_reach_defs(void **state)
             "@property\ndef plain_decorated():\n    pass\n"
             "def outer():\n    def inner():\n        pass\n    return inner\n"
             "class K:\n    def method(self):\n        pass\n    def unnamed(self):\n        pass\n"
+            "    def __init__(self):\n        pass\n"
             "K().method()\n"
+            "class Unused:\n    TABLE = {'a': helper_of_unused}\n"
+            "    def __init__(self):\n        import heavy\n    def method(self):\n        pass\n"
             "if __name__ == '__main__':\n    main_only()\n"
             "def main_only():\n    pass\n",
             PYREACH_REACHABLE);
@@ -109,6 +112,11 @@ static void test_names_reach_defs(void **state)
         expect(w, "lib.K", true); /* a class body runs with its module */
         expect(w, "lib.K.method", true);
         expect(w, "lib.K.unnamed", false);
+        expect(w, "lib.K.__init__", true);
+        expect(w, "lib.Unused", true); /* its body runs at import... */
+        expect(w, "lib.Unused.__init__", false); /* ...but nothing makes one */
+        expect(w, "lib.Unused.method", false);   /* though `method` is used on a K */
+        expect(w, "lib.Unused.TABLE", false);
         expect(w, "lib.never", false);
         expect(w, "lib.main_only", false); /* named only where lib is the program */
         expect(w, "other.imported", true); /* from other import imported */
@@ -156,6 +164,38 @@ static void test_prefixes_plugins_and_modes(void **state)
         assert_int_equal(reached, 5);
 }
 
+/* A table of functions reaches them only where the table is used; a binding that calls
+ * something runs at import and reaches what it names at once. */
+static void test_bindings(void **state)
+{
+        struct world *w = *state;
+        static const char *const mods[] = {"__main__", "arch"};
+        add(w, "__main__", "import arch\narch.unpack(x)\n", PYREACH_ALL);
+        add(w, "arch",
+            "def _untar():\n    import tarfile\n"
+            "def _unzip():\n    import zipfile\n"
+            "def _setup():\n    pass\n"
+            "_UNPACK = {'tar': _untar}\n"
+            "_MAKE = {'zip': _unzip}\n"
+            "_UNPACK['gz'] = _untar\n"
+            "_READY = register(_setup)\n"
+            "def unpack(f):\n    return _UNPACK[f]\n"
+            "def make(f):\n    return _MAKE[f]\n",
+            PYREACH_REACHABLE);
+        drain(w, mods);
+        expect(w, "arch.unpack", true);
+        expect(w, "arch._UNPACK", true); /* both bindings of the name */
+        expect(w, "arch._untar", true);
+        expect(w, "arch.make", false);
+        expect(w, "arch._MAKE", false);
+        expect(w, "arch._unzip", false);
+        expect(w, "arch._setup", true); /* named by a statement that calls */
+        size_t defs, reached;
+        pyreach_counts(w->pr, &defs, &reached); /* bindings are not defs */
+        assert_int_equal(defs, 5);
+        assert_int_equal(reached, 3);
+}
+
 /* A module marked reflective before it is scanned is a plugin from the start; a name C code
  * holds reaches defs of every module. */
 static void test_before_the_module(void **state)
@@ -167,7 +207,7 @@ static void test_before_the_module(void **state)
         add(w, "late", "def anything():\n    pass\n", PYREACH_REACHABLE);
         add(w, "c_user",
             "class U:\n    def find_class(self):\n        pass\n    def nope(self):\n        "
-            "pass\n",
+            "pass\nINSTANCE = U()\n",
             PYREACH_REACHABLE);
         drain(w, mods);
         expect(w, "late.anything", true);
@@ -181,6 +221,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_names_reach_defs, setup, teardown),
             cmocka_unit_test_setup_teardown(test_prefixes_plugins_and_modes, setup, teardown),
             cmocka_unit_test_setup_teardown(test_before_the_module, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_bindings, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
