@@ -2034,7 +2034,10 @@ static int scan_buffer(struct pymodules *pm, const struct work *w, const char *d
  * `if __name__ == "__main__":` runs only in the program's own script. */
 static int follow_scope(struct pymodules *pm, size_t h, int scope, struct distill_error *err)
 {
-        const struct work *w = &pm->reach_mods[h];
+        /* a copy: following an import may scan more files and move pm->reach_mods (the
+         * strings it points to stay where they are) */
+        const struct work copy = pm->reach_mods[h];
+        const struct work *w = &copy;
         const struct py_scan *scan = pyreach_scan(pm->reach, h);
         bool *try_failed = pm->try_failed[h];
         const size_t *idx;

@@ -3,6 +3,7 @@
  * the defs of that name, and each scope is looked at once. */
 #include "distill/python/pyreach.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +42,7 @@ struct waitlist {
 struct pyreach {
         struct rmod **mods;
         size_t n_mods, alloc_mods;
-        struct strmap by_name;    /* module name → (void *)(handle + 1) */
+        struct strmap by_name;    /* module name → handle + 1, as a pointer */
         struct strmap used;       /* names used as attributes, strings, by C code */
         struct strmap prefixes;   /* used names that are identifier prefixes ("visit_") */
         struct strmap from;       /* "module\tname" of from-imports in reachable code */
@@ -263,7 +264,7 @@ static void use_bare_name(struct pyreach *pr, size_t mod, const char *name)
 static size_t module_handle(const struct pyreach *pr, const char *name)
 {
         void *h = strmap_get(&pr->by_name, name);
-        return h ? (size_t)((char *)h - (char *)NULL) - 1 : SIZE_MAX;
+        return h ? (size_t)(uintptr_t)h - 1 : SIZE_MAX;
 }
 
 /* Every top-level def of a module that is not reachable yet. */
@@ -423,7 +424,7 @@ size_t pyreach_add_module(struct pyreach *pr, const char *name, struct py_scan *
         pr->mods[h] = m;
         /* the same name scanned twice (a stub beside an extension): the first keeps the name */
         if (!strmap_has(&pr->by_name, name))
-                strmap_put(&pr->by_name, name, (char *)NULL + h + 1);
+                strmap_put(&pr->by_name, name, (void *)(uintptr_t)(h + 1));
         activate(pr, h, -1);
         return h;
 }
