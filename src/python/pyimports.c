@@ -710,6 +710,8 @@ static int lex_logical_line(struct lexer *lx, struct toks *out)
 
 struct block {
         int scope;        /* the innermost def or class (index into scanner.scopes), -1 none */
+        int if_loaded;    /* the module M of an enclosing `if "M" in sys.modules:` (index into
+                           * scanner.loaded_names), -1 none */
         bool decorated;   /* the statements before the next one were decorators... */
         bool registers;   /* ...one of which may register what it decorates */
         bool in_function; /* inside a def or lambda body */
@@ -796,6 +798,7 @@ struct scanner {
         size_t n_refs, alloc_refs;
         struct strmap seen_refs; /* "scope kind main name" */
         bool in_all; /* reading `__all__ = [...]`: its strings are exports, not lookups */
+        struct strvec loaded_names; /* the M of each `if "M" in sys.modules:` */
 };
 
 #define GROW(arr, n, alloc)                                                                        \
@@ -832,6 +835,17 @@ static struct import_rec *add_import(struct scanner *sc, enum py_import_kind kin
         r->imp.fallback_for = in_lambda ? 0 : ctx->handler_try + 1;
         r->imp.scope = ctx->scope;
         return r;
+}
+
+/* An import under `if "M" in sys.modules:` of M itself (or from it) loads nothing new. */
+static void mark_if_loaded(struct scanner *sc, struct import_rec *r, const struct block *ctx)
+{
+        if (ctx->if_loaded < 0 || r->imp.level != 0 || !r->imp.module)
+                return;
+        const char *m = sc->loaded_names.v[ctx->if_loaded];
+        size_t n = strlen(m);
+        r->imp.if_loaded = strncmp(r->imp.module, m, n) == 0 &&
+                           (r->imp.module[n] == '\0' || r->imp.module[n] == '.');
 }
 
 static void bind(struct scanner *sc, const char *name, const char *module)
@@ -873,6 +887,7 @@ static void parse_import(struct scanner *sc, const struct toks *t, size_t i, siz
                 }
                 struct import_rec *r = add_import(sc, PY_IMPORT, &t->v[i], ctx, false);
                 r->imp.module = strbuf_detach(&mod);
+                mark_if_loaded(sc, r, ctx);
                 if (j + 1 < end && is_kw(sc->src, &t->v[j], "as") && t->v[j + 1].type == T_NAME) {
                         cleanup_free char *as = tok_str(sc, &t->v[j + 1]);
                         bind(sc, as, r->imp.module);
@@ -914,6 +929,7 @@ static void parse_from(struct scanner *sc, const struct toks *t, size_t i, size_
         struct import_rec *r = add_import(sc, PY_FROM, &t->v[i], ctx, false);
         r->imp.module = strbuf_detach(&mod);
         r->imp.level = level;
+        mark_if_loaded(sc, r, ctx);
         if (j < end && is_op(sc->src, &t->v[j], "*")) {
                 strvec_push(&r->imp.names, "*");
                 return;
@@ -1651,6 +1667,20 @@ static int add_binding(struct scanner *sc, const struct tok *n, const struct blo
         return (int)sc->n_scopes++;
 }
 
+/* `if "M" in sys.modules:` between tokens a and colon: the body's imports of M load nothing. */
+static void loaded_test(struct scanner *sc, const struct toks *t, size_t a, size_t colon,
+                        struct block *body)
+{
+        static const char *const in[] = {"in", "sys", ".", "modules", NULL};
+        if (colon != a + 5 || !is_plain_string(&t->v[a]) || !tokens_are(sc, t, a + 1, colon, in))
+                return;
+        cleanup_free char *name = string_body(sc, &t->v[a]);
+        if (!is_dotted_name(name) || name[0] == '.')
+                return;
+        strvec_push(&sc->loaded_names, name);
+        body->if_loaded = (int)sc->loaded_names.n - 1;
+}
+
 /* One statement at i within block `blk`; returns the index of its ';' or of the NEWLINE. */
 static size_t process_statement(struct scanner *sc, const struct toks *t, size_t i,
                                 struct block *blk, const char *name, struct distill_error *err,
@@ -1735,6 +1765,7 @@ static size_t process_statement(struct scanner *sc, const struct toks *t, size_t
                 return colon;
 
         struct block body = {.scope = blk->scope,
+                             .if_loaded = blk->if_loaded,
                              .in_function = blk->in_function,
                              .nested = blk->nested,
                              .try_ctx = blk->try_ctx,
@@ -1745,6 +1776,8 @@ static size_t process_statement(struct scanner *sc, const struct toks *t, size_t
                 body.handler_try = blk->pending_try;
         if (is_kw(src, &t->v[kw], "if") && is_main_test(sc, t, kw + 1, colon))
                 body.main_block = true;
+        if (is_kw(src, &t->v[kw], "if"))
+                loaded_test(sc, t, kw + 1, colon, &body);
         switch (kind) {
         case BODY_NESTED:
                 body.nested = true;
@@ -2150,6 +2183,7 @@ static void scanner_release(struct scanner *sc, bool imports_moved)
                 free(sc->refs[i].name);
         free(sc->refs);
         strmap_clear(&sc->seen_refs, NULL);
+        strvec_clear(&sc->loaded_names);
 }
 
 int pyimports_scan(const char *src, size_t len, const char *name, struct py_scan *out,
@@ -2190,8 +2224,8 @@ int pyimports_scan(const char *src, size_t len, const char *name, struct py_scan
                 lx->pos = lx->line_start = 3;
 
         struct scanner sc = {.src = buf, .n_blocks = 1};
-        sc.blocks[0] =
-            (struct block){.scope = -1, .try_ctx = -1, .pending_try = -1, .handler_try = -1};
+        sc.blocks[0] = (struct block){
+            .scope = -1, .if_loaded = -1, .try_ctx = -1, .pending_try = -1, .handler_try = -1};
         struct toks line = {0};
         int r;
         for (;;) {

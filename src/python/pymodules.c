@@ -106,9 +106,10 @@ struct pymodules {
         struct work *reach_mods;       /* per pyreach module: the scan it came from */
         bool **try_failed; /* per pyreach module: per try, an import of its body failed */
         size_t n_reach_mods, alloc_reach_mods;
-        bool interpreter_read;     /* the interpreter's names are in pyreach */
-        struct strmap locale_dirs; /* package data directory → "1" when named by locales */
-        struct strmap locale_data; /* its files not kept yet → struct locale_file * */
+        bool interpreter_read;          /* the interpreter's names are in pyreach */
+        struct strvec optional_skipped; /* "top\tmessage" of optional imports left out */
+        struct strmap locale_dirs;      /* package data directory → "1" when named by locales */
+        struct strmap locale_data;      /* its files not kept yet → struct locale_file * */
         struct work *queue;
         size_t q_head, q_len, q_alloc;
         bool changed;
@@ -195,6 +196,8 @@ struct pymodules *pymodules_new(const struct imagens *ns, const struct py_probe 
         for (size_t i = 0; i < opt->locales.n; i++)
                 strvec_push(&pm->opt.locales, opt->locales.v[i]);
         pm->opt.all_locales = opt->all_locales;
+        for (size_t i = 0; i < opt->requested.n; i++)
+                strvec_push(&pm->opt.requested, opt->requested.v[i]);
         if (pm->opt.main_dir)
                 strvec_push(&pm->search, pm->opt.main_dir);
         for (size_t i = 0; i < probe->sys_path.n; i++)
@@ -245,6 +248,8 @@ void pymodules_free(struct pymodules *pm)
         strvec_clear(&pm->alias_importers);
         strmap_clear(&pm->alias_rows, free_strvec_value);
         strvec_clear(&pm->opt.locales);
+        strvec_clear(&pm->opt.requested);
+        strvec_clear(&pm->optional_skipped);
         strmap_clear(&pm->locale_dirs, NULL);
         pyreach_free(pm->reach);
         for (size_t i = 0; i < pm->n_reach_mods; i++) {
@@ -1487,6 +1492,14 @@ static void expand_site(struct pymodules *pm, struct computed_site *cs)
 
 void pymodules_finish(struct pymodules *pm)
 {
+        for (size_t i = 0; i < pm->optional_skipped.n; i++) {
+                const char *entry = pm->optional_skipped.v[i];
+                const char *tab = strchr(entry, '\t');
+                cleanup_free char *top = xstrndup(entry, (size_t)(tab - entry));
+                const struct module_state *st = strmap_get(&pm->modules, top);
+                if (!st || st->kind == MOD_NOT_FOUND)
+                        pm->cb.warn(pm->cb.ud, xstrdup(tab + 1));
+        }
         for (size_t i = 0; i < pm->n_sites; i++) {
                 const struct computed_site *cs = &pm->sites[i];
                 if (cs->narrowed)
@@ -2029,6 +2042,52 @@ static int scan_buffer(struct pymodules *pm, const struct work *w, const char *d
         return 0;
 }
 
+/* The package that ships a top-level module outside the standard library, or NULL (the
+ * interpreter's own, builtin, frozen, namespace package, not found, app code). */
+static const char *module_owner(struct pymodules *pm, const char *top)
+{
+        struct module_state st = {0};
+        if (py_probe_is_builtin(pm->probe, top) || py_probe_is_frozen(pm->probe, top))
+                return NULL;
+        find_in_dirs(pm, &pm->search, top, &st);
+        const struct imagens_node *node = st.file ? lookup(pm, st.file) : NULL;
+        if (node && pm->probe->stdlib_dir && path_has_prefix(node->path, pm->probe->stdlib_dir))
+                node = NULL;
+        free(st.file);
+        strvec_clear(&st.path);
+        return node ? node->owner : NULL;
+}
+
+/* An optional import of library code, in deep mode: inside a def, under `except ImportError`,
+ * of a module another package ships (not the standard library) that the manifest does not
+ * list. The library runs without
+ * it (that is what the handler is for), and nothing else the image needs has asked for that
+ * package (pytz's fallback to pkg_resources when a zone file is missing). Reported. The
+ * standard library's own and python.imports: all follow every one. */
+static bool optional_elsewhere(struct pymodules *pm, const struct work *w,
+                               const struct py_import *imp)
+{
+        if (pm->opt.depth != PYMODULES_DEEP || w->policy != POLICY_LIBRARY || !imp->guarded ||
+            imp->depth != PY_DEPTH_FUNCTION ||
+            (pm->probe->stdlib_dir && path_has_prefix(w->path, pm->probe->stdlib_dir)))
+                return false;
+        cleanup_free char *abs = absolute_name(w->name, w->is_package, imp->level, imp->module);
+        if (!abs || !*abs)
+                return false;
+        cleanup_free char *top = xstrndup(abs, strcspn(abs, "."));
+        const struct imagens_node *self = lookup(pm, w->path);
+        const char *owner = module_owner(pm, top);
+        if (!owner || !self || !self->owner || strcmp(owner, self->owner) == 0 ||
+            strvec_contains(&pm->opt.requested, owner))
+                return false;
+        /* reported by pymodules_finish, unless something else keeps the module anyway */
+        strvec_push_nodup(&pm->optional_skipped,
+                          xasprintf("%s\t%s:%u: optional import %s not followed: %s is not in "
+                                    "packages (list it to keep it)",
+                                    top, w->path, imp->line, abs, owner));
+        return true;
+}
+
 /* The imports, attributes and literals written in one scope that became reachable. A fallback
  * in `except ImportError:` runs only when an import of its try failed; code under
  * `if __name__ == "__main__":` runs only in the program's own script. */
@@ -2049,12 +2108,13 @@ static int follow_scope(struct pymodules *pm, size_t h, int scope, struct distil
                 const struct py_import *imp = &scan->imports[idx[i]];
                 if (imp->main_block && strcmp(w->name, "__main__") != 0)
                         continue;
-                if (ignored_in_functions(pm, w, imp))
+                if (ignored_in_functions(pm, w, imp) || imp->if_loaded)
                         continue;
                 if (imp->fallback_for > 0 && (size_t)imp->fallback_for <= scan->n_tries &&
                     !try_failed[imp->fallback_for - 1])
                         continue;
-                r = follow_import(pm, w, imp, err);
+                /* an optional import left out fails in the image: its fallbacks run */
+                r = optional_elsewhere(pm, w, imp) ? 0 : follow_import(pm, w, imp, err);
                 /* an import that fails, or may (zmq's `from . import libzmq`, which Debian's
                  * package does not have), brings its fallbacks */
                 if (r == 0 || r == 2)

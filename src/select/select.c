@@ -1413,10 +1413,13 @@ static int start_import_closure(struct select_ctx *c, struct distill_error *err)
         opt.main_dir = m->python.entrypoint ? path_dirname(m->python.entrypoint)
                                             : xstrdup(m->image.workdir ? m->image.workdir : "/");
         image_locales(c, &opt.locales);
+        for (size_t i = 0; i < m->packages.n; i++)
+                strvec_push(&opt.requested, m->packages.v[i]);
         opt.all_locales = m->python.all_locales;
         c->pm = pymodules_new(c->ns, &c->py.probe, &opt, &cb);
         strvec_clear(&opt.app_dirs);
         strvec_clear(&opt.locales);
+        strvec_clear(&opt.requested);
         for (size_t i = 0; i < m->python.exclude_modules.n; i++)
                 pymodules_exclude(c->pm, m->python.exclude_modules.v[i]);
         /* which imports in library functions are not followed is known before any is read */

@@ -17,7 +17,8 @@
 # any app fails.
 #
 # examples/libs/NAME/why lists, as "KIND PATH" lines, files the app needs and the reason kind
-# the mechanism that found them records (`distill why --json`); a line "without-package-rules"
+# the mechanism that found them records (`distill why --json`), or "absent PATH" for a file the
+# image must not have (what reachability leaves out); a line "without-package-rules"
 # makes the app also build with --no-package-rules and print the same in that image.
 #
 # Apps in KNOWN_FAILING are still built, run and checked, and their failures printed, but they
@@ -116,7 +117,7 @@ for name in "${apps[@]}"; do
     [ "$kind" = without-package-rules ] && continue
     got=$("$DISTILL" why "$OUT" "$path" --json 2>/dev/null |
       $PY -c 'import json,sys; print(json.load(sys.stdin)["chain"][0]["kind"])' 2>/dev/null ||
-      echo "not in the image")
+      echo "absent")
     if [ "$got" = "$kind" ]; then
       ok "$name: why $path: $kind"
     else

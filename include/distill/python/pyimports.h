@@ -43,6 +43,8 @@ struct py_import {
                            * holds it (`except ImportError: from _py_abc import …`), 0 for none:
                            * a fallback, needed only when an import of that try's body fails */
         int scope;        /* the def or class it is written in (py_scan.scopes), -1 for none */
+        bool if_loaded;   /* in the body of `if "M" in sys.modules:` and importing M (or from
+                           * it): it runs only once something else has loaded M */
 };
 
 struct py_attr {

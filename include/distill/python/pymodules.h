@@ -46,13 +46,16 @@ enum pymodules_depth {
 
 struct pymodules_options {
         enum pymodules_depth depth;
-        char *interpreter;      /* image path of the interpreter: the names its C code looks
-                                 * up reach Python defs */
-        struct strvec app_dirs; /* image dirs holding app code (app, site-packages) */
-        char *main_dir;         /* sys.path[0]: the script's directory, or the workdir for -m */
-        struct strvec locales;  /* the image's locale names (LANGUAGE, LC_ALL, LC_MESSAGES,
-                                 * LANG): whose gettext catalogues a literal domain keeps */
-        bool all_locales;       /* python.locales: all */
+        char *interpreter;       /* image path of the interpreter: the names its C code looks
+                                  * up reach Python defs */
+        struct strvec app_dirs;  /* image dirs holding app code (app, site-packages) */
+        char *main_dir;          /* sys.path[0]: the script's directory, or the workdir for -m */
+        struct strvec locales;   /* the image's locale names (LANGUAGE, LC_ALL, LC_MESSAGES,
+                                  * LANG): whose gettext catalogues a literal domain keeps */
+        bool all_locales;        /* python.locales: all */
+        struct strvec requested; /* the manifest's packages: a library's optional import
+                                  * (inside a def, under except ImportError) of another
+                                  * package that is not one of these is not followed */
 };
 
 struct pymodules;

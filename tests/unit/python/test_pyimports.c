@@ -883,6 +883,31 @@ static void test_literals_computed_imports(void **state)
                            "path '/etc' 15 module 0\n");
 }
 
+/* Imports under `if "M" in sys.modules:` of M itself load nothing new. */
+static void test_if_loaded(void **state)
+{
+        (void)state;
+        const char *src = "def f():\n"
+                          "    if 'pkg_resources' in sys.modules:\n"
+                          "        from pkg_resources import fixup\n"
+                          "        import pkg_resources.extern\n"
+                          "        import other\n"
+                          "    import pkg_resources\n"
+                          "if 'a.b' in sys.modules:\n"
+                          "    import a\n"
+                          "    import a.b.c\n";
+        struct py_scan s;
+        struct distill_error err = {0};
+        assert_int_equal(pyimports_scan(src, strlen(src), "t.py", &s, &err), 0);
+        assert_int_equal(s.n_imports, 6);
+        static const bool want[] = {true, true, false, false, false, true};
+        for (size_t i = 0; i < s.n_imports; i++)
+                if (s.imports[i].if_loaded != want[i])
+                        fail_msg("import %s: if_loaded %d", s.imports[i].module,
+                                 s.imports[i].if_loaded);
+        py_scan_release(&s);
+}
+
 static void test_literals_names_and_paths(void **state)
 {
         (void)state;
@@ -934,6 +959,7 @@ int main(void)
             cmocka_unit_test(test_literals_metadata_ctypes_gettext),
             cmocka_unit_test(test_literals_computed_imports),
             cmocka_unit_test(test_literals_names_and_paths),
+            cmocka_unit_test(test_if_loaded),
             cmocka_unit_test(test_oracle_stdlib),
             cmocka_unit_test(test_mutations_never_crash),
         };
