@@ -1608,18 +1608,19 @@ static bool is_plain_decorator(const struct scanner *sc, const struct toks *t, s
         return false;
 }
 
-/* A def or class statement opens a scope; its name is the token after the keyword. */
-static int add_scope(struct scanner *sc, const struct toks *t, size_t kw, const struct block *blk,
-                     bool is_class)
+/* A scope of a def or class statement (its name is the token after the keyword), or of a
+ * binding (its name is the target). */
+static int add_scope(struct scanner *sc, const struct tok *n, const struct block *blk,
+                     bool is_class, bool is_binding, bool registered)
 {
-        const struct tok *n = &t->v[kw + 1];
         if (n->type != T_NAME || sc->n_scopes >= MAX_REFS)
                 return blk->scope;
         GROW(sc->scopes, sc->n_scopes, sc->alloc_scopes);
         sc->scopes[sc->n_scopes] = (struct py_scope){.name = tok_str(sc, n),
                                                      .parent = blk->scope,
                                                      .is_class = is_class,
-                                                     .decorated = blk->decorated && blk->registers,
+                                                     .is_binding = is_binding,
+                                                     .decorated = registered,
                                                      .line = n->line};
         return (int)sc->n_scopes++;
 }
@@ -1655,16 +1656,6 @@ static size_t binding_eq(const struct scanner *sc, const struct toks *t, size_t 
                 }
         }
         return eq;
-}
-
-static int add_binding(struct scanner *sc, const struct tok *n, const struct block *blk)
-{
-        if (sc->n_scopes >= MAX_REFS)
-                return blk->scope;
-        GROW(sc->scopes, sc->n_scopes, sc->alloc_scopes);
-        sc->scopes[sc->n_scopes] = (struct py_scope){
-            .name = tok_str(sc, n), .parent = blk->scope, .is_binding = true, .line = n->line};
-        return (int)sc->n_scopes++;
 }
 
 /* `if "M" in sys.modules:` between tokens a and colon: the body's imports of M load nothing. */
@@ -1744,7 +1735,7 @@ static size_t process_statement(struct scanner *sc, const struct toks *t, size_t
                 struct block bind = *blk;
                 size_t start = i;
                 if (!blk->in_function && binding_eq(sc, t, i, end) != SIZE_MAX) {
-                        bind.scope = add_binding(sc, k, blk);
+                        bind.scope = add_scope(sc, k, blk, false, true, false);
                         start = i + 1; /* the name it binds is no use of it */
                 }
                 *r = scan_expr(sc, t, start, end, &bind, name, err);
@@ -1791,16 +1782,11 @@ static size_t process_statement(struct scanner *sc, const struct toks *t, size_t
                 body.in_function = true;
                 body.try_ctx = -1; /* a try around a def does not guard what its body imports */
                 body.handler_try = -1;
-                blk->decorated = decorated;
-                blk->registers = registers;
-                body.scope = add_scope(sc, t, kw, blk, false);
-                blk->decorated = blk->registers = false;
+                body.scope =
+                    add_scope(sc, &t->v[kw + 1], blk, false, false, decorated && registers);
                 break;
         case BODY_CLASS:
-                blk->decorated = decorated;
-                blk->registers = registers;
-                body.scope = add_scope(sc, t, kw, blk, true);
-                blk->decorated = blk->registers = false;
+                body.scope = add_scope(sc, &t->v[kw + 1], blk, true, false, decorated && registers);
                 break;
         case BODY_MATCH:
                 body.nested = true;

@@ -288,34 +288,43 @@ static void test_closure_with_reasons(void **state)
         release(&b);
 }
 
+/* select over the world with /usr/bin/tool as the binary; fails the test on an error. */
+static void select_tool(struct world *w, struct built *b)
+{
+        struct distill_error err = {0};
+        if (run_select(w, "/usr/bin/tool", b, &err) < 0)
+                fail_msg("select: %s", err.msg);
+}
+
+/* The entry at path, kept with reason kind. */
+static struct plan_entry *expect_kept(struct plan *plan, const char *path,
+                                      enum plan_reason_kind kind)
+{
+        struct plan_entry *e = plan_get(plan, path);
+        if (!e)
+                fail_msg("%s not kept", path);
+        if (e->reason != kind)
+                fail_msg("%s kept as %s, expected %s", path, plan_reason_name(e->reason),
+                         plan_reason_name(kind));
+        return e;
+}
+
 /* Paths compiled into a library: a file of its own package and one of a package it depends on
  * are kept, with the string's reason; one of an unrelated package and a directory are not; the
  * elements of a search list are paths too, and a base name names its files with one more
  * extension. */
 static void test_paths_in_elf_strings(void **state)
 {
-        struct world *w = *state;
-        struct distill_error err = {0};
         struct built b;
-        int r = run_select(w, "/usr/bin/tool", &b, &err);
-        if (r < 0)
-                fail_msg("select: %s", err.msg);
-        struct plan_entry *e = plan_get(b.plan, "/usr/share/foo/foo.conf");
-        assert_non_null(e);
-        assert_int_equal(e->reason, PLAN_R_ELF_PATH);
+        select_tool(*state, &b);
+        struct plan_entry *e = expect_kept(b.plan, "/usr/share/foo/foo.conf", PLAN_R_ELF_PATH);
         assert_string_equal(e->reason_from, "/usr/lib/x86_64-linux-gnu/libfoo.so.1.0.0");
-        e = plan_get(b.plan, "/etc/libc.conf");
-        assert_non_null(e);
-        assert_int_equal(e->reason, PLAN_R_ELF_PATH);
+        expect_kept(b.plan, "/etc/libc.conf", PLAN_R_ELF_PATH);
         assert_null(plan_get(b.plan, "/usr/share/bar/bar.conf"));
         assert_null(plan_get(b.plan, "/usr/share/foo/other.conf"));
         /* a search list: a file, and a base name the library adds one extension to */
-        e = plan_get(b.plan, "/etc/foodb");
-        assert_non_null(e);
-        assert_int_equal(e->reason, PLAN_R_ELF_PATH);
-        e = plan_get(b.plan, "/usr/share/foo/db.bin");
-        assert_non_null(e);
-        assert_int_equal(e->reason, PLAN_R_ELF_PATH);
+        expect_kept(b.plan, "/etc/foodb", PLAN_R_ELF_PATH);
+        expect_kept(b.plan, "/usr/share/foo/db.bin", PLAN_R_ELF_PATH);
         assert_null(plan_get(b.plan, "/usr/share/foo/db.bin.old"));
         assert_null(plan_get(b.plan, "/usr/share/foo/dbx.bin"));
         release(&b);
@@ -326,28 +335,18 @@ static void test_paths_in_elf_strings(void **state)
  * not. */
 static void test_iconv_charsets_in_elf_strings(void **state)
 {
-        struct world *w = *state;
-        struct distill_error err = {0};
         struct built b;
-        int r = run_select(w, "/usr/bin/tool", &b, &err);
-        if (r < 0)
-                fail_msg("select: %s", err.msg);
-        const char *G = "/usr/lib/x86_64-linux-gnu/gconv";
-        char *p = xasprintf("%s/FOOCS.so", G); /* through the alias FOO-CHAR, spelt "Foo-Char" */
-        struct plan_entry *e = plan_get(b.plan, p);
-        assert_non_null(e);
-        assert_int_equal(e->reason, PLAN_R_ELF_ICONV);
+        select_tool(*state, &b);
+#define G "/usr/lib/x86_64-linux-gnu/gconv"
+        /* through the alias FOO-CHAR, spelt "Foo-Char" */
+        struct plan_entry *e = expect_kept(b.plan, G "/FOOCS.so", PLAN_R_ELF_ICONV);
         assert_string_equal(e->reason_from, "/usr/lib/x86_64-linux-gnu/libfoo.so.1.0.0");
-        free(p);
-        p = xasprintf("%s/BARCS.so", G); /* defined in gconv-modules.d */
-        assert_non_null(plan_get(b.plan, p));
-        free(p);
-        p = xasprintf("%s/gconv-modules.d/b.conf", G); /* no cache: the configuration itself */
-        assert_non_null(plan_get(b.plan, p));
-        free(p);
-        p = xasprintf("%s/BAZCS.so", G); /* named by the program, which does not call iconv */
-        assert_null(plan_get(b.plan, p));
-        free(p);
+        expect_kept(b.plan, G "/BARCS.so", PLAN_R_ELF_ICONV); /* defined in gconv-modules.d */
+        /* no cache: the configuration itself */
+        expect_kept(b.plan, G "/gconv-modules.d/b.conf", PLAN_R_ELF_ICONV);
+        /* named by the program, which does not call iconv */
+        assert_null(plan_get(b.plan, G "/BAZCS.so"));
+#undef G
         release(&b);
 }
 
@@ -355,16 +354,10 @@ static void test_iconv_charsets_in_elf_strings(void **state)
  * to a file not kept, or in a directory the image lacks, is not. */
 static void test_alias_links(void **state)
 {
-        struct world *w = *state;
-        struct distill_error err = {0};
         struct built b;
-        int r = run_select(w, "/usr/bin/tool", &b, &err);
-        if (r < 0)
-                fail_msg("select: %s", err.msg);
-        struct plan_entry *e = plan_get(b.plan, "/usr/share/foo/foo-alias.conf");
-        assert_non_null(e);
+        select_tool(*state, &b);
+        struct plan_entry *e = expect_kept(b.plan, "/usr/share/foo/foo-alias.conf", PLAN_R_LINK);
         assert_int_equal(e->type, PLAN_SYMLINK);
-        assert_int_equal(e->reason, PLAN_R_LINK);
         assert_string_equal(e->reason_from, "/usr/share/foo/foo.conf");
         assert_null(plan_get(b.plan, "/usr/share/foo/other-alias.conf"));
         assert_null(plan_get(b.plan, "/usr/share/fooalias/foo.conf"));
