@@ -263,6 +263,27 @@ static int start_child(const struct spawn_opts *o, int in, const struct stream *
                                    o->argv[0]);
 }
 
+char *spawn_find_program(const char *name)
+{
+        const char *path = getenv("PATH");
+        struct strbuf dirs = STRBUF_INIT;
+        char *save = NULL, *found = NULL;
+
+        strbuf_addf(&dirs, "%s:/usr/bin", path && *path ? path : "");
+        for (char *dir = strtok_r(dirs.buf, ":", &save); dir && !found;
+             dir = strtok_r(NULL, ":", &save)) {
+                if (dir[0] != '/')
+                        continue;
+                char *cand = path_join(dir, name);
+                if (access(cand, X_OK) == 0)
+                        found = cand;
+                else
+                        free(cand);
+        }
+        strbuf_release(&dirs);
+        return found;
+}
+
 static int timed_out(const struct spawn_opts *o, struct distill_error *err)
 {
         return distill_error_set(err, DISTILL_EIO, "%s: killed after %u s", prog_name(o),
@@ -373,8 +394,8 @@ int spawn_run(const struct spawn_opts *o, struct spawn_result *res, struct disti
         if ((ret = check_opts(o, err)) < 0)
                 return ret;
         int free_from = first_unmapped_fd(o);
-        add_stream(&s[ns++], 1, &res->out, o->out_cap, false);
-        add_stream(&s[ns++], 2, &res->err, SPAWN_STDERR_KEEP, true);
+        add_stream(&s[ns++], 1, &res->out, o->out_cap, o->out_keep_head);
+        add_stream(&s[ns++], 2, &res->err, o->err_cap ? o->err_cap : SPAWN_STDERR_KEEP, true);
         for (size_t i = 0; i < o->n_extra; i++)
                 add_stream(&s[ns++], o->extra[i].child_fd, &res->extra[i], o->extra[i].cap, false);
 

@@ -470,6 +470,38 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned m
         return e;
 }
 
+int copy_fd(int in, int out)
+{
+        char buf[65536];
+
+        for (;;) {
+                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+                if (n == 0)
+                        return 0;
+                if (n > 0)
+                        continue;
+                if (errno == EINTR)
+                        continue;
+                if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP &&
+                    errno != EBADF)
+                        return -errno;
+                break; /* not between these two files: read and write */
+        }
+        for (;;) {
+                ssize_t n = read(in, buf, sizeof(buf));
+                if (n == 0)
+                        return 0;
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                int e = write_all(out, buf, (size_t)n);
+                if (e < 0)
+                        return e;
+        }
+}
+
 int mkdir_p(const char *path, unsigned mode)
 {
         char *p = xstrdup(path);

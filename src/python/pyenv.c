@@ -19,34 +19,13 @@ struct tree_ctx {
 static int copy_fd_to_path(int in, const char *dst, unsigned mode, struct distill_error *err)
 {
         cleanup_close int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-        char buf[65536];
 
         if (out < 0)
                 return distill_error_errno(err, DISTILL_EIO, errno, "cannot create %s", dst);
-        for (;;) {
-                ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-                if (n == 0)
-                        return 0;
-                if (n > 0)
-                        continue;
-                if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-                        return distill_error_errno(err, DISTILL_EIO, errno, "cannot copy to %s",
-                                                   dst);
-                break; /* fall back to read/write */
-        }
-        for (;;) {
-                ssize_t n = read(in, buf, sizeof(buf));
-                if (n == 0)
-                        return 0;
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return distill_error_errno(err, DISTILL_EIO, errno, "read for %s", dst);
-                }
-                int e = write_all(out, buf, (size_t)n);
-                if (e < 0)
-                        return distill_error_errno(err, DISTILL_EIO, -e, "write %s", dst);
-        }
+        int e = copy_fd(in, out);
+        if (e < 0)
+                return distill_error_errno(err, DISTILL_EIO, -e, "cannot copy to %s", dst);
+        return 0;
 }
 
 /* An absolute link target made relative to the link's directory, so that inside the tree it

@@ -25,23 +25,11 @@
 static char *find_qemu(const char *qemu_arch)
 {
         char *name = xasprintf("qemu-%s-static", qemu_arch);
-        const char *path = getenv("PATH");
-        struct strbuf dirs = STRBUF_INIT;
-        strbuf_addf(&dirs, "%s:/usr/bin", path && *path ? path : "");
-        char *save = NULL;
-        for (char *dir = strtok_r(dirs.buf, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-                if (dir[0] != '/')
-                        continue; /* a relative PATH entry would depend on the cwd */
-                char *cand = path_join(dir, name);
-                if (access(cand, X_OK) == 0) {
-                        strbuf_release(&dirs);
-                        free(name);
-                        return cand;
-                }
-                free(cand);
-        }
-        strbuf_release(&dirs);
-        return name;
+        char *found = spawn_find_program(name);
+        if (!found)
+                return name;
+        free(name);
+        return found;
 }
 
 int pyrun_prepare(const char *tree, const char *interp, const char *ldso, const char *arch,

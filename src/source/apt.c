@@ -625,19 +625,8 @@ static void set_proxy(char **slot, const char *value)
 
 static bool in_path(const char *prog)
 {
-        const char *path = getenv("PATH");
-        if (!path || !*path)
-                path = "/usr/bin:/bin";
-        while (*path) {
-                size_t n = strcspn(path, ":");
-                cleanup_free char *cand = xasprintf("%.*s/%s", (int)n, path, prog);
-                if (access(cand, X_OK) == 0)
-                        return true;
-                path += n;
-                if (*path == ':')
-                        path++;
-        }
-        return false;
+        cleanup_free char *found = spawn_find_program(prog);
+        return found != NULL;
 }
 
 static int read_apt_settings(struct apt_config *cfg, struct distill_error *err)

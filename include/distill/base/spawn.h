@@ -31,7 +31,9 @@ struct spawn_opts {
         const char *input; /* stdin (input_len bytes); NULL: /dev/null */
         size_t input_len;
         unsigned timeout_s; /* from the start to the child's exit, > 0 */
-        size_t out_cap;     /* more on stdout is an error */
+        size_t out_cap;     /* more on stdout is an error, */
+        bool out_keep_head; /* unless this is set: then the rest is read and dropped */
+        size_t err_cap;     /* stderr kept (the rest dropped); 0: SPAWN_STDERR_KEEP */
         struct spawn_capture extra[SPAWN_EXTRA_MAX];
         size_t n_extra;
 };
@@ -42,6 +44,11 @@ struct spawn_result {
         struct strbuf extra[SPAWN_EXTRA_MAX]; /* what it wrote to opts.extra[i].child_fd */
         int status;                           /* wait status once it finished */
 };
+
+/* The program `name` as posix_spawnp would find it on our PATH (absolute entries only: a
+ * relative one would depend on the working directory), else in /usr/bin; NULL when it is in
+ * neither. Caller frees. */
+char *spawn_find_program(const char *name);
 
 /* Run the child to completion. 0 when it finished, whatever its exit status (see
  * spawn_exit_code and spawn_check_exit); otherwise an error naming the program — it could not

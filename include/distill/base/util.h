@@ -101,6 +101,9 @@ int read_fd_capped(int fd, size_t cap, char **data, size_t *len);
 int read_file_capped(const char *path, size_t cap, char **data, size_t *len);
 int read_file(const char *path, char **data, size_t *len); /* no cap */
 int write_all(int fd, const void *data, size_t len);       /* 0 or -errno; retries EINTR */
+/* Everything readable from `in` appended to `out` (copy_file_range where the kernel can, else
+ * read and write): 0 or -errno. */
+int copy_fd(int in, int out);
 /* PATH.tmp.XXXXXX written, fsync'ed and renamed over PATH: 0 or -errno. */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 int mkdir_p(const char *path, unsigned mode); /* 0 or -errno */
