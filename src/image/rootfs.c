@@ -267,6 +267,13 @@ static int add_accounts(struct plan *plan, const struct account *a, struct store
         plan_put(plan, &d);
         d = dir_entry("/home", 0755, PLAN_R_GENERATED, NULL, "home directories");
         plan_put(plan, &d);
+        /* empty mount points: runtimes mount proc and a /dev there, and a read-only root (the
+         * check's sandbox, a read-only container) cannot make them itself */
+        d = dir_entry("/proc", 0555, PLAN_R_GENERATED, NULL,
+                      "mount point of the process file system");
+        plan_put(plan, &d);
+        d = dir_entry("/dev", 0755, PLAN_R_GENERATED, NULL, "mount point of the device directory");
+        plan_put(plan, &d);
         d = dir_entry(a->home, 0700, PLAN_R_GENERATED, a->name, "the user's home");
         d.uid = a->uid;
         d.gid = a->gid;

@@ -11,7 +11,7 @@
 
 /* Adds (reason PLAN_R_GENERATED): the usrmerge links /bin /sbin /lib (and /lib64 where the
  * architecture's loader lives there) → usr/…; /etc/passwd, /etc/group (root, the manifest user,
- * nobody; shells /sbin/nologin), /etc/nsswitch.conf; /tmp 1777; /root 0700; /home 0755 and the
+ * nobody; shells /sbin/nologin), /etc/nsswitch.conf; /tmp 1777; /root 0700; /proc 0555 and /dev 0755 (empty mount points); /home 0755 and the
  * user's home 0700 owned by the user; the CA bundle when plan->generate asks for "ca-bundle"
  * (only the ca-certificates package's /usr/share/ca-certificates/mozilla/ *.crt files, C-locale
  * order); /var/lib/dpkg/status.d/<pkg>, <pkg>.md5sums and /usr/share/doc/<pkg>/copyright for every
