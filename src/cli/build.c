@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "distill/check/check.h"
 #include "distill/core/plan.h"
 #include "distill/core/store.h"
 #include "distill/image/layer.h"
@@ -152,33 +153,43 @@ static int locked_candidates(struct source *src, struct pkgset *out)
 static int solve(struct build_ctx *b, struct distill_error *err)
 {
         struct strvec names = STRVEC_INIT;
-        struct plan *plan = b->plan;
         int r;
 
-        for (size_t i = 0; i < b->m->packages.n; i++) {
+        for (size_t i = 0; i < b->m->packages.n; i++)
                 strvec_push(&names, b->m->packages.v[i]);
-                strvec_push(&plan->requested, b->m->packages.v[i]);
-        }
         for (size_t i = 0; i < b->rules.n; i++) {
                 const struct rule *rule = &b->rules.rules[i];
                 for (size_t j = 0; j < rule->packages.n; j++) {
                         const char *p = rule->packages.v[j];
-                        if (!source_find(b->src, p) || strvec_contains(&plan->rule_packages, p))
-                                continue;
-                        strvec_push(&plan->rule_packages, p);
-                        if (!strvec_contains(&names, p))
+                        if (source_find(b->src, p) && !strvec_contains(&names, p))
                                 strvec_push(&names, p);
                 }
         }
-        strvec_sort(&plan->rule_packages);
         if (b->opt->locked)
                 r = locked_candidates(b->src, &b->candidates);
         else
                 r = solve_candidates(b->src, &names, &b->candidates, err);
         strvec_clear(&names);
-        if (r < 0)
-                return r;
+        return r;
+}
 
+/* A new plan that knows the candidate set: what the manifest asked for, what the rules added. */
+static void plan_start(struct build_ctx *b)
+{
+        struct plan *plan = plan_new();
+
+        plan->arch = xstrdup(b->arch);
+        for (size_t i = 0; i < b->m->packages.n; i++)
+                strvec_push(&plan->requested, b->m->packages.v[i]);
+        for (size_t i = 0; i < b->rules.n; i++) {
+                const struct rule *rule = &b->rules.rules[i];
+                for (size_t j = 0; j < rule->packages.n; j++) {
+                        const char *p = rule->packages.v[j];
+                        if (source_find(b->src, p) && !strvec_contains(&plan->rule_packages, p))
+                                strvec_push(&plan->rule_packages, p);
+                }
+        }
+        strvec_sort(&plan->rule_packages);
         plan->n_packages = b->candidates.n;
         plan->packages = xcalloc(b->candidates.n + 1, sizeof(*plan->packages));
         for (size_t i = 0; i < b->candidates.n; i++) {
@@ -194,7 +205,9 @@ static int solve(struct build_ctx *b, struct distill_error *err)
                                         pp->added_by = xstrdup(b->rules.rules[k].name);
                 }
         }
-        return 0;
+        if (b->plan)
+                plan_free(b->plan);
+        b->plan = plan;
 }
 
 static void env_push(struct strvec *env, const char *key, const char *value)
@@ -395,6 +408,13 @@ static void count_mechanisms(struct plan_entry *const *all, size_t n,
         }
 }
 
+static size_t count_observed(struct plan *plan, uint64_t *bytes);
+
+static bool has_check(const struct build_ctx *b)
+{
+        return b->opt->n_check_run > 0 || b->m->check.n_run > 0;
+}
+
 static void summarise(const struct build_ctx *b)
 {
         size_t n, files = 0, kept = 0;
@@ -411,6 +431,8 @@ static void summarise(const struct build_ctx *b)
                 kept += b->plan->packages[i].kept;
         size_t counts[N_PY_MECHANISMS];
         count_mechanisms(all, n, counts);
+        uint64_t observed_bytes;
+        size_t observed = count_observed(b->plan, &observed_bytes);
         print_warnings(b);
         if (b->opt->json) {
                 json_t *o = json_object();
@@ -435,6 +457,8 @@ static void summarise(const struct build_ctx *b)
                         json_object_set_new(mech, plan_reason_name(python_mechanisms[k]),
                                             json_integer((json_int_t)counts[k]));
                 json_object_set_new(o, "python_files_by_reason", mech);
+                json_object_set_new(o, "observed_entries", json_integer((json_int_t)observed));
+                json_object_set_new(o, "observed_bytes", json_integer((json_int_t)observed_bytes));
                 if (b->m->has_python) {
                         json_object_set_new(o, "python_defs",
                                             json_integer((json_int_t)b->plan->py_defs));
@@ -454,6 +478,10 @@ static void summarise(const struct build_ctx *b)
         printf("contents   %zu entries, %zu files, %llu bytes\n", n, files,
                (unsigned long long)bytes);
         printf("packages   %zu candidates, %zu kept\n", b->plan->n_packages, kept);
+        if (b->m->check.trace && has_check(b))
+                printf("observed   %zu entries, %llu bytes kept only because the check run "
+                       "touched them\n",
+                       observed, (unsigned long long)observed_bytes);
         if (!b->m->has_python)
                 return;
         printf("python    ");
@@ -487,6 +515,14 @@ static int load_inputs(struct build_ctx *b, struct distill_error *err)
         return source_date_epoch(&b->epoch, err);
 }
 
+static int select_and_finalize(struct build_ctx *b, const struct select_observed *observed,
+                               struct distill_error *err)
+{
+        int r = select_plan(b->m, b->arch, b->src, &b->candidates, &b->rules, b->st, observed,
+                            b->plan, err);
+        return r < 0 ? r : rootfs_finalize(b->plan, b->m, b->src, b->st, err);
+}
+
 /* source → solve → select → rootfs: the final plan, with the staging store in b->tmp_out. */
 static int make_plan(struct build_ctx *b, struct distill_error *err)
 {
@@ -509,11 +545,10 @@ static int make_plan(struct build_ctx *b, struct distill_error *err)
         }
         if (r < 0)
                 return r;
-        b->plan = plan_new();
-        b->plan->arch = xstrdup(b->arch);
         r = solve(b, err);
         if (r < 0)
                 return r;
+        plan_start(b);
         progress(b, "solve: %zu candidate packages", b->candidates.n);
         r = source_prepare(b->src, b->candidates.pkgs, b->candidates.n, err);
         if (r < 0)
@@ -525,10 +560,7 @@ static int make_plan(struct build_ctx *b, struct distill_error *err)
         r = store_open(staging, &b->st, err);
         if (r < 0)
                 return r;
-        r = select_plan(b->m, b->arch, b->src, &b->candidates, &b->rules, b->st, b->plan, err);
-        if (r < 0)
-                return r;
-        r = rootfs_finalize(b->plan, b->m, b->src, b->st, err);
+        r = select_and_finalize(b, NULL, err);
         if (r < 0)
                 return r;
         progress(b, "select: %zu entries", b->plan->entries.n);
@@ -550,6 +582,104 @@ static void release_arch_state(struct build_ctx *b)
         rules_release(&b->rules);
 }
 
+/* The proving run's commands: --check-run's when given, else the manifest's check.run. */
+static void check_spec_fill(const struct build_ctx *b, const struct image_config *cfg, char **home,
+                            struct check_spec *c)
+{
+        const struct manifest *m = b->m;
+        bool cli = b->opt->n_check_run > 0;
+
+        *home = xasprintf("/home/%s", m->user.name);
+        *c = (struct check_spec){.arch = b->arch,
+                                 .uid = m->user.uid,
+                                 .gid = m->user.gid,
+                                 .home = *home,
+                                 .workdir = cfg->workdir ? cfg->workdir : "/",
+                                 .env = &cfg->env,
+                                 .commands = cli ? b->opt->check_run : m->check.run,
+                                 .n_commands = cli ? b->opt->n_check_run : m->check.n_run,
+                                 .timeout_s = m->check.timeout_s,
+                                 .epoch = b->epoch,
+                                 .python = m->has_python};
+}
+
+static void show_check_output(const struct strbuf *output)
+{
+        if (!output->len)
+                return;
+        fputs("--- the check's output ---\n", stderr);
+        fwrite(output->buf, 1, output->len, stderr);
+        if (output->buf[output->len - 1] != '\n')
+                fputc('\n', stderr);
+        fputs("---\n", stderr);
+}
+
+static size_t count_observed(struct plan *plan, uint64_t *bytes)
+{
+        size_t n, count = 0;
+        struct plan_entry *const *all = plan_sorted(plan, &n);
+        *bytes = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (all[i]->reason != PLAN_R_OBSERVED)
+                        continue;
+                count++;
+                *bytes += all[i]->type == PLAN_FILE ? all[i]->size : 0;
+        }
+        return count;
+}
+
+/* check.trace: run the commands in a tree of every candidate file, then select again with what
+ * they touched. */
+static int trace_and_reselect(struct build_ctx *b, struct distill_error *err)
+{
+        struct image_config cfg;
+        struct check_spec spec;
+        struct select_observed obs = {0};
+        struct strbuf output = STRBUF_INIT;
+        cleanup_free char *home = NULL;
+        uint64_t bytes;
+
+        image_config_fill(b, &cfg);
+        check_spec_fill(b, &cfg, &home, &spec);
+        progress(b, "check.trace: %zu command(s) in a tree of every candidate file",
+                 spec.n_commands);
+        int r = check_trace(&spec, b->plan, b->st, b->src, &b->candidates, &obs, &output, err);
+        image_config_release(&cfg);
+        if (r == -DISTILL_EVERIFY)
+                show_check_output(&output);
+        strbuf_release(&output);
+        if (r >= 0) {
+                progress(b, "check.trace: observed %zu paths and %zu modules", obs.paths.n,
+                         obs.modules.n);
+                plan_start(b);
+                r = select_and_finalize(b, &obs, err);
+        }
+        select_observed_release(&obs);
+        if (r >= 0)
+                progress(b, "check.trace: %zu entries kept only because the run touched them",
+                         count_observed(b->plan, &bytes));
+        return r;
+}
+
+/* check.run: the finished image must run every command, or nothing is written. */
+static int prove(struct build_ctx *b, struct distill_error *err)
+{
+        struct image_config cfg;
+        struct check_spec spec;
+        struct strbuf output = STRBUF_INIT;
+        cleanup_free char *home = NULL;
+
+        image_config_fill(b, &cfg);
+        check_spec_fill(b, &cfg, &home, &spec);
+        progress(b, "check.run: %zu command(s) in the image, as UID %u", spec.n_commands, spec.uid);
+        int r = check_prove(&spec, b->plan, b->st, &output, err);
+        image_config_release(&cfg);
+        if (r == -DISTILL_EVERIFY)
+                show_check_output(&output);
+        strbuf_release(&output);
+        return r;
+}
+
 /* One architecture's plan, layer and image blobs. */
 static int build_arch(struct build_ctx *b, const char *arch, bool first, bool multi,
                       struct distill_error *err)
@@ -558,6 +688,16 @@ static int build_arch(struct build_ctx *b, const char *arch, bool first, bool mu
         int r = make_plan(b, err);
         if (r < 0)
                 return r;
+        if (has_check(b) && b->m->check.trace) {
+                r = trace_and_reselect(b, err);
+                if (r < 0)
+                        return r;
+        }
+        if (has_check(b)) {
+                r = prove(b, err);
+                if (r < 0)
+                        return r;
+        }
         r = write_layer(b, err);
         if (r < 0)
                 return r;
@@ -691,17 +831,13 @@ int build_lock(const struct build_options *opt, const char *lock_path, struct di
                 progress(&b, "lock %s", arch);
                 b.arch = arch;
                 r = source_open_apt(b.m, arch, opt->verbosity >= 0, &b.src, err);
-                if (r >= 0) {
-                        b.plan = plan_new();
+                if (r >= 0)
                         r = solve(&b, err);
-                }
                 if (r >= 0)
                         r = lock_write(lock_path, arch, &b.candidates, err);
                 if (r >= 0)
                         progress(&b, "%s: %zu packages", arch, b.candidates.n);
                 pkgset_release(&b.candidates);
-                plan_free(b.plan);
-                b.plan = NULL;
                 source_free(b.src);
                 b.src = NULL;
                 if (opt->arch)

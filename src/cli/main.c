@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "distill/base/error.h"
+#include "distill/check/check.h"
 #include "distill/cli/build.h"
 #include "distill/cli/why.h"
 #include "distill/core/plan.h"
@@ -21,6 +22,7 @@
 static const char usage_text[] =
     "usage: distill build MANIFEST [-o OUT] [--tag REF] [--arch ARCH] [--rules DIR]\n"
     "                      [--no-package-rules] [--locked[=LOCK]] [--force] [-q|-v] [--json]\n"
+    "                      [--check-run CMD]...\n"
     "       distill resolve MANIFEST [--arch ARCH] [--rules DIR] [--no-package-rules] [--json]\n"
     "       distill why OUT|MANIFEST PATH [--json]\n"
     "       distill lock MANIFEST [-o LOCK] [--arch ARCH]\n"
@@ -64,12 +66,19 @@ struct cli {
 };
 
 static const struct option all_options[] = {
-    {"output", required_argument, NULL, 'o'}, {"tag", required_argument, NULL, 't'},
-    {"arch", required_argument, NULL, 'a'},   {"rules", required_argument, NULL, 'r'},
-    {"format", required_argument, NULL, 'F'}, {"force", no_argument, NULL, 'f'},
-    {"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
-    {"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
-    {"locked", optional_argument, NULL, 'L'}, {"no-package-rules", no_argument, NULL, 'P'},
+    {"output", required_argument, NULL, 'o'},
+    {"tag", required_argument, NULL, 't'},
+    {"arch", required_argument, NULL, 'a'},
+    {"rules", required_argument, NULL, 'r'},
+    {"format", required_argument, NULL, 'F'},
+    {"force", no_argument, NULL, 'f'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {"locked", optional_argument, NULL, 'L'},
+    {"no-package-rules", no_argument, NULL, 'P'},
+    {"check-run", required_argument, NULL, 'C'},
     {NULL, 0, NULL, 0},
 };
 
@@ -122,6 +131,17 @@ static int parse_cli(int argc, char **argv, const char *allowed, struct cli *cli
                 case 'h':
                         cli->help = true;
                         break;
+                case 'C': {
+                        /* one command per --check-run: a JSON array, or words */
+                        struct distill_error err = {0};
+                        struct build_options *o = &cli->opt;
+                        o->check_run =
+                            xrealloc(o->check_run, (o->n_check_run + 1) * sizeof(*o->check_run));
+                        o->check_run[o->n_check_run] = (struct strvec)STRVEC_INIT;
+                        if (check_parse_command(optarg, &o->check_run[o->n_check_run++], &err) < 0)
+                                return usage_error("%s", err.msg);
+                        break;
+                }
                 }
         }
         cli->args = argv + optind;
@@ -202,7 +222,7 @@ int main(int argc, char **argv)
                 const char *name;
                 const char *options; /* the option letters it takes */
         } commands[] = {
-            {"build", "otarFfqvjLPh"},
+            {"build", "otarFfqvjLPCh"},
             {"lock", "oarqh"},
             {"resolve", "arjPh"},
             {"why", "arjPh"},
@@ -241,6 +261,9 @@ int main(int argc, char **argv)
                 else if (r == 0)
                         r = cmd_report(&cli, i == 3, &err);
                 strvec_clear(&cli.opt.rules_dirs);
+                for (size_t k = 0; k < cli.opt.n_check_run; k++)
+                        strvec_clear(&cli.opt.check_run[k]);
+                free(cli.opt.check_run);
                 return r;
         }
         return usage_error("unknown command %s", argv[1]);

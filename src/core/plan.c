@@ -178,6 +178,7 @@ static const char *const reason_names[] = {
     [PLAN_R_PY_ALIAS] = "python-alias-import",
     [PLAN_R_ELF_PATH] = "elf-string-path",
     [PLAN_R_ELF_ICONV] = "elf-iconv-charset",
+    [PLAN_R_OBSERVED] = "observed",
 };
 
 #define N_TYPES   (sizeof(type_names) / sizeof(type_names[0]))

@@ -1098,6 +1098,71 @@ static int parse_image(struct ctx *c, const yaml_node_t *n)
         return 0;
 }
 
+/* check.run: one argv (a list of strings) or a list of them. */
+static int parse_check_run(struct ctx *c, const yaml_node_t *n)
+{
+        struct manifest *m = c->m;
+        yaml_node_t *item;
+        int r = expect_list(c, n, "check.run", "strings (one command) or of lists (several)");
+        if (r < 0)
+                return r;
+        if (n->data.sequence.items.start == n->data.sequence.items.top)
+                return fail_at(c, n,
+                               "check.run is empty: give a command such as "
+                               "[/usr/bin/python3, /app/selftest.py]");
+        bool several = node_at(c, *n->data.sequence.items.start)->type == YAML_SEQUENCE_NODE;
+        size_t count =
+            several ? (size_t)(n->data.sequence.items.top - n->data.sequence.items.start) : 1;
+        m->check.run = xcalloc(count, sizeof(*m->check.run));
+        if (!several) {
+                m->check.n_run = 1;
+                return get_list(c, n, "check.run", "strings", any_str_item, &m->check.run[0]);
+        }
+        for_each_item(c, n, it, item)
+        {
+                size_t i = m->check.n_run;
+                cleanup_free char *what = xasprintf("check.run[%zu]", i);
+                if (item->type != YAML_SEQUENCE_NODE)
+                        return fail_at(c, item,
+                                       "%s must be a list of strings: check.run is either one "
+                                       "command or a list of commands, not a mix",
+                                       what);
+                m->check.n_run++;
+                if ((r = get_list(c, item, what, "strings", any_str_item, &m->check.run[i])) < 0)
+                        return r;
+                if (m->check.run[i].n == 0)
+                        return fail_at(c, item, "%s is an empty command", what);
+        }
+        return 0;
+}
+
+static int parse_check(struct ctx *c, const yaml_node_t *n)
+{
+        static const char *const keys[] = {"run", "trace", "timeout", NULL};
+        struct manifest *m = c->m;
+        yaml_node_t *v;
+        unsigned long timeout;
+        int r;
+
+        if ((r = check_mapping(c, n, "check", keys)) < 0)
+                return r;
+        if (!(v = lookup(c, n, "run", NULL)))
+                return fail_at(c, n, "check needs run: the command that proves the image works");
+        if ((r = parse_check_run(c, v)) < 0)
+                return r;
+        if ((v = lookup(c, n, "trace", NULL)) &&
+            (r = get_bool(c, v, "check.trace", &m->check.trace)) < 0)
+                return r;
+        if ((v = lookup(c, n, "timeout", NULL))) {
+                if ((r = get_uint(c, v, "check.timeout", MANIFEST_CHECK_TIMEOUT_MAX, &timeout)) < 0)
+                        return r;
+                if (timeout == 0)
+                        return fail_at(c, v, "check.timeout must be at least 1 second");
+                m->check.timeout_s = (unsigned)timeout;
+        }
+        return 0;
+}
+
 static int apply_defaults(struct ctx *c, struct manifest *m, bool has_exclude)
 {
         static const char *const default_exclude[] = {"/usr/share/doc/**", "/usr/share/man/**",
@@ -1133,7 +1198,7 @@ static int parse_root(struct ctx *c, const yaml_node_t *root)
 {
         static const char *const keys[] = {"version",  "source", "arch",  "packages",
                                            "binaries", "python", "files", "rules",
-                                           "user",     "image",  NULL};
+                                           "user",     "image",  "check", NULL};
         struct manifest *m = c->m;
         bool has_exclude = false;
         yaml_node_t *v;
@@ -1173,6 +1238,8 @@ static int parse_root(struct ctx *c, const yaml_node_t *root)
         if ((v = lookup(c, root, "user", NULL)) && (r = parse_user(c, v)) < 0)
                 return r;
         if ((v = lookup(c, root, "image", NULL)) && (r = parse_image(c, v)) < 0)
+                return r;
+        if ((v = lookup(c, root, "check", NULL)) && (r = parse_check(c, v)) < 0)
                 return r;
         return apply_defaults(c, m, has_exclude);
 }
@@ -1240,6 +1307,7 @@ int manifest_load(const char *path, struct manifest **out, struct distill_error 
         m->python.stdlib = MANIFEST_STDLIB_IMPORTS;
         m->python.imports = MANIFEST_IMPORTS_DEEP;
         m->image.layers = MANIFEST_LAYERS_SPLIT;
+        m->check.timeout_s = MANIFEST_CHECK_TIMEOUT_DEFAULT;
 
         struct yamldoc doc;
         struct ctx c = {.file = path, .dir = m->dir, .doc = &doc, .m = m, .err = err};
@@ -1320,6 +1388,9 @@ void manifest_free(struct manifest *m)
         free(m->image.workdir);
         free_kv(m->image.labels, m->image.n_labels);
         strvec_clear(&m->image.exposed_ports);
+        for (size_t i = 0; i < m->check.n_run; i++)
+                strvec_clear(&m->check.run[i]);
+        free(m->check.run);
         free(m);
 }
 

@@ -1646,9 +1646,105 @@ static int write_ld_so_cache(struct select_ctx *c, struct distill_error *err)
         return r < 0 ? r : 0;
 }
 
+void select_observed_release(struct select_observed *o)
+{
+        strmap_clear(&o->modules, free);
+        strmap_clear(&o->paths, free);
+}
+
+/* Where an observed path leads in the namespace: its real path, when it is a file or directory
+ * of the candidate packages (the app and generated files are in the image anyway; /proc, /tmp
+ * or the home are not files of the image). NULL otherwise. */
+static int observed_target(struct select_ctx *c, const char *path, char **real, bool *is_dir,
+                           struct distill_error *err)
+{
+        struct imagens_resolved res = {0};
+        int r = imagens_resolve(c->ns, path, true, &res, err);
+        *real = NULL;
+        if (r >= 0 && res.node && (res.node->owner || res.node->type == IMAGENS_DIR)) {
+                *real = xstrdup(res.path);
+                *is_dir = res.node->type == IMAGENS_DIR;
+        }
+        imagens_resolved_release(&res);
+        return r;
+}
+
+static bool plan_has_under(struct select_ctx *c, const char *dir)
+{
+        size_t n;
+        struct plan_entry *const *all = plan_sorted(c->plan, &n);
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(all[i]->path, dir) != 0 && path_has_prefix(all[i]->path, dir))
+                        return true;
+        return false;
+}
+
+/* What the check run touched, after the static closure. A directory it only listed is kept
+ * for itself only when nothing kept lies below it (otherwise it is there as a parent, as it is
+ * without a trace). An excluded path stays out: the manifest said so, and the proving run will
+ * tell if the program needs it. */
+static int keep_observed(struct select_ctx *c, const struct select_observed *o,
+                         struct distill_error *err)
+{
+        struct strvec dirs = STRVEC_INIT;
+        int r = 0;
+
+        /* modules first: "import x" says more than the open of its file that follows */
+        if (c->pm) {
+                const char **modules = strmap_sorted_keys(&o->modules);
+                for (size_t i = 0; modules[i]; i++) {
+                        cleanup_free char *detail =
+                            xasprintf("observed by the check run: %s",
+                                      (char *)strmap_get(&o->modules, modules[i]));
+                        pymodules_add_import(c->pm, modules[i], PLAN_R_OBSERVED, "check.trace",
+                                             detail, false);
+                }
+                free(modules);
+                r = run_to_fixpoint(c, err);
+        }
+        const char **paths = strmap_sorted_keys(&o->paths);
+        for (size_t i = 0; paths[i] && r >= 0; i++) {
+                const char *event = strmap_get(&o->paths, paths[i]);
+                cleanup_free char *real = NULL;
+                bool is_dir = false;
+                r = observed_target(c, paths[i], &real, &is_dir, err);
+                if (r < 0 || !real || plan_get(c->plan, real))
+                        continue;
+                if (excluded(c, real)) {
+                        plan_warn(c->plan,
+                                  "%s: observed by the check run (%s), but files.exclude leaves "
+                                  "it out",
+                                  real, event);
+                        continue;
+                }
+                if (is_dir) {
+                        strvec_push(&dirs, paths[i]);
+                        continue;
+                }
+                cleanup_free char *detail = xasprintf("observed by the check run: %s", event);
+                r = keep_path(c, paths[i], PLAN_R_OBSERVED, "check.trace", detail, err);
+        }
+        free(paths);
+        if (r >= 0)
+                r = run_to_fixpoint(c, err);
+        for (size_t i = 0; i < dirs.n && r >= 0; i++) {
+                cleanup_free char *real = NULL;
+                bool is_dir;
+                r = observed_target(c, dirs.v[i], &real, &is_dir, err);
+                if (r < 0 || plan_get(c->plan, real) || plan_has_under(c, real))
+                        continue;
+                cleanup_free char *detail = xasprintf("observed by the check run: %s",
+                                                      (char *)strmap_get(&o->paths, dirs.v[i]));
+                r = keep_path(c, dirs.v[i], PLAN_R_OBSERVED, "check.trace", detail, err);
+        }
+        strvec_clear(&dirs);
+        return r < 0 ? r : 0;
+}
+
 int select_plan(const struct manifest *m, const char *arch, struct source *src,
                 const struct pkgset *candidates, const struct ruleset *rules, struct store *st,
-                struct plan *plan, struct distill_error *err)
+                const struct select_observed *observed, struct plan *plan,
+                struct distill_error *err)
 {
         struct select_ctx c = {.m = m,
                                .arch = arch,
@@ -1702,6 +1798,8 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
                         c.vars.ldso = path_basename(ce->info.interp);
         }
         r = run_to_fixpoint(&c, err);
+        if (r >= 0 && observed)
+                r = keep_observed(&c, observed, err);
         if (r >= 0 && c.pm) {
                 pymodules_finish(c.pm);
                 pymodules_def_counts(c.pm, &plan->py_defs, &plan->py_defs_reached);

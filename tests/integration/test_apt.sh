@@ -113,6 +113,19 @@ chroot --userspec=1000:1000 "$WORK/armcopy" /qemu-aarch64-static /usr/bin/python
 cat "$WORK/arm.out"
 check "the arm64 image's python prints the app's output under qemu, as UID 1000" \
   test "$(cat "$WORK/arm.out")" = "$(cat "$WORK/run.out")"
+# The proving run of a foreign image: the same build with a check, run under qemu-user
+"$DISTILL" build "$SRC/manifests/hello-apt.yaml" --arch arm64 -o "$WORK/armcheck" -q \
+  --check-run '["/usr/bin/python3.11", "-c", "import os; print(os.uname().machine)"]' >/dev/null
+check "an arm64 image proves its check under qemu-user and keeps its digest" \
+  test "$(cat "$WORK/armcheck/index.json")" = "$(cat "$WORK/arm/index.json")"
+set +e
+"$DISTILL" build "$SRC/manifests/hello-apt.yaml" --arch arm64 -o "$WORK/armfail" -q \
+  --check-run '["/usr/bin/python3.11", "-c", "import os, sys; sys.exit(os.uname().machine)"]' \
+  >/dev/null 2>"$WORK/armfail.err"
+rc=$?
+set -e
+check "... and the check really ran as aarch64: a failing one says so, exit 6 (got $rc)" \
+  bash -c "[ $rc -eq 6 ] && grep -qx aarch64 '$WORK/armfail.err'"
 # arm64's own ldconfig (static, from the libc-bin .deb the build fetched) under qemu
 lockarm=$WORK/arm.lock
 "$DISTILL" lock "$SRC/manifests/hello-apt.yaml" --arch arm64 -o "$lockarm" -q >/dev/null

@@ -14,8 +14,11 @@ struct build_options {
         struct strvec rules_dirs; /* --rules DIR */
         bool no_package_rules;    /* --no-package-rules: rules of scope `package` are not loaded */
         bool force;
-        const char *locked; /* --locked: build exactly the set this lock file pins */
-        int verbosity;      /* -1 quiet, 0 normal, 1 verbose */
+        const char *locked;       /* --locked: build exactly the set this lock file pins */
+        int verbosity;            /* -1 quiet, 0 normal, 1 verbose */
+        struct strvec *check_run; /* --check-run: the proving run's commands, instead of the
+                                   * manifest's check.run */
+        size_t n_check_run;
         bool json;
 };
 

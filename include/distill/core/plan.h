@@ -32,6 +32,7 @@ enum plan_reason_kind {
         PLAN_R_PY_ALIAS,       /* a module a meta-path finder provides under another name */
         PLAN_R_ELF_PATH,       /* a file an ELF object's read-only strings name by path */
         PLAN_R_ELF_ICONV,      /* the gconv module iconv loads for a charset an object names */
+        PLAN_R_OBSERVED,       /* opened, executed or imported by the check run (check.trace) */
 };
 
 struct plan_entry {

@@ -93,7 +93,18 @@ struct manifest {
                 struct strvec exposed_ports; /* "8080/tcp" */
                 enum manifest_layers layers;
         } image;
+
+        struct {                    /* check: the proving run */
+                struct strvec *run; /* commands, each an argv, run in the finished image */
+                size_t n_run;
+                bool trace;         /* run them first in a tree of every candidate file and keep
+                                     * what they touched */
+                unsigned timeout_s; /* per command */
+        } check;
 };
+
+#define MANIFEST_CHECK_TIMEOUT_DEFAULT 300
+#define MANIFEST_CHECK_TIMEOUT_MAX     86400
 
 /* Parse and validate. Errors: DISTILL_EUSAGE with "file:line:col: message" for malformed YAML,
  * unknown keys, wrong types, missing values, a bad image.ref, app paths that do not exist;

@@ -11,8 +11,21 @@
 #include "distill/source/solve.h"
 #include "distill/source/source.h"
 
+/* What a traced check run touched (check.trace): keys are module names and image paths, values
+ * the event that showed them ("open /usr/share/x", "import foo"). */
+struct select_observed {
+        struct strmap modules; /* imported, as the interpreter's audit hook reported them */
+        struct strmap paths;   /* opened or executed, as the kernel reported them */
+};
+
+void select_observed_release(struct select_observed *o);
+
+/* observed (NULL for none) joins after the static closure has reached its fixpoint, so what the
+ * static mechanisms keep keeps their reason; what only the run showed, and its own closure, is
+ * kept with the reason PLAN_R_OBSERVED. */
 int select_plan(const struct manifest *m, const char *arch, struct source *src,
                 const struct pkgset *candidates, const struct ruleset *rules, struct store *st,
-                struct plan *plan, struct distill_error *err);
+                const struct select_observed *observed, struct plan *plan,
+                struct distill_error *err);
 
 #endif

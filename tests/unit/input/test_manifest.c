@@ -333,6 +333,48 @@ struct error_case {
         const char *want;   /* part of the message */
 };
 
+/* check: one argv, or a list of them; trace and timeout */
+static void test_check_section(void **state)
+{
+        (void)state;
+        struct manifest *m = load_ok("version: 1\ncheck:\n  run: [/usr/bin/python3, /app/t.py]\n");
+        assert_int_equal(m->check.n_run, 1);
+        assert_int_equal(m->check.run[0].n, 2);
+        assert_string_equal(m->check.run[0].v[1], "/app/t.py");
+        assert_false(m->check.trace);
+        assert_int_equal(m->check.timeout_s, MANIFEST_CHECK_TIMEOUT_DEFAULT);
+        manifest_free(m);
+
+        m = load_ok("version: 1\ncheck:\n  run:\n    - [/bin/a]\n    - [/bin/b, -x, \"\"]\n"
+                    "  trace: true\n  timeout: 30\n");
+        assert_int_equal(m->check.n_run, 2);
+        assert_string_equal(m->check.run[0].v[0], "/bin/a");
+        assert_int_equal(m->check.run[1].n, 3);
+        assert_string_equal(m->check.run[1].v[2], "");
+        assert_true(m->check.trace);
+        assert_int_equal(m->check.timeout_s, 30);
+        manifest_free(m);
+
+        m = load_ok("version: 1\n");
+        assert_int_equal(m->check.n_run, 0);
+        manifest_free(m);
+
+        expect_usage_error("version: 1\ncheck: {trace: true}\n", "{trace", "check needs run");
+        expect_usage_error("version: 1\ncheck:\n  run: []\n", "[]", "check.run is empty");
+        expect_usage_error("version: 1\ncheck:\n  run: [[/bin/a], /bin/b]\n", "/bin/b]",
+                           "check.run[1] must be a list of strings");
+        expect_usage_error("version: 1\ncheck:\n  run: [/bin/a, [x]]\n", "[x]",
+                           "check.run must be a list of strings (item 2 is a list)");
+        expect_usage_error("version: 1\ncheck:\n  run: [[/bin/a], []]\n", "[]]",
+                           "check.run[1] is an empty command");
+        expect_usage_error("version: 1\ncheck:\n  run: [/bin/a]\n  timeout: 0\n", "0\n",
+                           "check.timeout must be at least 1 second");
+        expect_usage_error("version: 1\ncheck:\n  run: [/bin/a]\n  trace: maybe\n", "maybe",
+                           "check.trace");
+        expect_usage_error("version: 1\ncheck:\n  run: [/bin/a]\n  tracing: true\n", "tracing",
+                           "unknown key \"tracing\" in check");
+}
+
 static void test_errors(void **state)
 {
         (void)state;
@@ -682,6 +724,7 @@ int main(void)
             cmocka_unit_test(test_modes_and_ports),
             cmocka_unit_test(test_image_ref_valid),
             cmocka_unit_test(test_python_version),
+            cmocka_unit_test(test_check_section),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -175,8 +175,9 @@ struct built {
         struct plan *plan;
 };
 
-static int run_select(struct world *w, const char *binary, struct built *b,
-                      struct distill_error *err)
+static int run_select_observed(struct world *w, const char *binary,
+                               const struct select_observed *obs, struct built *b,
+                               struct distill_error *err)
 {
         char *mpath = xasprintf("%s/m.yaml", w->dir);
         char *text = xasprintf("version: 1\nsource: {sysroot: %s}\narch: amd64\n"
@@ -207,7 +208,13 @@ static int run_select(struct world *w, const char *binary, struct built *b,
         assert_int_equal(store_open(staging, &b->st, err), 0);
         free(staging);
         b->plan = plan_new();
-        return select_plan(b->m, "amd64", b->src, &b->set, &b->rules, b->st, b->plan, err);
+        return select_plan(b->m, "amd64", b->src, &b->set, &b->rules, b->st, obs, b->plan, err);
+}
+
+static int run_select(struct world *w, const char *binary, struct built *b,
+                      struct distill_error *err)
+{
+        return run_select_observed(w, binary, NULL, b, err);
 }
 
 static void release(struct built *b)
@@ -309,6 +316,51 @@ static struct plan_entry *expect_kept(struct plan *plan, const char *path,
         return e;
 }
 
+/* What a traced run touched joins after the static closure: a file it opened is kept with the
+ * reason "observed" (through the links on its way); what was kept anyway keeps its reason; an
+ * excluded file stays out with a warning; a directory it listed is kept for itself only when
+ * nothing below it is kept; paths outside the packages are ignored. */
+static void test_observed(void **state)
+{
+        struct select_observed obs = {0};
+        struct distill_error err = {0};
+        struct built b;
+        static const char *const seen[] = {
+            "/usr/share/foo/other-alias.conf", "open /usr/share/foo/other-alias.conf",
+            "/usr/bin/tool", "exec /usr/bin/tool",
+            "/usr/share/doc/tool/README", "open /usr/share/doc/tool/README",
+            "/usr/share/fooalias", "open /usr/share/fooalias",
+            "/usr/share/foo", "open /usr/share/foo",
+            "/proc/self/maps", "open /proc/self/maps",
+            "/bin/../usr/share/tool/data.txt", "open /usr/share/tool/data.txt",
+            NULL};
+        for (size_t i = 0; seen[i]; i += 2)
+                strmap_put(&obs.paths, seen[i], xstrdup(seen[i + 1]));
+        if (run_select_observed(*state, "/usr/bin/tool", &obs, &b, &err) < 0)
+                fail_msg("select: %s", err.msg);
+        struct plan_entry *e = expect_kept(b.plan, "/usr/share/foo/other.conf", PLAN_R_OBSERVED);
+        assert_string_equal(e->reason_from, "check.trace");
+        assert_string_equal(e->reason_detail,
+                            "observed by the check run: open /usr/share/foo/other-alias.conf");
+        expect_kept(b.plan, "/usr/share/foo/other-alias.conf", PLAN_R_OBSERVED);
+        expect_kept(b.plan, "/usr/bin/tool", PLAN_R_SEED);
+        expect_kept(b.plan, "/usr/share/tool/data.txt", PLAN_R_RULE);
+        assert_null(plan_get(b.plan, "/usr/share/doc/tool/README"));
+        bool warned = false;
+        for (size_t i = 0; i < b.plan->warnings.n; i++)
+                warned |= strstr(b.plan->warnings.v[i],
+                                 "/usr/share/doc/tool/README: observed by the check run") != NULL;
+        assert_true(warned);
+        /* nothing below it is kept: the listed directory is, for itself */
+        expect_kept(b.plan, "/usr/share/fooalias", PLAN_R_OBSERVED);
+        /* foo.conf is kept (a path in libfoo): its directory is only a parent */
+        expect_kept(b.plan, "/usr/share/foo/foo.conf", PLAN_R_ELF_PATH);
+        assert_null(plan_get(b.plan, "/usr/share/foo"));
+        assert_null(plan_get(b.plan, "/proc/self/maps"));
+        release(&b);
+        select_observed_release(&obs);
+}
+
 /* Paths compiled into a library: a file of its own package and one of a package it depends on
  * are kept, with the string's reason; one of an unrelated package and a directory are not; the
  * elements of a search list are paths too, and a base name names its files with one more
@@ -392,6 +444,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_closure_with_reasons),
+            cmocka_unit_test(test_observed),
             cmocka_unit_test(test_paths_in_elf_strings),
             cmocka_unit_test(test_iconv_charsets_in_elf_strings),
             cmocka_unit_test(test_alias_links),
