@@ -410,9 +410,15 @@ static void count_mechanisms(struct plan_entry *const *all, size_t n,
 
 static size_t count_observed(struct plan *plan, uint64_t *bytes);
 
+/* The proving run's commands: --check-run's when given, else the manifest's check.run. */
+static size_t n_check_commands(const struct build_ctx *b)
+{
+        return b->opt->n_check_run ? b->opt->n_check_run : b->m->check.n_run;
+}
+
 static bool has_check(const struct build_ctx *b)
 {
-        return b->opt->n_check_run > 0 || b->m->check.n_run > 0;
+        return n_check_commands(b) > 0;
 }
 
 static void summarise(const struct build_ctx *b)
@@ -457,6 +463,8 @@ static void summarise(const struct build_ctx *b)
                         json_object_set_new(mech, plan_reason_name(python_mechanisms[k]),
                                             json_integer((json_int_t)counts[k]));
                 json_object_set_new(o, "python_files_by_reason", mech);
+                json_object_set_new(o, "check_commands",
+                                    json_integer((json_int_t)n_check_commands(b)));
                 json_object_set_new(o, "observed_entries", json_integer((json_int_t)observed));
                 json_object_set_new(o, "observed_bytes", json_integer((json_int_t)observed_bytes));
                 if (b->m->has_python) {
@@ -478,6 +486,9 @@ static void summarise(const struct build_ctx *b)
         printf("contents   %zu entries, %zu files, %llu bytes\n", n, files,
                (unsigned long long)bytes);
         printf("packages   %zu candidates, %zu kept\n", b->plan->n_packages, kept);
+        if (has_check(b))
+                printf("check      %zu command(s) ran in the image and passed\n",
+                       n_check_commands(b));
         if (b->m->check.trace && has_check(b))
                 printf("observed   %zu entries, %llu bytes kept only because the check run "
                        "touched them\n",
@@ -582,14 +593,13 @@ static void release_arch_state(struct build_ctx *b)
         rules_release(&b->rules);
 }
 
-/* The proving run's commands: --check-run's when given, else the manifest's check.run. */
 static void check_spec_fill(const struct build_ctx *b, const struct image_config *cfg, char **home,
                             struct check_spec *c)
 {
         const struct manifest *m = b->m;
         bool cli = b->opt->n_check_run > 0;
 
-        *home = xasprintf("/home/%s", m->user.name);
+        *home = rootfs_user_home(m);
         *c = (struct check_spec){.arch = b->arch,
                                  .uid = m->user.uid,
                                  .gid = m->user.gid,
@@ -597,7 +607,7 @@ static void check_spec_fill(const struct build_ctx *b, const struct image_config
                                  .workdir = cfg->workdir ? cfg->workdir : "/",
                                  .env = &cfg->env,
                                  .commands = cli ? b->opt->check_run : m->check.run,
-                                 .n_commands = cli ? b->opt->n_check_run : m->check.n_run,
+                                 .n_commands = n_check_commands(b),
                                  .timeout_s = m->check.timeout_s,
                                  .epoch = b->epoch,
                                  .python = m->has_python};

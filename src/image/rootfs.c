@@ -202,8 +202,13 @@ static int user_account(const struct manifest *m, struct account *a, struct dist
                                          "user %s (%u:%u) collides with the image's root or "
                                          "nobody account",
                                          a->name, a->uid, a->gid);
-        a->home = xasprintf("/home/%s", a->name);
+        a->home = rootfs_user_home(m);
         return 0;
+}
+
+char *rootfs_user_home(const struct manifest *m)
+{
+        return xasprintf("/home/%s", m->user.name ? m->user.name : "nonroot");
 }
 
 static char *passwd_text(const struct account *a)
@@ -512,16 +517,27 @@ static int add_package_metadata(struct plan *plan, struct source *src, struct st
         return r;
 }
 
-static int add_all_package_metadata(struct plan *plan, struct source *src, struct store *st,
-                                    struct distill_error *err)
+static int add_all_package_metadata(struct plan *plan, const struct manifest *m, struct source *src,
+                                    struct store *st, struct distill_error *err)
 {
         struct strmap kept = STRMAP_INIT;
         int r = 0;
         collect_kept(plan, &kept);
+        /* a package kept whole is in the image even when files.exclude took all its files
+         * (gcc-12-base is nothing but documentation): scanners see it, its copyright ships */
+        for (size_t i = 0; i < m->packages.n; i++)
+                if (m->package_keep[i] == MANIFEST_KEEP_ALL)
+                        strmap_put(&kept, m->packages.v[i], NULL);
         for (size_t i = 0; i < plan->n_packages && r == 0; i++) {
                 plan->packages[i].kept = strmap_has(&kept, plan->packages[i].name);
                 if (plan->packages[i].kept)
                         r = add_package_metadata(plan, src, st, &plan->packages[i], err);
+                else if (strvec_contains(&plan->requested, plan->packages[i].name))
+                        plan_warn(plan,
+                                  "packages: %s keeps no file in the image (nothing the closure "
+                                  "reached is in it): drop it, or keep it whole with {name: %s, "
+                                  "keep: all}",
+                                  plan->packages[i].name, plan->packages[i].name);
         }
         strmap_clear(&kept, NULL);
         return r;
@@ -615,7 +631,7 @@ int rootfs_finalize(struct plan *plan, const struct manifest *m, struct source *
         if (r == 0 && strvec_contains(&plan->generate, RULE_GENERATE_CA_BUNDLE))
                 r = add_ca_bundle(plan, src, st, err);
         if (r == 0)
-                r = add_all_package_metadata(plan, src, st, err);
+                r = add_all_package_metadata(plan, m, src, st, err);
         if (r == 0)
                 apply_modes_and_owners(plan, &a);
         if (r == 0)

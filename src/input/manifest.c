@@ -724,6 +724,64 @@ static int package_item(struct ctx *c, const yaml_node_t *n, const char *what, c
         return r;
 }
 
+/* packages: names, or {name: P, keep: needed|all}. A keep left unsaid is decided once the whole
+ * manifest is read (apply_defaults). */
+static int parse_packages(struct ctx *c, const yaml_node_t *n)
+{
+        static const char *const keys[] = {"name", "keep", NULL};
+        struct manifest *m = c->m;
+        yaml_node_t *item;
+        size_t i = 0;
+        int r = expect_list(c, n, "packages", "package names or {name, keep} mappings");
+        if (r < 0)
+                return r;
+        size_t count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+        m->package_keep = xcalloc(count ? count : 1, sizeof(*m->package_keep));
+        for_each_item(c, n, it, item)
+        {
+                cleanup_free char *what = xasprintf("packages[%zu]", i);
+                char *name = NULL;
+                int keep = -1;
+                yaml_node_t *v;
+                if (item->type == YAML_MAPPING_NODE) {
+                        if ((r = check_mapping(c, item, what, keys)) < 0)
+                                return r;
+                        if (!(v = lookup(c, item, "name", NULL)))
+                                return fail_at(c, item, "%s needs name: the package", what);
+                        cleanup_free char *what_name = xasprintf("%s.name", what);
+                        if ((r = package_item(c, v, what_name, &name)) < 0) {
+                                free(name);
+                                return r;
+                        }
+                        cleanup_free char *what_keep = xasprintf("%s.keep", what);
+                        if ((v = lookup(c, item, "keep", NULL)) &&
+                            (r = get_choice(c, v, what_keep, CHOICES("needed", "all"), &keep)) <
+                                0) {
+                                free(name);
+                                return r;
+                        }
+                } else if (item->type == YAML_SCALAR_NODE && !yaml_is_null(item)) {
+                        if ((r = package_item(c, item, what, &name)) < 0) {
+                                free(name);
+                                return r;
+                        }
+                } else {
+                        return fail_at(c, item,
+                                       "packages must be a list of package names or {name, keep} "
+                                       "mappings (item %zu is %s)",
+                                       i + 1, yaml_kind_name(item));
+                }
+                if (strvec_contains(&m->packages, name)) {
+                        r = fail_at(c, item, "%s: package %s is listed twice", what, name);
+                        free(name);
+                        return r;
+                }
+                strvec_push_nodup(&m->packages, name);
+                m->package_keep[i++] = keep < 0 ? MANIFEST_KEEP_UNSAID : (enum manifest_keep)keep;
+        }
+        return 0;
+}
+
 static int module_item(struct ctx *c, const yaml_node_t *n, const char *what, char **out)
 {
         int r = get_dup(c, n, what, out);
@@ -802,7 +860,7 @@ static int parse_copies(struct ctx *c, const yaml_node_t *n, const char *what, b
                         struct manifest_copy **out, size_t *n_out)
 {
         static const char *const app_keys[] = {"from", "to", NULL};
-        static const char *const add_keys[] = {"from", "to", "mode", NULL};
+        static const char *const add_keys[] = {"from", "to", "mode", "link", NULL};
         yaml_node_t *item;
         int r = expect_list(c, n, what, "{from, to} mappings");
         if (r < 0)
@@ -822,10 +880,33 @@ static int parse_copies(struct ctx *c, const yaml_node_t *n, const char *what, b
                 yaml_node_t *from = lookup(c, item, "from", NULL);
                 yaml_node_t *to = lookup(c, item, "to", NULL);
                 yaml_node_t *mode = with_mode ? lookup(c, item, "mode", NULL) : NULL;
+                yaml_node_t *link = with_mode ? lookup(c, item, "link", NULL) : NULL;
+                cleanup_free char *what_to = xasprintf("%s.to", what_i);
+                if (link) {
+                        /* {to, link}: a symbolic link the image gets (python3 → python3.11) */
+                        if (!to || from || mode)
+                                return fail_at(c, item,
+                                               "%s: a link takes to and link, and neither from "
+                                               "nor mode",
+                                               what_i);
+                        cleanup_free char *what_link = xasprintf("%s.link", what_i);
+                        if ((r = get_dup(c, link, what_link, &cp->link)) < 0)
+                                return r;
+                        if (!*cp->link || strlen(cp->link) >= 4096)
+                                return fail_at(c, link,
+                                               "%s must be a link target (1 to 4095 "
+                                               "bytes)",
+                                               what_link);
+                        r = get_image_path(c, to, what_to, &cp->to);
+                        if (r == 0 && !strcmp(cp->to, "/"))
+                                r = fail_at(c, to, "%s cannot be / itself", what_to);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (!from || !to)
                         return fail_at(c, item, "%s needs both from and to", what_i);
                 cleanup_free char *what_from = xasprintf("%s.from", what_i);
-                cleanup_free char *what_to = xasprintf("%s.to", what_i);
                 if ((r = get_host_path(c, from, what_from, false, &cp->from)) < 0)
                         return r;
                 if ((r = get_image_path(c, to, what_to, &cp->to)) < 0)
@@ -1169,6 +1250,12 @@ static int apply_defaults(struct ctx *c, struct manifest *m, bool has_exclude)
                                                       "/usr/share/locale/**"};
         if (!m->sysroot)
                 m->sysroot = xstrdup("/");
+        /* a base (no program to start a closure from) keeps its packages whole */
+        enum manifest_keep fallback =
+            !m->has_python && m->binaries.n == 0 ? MANIFEST_KEEP_ALL : MANIFEST_KEEP_NEEDED;
+        for (size_t i = 0; i < m->packages.n; i++)
+                if (m->package_keep[i] == MANIFEST_KEEP_UNSAID)
+                        m->package_keep[i] = fallback;
         if (m->source_kind == MANIFEST_SOURCE_APT && !m->apt.cache)
                 m->apt.cache = default_cache_dir();
         if (m->arch.n == 0) {
@@ -1222,8 +1309,7 @@ static int parse_root(struct ctx *c, const yaml_node_t *root)
                 return r;
         if ((v = lookup(c, root, "arch", NULL)) && (r = parse_arch(c, v)) < 0)
                 return r;
-        if ((v = lookup(c, root, "packages", NULL)) &&
-            (r = get_list(c, v, "packages", "strings", package_item, &m->packages)) < 0)
+        if ((v = lookup(c, root, "packages", NULL)) && (r = parse_packages(c, v)) < 0)
                 return r;
         if ((v = lookup(c, root, "binaries", NULL)) &&
             (r = get_list(c, v, "binaries", "absolute paths", image_path_item, &m->binaries)) < 0)
@@ -1335,6 +1421,7 @@ static void free_copies(struct manifest_copy *v, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 free(v[i].from);
+                free(v[i].link);
                 free(v[i].to);
                 free(v[i].origin);
         }
@@ -1368,6 +1455,7 @@ void manifest_free(struct manifest *m)
         free(m->apt.cache);
         strvec_clear(&m->arch);
         strvec_clear(&m->packages);
+        free(m->package_keep);
         strvec_clear(&m->binaries);
         free(m->python.interpreter);
         free_copies(m->python.app, m->python.n_app);

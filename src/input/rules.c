@@ -303,28 +303,10 @@ static int check_when_value(struct rules_ctx *c, const yaml_node_t *v, enum rule
         }
 }
 
-static int parse_when(struct rules_ctx *c, const yaml_node_t *node, struct rule *rule)
+/* One key of a when mapping: its kind and checked value (NULL for python). */
+static int parse_condition(struct rules_ctx *c, const yaml_node_pair_t *p, enum rule_cond *cond,
+                           char **value)
 {
-        if (node->type == YAML_SCALAR_NODE) {
-                if (!strcmp(yaml_scalar(node), "always")) {
-                        rule->when = RULE_WHEN_ALWAYS;
-                        return 0;
-                }
-                return node_error(c, node,
-                                  "unknown condition '%s' (always, or a mapping with one of "
-                                  "module, attribute, file, env, arch, python)",
-                                  yaml_scalar(node));
-        }
-        if (node->type != YAML_MAPPING_NODE)
-                return node_error(c, node, "when must be 'always' or a mapping, not %s",
-                                  yaml_kind_name(node));
-        size_t n = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
-        if (n != 1)
-                return node_error(c, node, "when must have exactly one condition, not %zu", n);
-        int r = check_mapping_keys(c, node);
-        if (r < 0)
-                return r;
-        yaml_node_pair_t *p = node->data.mapping.pairs.start;
         yaml_node_t *k = yamldoc_node(c->doc, p->key);
         yaml_node_t *v = yamldoc_node(c->doc, p->value);
         const char *key = yaml_scalar(k);
@@ -337,22 +319,57 @@ static int parse_when(struct rules_ctx *c, const yaml_node_t *node, struct rule 
                                   "unknown condition '%s' (known: module, attribute, file, env, "
                                   "arch, python)",
                                   key);
-        rule->when = when_kinds[i].cond;
+        *cond = when_kinds[i].cond;
+        *value = NULL;
         const char *s;
-        r = want_string(c, v, key, &s);
+        int r = want_string(c, v, key, &s);
         if (r < 0)
                 return r;
-        if (rule->when == RULE_WHEN_PYTHON) {
+        if (*cond == RULE_WHEN_PYTHON) {
                 /* {python: false} would read as a negation we do not implement */
                 if (strcmp(s, "true") != 0)
                         return node_error(c, v, "python condition must be 'true'");
                 return 0;
         }
-        r = check_when_value(c, v, rule->when, s);
+        r = check_when_value(c, v, *cond, s);
         if (r < 0)
                 return r;
-        rule->when_value = xstrdup(s);
+        *value = xstrdup(s);
         return 0;
+}
+
+/* when: always, or a mapping of conditions that must all hold ({env: LANG=C.UTF-8, file: …}). */
+static int parse_when(struct rules_ctx *c, const yaml_node_t *node, struct rule *rule)
+{
+        if (node->type == YAML_SCALAR_NODE) {
+                if (!strcmp(yaml_scalar(node), "always")) {
+                        rule->when = RULE_WHEN_ALWAYS;
+                        return 0;
+                }
+                return node_error(c, node,
+                                  "unknown condition '%s' (always, or a mapping of module, "
+                                  "attribute, file, env, arch, python)",
+                                  yaml_scalar(node));
+        }
+        if (node->type != YAML_MAPPING_NODE)
+                return node_error(c, node, "when must be 'always' or a mapping, not %s",
+                                  yaml_kind_name(node));
+        size_t n = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+        if (n == 0)
+                return node_error(c, node, "when must have at least one condition");
+        int r = check_mapping_keys(c, node);
+        if (r < 0)
+                return r;
+        yaml_node_pair_t *p = node->data.mapping.pairs.start;
+        r = parse_condition(c, p, &rule->when, &rule->when_value);
+        if (r < 0 || n == 1)
+                return r;
+        rule->also = xcalloc(n - 1, sizeof(*rule->also));
+        for (p++; p < node->data.mapping.pairs.top && r >= 0; p++) {
+                struct rule_when *w = &rule->also[rule->n_also++];
+                r = parse_condition(c, p, &w->cond, &w->value);
+        }
+        return r;
 }
 
 static void rule_release(struct rule *r)
@@ -360,6 +377,9 @@ static void rule_release(struct rule *r)
         free(r->name);
         free(r->origin);
         free(r->when_value);
+        for (size_t i = 0; i < r->n_also; i++)
+                free(r->also[i].value);
+        free(r->also);
         strvec_clear(&r->packages);
         strvec_clear(&r->paths);
         strvec_clear(&r->modules);
@@ -412,9 +432,8 @@ static int parse_rule_fields(struct rules_ctx *c, const yaml_node_t *node, struc
                         else if (r == 0 && strcmp(s, "core") != 0)
                                 r = node_error(c, v, "scope must be core or package, not '%s'", s);
                 } else {
-                        r = node_error(c, k,
-                                       "unknown key '%s' (known: name, when, add, reason, scope)",
-                                       key);
+                        r = node_error(
+                            c, k, "unknown key '%s' (known: name, when, add, reason, scope)", key);
                 }
                 if (r < 0)
                         return r;

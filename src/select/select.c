@@ -934,13 +934,13 @@ static bool plan_has_glob(struct plan *plan, const char *pattern)
         return false;
 }
 
-static int rule_condition(struct select_ctx *c, const struct rule *rule, bool *holds,
-                          struct distill_error *err)
+static int one_condition(struct select_ctx *c, const struct rule *rule, enum rule_cond cond,
+                         const char *template, bool *holds, struct distill_error *err)
 {
         cleanup_free char *value = NULL;
         *holds = false;
-        if (rule->when_value) {
-                value = rules_expand(rule->when_value, &c->vars, rule->origin, err);
+        if (template) {
+                value = rules_expand(template, &c->vars, rule->origin, err);
                 if (!value) {
                         /* ${pyver} in an image without Python: the condition cannot hold */
                         if (!c->pyver) {
@@ -950,7 +950,7 @@ static int rule_condition(struct select_ctx *c, const struct rule *rule, bool *h
                         return -err->code;
                 }
         }
-        switch (rule->when) {
+        switch (cond) {
         case RULE_WHEN_ALWAYS:
                 *holds = true;
                 break;
@@ -975,6 +975,16 @@ static int rule_condition(struct select_ctx *c, const struct rule *rule, bool *h
                 break;
         }
         return 0;
+}
+
+/* Every condition of the rule holds. */
+static int rule_condition(struct select_ctx *c, const struct rule *rule, bool *holds,
+                          struct distill_error *err)
+{
+        int r = one_condition(c, rule, rule->when, rule->when_value, holds, err);
+        for (size_t i = 0; r >= 0 && *holds && i < rule->n_also; i++)
+                r = one_condition(c, rule, rule->also[i].cond, rule->also[i].value, holds, err);
+        return r;
 }
 
 static int fire_rule(struct select_ctx *c, const struct rule *rule, struct distill_error *err)
@@ -1556,11 +1566,56 @@ static int compile_bytecode(struct select_ctx *c, struct distill_error *err)
         return r;
 }
 
+/* packages: {name: P, keep: all} (and every package of a base): each of P's files, links and
+ * directories, minus files.exclude; the worklist then runs the ELF closure of its objects. */
+static int keep_whole_package(struct select_ctx *c, const char *name, struct distill_error *err)
+{
+        const struct source_pkg *pkg = source_find(c->src, name);
+        cleanup_free char *detail = xasprintf("packages: %s, keep: all", name);
+        int r = 0;
+
+        if (!pkg)
+                return distill_error_set(err, DISTILL_ERESOLVE,
+                                         "%s: package %s is not in the source", c->m->path, name);
+        for (size_t i = 0; i < pkg->files.n && r >= 0; i++) {
+                cleanup_free char *canon = usrmerge_canonical(pkg->files.v[i]);
+                const struct imagens_node *node = canon ? imagens_get(c->ns, canon) : NULL;
+                if (!node || excluded(c, canon))
+                        continue;
+                r = keep_node(c, node, PLAN_R_SEED, name, detail, err);
+                /* a link's target too, so that it does not dangle (when the image can have it) */
+                if (r >= 0 && node->type == IMAGENS_SYMLINK)
+                        r = keep_path(c, canon, PLAN_R_SEED, name, detail, err);
+        }
+        return r < 0 ? r : 0;
+}
+
+/* files.add {to, link}: a link of the manifest's own, replacing whatever a package had there. */
+static void add_link_entry(struct select_ctx *c, const char *to, const char *target,
+                           const char *detail)
+{
+        struct plan_entry e = {.path = (char *)to,
+                               .type = PLAN_SYMLINK,
+                               .mode = 0777,
+                               .target = (char *)target,
+                               .reason = PLAN_R_INCLUDE,
+                               .reason_from = "files.add",
+                               .reason_detail = (char *)detail};
+        plan_put(c->plan, &e);
+}
+
 static int seed_files(struct select_ctx *c, struct distill_error *err)
 {
         const struct manifest *m = c->m;
         int r;
 
+        for (size_t i = 0; i < m->packages.n; i++) {
+                if (m->package_keep[i] != MANIFEST_KEEP_ALL)
+                        continue;
+                r = keep_whole_package(c, m->packages.v[i], err);
+                if (r < 0)
+                        return r;
+        }
         for (size_t i = 0; i < m->binaries.n; i++) {
                 r = seed_program(c, m->binaries.v[i], "binaries", err);
                 if (r < 0)
@@ -1579,6 +1634,10 @@ static int seed_files(struct select_ctx *c, struct distill_error *err)
         }
         for (size_t i = 0; i < m->n_add; i++) {
                 cleanup_free char *detail = xasprintf("files.add %s", m->add[i].to);
+                if (m->add[i].link) {
+                        add_link_entry(c, m->add[i].to, m->add[i].link, detail);
+                        continue;
+                }
                 r = add_host_entry(c, m->add[i].from, m->add[i].to, m->add[i].mode, detail, err);
                 if (r < 0)
                         return r;

@@ -10,12 +10,21 @@
 enum manifest_stdlib { MANIFEST_STDLIB_FULL, MANIFEST_STDLIB_IMPORTS };
 enum manifest_imports { MANIFEST_IMPORTS_DEEP, MANIFEST_IMPORTS_SHALLOW, MANIFEST_IMPORTS_ALL };
 enum manifest_layers { MANIFEST_LAYERS_SPLIT, MANIFEST_LAYERS_SINGLE };
+/* packages[].keep: needed (what the closure reaches) or all (every file of the package). A
+ * manifest with no python and no binaries section builds a base: its packages default to all. */
+enum manifest_keep {
+        MANIFEST_KEEP_NEEDED,
+        MANIFEST_KEEP_ALL,
+        MANIFEST_KEEP_UNSAID, /* only while parsing: the default is applied last */
+};
 
 struct manifest_copy { /* python.app, files.add */
-        char *from;   /* absolute host path (relative ones are resolved against the manifest dir) */
-        char *to;     /* absolute image path, normalised */
-        int mode;     /* files.add mode, -1 when not given */
-        char *origin; /* "file:line:col" of the entry, for messages */
+        char *from;    /* absolute host path (relative ones are resolved against the manifest dir);
+                        * NULL for a link */
+        char *link;    /* files.add {to, link}: a symbolic link to this target, as written */
+        char *to;      /* absolute image path, normalised */
+        int mode;      /* files.add mode, -1 when not given */
+        char *origin;  /* "file:line:col" of the entry, for messages */
 };
 
 struct manifest_kv {
@@ -48,7 +57,8 @@ struct manifest {
         } apt;
         struct strvec arch; /* at least one entry; default: the host's dpkg architecture */
         struct strvec packages;
-        struct strvec binaries; /* absolute image paths */
+        enum manifest_keep *package_keep; /* parallel to packages, defaults applied */
+        struct strvec binaries;           /* absolute image paths */
 
         bool has_python;
         struct {

@@ -45,12 +45,19 @@ enum rule_cond {
  * drops those, to show what the mechanisms do alone). */
 enum rule_scope { RULE_SCOPE_CORE, RULE_SCOPE_PACKAGE };
 
+struct rule_when { /* a further condition (when: {env: …, file: …}: all must hold) */
+        enum rule_cond cond;
+        char *value;
+};
+
 struct rule {
         char *name;
         enum rule_scope scope; /* `scope: core` (default) | `scope: package` */
-        char *origin; /* "file:line:col" of the rule */
+        char *origin;          /* "file:line:col" of the rule */
         enum rule_cond when;
-        char *when_value; /* NULL for always/python */
+        char *when_value;       /* NULL for always/python */
+        struct rule_when *also; /* the mapping's other conditions, in file order */
+        size_t n_also;
         struct strvec packages;
         struct strvec paths;
         struct strvec modules;

@@ -333,6 +333,48 @@ struct error_case {
         const char *want;   /* part of the message */
 };
 
+/* packages: names or {name, keep}; a base (no python, no binaries) keeps them whole by default;
+ * files.add {to, link} */
+static void test_package_keep_and_links(void **state)
+{
+        (void)state;
+        struct manifest *m = load_ok("version: 1\npackages: [libc6, {name: tzdata, keep: needed}, "
+                                     "{name: libssl3}]\nfiles:\n  add:\n"
+                                     "    - {to: /usr/bin/python, link: python3.11}\n");
+        assert_int_equal(m->packages.n, 3);
+        assert_string_equal(m->packages.v[1], "tzdata");
+        assert_int_equal(m->package_keep[0], MANIFEST_KEEP_ALL);
+        assert_int_equal(m->package_keep[1], MANIFEST_KEEP_NEEDED);
+        assert_int_equal(m->package_keep[2], MANIFEST_KEEP_ALL);
+        assert_int_equal(m->n_add, 1);
+        assert_null(m->add[0].from);
+        assert_string_equal(m->add[0].to, "/usr/bin/python");
+        assert_string_equal(m->add[0].link, "python3.11");
+        manifest_free(m);
+
+        m = load_ok("version: 1\npackages: [libc6, {name: tzdata, keep: all}]\n"
+                    "binaries: [/usr/bin/true]\n");
+        assert_int_equal(m->package_keep[0], MANIFEST_KEEP_NEEDED);
+        assert_int_equal(m->package_keep[1], MANIFEST_KEEP_ALL);
+        manifest_free(m);
+
+        expect_usage_error("version: 1\npackages: [{keep: all}]\n", "{keep", "needs name");
+        expect_usage_error("version: 1\npackages: [{name: tzdata, keep: some}]\n", "some",
+                           "packages[0].keep");
+        expect_usage_error("version: 1\npackages: [{name: tzdata, kept: all}]\n", "kept",
+                           "unknown key \"kept\" in packages[0]");
+        expect_usage_error("version: 1\npackages: [{name: Tz}]\n", "Tz",
+                           "packages[0].name \"Tz\" is not a valid Debian package name");
+        expect_usage_error("version: 1\npackages: [tzdata, {name: tzdata}]\n", "{name: tzdata}",
+                           "package tzdata is listed twice");
+        expect_usage_error("version: 1\npackages: [[a]]\n", "[a]]",
+                           "packages must be a list of package names or {name, keep}");
+        expect_usage_error("version: 1\nfiles:\n  add: [{to: /x, link: y, mode: 0644}]\n",
+                           "{to: /x", "a link takes to and link, and neither from nor mode");
+        expect_usage_error("version: 1\nfiles:\n  add: [{to: /x, link: \"\"}]\n", "\"\"",
+                           "files.add[0].link must not be empty");
+}
+
 /* check: one argv, or a list of them; trace and timeout */
 static void test_check_section(void **state)
 {
@@ -396,9 +438,9 @@ static void test_errors(void **state)
              "unknown key \"owner\" in files.add[0]"},
             /* wrong types */
             {"version: 1\npackages: python3\n", "python3",
-             "packages must be a list of strings, not a string"},
-            {"version: 1\npackages: [libc6, {a: b}]\n", "{a: b}",
-             "packages must be a list of strings"},
+             "packages must be a list of package names or {name, keep} mappings, not a string"},
+            {"version: 1\npackages: [libc6, {a: b}]\n", "a: b}",
+             "unknown key \"a\" in packages[1]"},
             {"version: 1\npython: [1]\n", "[1]", "python must be a mapping"},
             {"version: 1\npython: {module: m, bytecode: yes}\n", "yes",
              "python.bytecode must be true or false"},
@@ -725,6 +767,7 @@ int main(void)
             cmocka_unit_test(test_image_ref_valid),
             cmocka_unit_test(test_python_version),
             cmocka_unit_test(test_check_section),
+            cmocka_unit_test(test_package_keep_and_links),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

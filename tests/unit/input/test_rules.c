@@ -47,8 +47,9 @@ static void test_shipped_rules(void **state)
 
         const struct rule *gcc = find_rule(&rs, "libgcc_s", NULL);
         assert_non_null(gcc);
-        assert_int_equal(gcc->when, RULE_WHEN_ALWAYS);
-        assert_null(gcc->when_value);
+        /* glibc's: only an image with glibc needs it (not a static base) */
+        assert_int_equal(gcc->when, RULE_WHEN_FILE);
+        assert_string_equal(gcc->when_value, "/usr/lib/${triplet}/libc.so.6");
         assert_true(strvec_contains(&gcc->packages, "libgcc-s1"));
         assert_true(strvec_contains(&gcc->paths, "/usr/lib/${triplet}/libgcc_s.so.1"));
         assert_non_null(strstr(gcc->reason, "pthread_exit"));
@@ -66,6 +67,10 @@ static void test_shipped_rules(void **state)
         assert_non_null(loc);
         assert_int_equal(loc->when, RULE_WHEN_ENV);
         assert_string_equal(loc->when_value, "LANG=C.UTF-8");
+        /* and glibc kept: both conditions must hold */
+        assert_int_equal(loc->n_also, 1);
+        assert_int_equal(loc->also[0].cond, RULE_WHEN_FILE);
+        assert_string_equal(loc->also[0].value, "/usr/lib/${triplet}/libc.so.6");
         assert_true(strvec_contains(&loc->packages, "libc-bin"));
         assert_true(strvec_contains(&loc->paths, "/usr/lib/locale/C.utf8/**"));
 
@@ -226,9 +231,19 @@ static void test_error_bad_when(void **state)
                      3, 12, "unknown condition 'package'");
         expect_error("rules:\n"
                      "  - name: x\n"
-                     "    when: {module: a, file: /b}\n"
+                     "    when: {}\n"
                      "    reason: because\n",
-                     3, 11, "exactly one condition");
+                     3, 11, "at least one condition");
+        expect_error("rules:\n"
+                     "  - name: x\n"
+                     "    when: {module: a, frobs: /b}\n"
+                     "    reason: because\n",
+                     3, 23, "unknown condition 'frobs'");
+        expect_error("rules:\n"
+                     "  - name: x\n"
+                     "    when: {module: a, file: b}\n"
+                     "    reason: because\n",
+                     3, 29, "must be an absolute path glob");
         expect_error("rules:\n"
                      "  - name: x\n"
                      "    when: {python: false}\n"
