@@ -19,7 +19,9 @@
 #include "distill/core/store.h"
 #include "distill/image/layer.h"
 #include "distill/image/oci.h"
+#include "distill/image/dockerarchive.h"
 #include "distill/image/rootfs.h"
+#include "distill/image/tree.h"
 #include "distill/input/manifest.h"
 #include "distill/input/rules.h"
 #include "distill/select/select.h"
@@ -313,26 +315,62 @@ static int write_image(struct build_ctx *b, bool first, bool multi, struct disti
         return plan_write_json(b->plan, plan_json, err);
 }
 
-/* Move the finished temporary sibling into place. An existing OUT (only with --force) is
- * exchanged atomically, then removed. */
+/* What goes to OUT: the temporary sibling itself (an OCI layout), or the one file or tree made
+ * in it. */
+static char *finished_output(const struct build_ctx *b)
+{
+        switch (b->opt->format) {
+        case BUILD_FORMAT_DOCKER_ARCHIVE:
+                return path_join(b->tmp_out, "image.tar");
+        case BUILD_FORMAT_ROOTFS:
+                return path_join(b->tmp_out, "rootfs");
+        case BUILD_FORMAT_OCI:
+                break;
+        }
+        return xstrdup(b->tmp_out);
+}
+
+/* Move the finished output into place. An existing OUT (only with --force) is exchanged
+ * atomically, then removed; the temporary sibling goes. A rootfs written by a user who cannot
+ * set owners has them in OUT.mtree, moved after OUT. */
 static int publish(struct build_ctx *b, struct distill_error *err)
 {
         const char *out = b->opt->out;
+        cleanup_free char *done = finished_output(b);
         struct stat sb;
 
         if (lstat(out, &sb) == 0) {
                 if (!b->opt->force)
                         return distill_error_set(err, DISTILL_EUSAGE,
                                                  "%s exists; use --force to replace it", out);
-                if (renameat2(AT_FDCWD, b->tmp_out, AT_FDCWD, out, RENAME_EXCHANGE) < 0)
+                if (renameat2(AT_FDCWD, done, AT_FDCWD, out, RENAME_EXCHANGE) < 0)
                         return distill_error_errno(err, DISTILL_EIO, errno, "cannot replace %s",
                                                    out);
-                /* tmp_out now names the old output */
-                rm_rf(b->tmp_out);
-        } else if (rename(b->tmp_out, out) < 0) {
-                return distill_error_errno(err, DISTILL_EIO, errno, "cannot rename %s to %s",
-                                           b->tmp_out, out);
+                /* `done` now names the old output */
+                rm_rf(done);
+        } else if (rename(done, out) < 0) {
+                return distill_error_errno(err, DISTILL_EIO, errno, "cannot rename %s to %s", done,
+                                           out);
         }
+        if (b->opt->format == BUILD_FORMAT_ROOTFS) {
+                /* moving the tree changed its own ".." and so its time */
+                struct timespec t[2] = {{.tv_sec = (time_t)b->epoch}, {.tv_sec = (time_t)b->epoch}};
+                utimensat(AT_FDCWD, out, t, AT_SYMLINK_NOFOLLOW);
+        }
+        if (b->opt->format == BUILD_FORMAT_ROOTFS) {
+                /* moving the tree changed its own ".." and so its time */
+                struct timespec t[2] = {{.tv_sec = (time_t)b->epoch}, {.tv_sec = (time_t)b->epoch}};
+                utimensat(AT_FDCWD, out, t, AT_SYMLINK_NOFOLLOW);
+        }
+        cleanup_free char *mtree = path_join(b->tmp_out, "rootfs.mtree");
+        if (b->opt->format == BUILD_FORMAT_ROOTFS && lstat(mtree, &sb) == 0) {
+                cleanup_free char *dest = xasprintf("%s.mtree", out);
+                if (rename(mtree, dest) < 0)
+                        return distill_error_errno(err, DISTILL_EIO, errno,
+                                                   "cannot rename %s to %s", mtree, dest);
+        }
+        if (b->opt->format != BUILD_FORMAT_OCI)
+                rm_rf(b->tmp_out);
         free(b->tmp_out);
         b->tmp_out = NULL;
         return 0;
@@ -479,7 +517,10 @@ static void summarise(const struct build_ctx *b)
                 return;
         }
         printf("image      %s (%s)\n", b->ref, b->arch);
-        printf("output     %s (OCI layout)\n", b->opt->out);
+        printf("output     %s (%s)\n", b->opt->out,
+               b->opt->format == BUILD_FORMAT_DOCKER_ARCHIVE ? "docker-archive"
+               : b->opt->format == BUILD_FORMAT_ROOTFS       ? "root filesystem"
+                                                             : "OCI layout");
         printf("manifest   sha256:%s\n", b->written.manifest_digest);
         printf("layer      sha256:%s (%llu bytes gzip)\n", b->layer.digest,
                (unsigned long long)b->layer.size);
@@ -690,6 +731,31 @@ static int prove(struct build_ctx *b, struct distill_error *err)
         return r;
 }
 
+/* --format rootfs: the image as a directory tree; its owners too when we are root, else in an
+ * mtree file published as OUT.mtree. */
+static int write_rootfs(struct build_ctx *b, struct distill_error *err)
+{
+        cleanup_free char *dir = path_join(b->tmp_out, "rootfs");
+        struct tree *t = NULL;
+        size_t n;
+        struct plan_entry *const *all = plan_sorted(b->plan, &n);
+
+        if (mkdir(dir, 0755) < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "cannot create %s", dir);
+        int r = tree_open(dir, b->epoch, &t, err);
+        if (r >= 0)
+                r = tree_put_plan(t, all, n, b->st, err);
+        if (r >= 0)
+                r = tree_finish(t, err);
+        tree_free(t);
+        if (r >= 0 && geteuid() != 0) {
+                cleanup_free char *mtree = path_join(b->tmp_out, "rootfs.mtree");
+                r = tree_write_mtree(all, n, mtree, err);
+        }
+        progress(b, "rootfs: %zu entries written", n);
+        return r;
+}
+
 /* One architecture's plan, layer and image blobs. */
 static int build_arch(struct build_ctx *b, const char *arch, bool first, bool multi,
                       struct distill_error *err)
@@ -705,6 +771,11 @@ static int build_arch(struct build_ctx *b, const char *arch, bool first, bool mu
         }
         if (has_check(b)) {
                 r = prove(b, err);
+                if (r < 0)
+                        return r;
+        }
+        if (b->opt->format == BUILD_FORMAT_ROOTFS) {
+                r = write_rootfs(b, err);
                 if (r < 0)
                         return r;
         }
@@ -744,6 +815,16 @@ static int run_pipeline(struct build_ctx *b, struct distill_error *err)
         else
                 for (size_t i = 0; i < b->m->arch.n; i++)
                         strvec_push(&archs, b->m->arch.v[i]);
+        if (archs.n > 1 && b->opt->format != BUILD_FORMAT_OCI) {
+                strvec_clear(&archs);
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "--format %s holds one image: %s names several "
+                                         "architectures, which need the OCI layout (an image "
+                                         "index), or pick one with --arch",
+                                         b->opt->format == BUILD_FORMAT_ROOTFS ? "rootfs"
+                                                                               : "docker-archive",
+                                         b->m->path);
+        }
         struct oci_written *images = xcalloc(archs.n, sizeof(*images));
         for (size_t i = 0; i < archs.n && r >= 0; i++) {
                 r = build_arch(b, archs.v[i], i == 0, archs.n > 1, err);
@@ -754,6 +835,12 @@ static int run_pipeline(struct build_ctx *b, struct distill_error *err)
         if (r >= 0)
                 r = oci_write_index(b->tmp_out, b->ref, (const char *const *)archs.v, images,
                                     archs.n, err);
+        if (r >= 0 && b->opt->format == BUILD_FORMAT_DOCKER_ARCHIVE) {
+                cleanup_free char *blobs = xasprintf("%s/blobs/sha256", b->tmp_out);
+                cleanup_free char *tar = path_join(b->tmp_out, "image.tar");
+                r = docker_archive_write(blobs, b->ref, images[0].config_digest, &b->layer, 1,
+                                         b->epoch, tar, err);
+        }
         free(images);
         strvec_clear(&archs);
         if (r < 0)

@@ -20,7 +20,8 @@
 #endif
 
 static const char usage_text[] =
-    "usage: distill build MANIFEST [-o OUT] [--tag REF] [--arch ARCH] [--rules DIR]\n"
+    "usage: distill build MANIFEST [-o OUT] [--format oci|docker-archive|rootfs] [--tag REF]\n"
+    "                      [--arch ARCH] [--rules DIR]\n"
     "                      [--no-package-rules] [--locked[=LOCK]] [--force] [-q|-v] [--json]\n"
     "                      [--check-run CMD]...\n"
     "       distill resolve MANIFEST [--arch ARCH] [--rules DIR] [--no-package-rules] [--json]\n"
@@ -105,8 +106,15 @@ static int parse_cli(int argc, char **argv, const char *allowed, struct cli *cli
                         strvec_push(&cli->opt.rules_dirs, optarg);
                         break;
                 case 'F':
-                        if (strcmp(optarg, "oci") != 0)
-                                return usage_error("--format %s: only oci is supported so far",
+                        if (!strcmp(optarg, "oci"))
+                                cli->opt.format = BUILD_FORMAT_OCI;
+                        else if (!strcmp(optarg, "docker-archive"))
+                                cli->opt.format = BUILD_FORMAT_DOCKER_ARCHIVE;
+                        else if (!strcmp(optarg, "rootfs"))
+                                cli->opt.format = BUILD_FORMAT_ROOTFS;
+                        else
+                                return usage_error("--format %s: expected oci, docker-archive or "
+                                                   "rootfs",
                                                    optarg);
                         break;
                 case 'f':

@@ -8,6 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include "distill/core/roottree.h"
 
 struct tree_dir_mode {
@@ -292,4 +295,51 @@ int tree_put_plan(struct tree *t, struct plan_entry *const *entries, size_t n,
                 }
         }
         return r < 0 ? r : 0;
+}
+
+int tree_write_mtree(struct plan_entry *const *entries, size_t n, const char *path,
+                     struct distill_error *err)
+{
+        struct archive *a = archive_write_new();
+        int r = 0;
+
+        if (archive_write_set_format_mtree(a) != ARCHIVE_OK ||
+            archive_write_set_options(a, "!all,type,mode,uid,gid,link") != ARCHIVE_OK ||
+            archive_write_open_filename(a, path) != ARCHIVE_OK) {
+                r = distill_error_set(err, DISTILL_EIO, "writing %s: %s", path,
+                                      archive_error_string(a));
+                goto out;
+        }
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                const struct plan_entry *pe = entries[i];
+                struct archive_entry *e = archive_entry_new();
+                cleanup_free char *name = xasprintf(".%s", strcmp(pe->path, "/") ? pe->path : "");
+                archive_entry_set_pathname(e, name);
+                archive_entry_set_uid(e, pe->uid);
+                archive_entry_set_gid(e, pe->gid);
+                archive_entry_set_perm(e, pe->mode & 07777);
+                switch (pe->type) {
+                case PLAN_DIR:
+                        archive_entry_set_filetype(e, AE_IFDIR);
+                        break;
+                case PLAN_SYMLINK:
+                        archive_entry_set_filetype(e, AE_IFLNK);
+                        archive_entry_set_symlink(e, pe->target);
+                        break;
+                case PLAN_FILE:
+                case PLAN_HARDLINK:
+                        archive_entry_set_filetype(e, AE_IFREG);
+                        break;
+                }
+                if (archive_write_header(a, e) != ARCHIVE_OK)
+                        r = distill_error_set(err, DISTILL_EIO, "writing %s: %s", path,
+                                              archive_error_string(a));
+                archive_entry_free(e);
+        }
+        if (archive_write_close(a) != ARCHIVE_OK && r >= 0)
+                r = distill_error_set(err, DISTILL_EIO, "writing %s: %s", path,
+                                      archive_error_string(a));
+out:
+        archive_write_free(a);
+        return r;
 }

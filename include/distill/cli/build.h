@@ -6,8 +6,15 @@
 #include "distill/base/error.h"
 #include "distill/base/util.h"
 
+enum build_format {
+        BUILD_FORMAT_OCI,            /* an OCI image layout directory */
+        BUILD_FORMAT_DOCKER_ARCHIVE, /* a `docker load` tar file */
+        BUILD_FORMAT_ROOTFS,         /* the root filesystem as a directory tree */
+};
+
 struct build_options {
         const char *manifest;
+        enum build_format format;
         const char *out;          /* default: ./distill-out */
         const char *tag;          /* overrides image.ref */
         const char *arch;         /* overrides manifest arch */

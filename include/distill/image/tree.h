@@ -40,4 +40,10 @@ bool tree_has(const struct tree *t, const char *path);
 int tree_put_plan(struct tree *t, struct plan_entry *const *entries, size_t n,
                   const struct store *st, struct distill_error *err);
 
+/* What a tree written without root cannot hold, for whoever reads it later (verify): every
+ * entry's type, mode, owner and link target, as an mtree(5) specification (libarchive's mtree
+ * writer). */
+int tree_write_mtree(struct plan_entry *const *entries, size_t n, const char *path,
+                     struct distill_error *err);
+
 #endif
