@@ -19,6 +19,7 @@
 #include "distill/core/store.h"
 #include "distill/image/layer.h"
 #include "distill/image/oci.h"
+#include "distill/image/publish.h"
 #include "distill/image/dockerarchive.h"
 #include "distill/image/rootfs.h"
 #include "distill/image/tree.h"
@@ -848,6 +849,14 @@ static int run_pipeline(struct build_ctx *b, struct distill_error *err)
         r = publish(b, err);
         if (r < 0)
                 return r;
+        if (b->opt->push) {
+                struct publish_result pushed;
+                progress(b, "push %s", b->opt->push);
+                r = publish_image(b->opt->out, b->opt->push, b->opt->tls_verify, &pushed, err);
+                if (r < 0)
+                        return r;
+                printf("pushed     %s@%s\n", b->opt->push, pushed.digest);
+        }
         progress(b, "done");
         return 0;
 }

@@ -1,6 +1,7 @@
 /* distill's command line (README, "Command line"): parse argv, dispatch, map error kinds to exit
  * codes. */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "distill/cli/build.h"
 #include "distill/cli/why.h"
 #include "distill/core/plan.h"
+#include "distill/image/publish.h"
 #include "distill/input/rules.h"
 
 #ifndef DISTILL_VERSION
@@ -23,7 +25,8 @@ static const char usage_text[] =
     "usage: distill build MANIFEST [-o OUT] [--format oci|docker-archive|rootfs] [--tag REF]\n"
     "                      [--arch ARCH] [--rules DIR]\n"
     "                      [--no-package-rules] [--locked[=LOCK]] [--force] [-q|-v] [--json]\n"
-    "                      [--check-run CMD]...\n"
+    "                      [--check-run CMD]... [--push REF [--tls-verify=false]]\n"
+    "       distill publish OUT REF [--tls-verify=false] [--json]\n"
     "       distill resolve MANIFEST [--arch ARCH] [--rules DIR] [--no-package-rules] [--json]\n"
     "       distill why OUT|MANIFEST PATH [--json]\n"
     "       distill lock MANIFEST [-o LOCK] [--arch ARCH]\n"
@@ -80,6 +83,8 @@ static const struct option all_options[] = {
     {"locked", optional_argument, NULL, 'L'},
     {"no-package-rules", no_argument, NULL, 'P'},
     {"check-run", required_argument, NULL, 'C'},
+    {"push", required_argument, NULL, 'p'},
+    {"tls-verify", required_argument, NULL, 'T'},
     {NULL, 0, NULL, 0},
 };
 
@@ -139,6 +144,15 @@ static int parse_cli(int argc, char **argv, const char *allowed, struct cli *cli
                 case 'h':
                         cli->help = true;
                         break;
+                case 'p':
+                        cli->opt.push = optarg;
+                        break;
+                case 'T':
+                        if (strcmp(optarg, "true") && strcmp(optarg, "false"))
+                                return usage_error("--tls-verify=%s: expected true or false",
+                                                   optarg);
+                        cli->opt.tls_verify = !strcmp(optarg, "true");
+                        break;
                 case 'C': {
                         /* one command per --check-run: a JSON array, or words */
                         struct distill_error err = {0};
@@ -190,6 +204,29 @@ static int cmd_lock(struct cli *cli, struct distill_error *err)
         return 0;
 }
 
+/* distill publish OUT REF: the pushed digest on stdout (a line, or --json). */
+static int cmd_publish(struct cli *cli, struct distill_error *err)
+{
+        struct publish_result res;
+        if (cli->n_args != 2)
+                return usage_error("%s", "publish needs OUT and REF");
+        int r = publish_image(cli->args[0], cli->args[1], cli->opt.tls_verify, &res, err);
+        if (r < 0)
+                return finish(r, err);
+        if (cli->opt.json) {
+                json_t *o = json_object();
+                json_object_set_new(o, "ref", json_string(cli->args[1]));
+                json_object_set_new(o, "digest", json_string(res.digest));
+                json_object_set_new(o, "index", json_boolean(res.index));
+                json_dumpf(o, stdout, JSON_COMPACT);
+                fputc('\n', stdout);
+                json_decref(o);
+        } else {
+                printf("%s@%s\n", cli->args[1], res.digest);
+        }
+        return 0;
+}
+
 /* The plan of OUT (what was built) or of a MANIFEST (what it would build). */
 static int load_plan(const char *arg, const struct build_options *base, struct plan **plan,
                      struct distill_error *err)
@@ -230,13 +267,11 @@ int main(int argc, char **argv)
                 const char *name;
                 const char *options; /* the option letters it takes */
         } commands[] = {
-            {"build", "otarFfqvjLPCh"},
-            {"lock", "oarqh"},
-            {"resolve", "arjPh"},
-            {"why", "arjPh"},
+            {"build", "otarFfqvjLPCpTh"}, {"lock", "oarqh"}, {"resolve", "arjPh"}, {"why", "arjPh"},
+            {"publish", "Tjh"},
         };
         struct distill_error err = {0};
-        struct cli cli = {0};
+        struct cli cli = {.opt.tls_verify = true};
         int r = -1;
 
         if (argc < 2)
@@ -266,6 +301,8 @@ int main(int argc, char **argv)
                         r = cmd_build(&cli, &err);
                 else if (r == 0 && i == 1)
                         r = cmd_lock(&cli, &err);
+                else if (r == 0 && i == 4)
+                        r = cmd_publish(&cli, &err);
                 else if (r == 0)
                         r = cmd_report(&cli, i == 3, &err);
                 strvec_clear(&cli.opt.rules_dirs);

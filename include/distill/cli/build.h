@@ -26,6 +26,8 @@ struct build_options {
         struct strvec *check_run; /* --check-run: the proving run's commands, instead of the
                                    * manifest's check.run */
         size_t n_check_run;
+        const char *push; /* --push REF: publish OUT there once written */
+        bool tls_verify;  /* --tls-verify=false for a plain-HTTP registry */
         bool json;
 };
 
