@@ -100,4 +100,102 @@ assert "/usr/share/zoneinfo/Europe/Paris" in paths and "/usr/share/zoneinfo/Asia
   "$WORK/tz-all/plan.json"
 check "... with no warning" bash -c "! grep -q 'keeps no file' '$WORK/tz-all.err'"
 
+# --- building on a base: buildah, as a Dockerfile FROM would -------------------------------
+BUILDAH=(buildah --storage-driver vfs --root "$WORK/buildah/root" --runroot "$WORK/buildah/run")
+# bundle_of OCI_DIR REF NAME: umoci bundle $WORK/NAME-b; the host network (the TLS server listens
+# on the host's 127.0.0.1); the user, env and entrypoint stay the image's
+bundle_of() {
+  unpack "$1" "$2" "$WORK/$3-b"
+  $PY -c '
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["linux"]["namespaces"] = [n for n in c["linux"]["namespaces"] if n["type"] != "network"]
+if len(sys.argv) > 2:
+    c["process"]["args"] = sys.argv[2:]
+json.dump(c, open(sys.argv[1], "w"))' "$WORK/$3-b/config.json" "${@:4}"
+}
+
+# a CA of the test's own, a server certificate for localhost, and openssl s_server
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -out "$WORK/ca.crt" \
+  -subj /CN=distill-test-ca -days 2 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$WORK/srv.key" -out "$WORK/srv.csr" \
+  -subj /CN=localhost 2>/dev/null
+printf 'subjectAltName=DNS:localhost\n' >"$WORK/san.ext"
+openssl x509 -req -in "$WORK/srv.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key" -CAcreateserial \
+  -out "$WORK/srv.crt" -days 2 -extfile "$WORK/san.ext" 2>/dev/null
+tport=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+openssl s_server -quiet -accept "127.0.0.1:$tport" -cert "$WORK/srv.crt" -key "$WORK/srv.key" \
+  -www >/dev/null 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; cleanup_work' EXIT
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$tport) 2>/dev/null && break; sleep 0.1; done
+
+printf '%s\n' '#include <openssl/err.h>' '#include <openssl/ssl.h>' '#include <stdio.h>' \
+  '#include <unistd.h>' \
+  'int main(int argc, char **argv) {' \
+  '  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());' \
+  '  SSL_CTX_set_default_verify_paths(ctx); /* SSL_CERT_FILE, as every OpenSSL client */' \
+  '  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);' \
+  '  BIO *b = BIO_new_ssl_connect(ctx);' '  SSL *s;' '  BIO_get_ssl(b, &s);' \
+  '  SSL_set_tlsext_host_name(s, "localhost");' '  SSL_set1_host(s, "localhost");' \
+  '  BIO_set_conn_hostname(b, argv[1]);' \
+  '  if (BIO_do_connect(b) <= 0 || BIO_do_handshake(b) <= 0) {' \
+  '    printf("uid=%d not verified: %s\n", (int)getuid(),' \
+  '           X509_verify_cert_error_string(SSL_get_verify_result(s)));' \
+  '    return 1;' '  }' \
+  '  printf("uid=%d verified %s\n", (int)getuid(), SSL_get_version(s));' '  return 0;' '}' \
+  >"$WORK/tls.c"
+cc -O -o "$WORK/tlsclient" "$WORK/tls.c" -lssl -lcrypto
+ctr=$("${BUILDAH[@]}" from --quiet "oci:$WORK/cc:$(index_ref "$WORK/cc")")
+"${BUILDAH[@]}" copy "$ctr" "$WORK/cc-prog-add/usr/local/bin/ccprog" /usr/local/bin/ccprog >/dev/null
+"${BUILDAH[@]}" copy "$ctr" "$WORK/tlsclient" /usr/local/bin/tlsclient >/dev/null
+"${BUILDAH[@]}" config --entrypoint '["/usr/local/bin/ccprog"]' "$ctr"
+"${BUILDAH[@]}" commit -q --format oci --disable-compression=false --timestamp 0 "$ctr" \
+  "oci:$WORK/on-cc:app" >/dev/null
+bundle_of "$WORK/on-cc" app on-cc
+run_bundle "$WORK/on-cc-b" >"$WORK/on-cc.out" 2>&1 || true
+cat "$WORK/on-cc.out"
+check "buildah FROM the cc base: the C++ program added runs as UID 1000" \
+  grep -qx "caught 2 uid=1000" "$WORK/on-cc.out"
+bundle_of "$WORK/on-cc" app tls-untrusted /usr/local/bin/tlsclient "127.0.0.1:$tport"
+run_bundle "$WORK/tls-untrusted-b" >"$WORK/tls-untrusted.out" 2>&1 || true
+cat "$WORK/tls-untrusted.out"
+check "... its TLS client checks the server against the image's CA bundle: the test's own CA is not in it" \
+  grep -qx "uid=1000 not verified: unable to get local issuer certificate" "$WORK/tls-untrusted.out"
+# the image's bundle plus the test's CA, in the image's own path
+bundle=$(skopeo inspect --config "oci:$WORK/cc:$(index_ref "$WORK/cc")" |
+  $PY -c 'import json,sys; print([e.split("=",1)[1] for e in json.load(sys.stdin)["config"]["Env"] if e.startswith("SSL_CERT_FILE=")][0])')
+unpack "$WORK/cc" "$(index_ref "$WORK/cc")" "$WORK/cc-bundle-src"
+cat "$WORK/cc-bundle-src/rootfs$bundle" "$WORK/ca.crt" >"$WORK/bundle-plus-ca.crt"
+"${BUILDAH[@]}" copy "$ctr" "$WORK/bundle-plus-ca.crt" "$bundle" >/dev/null
+"${BUILDAH[@]}" commit -q --format oci --disable-compression=false --timestamp 0 "$ctr" \
+  "oci:$WORK/on-cc:trusting" >/dev/null
+bundle_of "$WORK/on-cc" trusting tls-trusted /usr/local/bin/tlsclient "127.0.0.1:$tport"
+run_bundle "$WORK/tls-trusted-b" >"$WORK/tls-trusted.out" 2>&1 || true
+cat "$WORK/tls-trusted.out"
+check "... and with the CA added to that bundle ($bundle) it verifies the server" \
+  grep -q "^uid=1000 verified TLS" "$WORK/tls-trusted.out"
+
+# python3 base + a Flask app, by a Containerfile (buildah bud): Debian's Flask copied in
+mkdir -p "$WORK/flaskctx/site" "$WORK/flaskctx/app"
+for p in flask werkzeug jinja2 markupsafe itsdangerous click blinker; do
+  cp -a "/usr/lib/python3/dist-packages/$p" "$WORK/flaskctx/site/"
+done
+printf '%s\n' 'import os' 'from flask import Flask, render_template_string' \
+  'app = Flask(__name__)' '@app.route("/")' 'def index():' \
+  '    return render_template_string("hello {{ who }} as {{ uid }}", who="flask", uid=os.getuid())' \
+  'with app.test_client() as c:' '    print(c.get("/").get_data(as_text=True))' \
+  >"$WORK/flaskctx/app/app.py"
+printf '%s\n' "FROM oci:$WORK/python3:$(index_ref "$WORK/python3")" \
+  'COPY site/ /usr/lib/python3/dist-packages/' 'COPY app/ /app/' 'CMD ["/app/app.py"]' \
+  >"$WORK/flaskctx/Containerfile"
+"${BUILDAH[@]}" bud -q --timestamp 0 -f "$WORK/flaskctx/Containerfile" -t localhost/flaskapp \
+  "$WORK/flaskctx" >/dev/null
+"${BUILDAH[@]}" push -q localhost/flaskapp "oci:$WORK/flaskimg:app" >/dev/null
+bundle_of "$WORK/flaskimg" app flask
+run_bundle "$WORK/flask-b" >"$WORK/flask.out" 2>&1 || true
+cat "$WORK/flask.out"
+check "buildah bud FROM the python3 base: a Flask app renders a template as UID 1000" \
+  grep -qx "hello flask as 1000" "$WORK/flask.out"
+
 finish

@@ -34,6 +34,17 @@ assert list(r) == ["localhost/hello"] and list(r["localhost/hello"]) == ["latest
 check "docker-archive is reproducible (two builds, the same bytes) and --force replaces it" \
   cmp "$WORK/hello.tar" "$WORK/again.tar"
 
+# Debian's podman loads the archive and runs it (runc; podman's default rlimits are refused here)
+PODMAN=(podman --root "$WORK/podman/root" --runroot "$WORK/podman/run" --storage-driver vfs
+  --runtime runc --cgroup-manager cgroupfs --events-backend file)
+"${PODMAN[@]}" load -q -i "$WORK/hello.tar" >"$WORK/podman-load.out" 2>&1 || true
+check "podman loads the docker-archive as $REF" grep -q "Loaded image.*$REF" "$WORK/podman-load.out"
+"${PODMAN[@]}" run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 "$REF" \
+  >"$WORK/podman-run.out" 2>&1 || true
+cat "$WORK/podman-run.out"
+check "... and runs it: the app's output, as UID 1000" \
+  grep -q "^Hello from distill: .*uid=1000 gid=1000$" "$WORK/podman-run.out"
+
 # several architectures: refused before anything is fetched
 sed -e 's/^arch: amd64$/arch: [amd64, arm64]/' -e "s|\.\./examples|$SRC/examples|" \
   "$SRC/manifests/hello-apt.yaml" >"$WORK/multi.yaml"
