@@ -43,7 +43,8 @@ struct build_ctx {
         struct pkgset candidates;
         struct store *st;
         struct plan *plan;
-        struct layer_desc layer;
+        struct layer_desc layers[2]; /* runtime, then app (image.layers: split) */
+        size_t n_layers;
         struct oci_written written;
         struct timespec started;
 };
@@ -160,6 +161,8 @@ static int solve(struct build_ctx *b, struct distill_error *err)
 
         for (size_t i = 0; i < b->m->packages.n; i++)
                 strvec_push(&names, b->m->packages.v[i]);
+        if (b->m->debug && !strvec_contains(&names, MANIFEST_DEBUG_PACKAGE))
+                strvec_push(&names, MANIFEST_DEBUG_PACKAGE);
         for (size_t i = 0; i < b->rules.n; i++) {
                 const struct rule *rule = &b->rules.rules[i];
                 for (size_t j = 0; j < rule->packages.n; j++) {
@@ -232,8 +235,10 @@ static void image_config_fill(struct build_ctx *b, struct image_config *cfg)
 
         memset(cfg, 0, sizeof(*cfg));
         cfg->arch = b->arch;
-        cfg->user = xasprintf("%u:%u", m->user.uid, m->user.gid);
-        env_push(&cfg->env, "PATH", "/usr/local/bin:/usr/bin:/bin");
+        cfg->user = m->user.root ? xstrdup("0:0") : xasprintf("%u:%u", m->user.uid, m->user.gid);
+        env_push(&cfg->env, "PATH",
+                 m->debug ? "/usr/local/bin:/usr/bin:/bin:" MANIFEST_DEBUG_DIR
+                          : "/usr/local/bin:/usr/bin:/bin");
         env_push(&cfg->env, "LANG", "C.UTF-8");
         {
                 const char **keys = strmap_sorted_keys(&b->plan->env);
@@ -247,6 +252,9 @@ static void image_config_fill(struct build_ctx *b, struct image_config *cfg)
         if (m->image.has_entrypoint) {
                 for (size_t i = 0; i < m->image.entrypoint.n; i++)
                         strvec_push(&cfg->entrypoint, m->image.entrypoint.v[i]);
+        } else if (m->debug && !m->has_python && !m->binaries.n) {
+                /* a debug base starts a shell, as distroless's :debug images do */
+                strvec_push(&cfg->entrypoint, MANIFEST_DEBUG_DIR "/sh");
         } else if (m->has_python) {
                 strvec_push(&cfg->entrypoint, m->python.interpreter);
                 if (m->python.entrypoint) {
@@ -279,18 +287,100 @@ static void image_config_release(struct image_config *cfg)
         strvec_clear(&cfg->exposed_ports);
 }
 
+/* The app layer's own entries (image.layers: split): what the manifest brings from the host —
+ * everything under python.app's and site-packages' image directories and each files.add path —
+ * and the .pyc compiled from them. Everything else (package files and what is generated for
+ * them) is the runtime layer, which an app edit leaves unchanged. */
+static bool under_app_root(const struct build_ctx *b, const char *path)
+{
+        const struct manifest *m = b->m;
+        for (size_t i = 0; i < m->python.n_app; i++)
+                if (path_has_prefix(path, m->python.app[i].to))
+                        return true;
+        for (size_t i = 0; i < m->n_add; i++)
+                if (path_has_prefix(path, m->add[i].to))
+                        return true;
+        if (m->python.site_packages.n && strncmp(path, "/usr/local/lib/python", 21) == 0) {
+                const char *rest = strchr(path + 21, '/');
+                return rest &&
+                       (!strcmp(rest, "/dist-packages") || !strncmp(rest, "/dist-packages/", 15));
+        }
+        return false;
+}
+
+static bool is_app_entry(const struct build_ctx *b, const struct plan_entry *e)
+{
+        if (e->pkg)
+                return false;
+        if (under_app_root(b, e->path))
+                return true;
+        /* bytecode follows its source's layer */
+        return e->reason == PLAN_R_GENERATED && e->type == PLAN_FILE && e->reason_from &&
+               strstr(e->path, "/__pycache__/") && under_app_root(b, e->reason_from);
+}
+
+/* The entries of each layer, in path order: the runtime layer, then (split, when the manifest
+ * brings files of its own) the app layer with the directories above its entries. */
+static size_t split_layers(const struct build_ctx *b, struct plan_entry *const *all, size_t n,
+                           struct plan_entry ***lists, size_t counts[2])
+{
+        bool split = b->m->image.layers == MANIFEST_LAYERS_SPLIT;
+        struct strmap app_dirs = STRMAP_INIT;
+        lists[0] = xcalloc(n + 1, sizeof(**lists));
+        lists[1] = xcalloc(n + 1, sizeof(**lists));
+        counts[0] = counts[1] = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (!split || !is_app_entry(b, all[i]))
+                        continue;
+                /* every directory above it, so that the layer unpacks on its own */
+                cleanup_free char *dir = path_dirname(all[i]->path);
+                while (strcmp(dir, "/") != 0 && !strmap_has(&app_dirs, dir)) {
+                        strmap_put(&app_dirs, dir, NULL);
+                        char *up = path_dirname(dir);
+                        free(dir);
+                        dir = up;
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                bool app = split && is_app_entry(b, all[i]);
+                if (!app)
+                        lists[0][counts[0]++] = all[i];
+                if (app || (all[i]->type == PLAN_DIR && strmap_has(&app_dirs, all[i]->path)))
+                        lists[1][counts[1]++] = all[i];
+        }
+        strmap_clear(&app_dirs, NULL);
+        return counts[1] ? 2 : 1;
+}
+
 static int write_layer(struct build_ctx *b, struct distill_error *err)
 {
-        size_t n;
+        size_t n, counts[2];
+        struct plan_entry **lists[2];
         struct plan_entry *const *all = plan_sorted(b->plan, &n);
         cleanup_free char *blobs = xasprintf("%s/blobs/sha256", b->tmp_out);
+        cleanup_free char *cache = manifest_cache_dir(b->m);
         int r = mkdir_p(blobs, 0755);
 
         if (r < 0)
                 return distill_error_errno(err, DISTILL_EIO, -r, "cannot create %s", blobs);
         /* The root directory is implicit in a layer. */
         size_t skip = (n > 0 && strcmp(all[0]->path, "/") == 0) ? 1 : 0;
-        return layer_write(all + skip, n - skip, b->st, b->epoch, blobs, &b->layer, err);
+        b->n_layers = split_layers(b, all + skip, n - skip, lists, counts);
+        for (size_t i = 0; i < b->n_layers && r >= 0; i++) {
+                r = layer_write_cached(lists[i], counts[i], b->st, b->epoch, blobs, cache,
+                                       b->m->image.zstd ? LAYER_ZSTD : LAYER_GZIP, &b->layers[i],
+                                       err);
+                if (r >= 0)
+                        progress(b,
+                                 "layer %zu (%s): %zu entries, %llu bytes tar, %llu bytes gzip%s",
+                                 i + 1, i ? "app" : "runtime", counts[i],
+                                 (unsigned long long)b->layers[i].tar_size,
+                                 (unsigned long long)b->layers[i].size,
+                                 b->layers[i].cached ? " (cached blob, not compressed again)" : "");
+        }
+        free(lists[0]);
+        free(lists[1]);
+        return r;
 }
 
 /* The image's config and manifest blobs, and its plan: OUT/plan.json, or with several
@@ -301,7 +391,7 @@ static int write_image(struct build_ctx *b, bool first, bool multi, struct disti
         int r;
 
         image_config_fill(b, &cfg);
-        r = oci_write_image(b->tmp_out, &cfg, &b->layer, 1, &b->written, err);
+        r = oci_write_image(b->tmp_out, &cfg, b->layers, b->n_layers, &b->written, err);
         image_config_release(&cfg);
         if (r < 0)
                 return r;
@@ -396,6 +486,9 @@ static void print_warnings(const struct build_ctx *b)
 
         if (b->opt->verbosity < 0)
                 return;
+        if (b->m->image.zstd)
+                fprintf(stderr, "note: tar+zstd layers: skopeo, podman and containerd read them; "
+                                "umoci 0.4.7 and oci-image-tool do not\n");
         for (size_t i = 0; i < b->plan->warnings.n; i++) {
                 const char *w = b->plan->warnings.v[i];
                 bool quiet_kind = strncmp(w, "unresolved ", 11) == 0 && !in_app_code(b->m, w);
@@ -482,18 +575,28 @@ static void summarise(const struct build_ctx *b)
         if (b->opt->json) {
                 json_t *o = json_object();
                 cleanup_free char *manifest = xasprintf("sha256:%s", b->written.manifest_digest);
-                cleanup_free char *layer = xasprintf("sha256:%s", b->layer.digest);
-                cleanup_free char *diff_id = xasprintf("sha256:%s", b->layer.diff_id);
                 json_object_set_new(o, "ref", json_string(b->ref));
                 json_object_set_new(o, "arch", json_string(b->arch));
                 json_object_set_new(o, "out", json_string(b->opt->out));
                 json_object_set_new(o, "manifest_digest", json_string(manifest));
-                json_object_set_new(o, "layer_digest", json_string(layer));
-                json_object_set_new(o, "diff_id", json_string(diff_id));
+                json_t *layers = json_array();
+                uint64_t layer_bytes = 0;
+                for (size_t i = 0; i < b->n_layers; i++) {
+                        json_t *l = json_object();
+                        cleanup_free char *digest = xasprintf("sha256:%s", b->layers[i].digest);
+                        cleanup_free char *diff_id = xasprintf("sha256:%s", b->layers[i].diff_id);
+                        json_object_set_new(l, "digest", json_string(digest));
+                        json_object_set_new(l, "diff_id", json_string(diff_id));
+                        json_object_set_new(l, "size", json_integer((json_int_t)b->layers[i].size));
+                        json_object_set_new(l, "cached", json_boolean(b->layers[i].cached));
+                        json_array_append_new(layers, l);
+                        layer_bytes += b->layers[i].size;
+                }
+                json_object_set_new(o, "layers", layers);
                 json_object_set_new(o, "entries", json_integer((json_int_t)n));
                 json_object_set_new(o, "files", json_integer((json_int_t)files));
                 json_object_set_new(o, "file_bytes", json_integer((json_int_t)bytes));
-                json_object_set_new(o, "layer_bytes", json_integer((json_int_t)b->layer.size));
+                json_object_set_new(o, "layer_bytes", json_integer((json_int_t)layer_bytes));
                 json_object_set_new(o, "packages_candidate",
                                     json_integer((json_int_t)b->plan->n_packages));
                 json_object_set_new(o, "packages_kept", json_integer((json_int_t)kept));
@@ -523,8 +626,11 @@ static void summarise(const struct build_ctx *b)
                : b->opt->format == BUILD_FORMAT_ROOTFS       ? "root filesystem"
                                                              : "OCI layout");
         printf("manifest   sha256:%s\n", b->written.manifest_digest);
-        printf("layer      sha256:%s (%llu bytes gzip)\n", b->layer.digest,
-               (unsigned long long)b->layer.size);
+        for (size_t i = 0; i < b->n_layers; i++)
+                printf("layer      sha256:%s (%s, %llu bytes %s%s)\n", b->layers[i].digest,
+                       i ? "app" : "runtime", (unsigned long long)b->layers[i].size,
+                       b->layers[i].compression == LAYER_ZSTD ? "zstd" : "gzip",
+                       b->layers[i].cached ? ", cached" : "");
         printf("contents   %zu entries, %zu files, %llu bytes\n", n, files,
                (unsigned long long)bytes);
         printf("packages   %zu candidates, %zu kept\n", b->plan->n_packages, kept);
@@ -553,6 +659,9 @@ static int load_inputs(struct build_ctx *b, struct distill_error *err)
         r = manifest_load(b->opt->manifest, &b->m, err);
         if (r < 0)
                 return r;
+        /* the variants every base has, without a manifest each */
+        b->m->debug |= b->opt->debug;
+        b->m->user.root |= b->opt->root;
         b->arch = b->opt->arch ? b->opt->arch : b->m->arch.v[0];
         b->ref = b->opt->tag ? b->opt->tag : b->m->image.ref;
         const char *why = NULL;
@@ -641,10 +750,10 @@ static void check_spec_fill(const struct build_ctx *b, const struct image_config
         const struct manifest *m = b->m;
         bool cli = b->opt->n_check_run > 0;
 
-        *home = rootfs_user_home(m);
+        *home = m->user.root ? xstrdup("/root") : rootfs_user_home(m);
         *c = (struct check_spec){.arch = b->arch,
-                                 .uid = m->user.uid,
-                                 .gid = m->user.gid,
+                                 .uid = m->user.root ? 0 : m->user.uid,
+                                 .gid = m->user.root ? 0 : m->user.gid,
                                  .home = *home,
                                  .workdir = cfg->workdir ? cfg->workdir : "/",
                                  .env = &cfg->env,
@@ -783,8 +892,6 @@ static int build_arch(struct build_ctx *b, const char *arch, bool first, bool mu
         r = write_layer(b, err);
         if (r < 0)
                 return r;
-        progress(b, "layer %s: %llu bytes tar, %llu bytes gzip", arch,
-                 (unsigned long long)b->layer.tar_size, (unsigned long long)b->layer.size);
         r = write_image(b, first, multi, err);
         if (r < 0)
                 return r;
@@ -816,6 +923,14 @@ static int run_pipeline(struct build_ctx *b, struct distill_error *err)
         else
                 for (size_t i = 0; i < b->m->arch.n; i++)
                         strvec_push(&archs, b->m->arch.v[i]);
+        if (b->m->image.zstd && b->opt->format == BUILD_FORMAT_DOCKER_ARCHIVE) {
+                strvec_clear(&archs);
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: image.compression zstd cannot go into a "
+                                         "docker-archive (the format has no zstd layers): use "
+                                         "gzip, or the OCI layout",
+                                         b->m->path);
+        }
         if (archs.n > 1 && b->opt->format != BUILD_FORMAT_OCI) {
                 strvec_clear(&archs);
                 return distill_error_set(err, DISTILL_EUSAGE,
@@ -839,8 +954,8 @@ static int run_pipeline(struct build_ctx *b, struct distill_error *err)
         if (r >= 0 && b->opt->format == BUILD_FORMAT_DOCKER_ARCHIVE) {
                 cleanup_free char *blobs = xasprintf("%s/blobs/sha256", b->tmp_out);
                 cleanup_free char *tar = path_join(b->tmp_out, "image.tar");
-                r = docker_archive_write(blobs, b->ref, images[0].config_digest, &b->layer, 1,
-                                         b->epoch, tar, err);
+                r = docker_archive_write(blobs, b->ref, images[0].config_digest, b->layers,
+                                         b->n_layers, b->epoch, tar, err);
         }
         free(images);
         strvec_clear(&archs);

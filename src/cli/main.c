@@ -26,6 +26,7 @@ static const char usage_text[] =
     "                      [--arch ARCH] [--rules DIR]\n"
     "                      [--no-package-rules] [--locked[=LOCK]] [--force] [-q|-v] [--json]\n"
     "                      [--check-run CMD]... [--push REF [--tls-verify=false]]\n"
+    "                      [--debug] [--root]\n"
     "       distill publish OUT REF [--tls-verify=false] [--json]\n"
     "       distill resolve MANIFEST [--arch ARCH] [--rules DIR] [--no-package-rules] [--json]\n"
     "       distill why OUT|MANIFEST PATH [--json]\n"
@@ -85,6 +86,8 @@ static const struct option all_options[] = {
     {"check-run", required_argument, NULL, 'C'},
     {"push", required_argument, NULL, 'p'},
     {"tls-verify", required_argument, NULL, 'T'},
+    {"debug", no_argument, NULL, 'D'},
+    {"root", no_argument, NULL, 'R'},
     {NULL, 0, NULL, 0},
 };
 
@@ -146,6 +149,12 @@ static int parse_cli(int argc, char **argv, const char *allowed, struct cli *cli
                         break;
                 case 'p':
                         cli->opt.push = optarg;
+                        break;
+                case 'D':
+                        cli->opt.debug = true;
+                        break;
+                case 'R':
+                        cli->opt.root = true;
                         break;
                 case 'T':
                         if (strcmp(optarg, "true") && strcmp(optarg, "false"))
@@ -267,7 +276,10 @@ int main(int argc, char **argv)
                 const char *name;
                 const char *options; /* the option letters it takes */
         } commands[] = {
-            {"build", "otarFfqvjLPCpTh"}, {"lock", "oarqh"}, {"resolve", "arjPh"}, {"why", "arjPh"},
+            {"build", "otarFfqvjLPCpTDRh"},
+            {"lock", "oarqh"},
+            {"resolve", "arjPh"},
+            {"why", "arjPh"},
             {"publish", "Tjh"},
         };
         struct distill_error err = {0};

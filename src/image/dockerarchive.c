@@ -65,6 +65,7 @@ static int add_layer(struct archive *a, const char *blobs_dir, const struct laye
         int r = 0;
 
         archive_read_support_filter_gzip(in);
+        archive_read_support_filter_zstd(in);
         archive_read_support_format_raw(in);
         if (archive_read_open_filename(in, blob, CHUNK) != ARCHIVE_OK ||
             archive_read_next_header(in, &ie) != ARCHIVE_OK) {

@@ -9,6 +9,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,8 @@ static la_ssize_t tar_write_cb(struct archive *a, void *opaque, const void *buf,
         struct layer_ctx *ctx = opaque;
         digest_update(ctx->tar_md, buf, len);
         ctx->tar_size += len;
+        if (!ctx->gz)
+                return (la_ssize_t)len; /* the diff_id alone */
         la_ssize_t w = archive_write_data(ctx->gz, buf, len);
         if (w < 0 || (size_t)w != len) {
                 archive_set_error(a, EIO, "gzip: %s", archive_error_string(ctx->gz));
@@ -66,16 +69,25 @@ static int archive_fail(struct archive *a, const char *what, const char *path,
                                  path ? path : "", msg ? msg : "unknown libarchive error");
 }
 
-/* The gzip side: no name, no timestamp, fixed level, no padding after the stream. */
-static int open_gzip(struct layer_ctx *ctx, struct distill_error *err)
+static bool set_compressor(struct archive *b, enum layer_compression c)
+{
+        if (c == LAYER_ZSTD)
+                return archive_write_add_filter_zstd(b) == ARCHIVE_OK &&
+                       archive_write_set_filter_option(b, "zstd", "compression-level",
+                                                       STR(LAYER_ZSTD_LEVEL)) == ARCHIVE_OK;
+        return archive_write_add_filter_gzip(b) == ARCHIVE_OK &&
+               archive_write_set_filter_option(b, "gzip", "timestamp", NULL) == ARCHIVE_OK &&
+               archive_write_set_filter_option(b, "gzip", "compression-level",
+                                               STR(LAYER_GZIP_LEVEL)) == ARCHIVE_OK;
+}
+
+/* The compressed side: gzip with no name and no timestamp, or zstd; a fixed level; no padding
+ * after the stream. */
+static int open_gzip(struct layer_ctx *ctx, enum layer_compression c, struct distill_error *err)
 {
         struct archive *b = archive_write_new();
         ctx->gz = b;
-        if (archive_write_set_format_raw(b) != ARCHIVE_OK ||
-            archive_write_add_filter_gzip(b) != ARCHIVE_OK ||
-            archive_write_set_filter_option(b, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
-            archive_write_set_filter_option(b, "gzip", "compression-level",
-                                            STR(LAYER_GZIP_LEVEL)) != ARCHIVE_OK ||
+        if (archive_write_set_format_raw(b) != ARCHIVE_OK || !set_compressor(b, c) ||
             archive_write_set_bytes_per_block(b, LAYER_CHUNK) != ARCHIVE_OK ||
             archive_write_set_bytes_in_last_block(b, 1) != ARCHIVE_OK ||
             archive_write_open(b, ctx, NULL, blob_write_cb, NULL) != ARCHIVE_OK)
@@ -270,6 +282,13 @@ static int write_entries(struct archive *a, struct plan_entry *const *entries, s
 int layer_write(struct plan_entry *const *entries, size_t n, const struct store *st, int64_t epoch,
                 const char *blobs_dir, struct layer_desc *out, struct distill_error *err)
 {
+        return layer_write_as(entries, n, st, epoch, blobs_dir, LAYER_GZIP, out, err);
+}
+
+int layer_write_as(struct plan_entry *const *entries, size_t n, const struct store *st,
+                   int64_t epoch, const char *blobs_dir, enum layer_compression c,
+                   struct layer_desc *out, struct distill_error *err)
+{
         struct layer_ctx ctx = {.blob_fd = -1};
         struct archive *tar = NULL;
         char *tmp = xasprintf("%s/tmp-layer.XXXXXX", blobs_dir);
@@ -286,7 +305,9 @@ int layer_write(struct plan_entry *const *entries, size_t n, const struct store 
         ctx.tar_md = digest_sha256();
         ctx.blob_md = digest_sha256();
 
-        if ((r = open_gzip(&ctx, err)) < 0 ||
+        out->compression = c;
+        out->cached = false;
+        if ((r = open_gzip(&ctx, c, err)) < 0 ||
             (r = open_tar(&tar, &ctx, needs_binary_names(entries, n), err)) < 0 ||
             (r = write_entries(tar, entries, n, st, epoch, err)) < 0)
                 goto fail;
@@ -335,4 +356,139 @@ done:
         free(final);
         free(tmp);
         return r;
+}
+
+/* ---- the blob cache ---------------------------------------------------------------------- */
+
+/* The tar alone, for its diff_id and size. */
+static int tar_identity(struct plan_entry *const *entries, size_t n, const struct store *st,
+                        int64_t epoch, char diff_id[SHA256_HEX_LEN + 1], uint64_t *tar_size,
+                        struct distill_error *err)
+{
+        struct layer_ctx ctx = {.blob_fd = -1, .tar_md = digest_sha256()};
+        struct archive *tar = NULL;
+        int r = open_tar(&tar, &ctx, needs_binary_names(entries, n), err);
+        if (r >= 0)
+                r = write_entries(tar, entries, n, st, epoch, err);
+        if (r >= 0 && archive_write_close(tar) != ARCHIVE_OK)
+                r = archive_fail(tar, "closing the tar stream", NULL, err);
+        if (tar)
+                archive_write_free(tar);
+        if (r >= 0) {
+                digest_finish_hex(ctx.tar_md, diff_id);
+                ctx.tar_md = NULL;
+                *tar_size = ctx.tar_size;
+        }
+        digest_free(ctx.tar_md);
+        return r;
+}
+
+/* cache_dir/layers/ALGORITHM-LEVEL-<hash of the compressors' versions>: a blob made by another
+ * zlib or libzstd, or at another level, is another entry. */
+static char *compressor_dir(const char *cache_dir, enum layer_compression c)
+{
+        char hex[SHA256_HEX_LEN + 1];
+        const char *versions = archive_version_details();
+        sha256_hex(versions, strlen(versions), hex);
+        hex[16] = '\0';
+        if (c == LAYER_ZSTD)
+                return xasprintf("%s/layers/zstd-%d-%s", cache_dir, LAYER_ZSTD_LEVEL, hex);
+        return xasprintf("%s/layers/gzip-%d-%s", cache_dir, LAYER_GZIP_LEVEL, hex);
+}
+
+/* The cached blob for diff_id, when its bytes still hash to the digest recorded for it. */
+static bool cache_lookup(const char *dir, const char *diff_id, char digest[SHA256_HEX_LEN + 1],
+                         uint64_t *size)
+{
+        cleanup_free char *ref = xasprintf("%s/%s", dir, diff_id);
+        cleanup_free char *text = NULL;
+        size_t len;
+        if (read_file_capped(ref, 256, &text, &len) < 0 || len < SHA256_HEX_LEN)
+                return false;
+        text[SHA256_HEX_LEN] = '\0';
+        if (!sha256_hex_valid(text))
+                return false;
+        cleanup_free char *blob = xasprintf("%s/blobs/%s", dir, text);
+        cleanup_close int fd = open(blob, O_RDONLY | O_CLOEXEC);
+        char got[SHA256_HEX_LEN + 1];
+        uint64_t n = 0;
+        if (fd < 0 || sha256_hex_fd(fd, got, &n) < 0 || strcmp(got, text))
+                return false;
+        memcpy(digest, text, SHA256_HEX_LEN + 1);
+        *size = n;
+        return true;
+}
+
+/* src copied to dst through a temporary name in dst's directory. */
+static int copy_into(const char *src, const char *dst, struct distill_error *err)
+{
+        cleanup_free char *tmp = xasprintf("%s.tmp.XXXXXX", dst);
+        cleanup_close int in = open(src, O_RDONLY | O_CLOEXEC);
+        int out = mkstemp(tmp);
+        int e = in < 0 ? -errno : out < 0 ? -errno : 0;
+        if (e == 0)
+                e = copy_fd(in, out);
+        if (out >= 0) {
+                fchmod(out, 0644);
+                if (close(out) < 0 && e == 0)
+                        e = -errno;
+        }
+        if (e == 0 && rename(tmp, dst) < 0)
+                e = -errno;
+        if (e < 0) {
+                unlink(tmp);
+                return distill_error_errno(err, DISTILL_EIO, -e, "layer: copying %s to %s", src,
+                                           dst);
+        }
+        return 0;
+}
+
+static int cache_store(const char *dir, const char *blobs_dir, const struct layer_desc *l,
+                       struct distill_error *err)
+{
+        cleanup_free char *blobs = xasprintf("%s/blobs", dir);
+        cleanup_free char *src = xasprintf("%s/%s", blobs_dir, l->digest);
+        cleanup_free char *dst = xasprintf("%s/%s", blobs, l->digest);
+        cleanup_free char *ref = xasprintf("%s/%s", dir, l->diff_id);
+        int e = mkdir_p(blobs, 0755);
+        if (e < 0)
+                return distill_error_errno(err, DISTILL_EIO, -e, "layer: creating %s", blobs);
+        int r = copy_into(src, dst, err);
+        if (r < 0)
+                return r;
+        e = write_file_atomic(ref, l->digest, SHA256_HEX_LEN, 0644);
+        if (e < 0)
+                return distill_error_errno(err, DISTILL_EIO, -e, "layer: writing %s", ref);
+        return 0;
+}
+
+int layer_write_cached(struct plan_entry *const *entries, size_t n, const struct store *st,
+                       int64_t epoch, const char *blobs_dir, const char *cache_dir,
+                       enum layer_compression c, struct layer_desc *out, struct distill_error *err)
+{
+        char diff_id[SHA256_HEX_LEN + 1];
+        uint64_t tar_size = 0;
+        cleanup_free char *dir = compressor_dir(cache_dir, c);
+
+        memset(out, 0, sizeof(*out));
+        int r = tar_identity(entries, n, st, epoch, diff_id, &tar_size, err);
+        if (r < 0)
+                return r;
+        if (cache_lookup(dir, diff_id, out->digest, &out->size)) {
+                cleanup_free char *src = xasprintf("%s/blobs/%s", dir, out->digest);
+                cleanup_free char *dst = xasprintf("%s/%s", blobs_dir, out->digest);
+                memcpy(out->diff_id, diff_id, sizeof(diff_id));
+                out->tar_size = tar_size;
+                out->cached = true;
+                out->compression = c;
+                return copy_into(src, dst, err);
+        }
+        r = layer_write_as(entries, n, st, epoch, blobs_dir, c, out, err);
+        if (r < 0)
+                return r;
+        if (strcmp(out->diff_id, diff_id) != 0)
+                return distill_error_set(err, DISTILL_EINTERNAL,
+                                         "layer: the same entries made two tars (%s, %s)", diff_id,
+                                         out->diff_id);
+        return cache_store(dir, blobs_dir, out, err);
 }

@@ -21,6 +21,7 @@
 #define MT_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
 #define MT_CONFIG      "application/vnd.oci.image.config.v1+json"
 #define MT_LAYER_GZIP  "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MT_LAYER_ZSTD  "application/vnd.oci.image.layer.v1.tar+zstd"
 #define REF_ANNOTATION "org.opencontainers.image.ref.name"
 
 void rfc3339_utc(int64_t epoch, char buf[32])
@@ -174,8 +175,10 @@ static json_t *manifest_json(const struct oci_written *res, uint64_t config_size
         json_object_set_new(m, "config", descriptor(MT_CONFIG, res->config_digest, config_size));
         json_t *ls = json_array();
         for (size_t i = 0; i < n_layers; i++)
-                json_array_append_new(ls,
-                                      descriptor(MT_LAYER_GZIP, layers[i].digest, layers[i].size));
+                json_array_append_new(
+                    ls,
+                    descriptor(layers[i].compression == LAYER_ZSTD ? MT_LAYER_ZSTD : MT_LAYER_GZIP,
+                               layers[i].digest, layers[i].size));
         json_object_set_new(m, "layers", ls);
         return m;
 }

@@ -107,13 +107,17 @@ static int append_source_file(struct source *src, const char *pkg_path, size_t m
 
 /* --- policy: forbidden programs --------------------------------------------------------- */
 
-static int check_forbidden(struct plan *plan, struct distill_error *err)
+static int check_forbidden(struct plan *plan, const struct manifest *m, struct distill_error *err)
 {
         size_t n;
         struct plan_entry *const *ents = plan_sorted(plan, &n);
         for (size_t i = 0; i < n; i++) {
                 const struct plan_entry *e = ents[i];
                 if (e->type == PLAN_DIR || !rootfs_is_forbidden_name(path_basename(e->path)))
+                        continue;
+                /* debug: true — busybox's shell, and only under /busybox */
+                if (m->debug && path_has_prefix(e->path, MANIFEST_DEBUG_DIR) && e->pkg &&
+                    !strcmp(e->pkg, MANIFEST_DEBUG_PACKAGE))
                         continue;
                 return distill_error_set(
                     err, DISTILL_EUSAGE,
@@ -621,7 +625,7 @@ int rootfs_finalize(struct plan *plan, const struct manifest *m, struct source *
                     struct store *st, struct distill_error *err)
 {
         struct account a = {0};
-        int r = check_forbidden(plan, err);
+        int r = check_forbidden(plan, m, err);
         if (r == 0)
                 r = user_account(m, &a, err);
         if (r == 0)

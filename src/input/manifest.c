@@ -1031,7 +1031,7 @@ static int get_id(struct ctx *c, const yaml_node_t *n, const char *what, unsigne
 
 static int parse_user(struct ctx *c, const yaml_node_t *n)
 {
-        static const char *const keys[] = {"name", "uid", "gid", NULL};
+        static const char *const keys[] = {"name", "uid", "gid", "root", NULL};
         struct manifest *m = c->m;
         yaml_node_t *v;
         int r;
@@ -1052,6 +1052,9 @@ static int parse_user(struct ctx *c, const yaml_node_t *n)
         if ((v = lookup(c, n, "uid", NULL)) && (r = get_id(c, v, "user.uid", &m->user.uid)) < 0)
                 return r;
         if ((v = lookup(c, n, "gid", NULL)) && (r = get_id(c, v, "user.gid", &m->user.gid)) < 0)
+                return r;
+        if ((v = lookup(c, n, "root", NULL)) &&
+            (r = get_bool(c, v, "user.root", &m->user.root)) < 0)
                 return r;
         return 0;
 }
@@ -1127,8 +1130,9 @@ static int any_str_item(struct ctx *c, const yaml_node_t *n, const char *what, c
 
 static int parse_image(struct ctx *c, const yaml_node_t *n)
 {
-        static const char *const keys[] = {"ref",    "entrypoint",    "cmd",    "env", "workdir",
-                                           "labels", "exposed-ports", "layers", NULL};
+        static const char *const keys[] = {"ref",         "entrypoint", "cmd",           "env",
+                                           "workdir",     "labels",     "exposed-ports", "layers",
+                                           "compression", NULL};
         struct manifest *m = c->m;
         yaml_node_t *v;
         int r, choice;
@@ -1175,6 +1179,12 @@ static int parse_image(struct ctx *c, const yaml_node_t *n)
                 if ((r = get_choice(c, v, "image.layers", CHOICES("split", "single"), &choice)) < 0)
                         return r;
                 m->image.layers = choice ? MANIFEST_LAYERS_SINGLE : MANIFEST_LAYERS_SPLIT;
+        }
+        if ((v = lookup(c, n, "compression", NULL))) {
+                if ((r = get_choice(c, v, "image.compression", CHOICES("gzip", "zstd"), &choice)) <
+                    0)
+                        return r;
+                m->image.zstd = choice == 1;
         }
         return 0;
 }
@@ -1283,9 +1293,9 @@ static int apply_defaults(struct ctx *c, struct manifest *m, bool has_exclude)
 
 static int parse_root(struct ctx *c, const yaml_node_t *root)
 {
-        static const char *const keys[] = {"version",  "source", "arch",  "packages",
-                                           "binaries", "python", "files", "rules",
-                                           "user",     "image",  "check", NULL};
+        static const char *const keys[] = {"version", "source", "arch",  "packages", "binaries",
+                                           "python",  "files",  "rules", "user",     "image",
+                                           "check",   "debug",  NULL};
         struct manifest *m = c->m;
         bool has_exclude = false;
         yaml_node_t *v;
@@ -1326,6 +1336,8 @@ static int parse_root(struct ctx *c, const yaml_node_t *root)
         if ((v = lookup(c, root, "image", NULL)) && (r = parse_image(c, v)) < 0)
                 return r;
         if ((v = lookup(c, root, "check", NULL)) && (r = parse_check(c, v)) < 0)
+                return r;
+        if ((v = lookup(c, root, "debug", NULL)) && (r = get_bool(c, v, "debug", &m->debug)) < 0)
                 return r;
         return apply_defaults(c, m, has_exclude);
 }
@@ -1480,6 +1492,11 @@ void manifest_free(struct manifest *m)
                 strvec_clear(&m->check.run[i]);
         free(m->check.run);
         free(m);
+}
+
+char *manifest_cache_dir(const struct manifest *m)
+{
+        return m->apt.cache ? xstrdup(m->apt.cache) : default_cache_dir();
 }
 
 char *manifest_python_version(const struct manifest *m)

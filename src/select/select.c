@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "distill/base/arch.h"
+#include "distill/base/spawn.h"
 #include "distill/base/wildmatch.h"
 #include "distill/core/imagens.h"
 #include "distill/elf/elf.h"
@@ -1590,6 +1591,103 @@ static int keep_whole_package(struct select_ctx *c, const char *name, struct dis
         return r < 0 ? r : 0;
 }
 
+/* The names busybox answers to, as it lists them itself (busybox --list), run from a copy of
+ * the staged binary — directly, or under qemu-user for another architecture (it is static). */
+static int busybox_applets(struct select_ctx *c, const struct plan_entry *bb, struct strvec *out,
+                           struct distill_error *err)
+{
+        cleanup_free char *blob = store_blob_path(c->st, bb->digest);
+        cleanup_free char *run = xasprintf("%s/busybox.run", store_dir(c->st));
+        cleanup_free char *qemu = NULL;
+        const char *host = arch_host();
+        int r;
+
+        {
+                cleanup_close int in = open(blob, O_RDONLY | O_CLOEXEC);
+                cleanup_close int outfd = open(run, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+                int e = in < 0 || outfd < 0 ? -errno : copy_fd(in, outfd);
+                if (e < 0)
+                        return distill_error_errno(err, DISTILL_EIO, -e, "debug: copying %s", blob);
+        }
+        if (!host || strcmp(host, c->arch) != 0) {
+                const struct arch_info *ai = arch_lookup(c->arch);
+                cleanup_free char *name =
+                    xasprintf("qemu-%s-static", ai && ai->qemu ? ai->qemu : "none");
+                qemu = spawn_find_program(name);
+                if (!qemu)
+                        return distill_error_set(err, DISTILL_EIO,
+                                                 "debug: listing busybox's applets for %s needs %s "
+                                                 "(Debian package qemu-user-static)",
+                                                 c->arch, name);
+        }
+        char *argv_native[] = {run, "--list", NULL};
+        char *argv_qemu[] = {qemu, run, "--list", NULL};
+        struct spawn_opts o = {.argv = qemu ? argv_qemu : argv_native,
+                               .name = "busybox --list",
+                               .timeout_s = 60,
+                               .out_cap = 1 << 16};
+        struct spawn_result res;
+        r = spawn_run(&o, &res, err);
+        if (r >= 0)
+                r = spawn_check_exit(&o, &res, err);
+        if (r >= 0) {
+                char *save = NULL;
+                for (char *w = strtok_r(res.out.buf, "\n", &save); w;
+                     w = strtok_r(NULL, "\n", &save))
+                        if (*w && !strchr(w, '/') && strcmp(w, ".") && strcmp(w, "..") &&
+                            strcmp(w, "busybox"))
+                                strvec_push(out, w);
+        }
+        spawn_result_release(&res);
+        unlink(run);
+        return r;
+}
+
+/* debug: true — busybox-static's binary at /busybox/busybox with a link for each applet. Its
+ * package path is where it is in the image, so that status.d's md5sums name the real file. */
+static int seed_debug(struct select_ctx *c, struct distill_error *err)
+{
+        const struct imagens_node *node = NULL;
+        struct strvec applets = STRVEC_INIT;
+        int r = resolve_file(c, "/usr/bin/busybox", &node, err);
+        if (r < 0)
+                return r;
+        if (!node || !node->owner || strcmp(node->owner, MANIFEST_DEBUG_PACKAGE) != 0)
+                return distill_error_set(err, DISTILL_ERESOLVE,
+                                         "%s: debug: true needs %s's /bin/busybox, which the "
+                                         "source does not have: install %s",
+                                         c->m->path, MANIFEST_DEBUG_PACKAGE,
+                                         MANIFEST_DEBUG_PACKAGE);
+        struct plan_entry e = {.path = MANIFEST_DEBUG_DIR "/busybox",
+                               .type = PLAN_FILE,
+                               .mode = 0755,
+                               .pkg = node->owner,
+                               .pkg_path = MANIFEST_DEBUG_DIR "/busybox",
+                               .reason = PLAN_R_SEED,
+                               .reason_from = "debug",
+                               .reason_detail = "debug: busybox-static's /bin/busybox, under "
+                                                "/busybox"};
+        r = stage_node_bytes(c, node, &e, err);
+        if (r < 0)
+                return r;
+        plan_add(c->plan, &e, NULL);
+        r = busybox_applets(c, &e, &applets, err);
+        for (size_t i = 0; i < applets.n && r >= 0; i++) {
+                cleanup_free char *path = xasprintf(MANIFEST_DEBUG_DIR "/%s", applets.v[i]);
+                struct plan_entry l = {.path = path,
+                                       .type = PLAN_SYMLINK,
+                                       .mode = 0777,
+                                       .target = "busybox",
+                                       .pkg = node->owner,
+                                       .reason = PLAN_R_SEED,
+                                       .reason_from = "debug",
+                                       .reason_detail = "debug: a busybox applet"};
+                plan_add(c->plan, &l, NULL);
+        }
+        strvec_clear(&applets);
+        return r;
+}
+
 /* files.add {to, link}: a link of the manifest's own, replacing whatever a package had there. */
 static void add_link_entry(struct select_ctx *c, const char *to, const char *target,
                            const char *detail)
@@ -1613,6 +1711,11 @@ static int seed_files(struct select_ctx *c, struct distill_error *err)
                 if (m->package_keep[i] != MANIFEST_KEEP_ALL)
                         continue;
                 r = keep_whole_package(c, m->packages.v[i], err);
+                if (r < 0)
+                        return r;
+        }
+        if (m->debug) {
+                r = seed_debug(c, err);
                 if (r < 0)
                         return r;
         }

@@ -102,6 +102,11 @@ check "... with no warning" bash -c "! grep -q 'keeps no file' '$WORK/tz-all.err
 
 # --- building on a base: buildah, as a Dockerfile FROM would -------------------------------
 BUILDAH=(buildah --storage-driver vfs --root "$WORK/buildah/root" --runroot "$WORK/buildah/run")
+# buildah names an oci: image after its path, which must then be lower case: the layouts are
+# copied to such a directory (WORK's random name may have capitals)
+LC=/tmp/distill-it-bases-$$
+mkdir -p "$LC"
+cp -a "$WORK/cc" "$WORK/python3" "$LC/"
 # bundle_of OCI_DIR REF NAME: umoci bundle $WORK/NAME-b; the host network (the TLS server listens
 # on the host's 127.0.0.1); the user, env and entrypoint stay the image's
 bundle_of() {
@@ -127,7 +132,7 @@ tport=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); pr
 openssl s_server -quiet -accept "127.0.0.1:$tport" -cert "$WORK/srv.crt" -key "$WORK/srv.key" \
   -www >/dev/null 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null || true; cleanup_work' EXIT
+trap 'kill $server 2>/dev/null || true; rm -rf "$LC"; cleanup_work' EXIT
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$tport) 2>/dev/null && break; sleep 0.1; done
 
 printf '%s\n' '#include <openssl/err.h>' '#include <openssl/ssl.h>' '#include <stdio.h>' \
@@ -146,7 +151,7 @@ printf '%s\n' '#include <openssl/err.h>' '#include <openssl/ssl.h>' '#include <s
   '  printf("uid=%d verified %s\n", (int)getuid(), SSL_get_version(s));' '  return 0;' '}' \
   >"$WORK/tls.c"
 cc -O -o "$WORK/tlsclient" "$WORK/tls.c" -lssl -lcrypto
-ctr=$("${BUILDAH[@]}" from --quiet "oci:$WORK/cc:$(index_ref "$WORK/cc")")
+ctr=$("${BUILDAH[@]}" from --quiet "oci:$LC/cc:$(index_ref "$WORK/cc")")
 "${BUILDAH[@]}" copy "$ctr" "$WORK/cc-prog-add/usr/local/bin/ccprog" /usr/local/bin/ccprog >/dev/null
 "${BUILDAH[@]}" copy "$ctr" "$WORK/tlsclient" /usr/local/bin/tlsclient >/dev/null
 "${BUILDAH[@]}" config --entrypoint '["/usr/local/bin/ccprog"]' "$ctr"
@@ -186,7 +191,7 @@ printf '%s\n' 'import os' 'from flask import Flask, render_template_string' \
   '    return render_template_string("hello {{ who }} as {{ uid }}", who="flask", uid=os.getuid())' \
   'with app.test_client() as c:' '    print(c.get("/").get_data(as_text=True))' \
   >"$WORK/flaskctx/app/app.py"
-printf '%s\n' "FROM oci:$WORK/python3:$(index_ref "$WORK/python3")" \
+printf '%s\n' "FROM oci:$LC/python3:$(index_ref "$WORK/python3")" \
   'COPY site/ /usr/lib/python3/dist-packages/' 'COPY app/ /app/' 'CMD ["/app/app.py"]' \
   >"$WORK/flaskctx/Containerfile"
 "${BUILDAH[@]}" bud -q --timestamp 0 -f "$WORK/flaskctx/Containerfile" -t localhost/flaskapp \
@@ -197,5 +202,39 @@ run_bundle "$WORK/flask-b" >"$WORK/flask.out" 2>&1 || true
 cat "$WORK/flask.out"
 check "buildah bud FROM the python3 base: a Flask app renders a template as UID 1000" \
   grep -qx "hello flask as 1000" "$WORK/flask.out"
+
+# --- the debug variant and the root flag ------------------------------------------------------
+"$DISTILL" build "$SRC/manifests/bases/static.yaml" --debug -o "$WORK/static-debug" -q >/dev/null
+unpack "$WORK/static-debug" "$(index_ref "$WORK/static-debug")" "$WORK/sdbg"
+$PY -c '
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["/busybox/sh", "-c", "echo shell as $(id -u); ls /busybox/sh"]
+json.dump(c, open(sys.argv[1], "w"))' "$WORK/sdbg/config.json"
+run_bundle "$WORK/sdbg" >"$WORK/sdbg.out" 2>&1 || true
+cat "$WORK/sdbg.out"
+check "static --debug: busybox's shell under /busybox runs, as UID 1000" grep -qx "shell as 1000" "$WORK/sdbg.out"
+check "... its entrypoint is /busybox/sh and /busybox is on PATH" bash -c \
+  "skopeo inspect --config 'oci:$WORK/static-debug:$(index_ref "$WORK/static-debug")' | $PY -c '
+import json, sys
+c = json.load(sys.stdin)[\"config\"]
+assert c[\"Entrypoint\"] == [\"/busybox/sh\"], c
+assert any(e.startswith(\"PATH=\") and e.endswith(\":/busybox\") for e in c[\"Env\"]), c'"
+check "... status.d's md5sums name busybox where it is, with its real md5" $PY - "$WORK/sdbg/rootfs" <<'PYEOF'
+import hashlib, os, sys
+root = sys.argv[1]
+lines = open(root + "/var/lib/dpkg/status.d/busybox-static.md5sums").read().split("\n")
+entries = dict(reversed(l.split("  ", 1)) for l in lines if l)
+assert "busybox/busybox" in entries and "bin/busybox" not in entries, entries
+assert entries["busybox/busybox"] == hashlib.md5(open(root + "/busybox/busybox", "rb").read()).hexdigest()
+assert len(os.listdir(root + "/busybox")) > 100 and not os.path.lexists(root + "/bin/busybox")
+PYEOF
+check "without --debug there is no /busybox" $PY -c '
+import json, sys
+assert not [e for e in json.load(open(sys.argv[1]))["entries"] if e["path"].startswith("/busybox")]' \
+  "$WORK/static/plan.json"
+"$DISTILL" build "$SRC/manifests/bases/cc.yaml" --root -o "$WORK/cc-root" -q >/dev/null
+check "cc --root: the image runs as 0:0" bash -c \
+  "skopeo inspect --config 'oci:$WORK/cc-root:$(index_ref "$WORK/cc-root")' | grep -q '\"User\": \"0:0\"'"
 
 finish

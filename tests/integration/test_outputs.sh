@@ -10,10 +10,10 @@ REF=localhost/hello:latest
 "$DISTILL" build "$SRC/manifests/hello.yaml" --format docker-archive -o "$WORK/hello.tar" -q >/dev/null
 check "docker-archive: one tar file" test -f "$WORK/hello.tar"
 skopeo inspect "docker-archive:$WORK/hello.tar" >"$WORK/inspect.json"
-check "skopeo inspects it: amd64, one layer, the image's env" $PY -c '
+check "skopeo inspects it: amd64, the runtime and app layers, the image's env" $PY -c '
 import json, sys
 i = json.load(open(sys.argv[1]))
-assert i["Architecture"] == "amd64" and len(i["Layers"]) == 1, i
+assert i["Architecture"] == "amd64" and len(i["Layers"]) == 2, i  # runtime and app
 assert "LANG=C.UTF-8" in i["Env"], i' "$WORK/inspect.json"
 skopeo copy -q "docker-archive:$WORK/hello.tar" "oci:$WORK/copied:x"
 config_of() { # config_of OCI_DIR REF

@@ -28,6 +28,8 @@ struct build_options {
         size_t n_check_run;
         const char *push; /* --push REF: publish OUT there once written */
         bool tls_verify;  /* --tls-verify=false for a plain-HTTP registry */
+        bool debug;       /* --debug: as the manifest's debug: true */
+        bool root;        /* --root: as the manifest's user: {root: true} */
         bool json;
 };
 

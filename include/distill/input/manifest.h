@@ -59,6 +59,8 @@ struct manifest {
         struct strvec packages;
         enum manifest_keep *package_keep; /* parallel to packages, defaults applied */
         struct strvec binaries;           /* absolute image paths */
+        bool debug; /* debug: true — Debian's busybox-static under /busybox, its applet links,
+                     * /busybox on PATH (the one place a shell may be) */
 
         bool has_python;
         struct {
@@ -88,6 +90,8 @@ struct manifest {
                 char *name;
                 unsigned uid;
                 unsigned gid;
+                bool root; /* user.root: the image runs as root (0:0); the account above is
+                            * still made, and runs nothing */
         } user;
 
         struct {
@@ -102,6 +106,7 @@ struct manifest {
                 size_t n_labels;
                 struct strvec exposed_ports; /* "8080/tcp" */
                 enum manifest_layers layers;
+                bool zstd; /* image.compression: zstd (else gzip) */
         } image;
 
         struct {                    /* check: the proving run */
@@ -113,6 +118,8 @@ struct manifest {
         } check;
 };
 
+#define MANIFEST_DEBUG_PACKAGE         "busybox-static"
+#define MANIFEST_DEBUG_DIR             "/busybox"
 #define MANIFEST_CHECK_TIMEOUT_DEFAULT 300
 #define MANIFEST_CHECK_TIMEOUT_MAX     86400
 
@@ -125,6 +132,10 @@ void manifest_free(struct manifest *m);
 /* The image reference grammar (distribution/reference): [domain[:port]/]path[:tag][@digest].
  * Returns true when valid; on false, *why says what is wrong (static string). */
 bool image_ref_valid(const char *ref, const char **why);
+
+/* distill's cache directory: the apt source's cache when the manifest has one, else
+ * $DISTILL_CACHE, $XDG_CACHE_HOME/distill or ~/.cache/distill. Caller frees. */
+char *manifest_cache_dir(const struct manifest *m);
 
 /* "3.11" from "/usr/bin/python3.11"; NULL when the basename is not pythonX.Y. Caller frees. */
 char *manifest_python_version(const struct manifest *m);

@@ -443,6 +443,49 @@ static void test_layer_integrity_errors(void **state)
         free(nowhere);
 }
 
+/* The blob cache: a miss compresses and records; a hit gives the same blob without compressing;
+ * a recorded blob whose bytes changed is not used; another algorithm is another entry. */
+static void test_blob_cache(void **state)
+{
+        struct world *w = *state;
+        struct distill_error err = {0};
+        struct layer_desc plain, first, second, third, zst;
+        size_t n;
+        struct plan_entry *const *entries = plan_sorted(w->plan, &n);
+        char *cache = path_join(w->tmp, "cache");
+
+        write_layer(w, 0, &plain);
+        assert_int_equal(
+            layer_write_cached(entries, n, w->st, 0, w->blobs, cache, LAYER_GZIP, &first, &err), 0);
+        assert_false(first.cached);
+        assert_string_equal(first.digest, plain.digest);
+        assert_string_equal(first.diff_id, plain.diff_id);
+        assert_int_equal(
+            layer_write_cached(entries, n, w->st, 0, w->blobs, cache, LAYER_GZIP, &second, &err),
+            0);
+        assert_true(second.cached);
+        assert_string_equal(second.digest, plain.digest);
+        assert_int_equal(second.size, plain.size);
+        assert_int_equal(second.tar_size, plain.tar_size);
+        /* damage the recorded blob: a miss, compressed again to the same digest */
+        assert_int_equal(fixture_sh("for f in '%s'/layers/gzip-*/blobs/*; do echo x >> \"$f\"; "
+                                    "done",
+                                    cache),
+                         0);
+        assert_int_equal(
+            layer_write_cached(entries, n, w->st, 0, w->blobs, cache, LAYER_GZIP, &third, &err), 0);
+        assert_false(third.cached);
+        assert_string_equal(third.digest, plain.digest);
+        /* zstd: its own entry, the same diff_id */
+        assert_int_equal(
+            layer_write_cached(entries, n, w->st, 0, w->blobs, cache, LAYER_ZSTD, &zst, &err), 0);
+        assert_false(zst.cached);
+        assert_int_equal(zst.compression, LAYER_ZSTD);
+        assert_string_equal(zst.diff_id, plain.diff_id);
+        assert_string_not_equal(zst.digest, plain.digest);
+        free(cache);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -451,6 +494,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_non_ascii_names_locale_independent, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_empty_layer, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_blob_cache, setup, teardown),
             cmocka_unit_test_setup_teardown(test_layer_integrity_errors, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -399,7 +399,18 @@ static void test_check_section(void **state)
 
         m = load_ok("version: 1\n");
         assert_int_equal(m->check.n_run, 0);
+        assert_false(m->image.zstd);
         manifest_free(m);
+        m = load_ok("version: 1\ndebug: true\nuser: {root: true}\n");
+        assert_true(m->debug);
+        assert_true(m->user.root);
+        manifest_free(m);
+        expect_usage_error("version: 1\ndebug: sometimes\n", "sometimes", "debug");
+        m = load_ok("version: 1\nimage: {compression: zstd, layers: single}\n");
+        assert_true(m->image.zstd);
+        assert_int_equal(m->image.layers, MANIFEST_LAYERS_SINGLE);
+        manifest_free(m);
+        expect_usage_error("version: 1\nimage: {compression: xz}\n", "xz", "image.compression");
 
         expect_usage_error("version: 1\ncheck: {trace: true}\n", "{trace", "check needs run");
         expect_usage_error("version: 1\ncheck:\n  run: []\n", "[]", "check.run is empty");
