@@ -15,6 +15,17 @@ for b in static base-nossl base cc python3; do
     $PY "$HERE/check_bases.py" "$SRC/tests/data/bases.yaml" "$WORK/$b/plan.json" "$b"
 done
 
+# the same bases from Debian's archive (this host's apt sources): the same package sets
+for b in static base-nossl base cc python3; do
+  sed 's|^source: {sysroot: /}$|source: {apt: {sources: host}}|' "$SRC/manifests/bases/$b.yaml" \
+    >"$WORK/$b-apt.yaml"
+  rc=0
+  "$DISTILL" build "$WORK/$b-apt.yaml" -o "$WORK/$b-apt" -q >/dev/null 2>"$WORK/$b-apt.err" || rc=$?
+  cat "$WORK/$b-apt.err"
+  check "base $b builds from the archive (exit $rc) with the same packages and reasons" \
+    $PY "$HERE/check_bases.py" "$SRC/tests/data/bases.yaml" "$WORK/$b-apt/plan.json" "$b"
+done
+
 check "static has no libc, no libgcc_s, no locale, and has the CA bundle and mime.types" \
   $PY -c '
 import json, sys
