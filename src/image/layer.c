@@ -383,12 +383,16 @@ static int tar_identity(struct plan_entry *const *entries, size_t n, const struc
         return r;
 }
 
-/* cache_dir/layers/ALGORITHM-LEVEL-<hash of the compressors' versions>: a blob made by another
- * zlib or libzstd, or at another level, is another entry. */
+/* cache_dir/layers/ALGORITHM-LEVEL-<hash of libarchive's, zlib's and libzstd's versions>: a blob
+ * made by another zlib or libzstd, or at another level, is another entry. */
 static char *compressor_dir(const char *cache_dir, enum layer_compression c)
 {
         char hex[SHA256_HEX_LEN + 1];
-        const char *versions = archive_version_details();
+        /* archive_version_details() would say the same but leaks its string on every call */
+        cleanup_free char *versions =
+            xasprintf("%s zlib %s zstd %s", archive_version_string(),
+                      archive_zlib_version() ? archive_zlib_version() : "-",
+                      archive_libzstd_version() ? archive_libzstd_version() : "-");
         sha256_hex(versions, strlen(versions), hex);
         hex[16] = '\0';
         if (c == LAYER_ZSTD)
