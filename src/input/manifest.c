@@ -1385,17 +1385,16 @@ static char *manifest_dir(const char *path)
         return dir;
 }
 
-int manifest_load(const char *path, struct manifest **out, struct distill_error *err)
+int manifest_load_text(const char *path, const char *data, size_t len, struct manifest **out,
+                       struct distill_error *err)
 {
-        cleanup_free char *data = NULL;
-        size_t len = 0;
         struct manifest *m;
         int r;
 
         *out = NULL;
-        if ((r = read_manifest(path, &data, &len, err)) < 0)
-                return r;
-
+        if (len > MANIFEST_MAX_BYTES)
+                return distill_error_set(err, DISTILL_EUSAGE, "%s: manifest larger than %d bytes",
+                                         path, MANIFEST_MAX_BYTES);
         m = xcalloc(1, sizeof(*m));
         m->path = xstrdup(path);
         m->dir = manifest_dir(path);
@@ -1427,6 +1426,18 @@ int manifest_load(const char *path, struct manifest **out, struct distill_error 
         }
         *out = m;
         return 0;
+}
+
+int manifest_load(const char *path, struct manifest **out, struct distill_error *err)
+{
+        cleanup_free char *data = NULL;
+        size_t len = 0;
+        int r;
+
+        *out = NULL;
+        if ((r = read_manifest(path, &data, &len, err)) < 0)
+                return r;
+        return manifest_load_text(path, data, len, out, err);
 }
 
 static void free_copies(struct manifest_copy *v, size_t n)

@@ -127,6 +127,9 @@ struct manifest {
  * unknown keys, wrong types, missing values, a bad image.ref, app paths that do not exist;
  * DISTILL_EIO when the file cannot be read. */
 int manifest_load(const char *path, struct manifest **out, struct distill_error *err);
+/* The same from text already read; `path` names it in messages and places relative paths. */
+int manifest_load_text(const char *path, const char *data, size_t len, struct manifest **out,
+                       struct distill_error *err);
 void manifest_free(struct manifest *m);
 
 /* The image reference grammar (distribution/reference): [domain[:port]/]path[:tag][@digest].
