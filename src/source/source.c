@@ -125,14 +125,18 @@ static bool field_dropped_from_stanza(const struct deb822_field *f)
         return false;
 }
 
-/* "install ok installed" (or "hold ok installed": held packages are just as installed). */
+/* "install ok installed" (or "hold ok installed": held packages are just as installed). A
+ * package whose triggers are pending or awaited is configured and its files are all there (dpkg
+ * and apt count it as installed): seen while another package is being installed beside a build. */
 static bool status_is_installed(const char *status)
 {
         char want[32], flag[32], state[32], extra;
         if (sscanf(status, "%31s %31s %31s %c", want, flag, state, &extra) != 3)
                 return false;
         return (strcmp(want, "install") == 0 || strcmp(want, "hold") == 0) &&
-               strcmp(flag, "ok") == 0 && strcmp(state, "installed") == 0;
+               strcmp(flag, "ok") == 0 &&
+               (strcmp(state, "installed") == 0 || strcmp(state, "triggers-pending") == 0 ||
+                strcmp(state, "triggers-awaited") == 0);
 }
 
 struct pkg_vec {

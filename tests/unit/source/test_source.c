@@ -75,7 +75,7 @@ static const char status_text[] =
     "Depends: libfoo1 (= 1.2-1+b1)\n"
     "\n"
     "Package: dashlike\n"
-    "Status: install ok installed\n"
+    "Status: install ok triggers-pending\n" /* installed, a trigger of its to run: counts */
     "Architecture: amd64\n"
     "Multi-Arch: foreign\n"
     "Version: 0.5.12-2\n"
