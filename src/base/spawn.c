@@ -389,6 +389,7 @@ int spawn_run(const struct spawn_opts *o, struct spawn_result *res, struct disti
         size_t ns = 0;
         int in = -1, ret;
         pid_t pid = -1;
+        long long deadline = LLONG_MAX;
 
         memset(res, 0, sizeof(*res));
         if ((ret = check_opts(o, err)) < 0)
@@ -411,7 +412,7 @@ int spawn_run(const struct spawn_opts *o, struct spawn_result *res, struct disti
                 close_fd(&s[i].child_end);
         close_fd(&in);
 
-        long long deadline = now_ms() + (long long)o->timeout_s * 1000;
+        deadline = now_ms() + (long long)o->timeout_s * 1000;
         if ((ret = collect_output(o, s, ns, deadline, err)) < 0)
                 goto cleanup;
         ret = reap_by(o, pid, deadline, &res->status, err);
@@ -423,6 +424,9 @@ int spawn_run(const struct spawn_opts *o, struct spawn_result *res, struct disti
                 ret = 0;
 
 cleanup:
+        /* a failure at or after the deadline is the timeout (collect_output and reap_by both
+         * give up exactly then) */
+        res->timed_out = ret < 0 && deadline != LLONG_MAX && now_ms() >= deadline;
         if (pid > 0)
                 kill_group_and_reap(pid, &res->status);
         for (size_t i = 0; i < ns; i++) {

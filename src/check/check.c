@@ -56,9 +56,10 @@ static int run_one(const struct check_spec *c, size_t i, const char *root, const
         int r = sandbox_run(&s, &res, err);
         strvec_clear(&env);
         if (r < 0) {
+                bool timed_out = res.timed_out;
                 describe_failure(&res, output);
                 spawn_result_release(&res);
-                if (strstr(err->msg, "killed after"))
+                if (timed_out)
                         return distill_error_set(err, DISTILL_EVERIFY,
                                                  "check.run[%zu] \"%s\" ran past check.timeout "
                                                  "(%u s) %s and was killed",
@@ -71,9 +72,8 @@ static int run_one(const struct check_spec *c, size_t i, const char *root, const
                 cleanup_free char *how = code > 128 ? xasprintf("killed by signal %d", code - 128)
                                                     : xasprintf("exit status %d", code);
                 r = distill_error_set(err, DISTILL_EVERIFY,
-                                      "check.run[%zu] \"%s\" failed %s (%s); its output is "
-                                      "above",
-                                      i, line, stage, how);
+                                      "check.run[%zu] \"%s\" failed %s (%s)%s", i, line, stage, how,
+                                      output->len ? "; its output is above" : ", printing nothing");
         }
         spawn_result_release(&res);
         return r;

@@ -43,6 +43,7 @@ struct spawn_result {
         struct strbuf err;                    /* the first SPAWN_STDERR_KEEP bytes of stderr */
         struct strbuf extra[SPAWN_EXTRA_MAX]; /* what it wrote to opts.extra[i].child_fd */
         int status;                           /* wait status once it finished */
+        bool timed_out;                       /* it ran past opts.timeout_s and was killed */
 };
 
 /* The program `name` as posix_spawnp would find it on our PATH (absolute entries only: a

@@ -122,10 +122,12 @@ static void test_exit_status_and_timeout(void **state)
         struct distill_error err = {0};
         assert_int_equal(run(ARGV("/bin/probe", "exit", "7"), &res, &err), 0);
         assert_int_equal(spawn_exit_code(&res), 7);
+        assert_false(res.timed_out);
         spawn_result_release(&res);
 
         assert_int_equal(run(ARGV("/bin/probe", "sleep"), &res, &err), -DISTILL_EIO);
         assert_non_null(strstr(err.msg, "killed after 2 s"));
+        assert_true(res.timed_out);
         spawn_result_release(&res);
 
         /* a program that is not in the tree: the sandbox started, the exec failed */
