@@ -502,6 +502,24 @@ int copy_fd(int in, int out)
         }
 }
 
+const char *temp_base(void)
+{
+        const char *tmp = getenv("TMPDIR");
+        return tmp && tmp[0] == '/' ? tmp : "/tmp";
+}
+
+char *temp_dir_make(const char *what)
+{
+        char *templ = xasprintf("%s/distill-%s-XXXXXX", temp_base(), what);
+        if (!mkdtemp(templ)) {
+                int e = errno;
+                free(templ);
+                errno = e;
+                return NULL;
+        }
+        return templ;
+}
+
 int mkdir_p(const char *path, unsigned mode)
 {
         char *p = xstrdup(path);

@@ -16,19 +16,14 @@
 
 int sandbox_make_dir(char **dir, struct distill_error *err)
 {
-        const char *tmp = getenv("TMPDIR");
         struct statvfs sv;
 
-        *dir = xasprintf("%s/distill-run-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
-        if (!mkdtemp(*dir)) {
-                int e = errno;
-                free(*dir);
-                *dir = NULL;
-                return distill_error_errno(err, DISTILL_EIO, e,
+        *dir = temp_dir_make("run");
+        if (!*dir)
+                return distill_error_errno(err, DISTILL_EIO, errno,
                                            "cannot make a directory for the check's tree under "
                                            "%s (set TMPDIR)",
-                                           tmp && *tmp == '/' ? tmp : "/tmp");
-        }
+                                           temp_base());
         int r = 0;
         if (chmod(*dir, 0711) < 0)
                 r = distill_error_errno(err, DISTILL_EIO, errno, "cannot chmod %s", *dir);

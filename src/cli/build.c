@@ -997,7 +997,6 @@ static void build_ctx_release(struct build_ctx *b)
 int build_resolve(const struct build_options *opt, struct plan **out, struct distill_error *err)
 {
         struct build_ctx b = {.opt = opt};
-        const char *tmp = getenv("TMPDIR");
         int r;
 
         clock_gettime(CLOCK_MONOTONIC, &b.started);
@@ -1005,11 +1004,10 @@ int build_resolve(const struct build_options *opt, struct plan **out, struct dis
         r = load_inputs(&b, err);
         if (r < 0)
                 goto cleanup;
-        b.tmp_out = xasprintf("%s/distill-resolve-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        if (!mkdtemp(b.tmp_out)) {
-                r = distill_error_errno(err, DISTILL_EIO, errno, "cannot create %s", b.tmp_out);
-                free(b.tmp_out);
-                b.tmp_out = NULL;
+        b.tmp_out = temp_dir_make("resolve");
+        if (!b.tmp_out) {
+                r = distill_error_errno(err, DISTILL_EIO, errno,
+                                        "cannot create a directory under %s", temp_base());
                 goto cleanup;
         }
         r = make_plan(&b, err);

@@ -184,6 +184,16 @@ static const char *const reason_names[] = {
 #define N_TYPES   (sizeof(type_names) / sizeof(type_names[0]))
 #define N_REASONS (sizeof(reason_names) / sizeof(reason_names[0]))
 
+bool plan_has_under(struct plan *plan, const char *dir)
+{
+        size_t n;
+        struct plan_entry *const *all = plan_sorted(plan, &n);
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(all[i]->path, dir) != 0 && path_has_prefix(all[i]->path, dir))
+                        return true;
+        return false;
+}
+
 const char *plan_type_name(enum plan_type t)
 {
         return (unsigned)t < N_TYPES ? type_names[t] : "unknown";

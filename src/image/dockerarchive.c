@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "distill/image/oci.h"
+
 #define CHUNK 65536
 
 static int tar_error(struct archive *a, const char *path, struct distill_error *err)
@@ -104,22 +106,6 @@ out:
         return r;
 }
 
-/* "localhost/app:latest" → ("localhost/app", "latest"); a digest reference has no tag. */
-static void split_ref(const char *ref, char **repo, char **tag)
-{
-        const char *at = strchr(ref, '@');
-        size_t len = at ? (size_t)(at - ref) : strlen(ref);
-        const char *slash = memrchr(ref, '/', len);
-        const char *colon = memrchr(ref, ':', len);
-        if (colon && (!slash || colon > slash)) {
-                *repo = xstrndup(ref, (size_t)(colon - ref));
-                *tag = xstrndup(colon + 1, len - (size_t)(colon + 1 - ref));
-        } else {
-                *repo = xstrndup(ref, len);
-                *tag = xstrdup("latest");
-        }
-}
-
 static char *json_text(json_t *j)
 {
         char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -141,7 +127,7 @@ static int write_entries(struct archive *a, const char *blobs_dir, const char *r
         int e = read_file(config_path, &config, &config_len);
         if (e < 0)
                 return distill_error_errno(err, DISTILL_EIO, -e, "cannot read %s", config_path);
-        split_ref(ref, &repo, &tag);
+        oci_split_ref(ref, &repo, &tag);
         json_t *layer_names = json_array();
         for (size_t i = 0; i < n; i++) {
                 cleanup_free char *name = xasprintf("%s/layer.tar", layers[i].diff_id);
@@ -158,7 +144,8 @@ static int write_entries(struct archive *a, const char *blobs_dir, const char *r
         cleanup_free char *manifest_text = json_text(manifest);
         json_t *repositories = json_object();
         json_t *tagmap = json_object();
-        json_object_set_new(tagmap, tag, json_string(n ? layers[n - 1].diff_id : config_hex));
+        json_object_set_new(tagmap, tag ? tag : "latest",
+                            json_string(n ? layers[n - 1].diff_id : config_hex));
         json_object_set_new(repositories, repo, tagmap);
         cleanup_free char *repositories_text = json_text(repositories);
 

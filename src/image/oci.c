@@ -251,14 +251,30 @@ int oci_write_image(const char *out_dir, const struct image_config *cfg,
         return r;
 }
 
+void oci_split_ref(const char *ref, char **repo, char **tag)
+{
+        const char *at = strchr(ref, '@');
+        size_t len = at ? (size_t)(at - ref) : strlen(ref);
+        const char *slash = memrchr(ref, '/', len);
+        const char *colon = memrchr(ref, ':', len);
+        /* a colon before the last slash is a registry's port */
+        if (colon && (!slash || colon > slash)) {
+                *repo = xstrndup(ref, (size_t)(colon - ref));
+                *tag = xstrndup(colon + 1, len - (size_t)(colon + 1 - ref));
+        } else {
+                *repo = xstrndup(ref, len);
+                *tag = NULL;
+        }
+}
+
 char *oci_arch_ref(const char *ref, const char *arch)
 {
-        const char *slash = strrchr(ref, '/');
-        const char *colon = strrchr(slash ? slash : ref, ':');
         const char *at = strchr(ref, '@');
         if (at)
                 return xasprintf("%.*s:%s", (int)(at - ref), ref, arch);
-        return colon ? xasprintf("%s-%s", ref, arch) : xasprintf("%s:%s", ref, arch);
+        cleanup_free char *repo = NULL, *tag = NULL;
+        oci_split_ref(ref, &repo, &tag);
+        return tag ? xasprintf("%s-%s", ref, arch) : xasprintf("%s:%s", ref, arch);
 }
 
 static json_t *platform_descriptor(struct json_ctx *c, const char *media_type, const char *hex,

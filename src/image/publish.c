@@ -89,9 +89,7 @@ int publish_image(const char *out, const char *dest, bool tls_verify, struct pub
         r = source_of(out, &src, &res->index, err);
         if (r < 0)
                 return r;
-        const char *tmp = getenv("TMPDIR");
-        cleanup_free char *digestfile =
-            xasprintf("%s/distill-digest-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
+        cleanup_free char *digestfile = xasprintf("%s/distill-digest-XXXXXX", temp_base());
         int fd = mkstemp(digestfile);
         if (fd < 0)
                 return distill_error_errno(err, DISTILL_EIO, errno, "cannot make %s", digestfile);

@@ -132,16 +132,6 @@ static int check_forbidden(struct plan *plan, const struct manifest *m, struct d
 
 /* --- usrmerge --------------------------------------------------------------------------- */
 
-static bool plan_has_under(struct plan *plan, const char *dir)
-{
-        size_t n;
-        struct plan_entry *const *ents = plan_sorted(plan, &n);
-        for (size_t i = 0; i < n; i++)
-                if (path_has_prefix(ents[i]->path, dir) && strcmp(ents[i]->path, dir) != 0)
-                        return true;
-        return false;
-}
-
 static int add_usrmerge_link(struct plan *plan, const char *link, const char *target,
                              struct distill_error *err)
 {

@@ -1831,16 +1831,6 @@ static int observed_target(struct select_ctx *c, const char *path, char **real, 
         return r;
 }
 
-static bool plan_has_under(struct select_ctx *c, const char *dir)
-{
-        size_t n;
-        struct plan_entry *const *all = plan_sorted(c->plan, &n);
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(all[i]->path, dir) != 0 && path_has_prefix(all[i]->path, dir))
-                        return true;
-        return false;
-}
-
 /* What the check run touched, after the static closure. A directory it only listed is kept
  * for itself only when nothing kept lies below it (otherwise it is there as a parent, as it is
  * without a trace). An excluded path stays out: the manifest said so, and the proving run will
@@ -1848,7 +1838,7 @@ static bool plan_has_under(struct select_ctx *c, const char *dir)
 static int keep_observed(struct select_ctx *c, const struct select_observed *o,
                          struct distill_error *err)
 {
-        struct strvec dirs = STRVEC_INIT;
+        struct strvec dirs = STRVEC_INIT, dir_reals = STRVEC_INIT; /* parallel */
         int r = 0;
 
         /* modules first: "import x" says more than the open of its file that follows */
@@ -1881,6 +1871,7 @@ static int keep_observed(struct select_ctx *c, const struct select_observed *o,
                 }
                 if (is_dir) {
                         strvec_push(&dirs, paths[i]);
+                        strvec_push(&dir_reals, real);
                         continue;
                 }
                 cleanup_free char *detail = xasprintf("observed by the check run: %s", event);
@@ -1890,16 +1881,15 @@ static int keep_observed(struct select_ctx *c, const struct select_observed *o,
         if (r >= 0)
                 r = run_to_fixpoint(c, err);
         for (size_t i = 0; i < dirs.n && r >= 0; i++) {
-                cleanup_free char *real = NULL;
-                bool is_dir;
-                r = observed_target(c, dirs.v[i], &real, &is_dir, err);
-                if (r < 0 || plan_get(c->plan, real) || plan_has_under(c, real))
+                const char *real = dir_reals.v[i];
+                if (plan_get(c->plan, real) || plan_has_under(c->plan, real))
                         continue;
                 cleanup_free char *detail = xasprintf("observed by the check run: %s",
                                                       (char *)strmap_get(&o->paths, dirs.v[i]));
                 r = keep_path(c, dirs.v[i], PLAN_R_OBSERVED, "check.trace", detail, err);
         }
         strvec_clear(&dirs);
+        strvec_clear(&dir_reals);
         return r < 0 ? r : 0;
 }
 

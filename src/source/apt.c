@@ -118,17 +118,6 @@ static bool file_exists(const char *path)
         return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static char *make_tmpdir(const char *what)
-{
-        const char *base = getenv("TMPDIR");
-        char *templ = xasprintf("%s/distill-%s-XXXXXX", base && *base ? base : "/tmp", what);
-        if (!mkdtemp(templ)) {
-                free(templ);
-                return NULL;
-        }
-        return templ;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* What child processes (gpgv, gpg --dearmor, apt-config dump) say on stderr                    */
 
@@ -491,7 +480,7 @@ static int write_inline_key(struct apt_config *cfg, const struct deb822_field *f
                         strbuf_addch(&key, '\n');
         }
         strvec_clear(&lines);
-        char *dir = make_tmpdir("key");
+        char *dir = temp_dir_make("key");
         if (!dir) {
                 strbuf_release(&key);
                 return distill_error_errno(err, DISTILL_EIO, errno,
@@ -987,7 +976,7 @@ static int verify_inrelease(const char *inrelease_path, const char *shown,
         if ((ret = check_only_signed_block(data, dlen, shown, err)) < 0)
                 return ret;
 
-        home = make_tmpdir("gpgv");
+        home = temp_dir_make("gpgv");
         if (!home)
                 return distill_error_errno(err, DISTILL_EIO, errno, "scratch directory for gpgv");
         strvec_push(&argv, "gpgv");

@@ -107,6 +107,11 @@ int copy_fd(int in, int out);
 /* PATH.tmp.XXXXXX written, fsync'ed and renamed over PATH: 0 or -errno. */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 int mkdir_p(const char *path, unsigned mode); /* 0 or -errno */
-int rm_rf(const char *path);                  /* 0 or -errno; never follows links */
+/* Where distill's temporary files go: $TMPDIR when it is absolute (a relative one would depend
+ * on the working directory), else /tmp. */
+const char *temp_base(void);
+/* mkdtemp of temp_base()/distill-WHAT-XXXXXX (mode 0700); NULL with errno set. Caller frees. */
+char *temp_dir_make(const char *what);
+int rm_rf(const char *path); /* 0 or -errno; never follows links */
 
 #endif

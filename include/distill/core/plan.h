@@ -87,6 +87,8 @@ struct plan_entry *plan_get(const struct plan *plan, const char *path);
 struct plan_entry *plan_add(struct plan *plan, const struct plan_entry *e, bool *added);
 /* Replace an entry (generated files that override a package's). */
 struct plan_entry *plan_put(struct plan *plan, const struct plan_entry *e);
+/* Whether an entry lies strictly below directory `dir`. */
+bool plan_has_under(struct plan *plan, const char *dir);
 /* Entries in path order (strcmp); valid until the plan changes. */
 struct plan_entry *const *plan_sorted(struct plan *plan, size_t *n);
 void plan_entry_release(struct plan_entry *e);

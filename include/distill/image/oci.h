@@ -34,6 +34,9 @@ int oci_write_image(const char *out_dir, const struct image_config *cfg,
  * index under `ref` and each architecture's manifest under oci_arch_ref(ref, arch). */
 int oci_write_index(const char *out_dir, const char *ref, const char *const *archs,
                     const struct oci_written *images, size_t n, struct distill_error *err);
+/* A reference's repository and tag: "localhost:5000/app:1.0" → "localhost:5000/app", "1.0";
+ * *tag NULL when it has none (a digest after '@' is neither). Both caller-freed. */
+void oci_split_ref(const char *ref, char **repo, char **tag);
 /* "localhost/app:latest" → "localhost/app:latest-arm64" (":arm64" when there is no tag). */
 char *oci_arch_ref(const char *ref, const char *arch);
 /* "2026-01-01T00:00:00Z" for an epoch (UTC). */

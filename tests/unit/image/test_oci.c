@@ -389,9 +389,40 @@ static void test_oci_platform_names(void **state)
         w->cfg.arch = "amd64";
 }
 
+/* References split into repository and tag (a registry's port is not a tag), and the
+ * per-architecture references of an index. */
+static void test_refs(void **state)
+{
+        (void)state;
+        static const char *const cases[][3] = {
+            {"localhost/app:latest", "localhost/app", "latest"},
+            {"localhost:5000/app:1.0", "localhost:5000/app", "1.0"},
+            {"localhost:5000/app", "localhost:5000/app", NULL},
+            {"app@sha256:abc", "app", NULL},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char *repo, *tag;
+                oci_split_ref(cases[i][0], &repo, &tag);
+                assert_string_equal(repo, cases[i][1]);
+                if (cases[i][2])
+                        assert_string_equal(tag, cases[i][2]);
+                else
+                        assert_null(tag);
+                free(repo);
+                free(tag);
+        }
+        char *a = oci_arch_ref("localhost/app:latest", "arm64");
+        char *b = oci_arch_ref("localhost:5000/app", "arm64");
+        assert_string_equal(a, "localhost/app:latest-arm64");
+        assert_string_equal(b, "localhost:5000/app:arm64");
+        free(a);
+        free(b);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_refs),
             cmocka_unit_test(test_rfc3339),
             cmocka_unit_test_setup_teardown(test_layout_files, setup, teardown),
             cmocka_unit_test_setup_teardown(test_real_tools_accept_the_layout, setup, teardown),
