@@ -71,7 +71,10 @@ static int group_teardown(void **state)
         return 0;
 }
 
-static int run(const char *const *args, struct spawn_result *res, struct distill_error *err)
+/* timeout_s: short only where the test wants the timeout; otherwise generous, so that a slow or
+ * busy machine never turns a passing run into a killed one */
+static int run_for(const char *const *args, unsigned timeout_s, struct spawn_result *res,
+                   struct distill_error *err)
 {
         struct strvec argv = STRVEC_INIT, env = STRVEC_INIT;
         for (size_t i = 0; args[i]; i++)
@@ -86,11 +89,16 @@ static int run(const char *const *args, struct spawn_result *res, struct distill
                                  .workdir = "/srv",
                                  .env = &env,
                                  .argv = &argv,
-                                 .timeout_s = 2};
+                                 .timeout_s = timeout_s};
         int r = sandbox_run(&s, res, err);
         strvec_clear(&argv);
         strvec_clear(&env);
         return r;
+}
+
+static int run(const char *const *args, struct spawn_result *res, struct distill_error *err)
+{
+        return run_for(args, 120, res, err);
 }
 
 #define ARGV(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -125,7 +133,7 @@ static void test_exit_status_and_timeout(void **state)
         assert_false(res.timed_out);
         spawn_result_release(&res);
 
-        assert_int_equal(run(ARGV("/bin/probe", "sleep"), &res, &err), -DISTILL_EIO);
+        assert_int_equal(run_for(ARGV("/bin/probe", "sleep"), 2, &res, &err), -DISTILL_EIO);
         assert_non_null(strstr(err.msg, "killed after 2 s"));
         assert_true(res.timed_out);
         spawn_result_release(&res);
