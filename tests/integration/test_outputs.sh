@@ -84,9 +84,17 @@ for d, dirs, files in os.walk(sys.argv[2]):
 assert plan == tree, (sorted(plan - tree)[:10], sorted(tree - plan)[:10])' "$WORK/oci/plan.json" "$WORK/rootfs"
 
 # rootfs as a user who cannot set owners: modes kept, owners in OUT.mtree
+# UID 1000 may not reach the checkout (a clone under a 0700 directory): the program, its rules,
+# the manifest and the app are copied where it can
 chmod 0777 "$SHARED"
+mkdir -p "$SHARED/src"
+cp "$DISTILL" "$SHARED/distill"
+cp -a "$SRC/manifests" "$SRC/examples" "$SHARED/src/"
+chmod -R a+rX "$SHARED/src" "$SHARED/distill"
 setpriv --reuid=1000 --regid=1000 --clear-groups env HOME="$SHARED" \
-  "$DISTILL" build "$SRC/manifests/hello.yaml" --format rootfs -o "$SHARED/userfs" -q >/dev/null
+  DISTILL_RULES_DIR="$SHARED/src/manifests/rules" \
+  "$SHARED/distill" build "$SHARED/src/manifests/hello.yaml" --format rootfs -o "$SHARED/userfs" \
+  -q >/dev/null
 check "rootfs as UID 1000: the tree, with OUT.mtree beside it" test -d "$SHARED/userfs" -a -f "$SHARED/userfs.mtree"
 check "OUT.mtree (read by libarchive) lists every entry with the image's owner and mode" $PY - "$SHARED/userfs.mtree" "$WORK/rootfs" <<'PYEOF'
 import os, stat, subprocess, sys
