@@ -273,6 +273,9 @@ static void image_config_fill(struct build_ctx *b, struct image_config *cfg)
         }
         for (size_t i = 0; i < m->image.exposed_ports.n; i++)
                 strvec_push(&cfg->exposed_ports, m->image.exposed_ports.v[i]);
+        for (size_t i = 0; i < m->image.volumes.n; i++)
+                strvec_push(&cfg->volumes, m->image.volumes.v[i]);
+        cfg->stop_signal = m->image.stop_signal;
         cfg->created = b->epoch;
 }
 
@@ -285,6 +288,7 @@ static void image_config_release(struct image_config *cfg)
         strvec_clear(&cfg->label_keys);
         strvec_clear(&cfg->label_values);
         strvec_clear(&cfg->exposed_ports);
+        strvec_clear(&cfg->volumes);
 }
 
 /* The app layer's own entries (image.layers: split): what the manifest brings from the host —

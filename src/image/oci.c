@@ -107,6 +107,17 @@ static json_t *container_config(struct json_ctx *c, const struct image_config *c
                 }
                 json_object_set_new(o, "Labels", labels);
         }
+        if (cfg->volumes.n) {
+                json_t *volumes = json_object();
+                for (size_t i = 0; i < cfg->volumes.n; i++) {
+                        json_t *probe = jstr(c, cfg->volumes.v[i]);
+                        json_decref(probe);
+                        json_object_set_new(volumes, cfg->volumes.v[i], json_object());
+                }
+                json_object_set_new(o, "Volumes", volumes);
+        }
+        if (cfg->stop_signal)
+                json_object_set_new(o, "StopSignal", jstr(c, cfg->stop_signal));
         return o;
 }
 

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1128,11 +1129,36 @@ static int any_str_item(struct ctx *c, const yaml_node_t *n, const char *what, c
         return r;
 }
 
+/* image.stop-signal: a signal name (SIGTERM or TERM) or number, as the image config's
+ * StopSignal takes it; runtimes refuse an unknown one only when the container stops. */
+static int parse_stop_signal(struct ctx *c, const yaml_node_t *n)
+{
+        const char *s;
+        int r = get_str(c, n, "image.stop-signal", false, &s);
+        if (r < 0)
+                return r;
+        const char *name = strncmp(s, "SIG", 3) ? s : s + 3;
+        bool ok = false;
+        if (*name && strspn(name, "0123456789") == strlen(name)) {
+                ok = strlen(name) <= 2 && atoi(name) >= 1 && atoi(name) <= 64;
+        } else {
+                for (int sig = 1; sig < NSIG && !ok; sig++) {
+                        const char *abbrev = sigabbrev_np(sig);
+                        ok = abbrev && !strcmp(abbrev, name);
+                }
+        }
+        if (!ok)
+                return fail_at(c, n,
+                               "image.stop-signal \"%s\" is not a signal (SIGTERM, TERM or 15)", s);
+        c->m->image.stop_signal = xstrdup(s);
+        return 0;
+}
+
 static int parse_image(struct ctx *c, const yaml_node_t *n)
 {
-        static const char *const keys[] = {"ref",         "entrypoint", "cmd",           "env",
-                                           "workdir",     "labels",     "exposed-ports", "layers",
-                                           "compression", NULL};
+        static const char *const keys[] = {"ref",         "entrypoint",  "cmd",           "env",
+                                           "workdir",     "labels",      "exposed-ports", "layers",
+                                           "compression", "stop-signal", "volumes",       NULL};
         struct manifest *m = c->m;
         yaml_node_t *v;
         int r, choice;
@@ -1175,6 +1201,12 @@ static int parse_image(struct ctx *c, const yaml_node_t *n)
                 if (r < 0)
                         return r;
         }
+        if ((v = lookup(c, n, "stop-signal", NULL)) && (r = parse_stop_signal(c, v)) < 0)
+                return r;
+        if ((v = lookup(c, n, "volumes", NULL)) &&
+            (r = get_list(c, v, "image.volumes", "absolute paths", image_path_item,
+                          &m->image.volumes)) < 0)
+                return r;
         if ((v = lookup(c, n, "layers", NULL))) {
                 if ((r = get_choice(c, v, "image.layers", CHOICES("split", "single"), &choice)) < 0)
                         return r;
@@ -1497,6 +1529,8 @@ void manifest_free(struct manifest *m)
         strvec_clear(&m->image.cmd);
         free_kv(m->image.env, m->image.n_env);
         free(m->image.workdir);
+        free(m->image.stop_signal);
+        strvec_clear(&m->image.volumes);
         free_kv(m->image.labels, m->image.n_labels);
         strvec_clear(&m->image.exposed_ports);
         for (size_t i = 0; i < m->check.n_run; i++)

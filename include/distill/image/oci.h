@@ -16,6 +16,8 @@ struct image_config {
         const char *workdir; /* NULL for none */
         struct strvec label_keys, label_values;
         struct strvec exposed_ports;
+        struct strvec volumes;   /* absolute paths */
+        const char *stop_signal; /* NULL for none */
         int64_t created; /* SOURCE_DATE_EPOCH */
 };
 

@@ -105,6 +105,8 @@ struct manifest {
                 struct manifest_kv *labels;
                 size_t n_labels;
                 struct strvec exposed_ports; /* "8080/tcp" */
+                char *stop_signal;           /* image.stop-signal as written, or NULL */
+                struct strvec volumes;       /* image.volumes: absolute image paths */
                 enum manifest_layers layers;
                 bool zstd; /* image.compression: zstd (else gzip) */
         } image;

@@ -75,6 +75,8 @@ static int setup(void **state)
         strvec_push(&c->label_keys, "org.opencontainers.image.title");
         strvec_push(&c->label_values, "test");
         strvec_push(&c->exposed_ports, "8080");
+        strvec_push(&c->volumes, "/data");
+        c->stop_signal = "SIGINT";
         c->created = 1700000000;
         *state = w;
         return 0;
@@ -91,6 +93,7 @@ static int teardown(void **state)
         strvec_clear(&w->cfg.label_keys);
         strvec_clear(&w->cfg.label_values);
         strvec_clear(&w->cfg.exposed_ports);
+        strvec_clear(&w->cfg.volumes);
         fixture_cleanup(w->tmp);
         free(w->tmp);
         free(w);
@@ -181,7 +184,8 @@ static void test_layout_files(void **state)
             "\"config\":{\"User\":\"1000:1000\",\"ExposedPorts\":{\"8080/tcp\":{}},\"Env\":["
             "\"PATH=/usr/local/bin:/usr/bin:/bin\",\"LANG=C.UTF-8\"],\"Entrypoint\":["
             "\"/usr/bin/tool\",\"--flag\"],\"WorkingDir\":\"/home/app\",\"Labels\":{"
-            "\"org.opencontainers.image.title\":\"test\"}},\"rootfs\":{\"type\":\"layers\","
+            "\"org.opencontainers.image.title\":\"test\"},\"Volumes\":{\"/data\":{}},"
+            "\"StopSignal\":\"SIGINT\"},\"rootfs\":{\"type\":\"layers\","
             "\"diff_ids\":[\"sha256:%s\"]},\"history\":[{\"created\":\"2023-11-14T22:13:20Z\","
             "\"created_by\":\"distill %s\"}]}",
             layer.diff_id, DISTILL_VERSION);

@@ -141,6 +141,8 @@ static void test_full_manifest(void **state)
                            "  workdir: /srv/app\n"
                            "  labels: {org.opencontainers.image.title: app, b: \"2\"}\n"
                            "  exposed-ports: [8080, \"53/udp\", 8080/tcp, \"9000/tcp\"]\n"
+                           "  stop-signal: SIGQUIT\n"
+                           "  volumes: [/data, /srv/cache]\n"
                            "  layers: single\n";
         struct manifest *m = load_ok(text);
         char real[PATH_MAX];
@@ -231,6 +233,9 @@ static void test_full_manifest(void **state)
         assert_string_equal(m->image.exposed_ports.v[1], "53/udp");
         assert_string_equal(m->image.exposed_ports.v[2], "9000/tcp");
         assert_int_equal(m->image.layers, MANIFEST_LAYERS_SINGLE);
+        assert_string_equal(m->image.stop_signal, "SIGQUIT");
+        assert_int_equal(m->image.volumes.n, 2);
+        assert_string_equal(m->image.volumes.v[1], "/srv/cache");
 
         char *ver = manifest_python_version(m);
         assert_string_equal(ver, "3.11");
@@ -496,6 +501,9 @@ static void test_errors(void **state)
             {"version: 1\nimage: {exposed-ports: [80/sctp]}\n", "80/sctp",
              "must be PORT or PORT/tcp"},
             {"version: 1\nimage: {exposed-ports: [70000]}\n", "70000", "must be PORT"},
+            {"version: 1\nimage: {stop-signal: SIGFOO}\n", "SIGFOO", "is not a signal"},
+            {"version: 1\nimage: {stop-signal: \"99\"}\n", "\"99\"", "is not a signal"},
+            {"version: 1\nimage: {volumes: [data]}\n", "data", "must be an absolute"},
             /* host paths that do not exist */
             {"version: 1\npython:\n  module: m\n  app:\n    - from: ./missing\n      to: /app\n",
              "./missing", "\"./missing\""},
