@@ -1,9 +1,11 @@
 /* Manifests and rules files as YAML (yamldoc.h). */
 #include "distill/base/yamldoc.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "distill/base/util.h"
 
@@ -202,4 +204,70 @@ void yaml_note_at(struct distill_error *err, const char *file, const yaml_node_t
         va_end(ap);
         distill_error_format(err, DISTILL_EUSAGE, "%s:%zu:%zu: %s", file, n->start_mark.line + 1,
                              n->start_mark.column + 1, msg);
+}
+
+static int append_output(void *data, unsigned char *buffer, size_t size)
+{
+        strbuf_add(data, buffer, size);
+        return 1;
+}
+
+static char *emit_scalar(const char *s, yaml_scalar_style_t style)
+{
+        struct strbuf out = STRBUF_INIT;
+        yaml_emitter_t e;
+        yaml_event_t ev;
+        bool ok = yaml_emitter_initialize(&e);
+        if (!ok)
+                return NULL;
+        yaml_emitter_set_output(&e, append_output, &out);
+        yaml_emitter_set_unicode(&e, 1);
+        yaml_emitter_set_width(&e, -1);
+        ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&
+             yaml_emitter_emit(&e, &ev) &&
+             yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) &&
+             yaml_emitter_emit(&e, &ev) &&
+             yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
+                                          style) &&
+             yaml_emitter_emit(&e, &ev) && yaml_document_end_event_initialize(&ev, 1) &&
+             yaml_emitter_emit(&e, &ev) && yaml_stream_end_event_initialize(&ev) &&
+             yaml_emitter_emit(&e, &ev);
+        yaml_emitter_delete(&e);
+        if (!ok) {
+                strbuf_release(&out);
+                return NULL;
+        }
+        /* one scalar, then the document's line break (and "..." after an open-ended one) */
+        char *text = strbuf_detach(&out);
+        char *nl = strchr(text, '\n');
+        if (nl)
+                *nl = '\0';
+        return text;
+}
+
+/* What YAML 1.1 and 1.2 readers resolve a plain scalar to other than a string: booleans,
+ * nulls, numbers. Conservative: anything that starts like a number is quoted. */
+static bool plain_reads_as_other(const char *s)
+{
+        static const char *const words[] = {"y",     "yes",  "n",     "no",    "true",
+                                            "false", "on",   "off",   "null",  "~",
+                                            ".inf",  ".nan", "-.inf", "+.inf", NULL};
+        for (size_t i = 0; words[i]; i++)
+                if (!strcasecmp(s, words[i]))
+                        return true;
+        const char *p = s + (*s == '-' || *s == '+');
+        return isdigit((unsigned char)*p) || (*p == '.' && isdigit((unsigned char)p[1]));
+}
+
+char *yaml_scalar_text(const char *s)
+{
+        if (*s && !strchr(s, '\n') && !plain_reads_as_other(s)) {
+                char *text = emit_scalar(s, YAML_ANY_SCALAR_STYLE);
+                /* the emitter chose plain or quoted; a multi-line choice is redone below */
+                if (text && !strchr(text, '\n'))
+                        return text;
+                free(text);
+        }
+        char *text = emit_scalar(s, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+        return text ? text : xstrdup("\"\"");
 }

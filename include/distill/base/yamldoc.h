@@ -43,4 +43,10 @@ void yaml_note_at(struct distill_error *err, const char *file, const yaml_node_t
 #define yaml_fail_at(err, file, n, ...)                                                            \
         (yaml_note_at((err), (file), (n), __VA_ARGS__), -DISTILL_EUSAGE)
 
+/* The YAML text of one string scalar, written by libyaml's emitter on one line, that any YAML
+ * reader gives back as that string: plain when that is unambiguous, double-quoted when the text
+ * is empty, holds a line break, or would read as something else plain (true, no, null, ~, a
+ * number). For writing manifests with comments, which libyaml's emitter cannot. Caller frees. */
+char *yaml_scalar_text(const char *s);
+
 #endif
