@@ -1,5 +1,6 @@
 /* libFuzzer target: the ELF reader, the read-only-data string reader, the imported-symbol
- * lookup and the musl evidence (version needs) on arbitrary bytes, through a memfd as select hands them a file. */
+ * lookup and the musl evidence (version needs) on arbitrary bytes, through a memfd as select
+ * hands them a file. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
