@@ -607,3 +607,113 @@ int elf_imports_symbol(int fd, const char *name, const char *symbol, struct dist
         elf_end(e);
         return r;
 }
+
+/* ---- musl evidence ------------------------------------------------------------------------ */
+
+#define ELF_MAX_VERNEED 65536
+
+static bool is_musl_loader(const char *path)
+{
+        return strncmp(path_basename(path), "ld-musl-", 8) == 0;
+}
+
+/* Whether a SHT_GNU_verneed section asks any library for a GLIBC_ version. The chains are
+ * walked by offsets from the file: each step must move forward and the count is capped, so a
+ * crafted loop ends. */
+static int verneed_names_glibc(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const char *name,
+                               bool *glibc, struct distill_error *err)
+{
+        Elf_Data *data = elf_getdata(scn, NULL);
+        if (!data)
+                return corrupt_libelf(err, name, "elf_getdata of .gnu.version_r");
+        size_t off = 0, steps = 0;
+        for (size_t i = 0; i < sh->sh_info; i++) {
+                GElf_Verneed vn;
+                if (!gelf_getverneed(data, (int)off, &vn))
+                        return corrupt_libelf(err, name, "version need");
+                size_t aux = off + vn.vn_aux;
+                for (size_t j = 0; j < vn.vn_cnt; j++) {
+                        GElf_Vernaux vna;
+                        if (++steps > ELF_MAX_VERNEED)
+                                return corrupt(err, name, "too many version needs");
+                        if (aux < off || !gelf_getvernaux(data, (int)aux, &vna))
+                                return corrupt_libelf(err, name, "version need entry");
+                        const char *v = elf_strptr(e, sh->sh_link, vna.vna_name);
+                        if (v && strncmp(v, "GLIBC_", 6) == 0) {
+                                *glibc = true;
+                                return 0;
+                        }
+                        if (vna.vna_next == 0)
+                                break;
+                        aux += vna.vna_next;
+                }
+                if (vn.vn_next == 0)
+                        break;
+                off += vn.vn_next;
+                if (off > data->d_size)
+                        return corrupt(err, name, "version need past its section");
+        }
+        return 0;
+}
+
+static int needs_glibc_versions(Elf *e, const char *name, bool *glibc, struct distill_error *err)
+{
+        *glibc = false;
+        for (Elf_Scn *scn = elf_nextscn(e, NULL); scn; scn = elf_nextscn(e, scn)) {
+                GElf_Shdr sh;
+                if (!gelf_getshdr(scn, &sh))
+                        return corrupt_libelf(err, name, "gelf_getshdr");
+                if (sh.sh_type != SHT_GNU_verneed)
+                        continue;
+                int r = verneed_names_glibc(e, scn, &sh, name, glibc, err);
+                if (r < 0 || *glibc)
+                        return r;
+        }
+        return 0;
+}
+
+static int musl_evidence_of(Elf *e, const struct elf_info *info, const char *name, char **evidence,
+                            struct distill_error *err)
+{
+        if (info->interp && is_musl_loader(info->interp)) {
+                *evidence = xasprintf("PT_INTERP %s", info->interp);
+                return 1;
+        }
+        for (size_t i = 0; i < info->needed.n; i++) {
+                const char *n = info->needed.v[i];
+                if (strncmp(n, "libc.musl-", 10) == 0 || is_musl_loader(n)) {
+                        *evidence = xasprintf("NEEDED %s", n);
+                        return 1;
+                }
+        }
+        for (size_t i = 0; i < info->needed.n; i++) {
+                if (strcmp(info->needed.v[i], "libc.so") != 0)
+                        continue;
+                bool glibc = false;
+                int r = needs_glibc_versions(e, name, &glibc, err);
+                if (r < 0 || glibc)
+                        return r;
+                *evidence = xstrdup("NEEDED libc.so, musl's libc, and no GLIBC_ version");
+                return 1;
+        }
+        return 0;
+}
+
+int elf_musl_evidence(int fd, const char *name, char **evidence, struct distill_error *err)
+{
+        struct elf_info info;
+        Elf *e;
+        uint64_t size = 0;
+
+        *evidence = NULL;
+        memset(&info, 0, sizeof(info));
+        int r = begin_elf_fd(fd, name, &e, &size, err);
+        if (r <= 0)
+                return r;
+        r = read_from_elf(e, size, name, &info, err);
+        if (r > 0)
+                r = musl_evidence_of(e, &info, name, evidence, err);
+        elf_info_release(&info);
+        elf_end(e);
+        return r;
+}

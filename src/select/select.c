@@ -26,6 +26,7 @@
 #include "distill/python/pyimports.h"
 #include "distill/python/pymodules.h"
 #include "distill/python/pyprobe.h"
+#include "distill/python/wheel.h"
 
 #define SELECT_MAX_APP_FILES 200000
 
@@ -493,8 +494,140 @@ static unsigned normalised_mode(mode_t m)
         return (m & 0111) ? 0755 : 0644;
 }
 
+static int cmp_dirent(const struct dirent **a, const struct dirent **b)
+{
+        return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* musl among the host files (issue 12): an object linked against musl, or a distribution pip
+ * installed from a musllinux wheel, cannot run on the image's glibc. The build stops naming the
+ * file and the pip command that installs a manylinux build instead. */
+
+/* "2.36" from libc6's Debian version ("2.36-9+deb12u4"): the glibc the image runs. NULL when
+ * the source has no libc6 or its version does not start with MAJOR.MINOR. */
+static char *image_glibc_version(const struct select_ctx *c)
+{
+        const struct source_pkg *libc = source_find(c->src, "libc6");
+        if (!libc || !libc->version)
+                return NULL;
+        const char *v = strchr(libc->version, ':');
+        v = v ? v + 1 : libc->version;
+        size_t major = strspn(v, "0123456789");
+        size_t minor = major && v[major] == '.' ? strspn(v + major + 1, "0123456789") : 0;
+        return minor ? xstrndup(v, major + 1 + minor) : NULL;
+}
+
+/* The distribution whose RECORD, in a *.dist-info directory of `root`, lists host_file:
+ * "name==version", or NULL. */
+static char *record_owner(const char *root, const char *host_file)
+{
+        size_t rl = strlen(root);
+        if (strncmp(host_file, root, rl) != 0 || host_file[rl] != '/')
+                return NULL;
+        const char *rel = host_file + rl + 1;
+        struct dirent **names = NULL;
+        char *owner = NULL;
+        int n = scandir(root, &names, NULL, cmp_dirent);
+        for (int i = 0; i < n; i++) {
+                char *dist = NULL, *version = NULL;
+                if (!owner && wheel_dist_info_name(names[i]->d_name, &dist, &version) == 0) {
+                        cleanup_free char *record =
+                            xasprintf("%s/%s/RECORD", root, names[i]->d_name);
+                        cleanup_free char *text = NULL;
+                        size_t len = 0;
+                        struct distill_error ignored = {0};
+                        if (read_file_capped(record, WHEEL_MAX_RECORD, &text, &len) == 0 &&
+                            wheel_record_lists(text, len, record, rel, &ignored) == 1)
+                                owner = xasprintf("%s==%s", dist, version);
+                }
+                free(dist);
+                free(version);
+                free(names[i]);
+        }
+        free(names);
+        return owner;
+}
+
+/* ": reinstall it for glibc with: pip install …", or why there is no such command. */
+static char *reinstall_advice(const struct select_ctx *c, const char *target,
+                              const char *requirement, bool known)
+{
+        cleanup_free char *glibc = image_glibc_version(c);
+        if (!c->pyver)
+                return xstrdup(": rebuild it against glibc");
+        if (!glibc)
+                return xstrdup(": rebuild it against glibc (the source has no libc6 to say which "
+                               "manylinux wheels fit)");
+        cleanup_free char *cmd =
+            wheel_pip_target_command(target, c->pyver, glibc, c->arch, &requirement, 1);
+        if (!cmd)
+                return xasprintf(": rebuild it against glibc (pip has no manylinux platform for "
+                                 "%s)",
+                                 c->arch);
+        if (known)
+                return xasprintf(": reinstall it for glibc with: %s", cmd);
+        return xasprintf(": rebuild it against glibc or, if pip installed it, reinstall its "
+                         "distribution (DISTRIBUTION==VERSION below) for glibc with: %s",
+                         cmd);
+}
+
+/* A musl-linked ELF object: -DISTILL_ERESOLVE naming it. root: the python.app or
+ * site-packages directory it is under (its *.dist-info say which distribution installed it),
+ * NULL for files.add. */
+static int refuse_musl_object(struct select_ctx *c, const char *host, const char *root,
+                              const char *detail, struct distill_error *err)
+{
+        cleanup_close int fd = open(host, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        cleanup_free char *evidence = NULL;
+        if (fd < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "cannot open %s", host);
+        int r = elf_musl_evidence(fd, host, &evidence, err);
+        if (r <= 0)
+                return r;
+        cleanup_free char *owner = root ? record_owner(root, host) : NULL;
+        cleanup_free char *target = root ? xstrdup(root) : path_dirname(host);
+        cleanup_free char *advice =
+            reinstall_advice(c, target, owner ? owner : "DISTRIBUTION==VERSION", owner != NULL);
+        return distill_error_set(err, DISTILL_ERESOLVE, "%s: %s is linked against musl (%s)%s",
+                                 detail, host, evidence, advice);
+}
+
+/* NAME-VERSION.dist-info/WHEEL with a musllinux tag: -DISTILL_ERESOLVE naming it. */
+static int refuse_musllinux_wheel(struct select_ctx *c, const char *host, const char *detail,
+                                  struct distill_error *err)
+{
+        cleanup_free char *dir = path_dirname(host);
+        char *dist = NULL, *version = NULL;
+        if (strcmp(path_basename(host), "WHEEL") != 0 ||
+            wheel_dist_info_name(path_basename(dir), &dist, &version) < 0)
+                return 0;
+        cleanup_free char *owner = xasprintf("%s==%s", dist, version);
+        free(version);
+        cleanup_free char *text = NULL;
+        size_t len = 0;
+        struct wheel_info w;
+        int e = read_file_capped(host, WHEEL_MAX_FILE_SIZE, &text, &len);
+        int r = e < 0 ? distill_error_errno(err, DISTILL_EIO, -e, "%s: %s", detail, host)
+                      : wheel_parse(text, len, host, &w, err);
+        if (r < 0) {
+                free(dist);
+                return r;
+        }
+        const char *tag = wheel_musllinux_tag(&w);
+        if (tag) {
+                cleanup_free char *target = path_dirname(dir);
+                cleanup_free char *advice = reinstall_advice(c, target, owner, true);
+                r = distill_error_set(err, DISTILL_ERESOLVE,
+                                      "%s: %s: %s was installed from a musllinux wheel (Tag: %s)%s",
+                                      detail, host, dist, tag, advice);
+        }
+        wheel_info_release(&w);
+        free(dist);
+        return r;
+}
+
 static int add_host_entry(struct select_ctx *c, const char *host, const char *image, int mode,
-                          const char *detail, struct distill_error *err)
+                          const char *root, const char *detail, struct distill_error *err)
 {
         struct stat sb;
         cleanup_free char *target = NULL;
@@ -512,6 +645,9 @@ static int add_host_entry(struct select_ctx *c, const char *host, const char *im
                 r = imagens_add(c->ns, image, IMAGENS_SYMLINK, target, 0777, 0, NULL, host, err);
         } else if (S_ISREG(sb.st_mode)) {
                 unsigned m = mode >= 0 ? (unsigned)mode : normalised_mode(sb.st_mode);
+                if ((r = refuse_musl_object(c, host, root, detail, err)) < 0 ||
+                    (r = refuse_musllinux_wheel(c, host, detail, err)) < 0)
+                        return r;
                 r = imagens_add(c->ns, image, IMAGENS_FILE, NULL, m, (uint64_t)sb.st_size, NULL,
                                 host, err);
         } else {
@@ -526,13 +662,9 @@ static int add_host_entry(struct select_ctx *c, const char *host, const char *im
         return keep_node(c, node, PLAN_R_SEED, image, detail, err);
 }
 
-static int cmp_dirent(const struct dirent **a, const struct dirent **b)
-{
-        return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static int add_host_tree(struct select_ctx *c, const char *host, const char *image,
-                         const char *detail, size_t *count, int depth, struct distill_error *err)
+static int add_host_tree(struct select_ctx *c, const char *root, const char *host,
+                         const char *image, const char *detail, size_t *count, int depth,
+                         struct distill_error *err)
 {
         struct dirent **names = NULL;
         struct stat sb;
@@ -544,7 +676,7 @@ static int add_host_tree(struct select_ctx *c, const char *host, const char *ima
         if (++*count > SELECT_MAX_APP_FILES)
                 return distill_error_set(err, DISTILL_EUSAGE, "%s: more than %d files", host,
                                          SELECT_MAX_APP_FILES);
-        r = add_host_entry(c, host, image, -1, detail, err);
+        r = add_host_entry(c, host, image, -1, root, detail, err);
         if (r < 0)
                 return r;
         if (lstat(host, &sb) < 0 || !S_ISDIR(sb.st_mode))
@@ -558,7 +690,7 @@ static int add_host_tree(struct select_ctx *c, const char *host, const char *ima
                     strcmp(name, "__pycache__") != 0) {
                         cleanup_free char *h = path_join(host, name);
                         cleanup_free char *im = path_join(image, name);
-                        r = add_host_tree(c, h, im, detail, count, depth + 1, err);
+                        r = add_host_tree(c, root, h, im, detail, count, depth + 1, err);
                 }
                 free(names[i]);
         }
@@ -1529,8 +1661,8 @@ static int seed_python(struct select_ctx *c, struct distill_error *err)
         for (size_t i = 0; i < m->python.n_app; i++) {
                 size_t count = 0;
                 cleanup_free char *detail = xasprintf("python.app %s", m->python.app[i].to);
-                r = add_host_tree(c, m->python.app[i].from, m->python.app[i].to, detail, &count, 0,
-                                  err);
+                r = add_host_tree(c, m->python.app[i].from, m->python.app[i].from,
+                                  m->python.app[i].to, detail, &count, 0, err);
                 if (r < 0)
                         return r;
         }
@@ -1539,8 +1671,8 @@ static int seed_python(struct select_ctx *c, struct distill_error *err)
                 /* Debian's interpreter has /usr/local/lib/pythonX.Y/dist-packages on sys.path */
                 cleanup_free char *to =
                     xasprintf("/usr/local/lib/python%s/dist-packages", c->pyver);
-                r = add_host_tree(c, m->python.site_packages.v[i], to, "python.site-packages",
-                                  &count, 0, err);
+                r = add_host_tree(c, m->python.site_packages.v[i], m->python.site_packages.v[i], to,
+                                  "python.site-packages", &count, 0, err);
                 if (r < 0)
                         return r;
         }
@@ -1741,7 +1873,8 @@ static int seed_files(struct select_ctx *c, struct distill_error *err)
                         add_link_entry(c, m->add[i].to, m->add[i].link, detail);
                         continue;
                 }
-                r = add_host_entry(c, m->add[i].from, m->add[i].to, m->add[i].mode, detail, err);
+                r = add_host_entry(c, m->add[i].from, m->add[i].to, m->add[i].mode, NULL, detail,
+                                   err);
                 if (r < 0)
                         return r;
         }

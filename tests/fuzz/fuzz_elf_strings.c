@@ -1,7 +1,9 @@
-/* libFuzzer target: the ELF reader, the read-only-data string reader and the imported-symbol
- * lookup on arbitrary bytes, through a memfd as select hands them a file. */
+/* libFuzzer target: the ELF reader, the read-only-data string reader, the imported-symbol
+ * lookup and the musl evidence (version needs) on arbitrary bytes, through a memfd as select
+ * hands them a file. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -23,6 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         elf_info_release(&info);
                 elf_read_strings(fd, "fuzz.so", 2, &strings, &err);
                 elf_imports_symbol(fd, "fuzz.so", "iconv_open", &err);
+                char *evidence = NULL;
+                elf_musl_evidence(fd, "fuzz.so", &evidence, &err);
+                free(evidence);
                 strvec_clear(&strings);
         }
         close(fd);

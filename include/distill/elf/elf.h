@@ -46,6 +46,15 @@ int elf_read_strings(int fd, const char *name, size_t min_len, struct strvec *ou
  * from another one (iconv_open from libc): 1 yes, 0 no (also for a file that is not ELF or has
  * no section headers), negative with err set for a corrupt one. */
 int elf_imports_symbol(int fd, const char *name, const char *symbol, struct distill_error *err);
+/* Whether the object was linked against musl libc, not glibc: a musl loader as PT_INTERP
+ * ("/lib/ld-musl-x86_64.so.1"), a NEEDED musl libc as Alpine names it ("libc.musl-x86_64.so.1")
+ * or its loader ("ld-musl-*"), or NEEDED plain "libc.so" (upstream musl's SONAME, which
+ * musl-gcc -shared records) with no GLIBC_ version need — glibc's libc.so is a linker script,
+ * never a NEEDED, and glibc objects need GLIBC_ versions of libc.so.6. A static object or one
+ * needing no libc says nothing and is not flagged. Returns 1 and *evidence ("NEEDED
+ * libc.musl-x86_64.so.1"; caller frees), 0 when there is none or the file is not ELF, negative
+ * with err set for a corrupt ELF. */
+int elf_musl_evidence(int fd, const char *name, char **evidence, struct distill_error *err);
 void elf_info_release(struct elf_info *info);
 
 #endif

@@ -101,6 +101,30 @@ static void test_oci_names(void **state)
         }
 }
 
+/* The machine names PEP 600 tags carry, as packaging's _manylinux accepts them (uname -m of
+ * the interpreter's ABI; armel and the MIPS and SPARC ports have no manylinux tag). */
+static void test_manylinux_names(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *deb, *manylinux;
+        } want[] = {
+            {"amd64", "x86_64"},    {"i386", "i686"},       {"x32", NULL},
+            {"arm64", "aarch64"},   {"armhf", "armv7l"},    {"armel", NULL},
+            {"ppc64el", "ppc64le"}, {"ppc64", "ppc64"},     {"powerpc", NULL},
+            {"s390x", "s390x"},     {"riscv64", "riscv64"}, {"mips64el", NULL},
+            {"mipsel", NULL},       {"sparc64", NULL},      {"loong64", "loongarch64"},
+        };
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+                const struct arch_info *a = arch_lookup(want[i].deb);
+                assert_non_null(a);
+                if (want[i].manylinux)
+                        assert_string_equal(a->manylinux, want[i].manylinux);
+                else
+                        assert_null(a->manylinux);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -108,6 +132,7 @@ int main(void)
             cmocka_unit_test(test_qemu_names_exist),
             cmocka_unit_test(test_host_is_dpkgs),
             cmocka_unit_test(test_oci_names),
+            cmocka_unit_test(test_manylinux_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

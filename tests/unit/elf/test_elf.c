@@ -454,6 +454,103 @@ static void test_read_strings(void **state)
         assert_int_equal(none.n, 0);
 }
 
+/* The object's musl evidence: 1 and the evidence, or 0 and none. */
+static int musl_of(const char *file, char **evidence)
+{
+        struct distill_error err = {0};
+        int fd = open(file, O_RDONLY);
+        assert_true(fd >= 0);
+        int r = elf_musl_evidence(fd, file, evidence, &err);
+        close(fd);
+        assert_true(r >= 0);
+        assert_int_equal(err.code, 0);
+        return r;
+}
+
+/* Objects built here by musl-gcc (Debian's musl-tools) and by cc: what each records is first
+ * checked with readelf, then distill must flag exactly the musl ones. */
+static void test_musl_evidence(void **state)
+{
+        (void)state;
+        cleanup_free char *dir = xasprintf("%s/musl", tmp);
+        static const struct {
+                const char *name, *text;
+        } sources[] = {
+            {"uses.c", "#include <stdio.h>\nint f(const char *s){return printf(\"%s\", s);}\n"
+                       "int main(void){return f(\"x\");}\n"},
+            {"pure.c", "int g(int x){return 2*x;}\n"},
+            {"stub.c", "int h(void){return 1;}\n"},
+            {"calls.c", "int h(void); int k(void){return h();}\n"},
+        };
+        for (size_t i = 0; i < sizeof(sources) / sizeof(*sources); i++) {
+                cleanup_free char *path = xasprintf("%s/%s", dir, sources[i].name);
+                fixture_write(path, sources[i].text);
+        }
+        /* Alpine's musl is libc.musl-ARCH.so.1; a stub with that SONAME stands for it. A glibc
+         * object may also NEED some other "libc.so": its GLIBC_ version needs clear it. */
+        int r = fixture_sh(
+            "cd %s && "
+            "musl-gcc -shared -fPIC -o musl.so uses.c && musl-gcc -o musl.exe uses.c && "
+            "musl-gcc -shared -fPIC -o musl-pure.so pure.c && "
+            "cc -shared -fPIC -o glibc.so uses.c && cc -shared -fPIC -o glibc-pure.so pure.c && "
+            "cc -shared -fPIC -nostdlib -Wl,-soname,libc.musl-x86_64.so.1 "
+            "-o libc.musl-x86_64.so.1 stub.c && "
+            "cc -shared -fPIC -nostdlib -o alpine.so calls.c ./libc.musl-x86_64.so.1 && "
+            "cc -shared -fPIC -nostdlib -Wl,-soname,libc.so -o libc.so stub.c && "
+            "cc -shared -fPIC -Wl,--no-as-needed -o glibc-and-libc.so uses.c ./libc.so",
+            dir);
+        assert_int_equal(r, 0);
+        /* what the objects really record */
+        assert_int_equal(
+            fixture_sh("cd %s && readelf -d musl.so | grep -q 'NEEDED.*\\[libc.so\\]' && "
+                       "! readelf -V musl.so | grep -q GLIBC_ && "
+                       "readelf -l musl.exe | grep -q 'interpreter: /lib/ld-musl-' && "
+                       "readelf -d musl-pure.so | grep -q 'NEEDED.*\\[libc.so\\]' && "
+                       "readelf -V glibc.so | grep -q 'File: libc.so.6' && "
+                       "readelf -V glibc.so | grep -q 'Name: GLIBC_' && "
+                       "! readelf -d glibc-pure.so | grep -q NEEDED && "
+                       "readelf -d alpine.so | grep -q 'NEEDED.*libc.musl-x86_64' && "
+                       "readelf -d glibc-and-libc.so | grep -q 'NEEDED.*\\[libc.so\\]'",
+                       dir),
+            0);
+        static const struct {
+                const char *file, *evidence;
+        } cases[] = {
+            {"musl.so", "NEEDED libc.so, musl's libc, and no GLIBC_ version"},
+            {"musl-pure.so", "NEEDED libc.so, musl's libc, and no GLIBC_ version"},
+            {"musl.exe", "PT_INTERP /lib/ld-musl-x86_64.so.1"},
+            {"alpine.so", "NEEDED libc.musl-x86_64.so.1"},
+            {"glibc.so", NULL},
+            {"glibc-pure.so", NULL},
+            {"glibc-and-libc.so", NULL},
+            {"uses.c", NULL},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+                cleanup_free char *file = xasprintf("%s/%s", dir, cases[i].file);
+                cleanup_free char *evidence = NULL;
+                int got = musl_of(file, &evidence);
+                if (!cases[i].evidence) {
+                        if (got != 0)
+                                fail_msg("%s flagged as musl: %s", cases[i].file, evidence);
+                        assert_null(evidence);
+                        continue;
+                }
+                if (got != 1)
+                        fail_msg("%s not flagged as musl", cases[i].file);
+                assert_string_equal(evidence, cases[i].evidence);
+        }
+        /* a musl object cut short is an error, not a verdict */
+        cleanup_free char *cut = xasprintf("%s/cut.so", dir);
+        assert_int_equal(fixture_sh("head -c 200 %s/musl.so >%s", dir, cut), 0);
+        struct distill_error err = {0};
+        cleanup_free char *evidence = NULL;
+        int fd = open(cut, O_RDONLY);
+        assert_int_equal(elf_musl_evidence(fd, cut, &evidence, &err), -DISTILL_EINTEGRITY);
+        close(fd);
+        assert_null(evidence);
+        assert_non_null(strstr(err.msg, cut));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -467,6 +564,7 @@ int main(void)
             cmocka_unit_test(test_mutations_never_crash),
             cmocka_unit_test(test_not_elf),
             cmocka_unit_test(test_read_strings),
+            cmocka_unit_test(test_musl_evidence),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
