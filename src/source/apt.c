@@ -1822,7 +1822,12 @@ static int decompress_index(const char *blob, const char *plain_dir, const char 
         archive_read_support_format_empty(a);
         struct archive_entry *entry;
         if (archive_read_open_filename(a, blob, 65536) != ARCHIVE_OK) {
-                ret = distill_error_set(err, DISTILL_EIO, "%s: %s", blob, archive_error_string(a));
+                /* the bytes were verified: a stream that does not even start is the archive's
+                 * fault, not the disk's */
+                int e = archive_errno(a);
+                bool io = e == ENOENT || e == EACCES || e == EIO || e == ENOMEM;
+                ret = distill_error_set(err, io ? DISTILL_EIO : DISTILL_EINTEGRITY, "%s: %s", blob,
+                                        archive_error_string(a));
                 goto cleanup;
         }
         int r = archive_read_next_header(a, &entry);
@@ -2092,7 +2097,7 @@ static int fetch_contents(struct fetcher *f, const struct apt_source_entry *src,
                         return ret;
                 ret = decompress_index(blob, dir, rf->sha256, is_python_dist_line, hex, err);
                 if (ret < 0)
-                        return ret;
+                        return distill_error_prefix(err, "%s", url);
                 unlink(blob);
         }
         if (!strvec_contains(out, reduced))
