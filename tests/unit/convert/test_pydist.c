@@ -112,6 +112,13 @@ static void test_path_forms(void **state)
                     "0.1", "/usr/lib/python3.11/dist-packages/Bar_Baz-0.1.dist-info");
         expect_path("/usr/lib/python3.12/dist-packages/x-1~rc1.dist-info", "x", "1~rc1",
                     "/usr/lib/python3.12/dist-packages/x-1~rc1.dist-info");
+        /* bookworm's Contents has these too: an epoch, a build's -pyX.Y, a placeholder */
+        expect_path("usr/lib/python3/dist-packages/efilter-1!1.5.egg-info/PKG-INFO", "efilter",
+                    "1!1.5", "/usr/lib/python3/dist-packages/efilter-1!1.5.egg-info");
+        expect_path("usr/lib/python3/dist-packages/NEURON-8.2.2-py3.11.egg-info", "neuron", "8.2.2",
+                    "/usr/lib/python3/dist-packages/NEURON-8.2.2-py3.11.egg-info");
+        expect_path("usr/lib/python3/dist-packages/colorcet-None.egg-info", "colorcet", "None",
+                    "/usr/lib/python3/dist-packages/colorcet-None.egg-info");
         /* not Python 3's dist-packages, or not directly in it */
         expect_path("/usr/lib/pypy3/dist-packages/foo-1.0.dist-info", NULL, NULL, NULL);
         expect_path("/usr/lib/pypy3.9/dist-packages/foo-1.0.dist-info", NULL, NULL, NULL);
