@@ -106,3 +106,36 @@ bool env_var_name_valid(const char *s, size_t n)
                         return false;
         return true;
 }
+
+static bool has_suffix(const char *s, size_t n, const char *suffix)
+{
+        size_t k = strlen(suffix);
+        return n > k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+size_t py_dist_info_prefix(const char *s, size_t n, size_t *base_off)
+{
+        static const char lib[] = "usr/lib/python3", dist[] = "/dist-packages/";
+        size_t i = sizeof(lib) - 1;
+        if (n < i || memcmp(s, lib, i) != 0)
+                return 0;
+        if (i < n && s[i] == '.') { /* python3.N */
+                size_t digits = ++i;
+                while (i < n && is_digit(s[i]))
+                        i++;
+                if (i == digits)
+                        return 0;
+        }
+        if (n - i < sizeof(dist) - 1 || memcmp(s + i, dist, sizeof(dist) - 1) != 0)
+                return 0;
+        i += sizeof(dist) - 1;
+        size_t base = i;
+        while (i < n && s[i] != '/' && s[i] != ' ' && s[i] != '\t')
+                i++;
+        if (!has_suffix(s + base, i - base, ".dist-info") &&
+            !has_suffix(s + base, i - base, ".egg-info"))
+                return 0;
+        if (base_off)
+                *base_off = base;
+        return i;
+}

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "distill/base/digest.h"
+#include "distill/base/names.h"
 #include "distill/base/spawn.h"
 #include "distill/source/deb822.h"
 
@@ -34,7 +35,8 @@
 #define APT_DUMP_MAX         (32u << 20)  /* `apt-config dump` output */
 #define INRELEASE_MAX        (64u << 20)  /* an InRelease file (bookworm's: 150 KiB) */
 #define RELEASE_FILES_MAX    1000000      /* SHA256 lines of one Release */
-#define PLAIN_INDEX_MAX      (4ull << 30) /* a decompressed Packages index */
+#define PLAIN_INDEX_MAX      (4ull << 30) /* a decompressed Packages or Contents index */
+#define INDEX_LINE_MAX       (64u << 10)  /* a Contents line kept (a path is at most 4 KiB) */
 #define CHILD_TIMEOUT_S      120          /* they answer within seconds: this long is stuck */
 #define GPGV_STATUS_MAX      (1u << 20)   /* gpgv's --status-fd lines */
 #define DEARMOR_OUT_MAX      (1u << 20)   /* gpg --dearmor writes to a file; stdout stays empty */
@@ -1733,9 +1735,78 @@ cleanup:
         return ret;
 }
 
+/* Where a decompressed index goes: to the file whole, or only the lines a filter keeps (a
+ * Contents index is hundreds of MiB of text of which distill needs a few thousand lines: they are
+ * picked out as the text streams by, never held whole). The text written is hashed. */
+struct index_writer {
+        int fd;
+        struct digest *md;
+        bool (*keep_line)(const char *line, size_t len); /* NULL: everything */
+        struct strbuf line;                              /* a line split across reads */
+        bool overlong; /* the current line passed INDEX_LINE_MAX: dropped */
+};
+
+static int writer_emit(struct index_writer *w, const char *data, size_t n)
+{
+        int e = write_all(w->fd, data, n);
+        if (e < 0)
+                return e;
+        digest_update(w->md, data, n);
+        return 0;
+}
+
+/* One whole line (without its '\n'), kept or not. */
+static int writer_line(struct index_writer *w, const char *line, size_t len)
+{
+        if (!w->keep_line(line, len))
+                return 0;
+        int e = writer_emit(w, line, len);
+        return e < 0 ? e : writer_emit(w, "\n", 1);
+}
+
+static int writer_put(struct index_writer *w, const char *buf, size_t n)
+{
+        if (!w->keep_line)
+                return writer_emit(w, buf, n);
+        while (n > 0) {
+                const char *nl = memchr(buf, '\n', n);
+                size_t take = nl ? (size_t)(nl - buf) : n;
+                int e = 0;
+                if (w->line.len == 0 && !w->overlong && nl) {
+                        e = writer_line(w, buf, take); /* the usual case: no copy */
+                } else {
+                        if (!w->overlong && w->line.len + take <= INDEX_LINE_MAX)
+                                strbuf_add(&w->line, buf, take);
+                        else
+                                w->overlong = true;
+                        if (nl) {
+                                if (!w->overlong)
+                                        e = writer_line(w, w->line.buf, w->line.len);
+                                strbuf_reset(&w->line);
+                                w->overlong = false;
+                        }
+                }
+                if (e < 0)
+                        return e;
+                buf += take + (nl ? 1 : 0);
+                n -= take + (nl ? 1 : 0);
+        }
+        return 0;
+}
+
+static int writer_finish(struct index_writer *w)
+{
+        int e = 0;
+        if (w->keep_line && w->line.len > 0 && !w->overlong)
+                e = writer_line(w, w->line.buf, w->line.len); /* a last line without '\n' */
+        strbuf_release(&w->line);
+        return e;
+}
+
 /* Decompress a verified index (xz, gzip or none: libarchive's raw format with every filter) into
- * plain_dir/name, hashing the text. */
+ * plain_dir/name, hashing the text written; keep_line, when given, selects the lines kept. */
 static int decompress_index(const char *blob, const char *plain_dir, const char *name,
+                            bool (*keep_line)(const char *line, size_t len),
                             char hex[SHA256_HEX_LEN + 1], struct distill_error *err)
 {
         char *tmp = NULL, *final = NULL;
@@ -1743,7 +1814,7 @@ static int decompress_index(const char *blob, const char *plain_dir, const char 
         if (fd < 0)
                 return fd;
         struct archive *a = archive_read_new();
-        struct digest *md = digest_sha256();
+        struct index_writer w = {.fd = fd, .md = digest_sha256(), .keep_line = keep_line};
         int ret = 0;
         uint64_t total = 0;
         archive_read_support_filter_all(a);
@@ -1751,7 +1822,12 @@ static int decompress_index(const char *blob, const char *plain_dir, const char 
         archive_read_support_format_empty(a);
         struct archive_entry *entry;
         if (archive_read_open_filename(a, blob, 65536) != ARCHIVE_OK) {
-                ret = distill_error_set(err, DISTILL_EIO, "%s: %s", blob, archive_error_string(a));
+                /* the bytes were verified: a stream that does not even start is the archive's
+                 * fault, not the disk's */
+                int e = archive_errno(a);
+                bool io = e == ENOENT || e == EACCES || e == EIO || e == ENOMEM;
+                ret = distill_error_set(err, io ? DISTILL_EIO : DISTILL_EINTEGRITY, "%s: %s", blob,
+                                        archive_error_string(a));
                 goto cleanup;
         }
         int r = archive_read_next_header(a, &entry);
@@ -1766,12 +1842,11 @@ static int decompress_index(const char *blob, const char *plain_dir, const char 
                                                         blob, (unsigned long long)PLAIN_INDEX_MAX);
                                 goto cleanup;
                         }
-                        int e = write_all(fd, buf, (size_t)n);
+                        int e = writer_put(&w, buf, (size_t)n);
                         if (e < 0) {
                                 ret = distill_error_errno(err, DISTILL_EIO, -e, "%s", tmp);
                                 goto cleanup;
                         }
-                        digest_update(md, buf, (size_t)n);
                 }
                 if (n < 0) {
                         ret = distill_error_set(err, DISTILL_EINTEGRITY, "%s: %s", blob,
@@ -1783,8 +1858,13 @@ static int decompress_index(const char *blob, const char *plain_dir, const char 
                                         archive_error_string(a));
                 goto cleanup;
         }
-        digest_finish_hex(md, hex);
-        md = NULL;
+        int e = writer_finish(&w);
+        if (e < 0) {
+                ret = distill_error_errno(err, DISTILL_EIO, -e, "%s", tmp);
+                goto cleanup;
+        }
+        digest_finish_hex(w.md, hex);
+        w.md = NULL;
         final = path_join(plain_dir, name);
         ret = commit_temp(&fd, &tmp, final, err);
 cleanup:
@@ -1795,21 +1875,19 @@ cleanup:
                 free(tmp);
         }
         archive_read_free(a);
-        digest_free(md);
+        digest_free(w.md);
+        strbuf_release(&w.line);
         free(final);
         return ret;
 }
 
-/* The index for one component and architecture: the best compression the Release lists. */
-static const struct release_file *pick_packages(const struct release *rel, bool flat,
-                                                const char *component, const char *arch,
-                                                char **path_out)
+/* The best compression the Release lists of the index at stem ("main/binary-amd64/Packages"). */
+static const struct release_file *pick_compressed(const struct release *rel, const char *stem,
+                                                  char **path_out)
 {
         static const char *const suffixes[] = {".xz", ".gz", ""};
         for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-                char *path =
-                    flat ? xasprintf("Packages%s", suffixes[i])
-                         : xasprintf("%s/binary-%s/Packages%s", component, arch, suffixes[i]);
+                char *path = xasprintf("%s%s", stem, suffixes[i]);
                 const struct release_file *rf = release_find(rel, path);
                 if (rf) {
                         *path_out = path;
@@ -1818,6 +1896,16 @@ static const struct release_file *pick_packages(const struct release *rel, bool 
                 free(path);
         }
         return NULL;
+}
+
+/* The Packages index for one component and architecture. */
+static const struct release_file *pick_packages(const struct release *rel, bool flat,
+                                                const char *component, const char *arch,
+                                                char **path_out)
+{
+        cleanup_free char *stem =
+            flat ? xstrdup("Packages") : xasprintf("%s/binary-%s/Packages", component, arch);
+        return pick_compressed(rel, stem, path_out);
 }
 
 struct index_list {
@@ -1862,7 +1950,7 @@ static int fetch_index(struct fetcher *f, const struct apt_source_entry *src,
                 int ret = fetch_blob(f, url, blob_dir, rf->sha256, rf->size, &blob, err);
                 if (ret < 0)
                         return ret;
-                if ((ret = decompress_index(blob, plain_dir, rf->sha256, hex, err)) < 0)
+                if ((ret = decompress_index(blob, plain_dir, rf->sha256, NULL, hex, err)) < 0)
                         return ret;
         }
         if (out->n == out->alloc) {
@@ -1893,17 +1981,26 @@ static bool wants_arch(const struct apt_source_entry *src, const struct release 
         return true;
 }
 
-static int fetch_source(struct fetcher *f, const struct apt_config *cfg,
+/* The source's verified Release, its InRelease brought up to date in the source's cache
+ * directory. */
+static int open_release(struct fetcher *f, const struct apt_config *cfg,
                         const struct apt_source_entry *src, const struct apt_fetch_options *opt,
-                        struct index_list *out, struct distill_error *err)
+                        struct release *rel, struct distill_error *err)
 {
         cleanup_free char *key = cache_key(src);
         cleanup_free char *dir = xasprintf("%s/indexes/%s", opt->cache_dir, key);
         int e = mkdir_p(dir, 0755);
         if (e < 0)
                 return distill_error_errno(err, DISTILL_EIO, -e, "%s", dir);
+        return update_release(f, cfg, src, opt, dir, rel, err);
+}
+
+static int fetch_source(struct fetcher *f, const struct apt_config *cfg,
+                        const struct apt_source_entry *src, const struct apt_fetch_options *opt,
+                        struct index_list *out, struct distill_error *err)
+{
         struct release rel;
-        int ret = update_release(f, cfg, src, opt, dir, &rel, err);
+        int ret = open_release(f, cfg, src, opt, &rel, err);
         if (ret < 0)
                 return ret;
         const char *archs[2] = {opt->arch, "all"};
@@ -1957,5 +2054,121 @@ int apt_fetch_indexes(const struct apt_config *cfg, const struct apt_fetch_optio
         }
         *out = list.v;
         *n_out = list.n;
+        return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Contents indexes, reduced to where Python distributions keep their metadata                  */
+
+static bool is_python_dist_line(const char *line, size_t len)
+{
+        return py_dist_info_prefix(line, len, NULL) > 0;
+}
+
+/* The Contents index at stem ("main/Contents-amd64"), when the Release lists it: hash-checked as
+ * a Packages index is, reduced while it is decompressed, cached under the compressed file's
+ * SHA-256. The compressed download is dropped once reduced: nothing reads it again. */
+static int fetch_contents(struct fetcher *f, const struct apt_source_entry *src,
+                          const struct release *rel, const struct apt_fetch_options *opt,
+                          const char *stem, struct strvec *out, bool *listed,
+                          struct distill_error *err)
+{
+        cleanup_free char *rel_path = NULL;
+        const struct release_file *rf = pick_compressed(rel, stem, &rel_path);
+        if (!rf)
+                return 0;
+        *listed = true;
+        cleanup_free char *dir = xasprintf("%s/indexes/python-contents", opt->cache_dir);
+        cleanup_free char *reduced = path_join(dir, rf->sha256);
+        int e = mkdir_p(dir, 0755);
+        if (e < 0)
+                return distill_error_errno(err, DISTILL_EIO, -e, "%s", dir);
+        if (file_exists(reduced)) {
+                if (f->progress)
+                        fprintf(stderr, "Hit %s (cached)\n", rel_path);
+        } else {
+                cleanup_free char *base = release_base_url(src);
+                cleanup_free char *url = xasprintf("%s%s", base, rel_path);
+                cleanup_free char *blob_dir = xasprintf("%s/indexes/by-hash", opt->cache_dir);
+                cleanup_free char *blob = NULL;
+                char hex[SHA256_HEX_LEN + 1];
+                int ret = fetch_blob(f, url, blob_dir, rf->sha256, rf->size, &blob, err);
+                if (ret < 0)
+                        return ret;
+                ret = decompress_index(blob, dir, rf->sha256, is_python_dist_line, hex, err);
+                if (ret < 0)
+                        return distill_error_prefix(err, "%s", url);
+                unlink(blob);
+        }
+        if (!strvec_contains(out, reduced))
+                strvec_push(out, reduced);
+        return 0;
+}
+
+/* COMPONENT/Contents-ARCH for each component, or the suite's own Contents-ARCH where no
+ * component has one (older archives: one index for all components); a flat repository's
+ * Contents-ARCH next to its Packages. */
+static int fetch_source_contents(struct fetcher *f, const struct apt_config *cfg,
+                                 const struct apt_source_entry *src,
+                                 const struct apt_fetch_options *opt, struct strvec *out,
+                                 bool *listed, struct distill_error *err)
+{
+        struct release rel;
+        int ret = open_release(f, cfg, src, opt, &rel, err);
+        if (ret < 0)
+                return ret;
+        const char *archs[2] = {opt->arch, "all"};
+        size_t n_archs = strcmp(opt->arch, "all") == 0 ? 1 : 2;
+        for (size_t a = 0; a < n_archs && ret == 0; a++) {
+                /* arch:all packages are in Contents-all whatever the source's arch= says */
+                if (a == 0 && src->archs.n > 0 && !strvec_contains(&src->archs, archs[a]))
+                        continue;
+                bool found = false;
+                for (size_t c = 0; c < src->components.n && ret == 0; c++) {
+                        cleanup_free char *stem =
+                            xasprintf("%s/Contents-%s", src->components.v[c], archs[a]);
+                        ret = fetch_contents(f, src, &rel, opt, stem, out, &found, err);
+                }
+                if (ret == 0 && !found) {
+                        cleanup_free char *stem = xasprintf("Contents-%s", archs[a]);
+                        ret = fetch_contents(f, src, &rel, opt, stem, out, &found, err);
+                }
+                *listed = *listed || found;
+        }
+        release_free(&rel);
+        return ret;
+}
+
+int apt_fetch_python_contents(const struct apt_config *cfg, const struct apt_fetch_options *opt,
+                              char ***paths, size_t *n, struct distill_error *err)
+{
+        *paths = NULL;
+        *n = 0;
+        if (!cfg || !opt || !opt->cache_dir || !opt->arch || !*opt->arch)
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "apt_fetch_python_contents: cache directory and "
+                                         "architecture are required");
+        struct fetcher f;
+        int ret = fetcher_init(&f, cfg, opt->progress, err);
+        if (ret < 0)
+                return ret;
+        struct strvec out = STRVEC_INIT;
+        bool listed = false;
+        for (size_t i = 0; i < cfg->n && ret == 0; i++)
+                ret = fetch_source_contents(&f, cfg, &cfg->v[i], opt, &out, &listed, err);
+        fetcher_release(&f);
+        if (ret == 0 && !listed)
+                ret = distill_error_set(err, DISTILL_EUSAGE,
+                                        "no apt source lists a Contents-%s or Contents-all index "
+                                        "in its InRelease (%zu sources, the first from %s): "
+                                        "which package ships a Python distribution cannot be "
+                                        "found",
+                                        opt->arch, cfg->n, cfg->n ? cfg->v[0].origin : "nowhere");
+        if (ret < 0) {
+                strvec_clear(&out);
+                return ret;
+        }
+        *paths = out.v;
+        *n = out.n;
         return 0;
 }

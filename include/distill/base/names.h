@@ -35,4 +35,13 @@ bool py_module_name_valid(const char *s);
  * with a digit; the first n bytes of s. */
 bool env_var_name_valid(const char *s, size_t n);
 
+/* Where a Python 3 distribution's metadata lies, as Debian packages install it: a *.dist-info or
+ * *.egg-info entry (directory or file) directly in usr/lib/python3/dist-packages or
+ * usr/lib/python3.N/dist-packages — not pypy's, not python2's, not site-packages. s[0..n) is a
+ * path without its leading '/' (a Contents index line or a dpkg file list entry with the '/'
+ * skipped), and the entry ends at a '/', a blank or the end. Returns the length of the prefix
+ * naming the entry ("usr/lib/python3/dist-packages/Flask-2.2.2.egg-info"), 0 for any other
+ * path. *base_off gets the offset of the entry's own name within it. */
+size_t py_dist_info_prefix(const char *s, size_t n, size_t *base_off);
+
 #endif

@@ -2,8 +2,8 @@
  * configuration or the manifest's list), and their verified indexes — InRelease fetched with
  * libcurl, checked by gpgv against exactly the source's Signed-By keyring, refused when any byte
  * lies outside the signed block, Valid-Until honoured unless apt's configuration disables it,
- * every Packages index checked against the SHA-256 the verified InRelease lists. Indexes are
- * cached by hash; a warm run sends one conditional InRelease request per suite. */
+ * every Packages and Contents index checked against the SHA-256 the verified InRelease lists.
+ * Indexes are cached by hash; a warm run sends one conditional InRelease request per suite. */
 #ifndef DISTILL_APT_H
 #define DISTILL_APT_H
 
@@ -69,6 +69,23 @@ struct apt_fetch_options {
 int apt_fetch_indexes(const struct apt_config *cfg, const struct apt_fetch_options *opt,
                       struct apt_index **out, size_t *n_out, struct distill_error *err);
 void apt_indexes_free(struct apt_index *v, size_t n);
+
+/* Which files the archive's packages install, reduced to what tells which package ships a
+ * Python distribution. For each source: COMPONENT/Contents-ARCH and COMPONENT/Contents-all (pure
+ * Python packages are Architecture: all and appear only in the latter), or, where no component
+ * has one, the suite's own Contents-ARCH/-all (older archives' layout); for a flat repository the
+ * Contents-ARCH/-all next to its Packages when its Release lists them. Each is checked against
+ * the SHA-256 the verified InRelease lists, exactly as a Packages index, decompressed as it is
+ * read and reduced on the way to the lines whose path is a *.dist-info or *.egg-info entry (or a
+ * file in one) directly in usr/lib/python3/dist-packages or usr/lib/python3.N/dist-packages
+ * (py_dist_info_prefix): "PATH   SECTION/PKG[,SECTION/PKG…]" lines as the index has them. The
+ * reduced text is cached as CACHE/indexes/python-contents/<SHA-256 of the compressed file>
+ * (written to a temp file, renamed when complete); the compressed download is not kept. A warm
+ * run sends the conditional InRelease request of each source and nothing else. *paths gets the
+ * reduced files, each once (free each and the array). Errors as apt_fetch_indexes, and
+ * DISTILL_EUSAGE when no source lists any Contents index. */
+int apt_fetch_python_contents(const struct apt_config *cfg, const struct apt_fetch_options *opt,
+                              char ***paths, size_t *n, struct distill_error *err);
 
 /* Download URL to the content-addressed cache CACHE/debs/<sha256> (temp file, SHA-256 and size
  * check, rename); a cached file whose hash matches is used without any request, one whose hash

@@ -205,12 +205,57 @@ static void test_env_names(void **state)
         assert_false(env_var_name_valid("", 0));
 }
 
+static size_t dist_prefix(const char *s, size_t *base)
+{
+        return py_dist_info_prefix(s, strlen(s), base);
+}
+
+static void test_py_dist_info_prefix(void **state)
+{
+        (void)state;
+        static const char dp[] = "usr/lib/python3/dist-packages/";
+        size_t base = 0;
+        /* the entry, then '/', a blank (a Contents line) or the end */
+        assert_int_equal(dist_prefix("usr/lib/python3/dist-packages/a-1.dist-info/RECORD", &base),
+                         strlen(dp) + strlen("a-1.dist-info"));
+        assert_int_equal(base, strlen(dp));
+        assert_int_equal(dist_prefix("usr/lib/python3/dist-packages/a.egg-info\tpython/x", NULL),
+                         strlen(dp) + strlen("a.egg-info"));
+        assert_int_equal(dist_prefix("usr/lib/python3/dist-packages/a.egg-info python/x", NULL),
+                         strlen(dp) + strlen("a.egg-info"));
+        assert_int_equal(dist_prefix("usr/lib/python3.11/dist-packages/a.egg-info", &base),
+                         strlen("usr/lib/python3.11/dist-packages/a.egg-info"));
+        assert_int_equal(base, strlen("usr/lib/python3.11/dist-packages/"));
+        /* everything else */
+        static const char *const no[] = {
+            "",
+            "usr/lib/python3",
+            "usr/lib/python3/dist-packages/",
+            "usr/lib/python3/dist-packages/.egg-info",
+            "usr/lib/python3/dist-packages/a.egg-infos",
+            "usr/lib/python3/dist-packages/a/b.dist-info",
+            "usr/lib/python3.x/dist-packages/a.dist-info",
+            "usr/lib/python3./dist-packages/a.dist-info",
+            "usr/lib/python3/site-packages/a.dist-info",
+            "usr/lib/python2.7/dist-packages/a.dist-info",
+            "usr/lib/pypy3/dist-packages/a.dist-info",
+            "/usr/lib/python3/dist-packages/a.dist-info",
+        };
+        for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+                if (dist_prefix(no[i], NULL) != 0)
+                        fail_msg("\"%s\" taken", no[i]);
+        /* a length that ends inside the name */
+        assert_int_equal(py_dist_info_prefix("usr/lib/python3/dist-packages/a.dist-info", 35, NULL),
+                         0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_package_names), cmocka_unit_test(test_versions),
-            cmocka_unit_test(test_arch_names),    cmocka_unit_test(test_every_host_name),
-            cmocka_unit_test(test_module_names),  cmocka_unit_test(test_env_names),
+            cmocka_unit_test(test_package_names),       cmocka_unit_test(test_versions),
+            cmocka_unit_test(test_arch_names),          cmocka_unit_test(test_every_host_name),
+            cmocka_unit_test(test_module_names),        cmocka_unit_test(test_env_names),
+            cmocka_unit_test(test_py_dist_info_prefix),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

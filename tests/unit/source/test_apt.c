@@ -50,6 +50,71 @@ static const char MKARCHIVE[] =
     "    echo \" $(sha256sum $f | cut -d' ' -f1) $(stat -c %s $f) $f\"; done; } > Release\n"
     "gpg --homedir $H --batch --yes --clearsign -o InRelease Release 2>/dev/null\n";
 
+/* gencontents.py ARCH: a Contents index shaped as Debian's (PATH, blanks, SECTION/PKG[,…]):
+ * thousands of other lines around the Python ones so that lines straddle libarchive's reads,
+ * pypy's and python2's dist-packages, a Python line too long to keep, and (in Contents-all) a
+ * last line without its newline. */
+static const char GENCONTENTS[] =
+    "import sys\n"
+    "arch = sys.argv[1]\n"
+    "out = []\n"
+    "py = {'amd64': [('usr/lib/python3/dist-packages/numpy-1.24.2.egg-info/PKG-INFO', "
+    "'python/python3-numpy'),\n"
+    "                ('usr/lib/python3.11/dist-packages/_cffi_backend-1.15.1.dist-info/RECORD', "
+    "'python/python3-cffi-backend')],\n"
+    "      'all': [('usr/lib/python3/dist-packages/Flask-2.2.2.egg-info/PKG-INFO', "
+    "'python/python3-flask'),\n"
+    "              ('usr/lib/python3/dist-packages/Flask-2.2.2.egg-info/requires.txt', "
+    "'python/python3-flask'),\n"
+    "              ('usr/lib/python3/dist-packages/cryptography.egg-info/PKG-INFO', "
+    "'python/python3-cryptography'),\n"
+    "              ('usr/lib/python3/dist-packages/python_apt-2.6.0.egg-info', "
+    "'admin/python3-apt'),\n"
+    "              ('usr/lib/python3/dist-packages/zope.interface-5.5.2.egg-info/PKG-INFO', "
+    "'python/python3-zope.interface,non-free/python/python3-zope-compat'),\n"
+    "              ('usr/lib/pypy3/dist-packages/Flask-2.2.2.dist-info/METADATA', "
+    "'python/pypy3-flask'),\n"
+    "              ('usr/lib/python2.7/dist-packages/Flask-1.0.egg-info', "
+    "'python/python-flask'),\n"
+    "              ('usr/lib/python3/dist-packages/huge-1.dist-info/' + 'x' * 70000, "
+    "'python/python3-huge')]}[arch]\n"
+    "for i in range(6000):\n"
+    "    out.append('usr/share/doc/pkg%d/changelog.Debian.gz%s doc/pkg%d' % (i, ' ' * (i % 40), "
+    "i))\n"
+    "    if i % 700 == 0 and py:\n"
+    "        p, l = py.pop(0)\n"
+    "        out.append(p + ' ' * (60 - len(p) % 60) + l)\n"
+    "for p, l in py:\n"
+    "    out.append(p + '\\t' + l)\n"
+    "text = '\\n'.join(out)\n"
+    "if arch == 'all':\n"
+    "    text += '\\nusr/lib/python3/dist-packages/last-1.0.dist-info/METADATA "
+    "python/python3-last'\n"
+    "else:\n"
+    "    text += '\\n'\n"
+    "sys.stdout.write(text)\n";
+
+/* mkcontents.sh ARCHIVE SUITE GPGHOME T LAYOUT: Contents-amd64.gz and Contents-all.xz added to a
+ * suite (LAYOUT comp: in main/, top: the suite's own; flat: ARCHIVE/SUITE is a flat repository),
+ * Release re-signed listing them and, as Debian's does, their uncompressed forms, which are not
+ * served (moved to T/plain/SUITE, for the tests' oracle). */
+static const char MKCONTENTS[] =
+    "set -e\n"
+    "A=$1; S=$2; H=$3; T=$4; L=$5\n"
+    "if [ $L = flat ]; then D=$A/$S; P=$D; else D=$A/$S/dists/$S; P=$D/main; fi\n"
+    "[ $L = top ] && P=$D\n"
+    "/usr/bin/python3.11 $T/gencontents.py amd64 > $P/Contents-amd64\n"
+    "/usr/bin/python3.11 $T/gencontents.py all > $P/Contents-all\n"
+    "gzip -9nk $P/Contents-amd64; xz -k $P/Contents-all\n"
+    "cd $D\n"
+    "{ echo 'Origin: distill-test'; echo \"Suite: $S\";\n"
+    "  echo \"Date: $(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S UTC')\";\n"
+    "  echo 'Architectures: amd64 all'; echo 'Components: main'; echo 'SHA256:';\n"
+    "  for f in $(find . -name 'Packages*' -o -name 'Contents-*' | sed 's|^\\./||' | sort); do\n"
+    "    echo \" $(sha256sum $f | cut -d' ' -f1) $(stat -c %s $f) $f\"; done; } > Release\n"
+    "gpg --homedir $H --batch --yes --clearsign -o InRelease Release 2>/dev/null\n"
+    "mkdir -p $T/plain/$S; mv $P/Contents-amd64 $P/Contents-all $T/plain/$S/\n";
+
 static const char FLIP[] = "import sys\n"
                            "p = sys.argv[1]\n"
                            "b = bytearray(open(p, 'rb').read())\n"
@@ -171,6 +236,36 @@ static int group_setup(void **state)
                        "{ echo 'Origin: flat'; echo 'SHA256:'; for f in Packages Packages.xz; do "
                        "echo \" $(sha256sum $f | cut -d' ' -f1) $(stat -c %%s $f) $f\"; done; } "
                        "> Release; gpg --homedir %s/gpg-good --batch --yes --clearsign "
+                       "-o InRelease Release 2>/dev/null",
+                       W.archive, W.t, W.t) != 0)
+                return -1;
+        /* Contents indexes: per component, the suite's own (older archives), a flat
+         * repository's; one whose Contents-amd64.gz was altered after signing; one whose
+         * Contents-amd64.gz was signed as it is but is a truncated gzip stream */
+        p = xasprintf("%s/gencontents.py", W.t);
+        fixture_write(p, GENCONTENTS);
+        free(p);
+        p = xasprintf("%s/mkcontents.sh", W.t);
+        fixture_write(p, MKCONTENTS);
+        free(p);
+        make_suite("contents", "gpg-good", NULL);
+        make_suite("legacy", "gpg-good", NULL);
+        make_suite("tampercontents", "gpg-good", NULL);
+        make_suite("truncated", "gpg-good", NULL);
+        if (fixture_sh("set -e; cp -r %s/flat %s/flatc; for x in 'contents comp' 'legacy top' "
+                       "'tampercontents comp' 'flatc flat'; do set -- $x; "
+                       "sh %s/mkcontents.sh %s $1 %s/gpg-good %s $2; done",
+                       W.archive, W.archive, W.t, W.archive, W.t, W.t) != 0)
+                return -1;
+        fixture_sh("/usr/bin/python3.11 %s/flip.py "
+                   "%s/tampercontents/dists/tampercontents/main/Contents-amd64.gz",
+                   W.t, W.archive);
+        if (fixture_sh("set -e; D=%s/truncated/dists/truncated/main; "
+                       "/usr/bin/python3.11 %s/gencontents.py amd64 | gzip -9n | head -c 5000 "
+                       "> $D/Contents-amd64.gz; cd $D/..; sed -i '/^SHA256:/q' Release; "
+                       "for f in main/binary-*/Packages* main/Contents-amd64.gz; do "
+                       "echo \" $(sha256sum $f | cut -d' ' -f1) $(stat -c %%s $f) $f\"; done "
+                       ">> Release; gpg --homedir %s/gpg-good --batch --yes --clearsign "
                        "-o InRelease Release 2>/dev/null",
                        W.archive, W.t, W.t) != 0)
                 return -1;
@@ -1020,6 +1115,214 @@ static void test_two_signatures(void **state)
         free(both);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Contents indexes                                                                           */
+
+static int fetch_contents(const struct apt_config *cfg, const char *cache, char ***paths, size_t *n,
+                          struct distill_error *err)
+{
+        struct apt_fetch_options opt = {
+            .cache_dir = cache, .arch = "amd64", .now = (int64_t)time(NULL), .progress = false};
+        return apt_fetch_python_contents(cfg, &opt, paths, n, err);
+}
+
+static void free_paths(char **paths, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(paths[i]);
+        free(paths);
+}
+
+/* What the reduced index must hold: grep's reading of the same rule over the uncompressed
+ * index, lines longer than 64 KiB dropped, each ending with a newline. */
+static void expect_reduced(const char *reduced, const char *suite, const char *which)
+{
+        char *want = fixture_sh_out(
+            "{ cat %s/plain/%s/Contents-%s; echo; } | LC_ALL=C grep -E "
+            "'^usr/lib/python3(\\.[0-9]+)?/dist-packages/[^/ \t]+\\.(dist|egg)-info([/ \t]|$)' "
+            "| LC_ALL=C awk 'length($0) <= 65536'",
+            W.t, suite, which);
+        assert_non_null(want);
+        char *got = file_text(reduced);
+        assert_string_equal(got, want);
+        /* every shape that must be in it, and nothing that must not */
+        assert_true(count_lines(got) >= 2);
+        assert_null(strstr(got, "pypy3"));
+        assert_null(strstr(got, "python2.7"));
+        assert_null(strstr(got, "huge-1"));
+        assert_null(strstr(got, "usr/share/doc"));
+        free(want);
+        free(got);
+}
+
+static void test_contents_fetch_then_warm(void **state)
+{
+        (void)state;
+        struct apt_config cfg;
+        http_source(&cfg, "contents", W.key_gpg);
+        char *cache = cache_dir("contents");
+        char **paths = NULL;
+        size_t n = 0;
+        struct distill_error err = {0};
+
+        size_t before = log_size();
+        int ret = fetch_contents(&cfg, cache, &paths, &n, &err);
+        if (ret)
+                fail_msg("%s", err.msg);
+        assert_int_equal(n, 2);
+        expect_reduced(paths[0], "contents", "amd64");
+        expect_reduced(paths[1], "contents", "all");
+        char *text = file_text(paths[1]);
+        assert_non_null(strstr(text, "Flask-2.2.2.egg-info/PKG-INFO"));
+        assert_non_null(strstr(text, "python3-zope.interface,non-free/python/python3-zope-compat"));
+        assert_non_null(strstr(text, "last-1.0.dist-info/METADATA python/python3-last\n"));
+        free(text);
+        /* keyed by the compressed file's SHA-256, the compressed download not kept */
+        char *gz = xasprintf("%s/contents/dists/contents/main/Contents-amd64.gz", W.archive);
+        char *sha = sha256_of(gz);
+        char *want = xasprintf("%s/indexes/python-contents/%s", cache, sha);
+        assert_string_equal(paths[0], want);
+        free(gz);
+        free(sha);
+        free(want);
+        char *by_hash = xasprintf("%s/indexes/by-hash", cache);
+        assert_int_equal(count_files(by_hash), 0);
+        free(by_hash);
+
+        /* the InRelease, then the compressed indexes only (the plain ones are not served) */
+        char *log = log_since(before);
+        assert_int_equal(count_lines(log), 3);
+        assert_non_null(strstr(log, "GET /contents/dists/contents/main/Contents-amd64.gz "));
+        assert_non_null(strstr(log, "GET /contents/dists/contents/main/Contents-all.xz "));
+        free(log);
+
+        /* warm: the conditional InRelease request and nothing else */
+        char **paths2 = NULL;
+        size_t n2 = 0;
+        before = log_size();
+        ret = fetch_contents(&cfg, cache, &paths2, &n2, &err);
+        if (ret)
+                fail_msg("%s", err.msg);
+        log = log_since(before);
+        assert_int_equal(count_lines(log), 1);
+        assert_non_null(strstr(log, "\"GET /contents/dists/contents/InRelease HTTP/1.1\" 304"));
+        free(log);
+        assert_int_equal(n2, 2);
+        assert_string_equal(paths2[0], paths[0]);
+        assert_string_equal(paths2[1], paths[1]);
+        free_paths(paths2, n2);
+
+        /* a source restricted to another architecture still gets Contents-all */
+        strvec_push(&cfg.v[0].archs, "arm64");
+        ret = fetch_contents(&cfg, cache, &paths2, &n2, &err);
+        assert_int_equal(ret, 0);
+        assert_int_equal(n2, 1);
+        assert_string_equal(paths2[0], paths[1]);
+        free_paths(paths2, n2);
+
+        free_paths(paths, n);
+        apt_config_release(&cfg);
+        free(cache);
+}
+
+static void test_contents_legacy_and_flat(void **state)
+{
+        (void)state;
+        struct apt_config cfg;
+        http_source(&cfg, "legacy", W.key_gpg);
+        char *cache = cache_dir("legacy");
+        char **paths = NULL;
+        size_t n = 0;
+        struct distill_error err = {0};
+        size_t before = log_size();
+        int ret = fetch_contents(&cfg, cache, &paths, &n, &err);
+        if (ret)
+                fail_msg("%s", err.msg);
+        assert_int_equal(n, 2);
+        expect_reduced(paths[0], "legacy", "amd64");
+        expect_reduced(paths[1], "legacy", "all");
+        char *log = log_since(before);
+        assert_non_null(strstr(log, "GET /legacy/dists/legacy/Contents-amd64.gz "));
+        free(log);
+        free_paths(paths, n);
+        apt_config_release(&cfg);
+        free(cache);
+
+        char *uri = http_uri("flatc");
+        one_source(&cfg, uri, "./", W.key_gpg);
+        free(uri);
+        cache = cache_dir("flatc");
+        before = log_size();
+        ret = fetch_contents(&cfg, cache, &paths, &n, &err);
+        if (ret)
+                fail_msg("%s", err.msg);
+        assert_int_equal(n, 2);
+        expect_reduced(paths[0], "flatc", "amd64");
+        expect_reduced(paths[1], "flatc", "all");
+        log = log_since(before);
+        assert_non_null(strstr(log, "GET /flatc/Contents-all.xz "));
+        free(log);
+        free_paths(paths, n);
+        apt_config_release(&cfg);
+        free(cache);
+}
+
+/* A refused Contents index leaves nothing under a final name, and no temp file. */
+static void expect_contents_refused(const char *suite, const char *needle)
+{
+        struct apt_config cfg;
+        http_source(&cfg, suite, W.key_gpg);
+        char *cache = cache_dir(suite);
+        char **paths = NULL;
+        size_t n = 0;
+        struct distill_error err = {0};
+        int ret = fetch_contents(&cfg, cache, &paths, &n, &err);
+        if (ret != -DISTILL_EINTEGRITY)
+                fail_msg("%s: %d (%s)", suite, ret, err.msg);
+        if (!strstr(err.msg, needle))
+                fail_msg("message \"%s\" lacks \"%s\"", err.msg, needle);
+        assert_null(paths);
+        assert_int_equal(n, 0);
+        char *dir = xasprintf("%s/indexes/python-contents", cache);
+        assert_int_equal(count_files(dir), 0);
+        free(dir);
+        char *out = fixture_sh_out("find %s -name '.tmp-*'", cache);
+        assert_string_equal(out, "");
+        free(out);
+        apt_config_release(&cfg);
+        free(cache);
+}
+
+static void test_contents_integrity(void **state)
+{
+        (void)state;
+        /* one bit flipped after signing: the hash check refuses it before it is read */
+        expect_contents_refused("tampercontents", "SHA-256");
+        char *cache = cache_dir("tampercontents");
+        char *dir = xasprintf("%s/indexes/by-hash", cache);
+        assert_int_equal(count_files(dir), 0);
+        free(dir);
+        free(cache);
+        /* signed as it is, but cut short: decompression fails half-way, nothing is kept */
+        expect_contents_refused("truncated", "Contents-amd64.gz");
+}
+
+static void test_contents_none_listed(void **state)
+{
+        (void)state;
+        struct apt_config cfg;
+        http_source(&cfg, "good", W.key_gpg);
+        char *cache = cache_dir("nocontents");
+        char **paths = NULL;
+        size_t n = 0;
+        struct distill_error err = {0};
+        assert_int_equal(fetch_contents(&cfg, cache, &paths, &n, &err), -DISTILL_EUSAGE);
+        assert_non_null(strstr(err.msg, "Contents-amd64 or Contents-all"));
+        assert_non_null(strstr(err.msg, "test:1"));
+        apt_config_release(&cfg);
+        free(cache);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1040,6 +1343,10 @@ int main(void)
             cmocka_unit_test(test_config_this_host),
             cmocka_unit_test(test_verify_rejects_shapes),
             cmocka_unit_test(test_two_signatures),
+            cmocka_unit_test(test_contents_fetch_then_warm),
+            cmocka_unit_test(test_contents_legacy_and_flat),
+            cmocka_unit_test(test_contents_integrity),
+            cmocka_unit_test(test_contents_none_listed),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
