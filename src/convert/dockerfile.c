@@ -1515,8 +1515,14 @@ static int parse_lines(struct parser *p, const char *text, size_t len)
                 }
                 if (r < 0)
                         break;
-                if (more)
-                        warn_at(p, start, "the file ends in a line continuation");
+                /* BuildKit ends the instruction there; a file cut short mid-instruction is
+                 * more likely than one meant so, and the command would lose what followed */
+                if (more) {
+                        r = fail_at(p, start,
+                                    "unterminated line continuation: the file ends before "
+                                    "the instruction does");
+                        break;
+                }
                 if (empty_continuation)
                         warn_at(p, start,
                                 "empty continuation lines are deprecated and will "

@@ -75,8 +75,9 @@ struct dockerfile {
         struct df_stage *stages; /* in order; the last one is the image built */
         size_t n_stages;
         struct strvec warnings; /* "file:line: ..." for what BuildKit warns about or
-                                 * tolerates: empty continuation lines, a continuation
-                                 * at the end of the file, MAINTAINER, legacy `ENV K V` */
+                                 * tolerates: empty continuation lines, MAINTAINER, legacy
+                                 * `ENV K V` (a continuation at the end of the file, which
+                                 * BuildKit tolerates, is an error here) */
 };
 
 /* Parses text (len bytes, no NUL required; NUL bytes are an error) read from name. build_args

@@ -159,16 +159,12 @@ static void test_comments_and_continuations(void **state)
         assert_string_equal(ins(df, 0, 2)->args.v[0], "b   c");
         dockerfile_free(df);
 
-        /* a continuation at the end of the file ends the instruction, as BuildKit does */
-        df = parse("FROM x\nRUN echo hi \\");
-        assert_string_equal(ins(df, 0, 1)->args.v[0], "echo hi");
-        assert_true(has_warning(df, "Dockerfile:2: the file ends in a line continuation"));
-        dockerfile_free(df);
-        df = parse("FROM x\nRUN echo hi \\\n# only a comment follows\n\n");
-        assert_string_equal(ins(df, 0, 1)->args.v[0], "echo hi");
-        dockerfile_free(df);
-        expect_error("FROM x\nRUN \\", 2, "RUN requires at least one argument");
-        expect_error("FROM x\nRUN \\\n\n# nothing\n", 2, "RUN requires at least one argument");
+        /* a continuation at the end of the file: BuildKit ends the instruction there; distill
+         * refuses a file cut short (the issue's hostile inputs) */
+        expect_error("FROM x\nRUN echo hi \\", 2, "unterminated line continuation");
+        expect_error("FROM x\nRUN echo hi \\\n# only a comment follows\n\n", 2,
+                     "unterminated line continuation");
+        expect_error("FROM x\nRUN \\", 2, "unterminated line continuation");
 
         expect_error("", 1, "file with no instructions");
         expect_error("# only\n\n  # comments\n", 3, "file with no instructions");
