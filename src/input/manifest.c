@@ -18,6 +18,7 @@
 #include <yaml.h>
 
 #include "distill/base/arch.h"
+#include "distill/base/dockerignore.h"
 #include "distill/base/names.h"
 #include "distill/base/wildmatch.h"
 #include "distill/base/yamldoc.h"
@@ -856,11 +857,34 @@ static int get_mode(struct ctx *c, const yaml_node_t *n, const char *what, int *
         return 0;
 }
 
+/* python.app[].dockerignore: read now, so that a bad pattern is reported at the manifest's
+ * position; the directory holding the file is the build context, and from must lie inside it. */
+static int get_dockerignore(struct ctx *c, const yaml_node_t *n, const yaml_node_t *from,
+                            const char *what_i, struct manifest_copy *cp)
+{
+        cleanup_free char *what = xasprintf("%s.dockerignore", what_i);
+        struct distill_error e = {0};
+        struct dockerignore *di = NULL;
+        int r = get_host_path(c, n, what, false, &cp->dockerignore);
+        if (r < 0)
+                return r;
+        if (dockerignore_load(cp->dockerignore, &di, &e) < 0)
+                return fail_at(c, n, "%s: %s", what, e.msg);
+        dockerignore_free(di);
+        cleanup_free char *context = path_dirname(cp->dockerignore);
+        if (!path_has_prefix(cp->from, context))
+                return fail_at(c, from,
+                               "%s.from %s is not inside %s, the build context of %s (the "
+                               "directory holding it)",
+                               what_i, cp->from, context, what);
+        return 0;
+}
+
 /* A list of {from, to[, mode]} (python.app, files.add). */
 static int parse_copies(struct ctx *c, const yaml_node_t *n, const char *what, bool with_mode,
                         struct manifest_copy **out, size_t *n_out)
 {
-        static const char *const app_keys[] = {"from", "to", NULL};
+        static const char *const app_keys[] = {"from", "to", "dockerignore", NULL};
         static const char *const add_keys[] = {"from", "to", "mode", "link", NULL};
         yaml_node_t *item;
         int r = expect_list(c, n, what, "{from, to} mappings");
@@ -911,6 +935,9 @@ static int parse_copies(struct ctx *c, const yaml_node_t *n, const char *what, b
                 if ((r = get_host_path(c, from, what_from, false, &cp->from)) < 0)
                         return r;
                 if ((r = get_image_path(c, to, what_to, &cp->to)) < 0)
+                        return r;
+                yaml_node_t *ignore = with_mode ? NULL : lookup(c, item, "dockerignore", NULL);
+                if (ignore && (r = get_dockerignore(c, ignore, from, what_i, cp)) < 0)
                         return r;
                 if (mode) {
                         cleanup_free char *what_mode = xasprintf("%s.mode", what_i);
@@ -1476,6 +1503,7 @@ static void free_copies(struct manifest_copy *v, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 free(v[i].from);
+                free(v[i].dockerignore);
                 free(v[i].link);
                 free(v[i].to);
                 free(v[i].origin);

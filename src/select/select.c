@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "distill/base/arch.h"
+#include "distill/base/dockerignore.h"
 #include "distill/base/spawn.h"
 #include "distill/base/wildmatch.h"
 #include "distill/core/imagens.h"
@@ -662,9 +663,12 @@ static int add_host_entry(struct select_ctx *c, const char *host, const char *im
         return keep_node(c, node, PLAN_R_SEED, image, detail, err);
 }
 
+/* root: the tree's top (python.app's or site-packages' directory, what pip's --target would
+ * name); sent: when the tree comes with a .dockerignore, the paths relative to its build
+ * context that Docker would send (dockerignore_walk), rel the one of host; NULL for every path. */
 static int add_host_tree(struct select_ctx *c, const char *root, const char *host,
-                         const char *image, const char *detail, size_t *count, int depth,
-                         struct distill_error *err)
+                         const char *image, const char *detail, const struct strmap *sent,
+                         const char *rel, size_t *count, int depth, struct distill_error *err)
 {
         struct dirent **names = NULL;
         struct stat sb;
@@ -686,16 +690,64 @@ static int add_host_tree(struct select_ctx *c, const char *root, const char *hos
                 return distill_error_errno(err, DISTILL_EIO, errno, "cannot read %s", host);
         for (int i = 0; i < n; i++) {
                 const char *name = names[i]->d_name;
+                cleanup_free char *child_rel = !sent  ? NULL
+                                               : *rel ? xasprintf("%s/%s", rel, name)
+                                                      : xstrdup(name);
                 if (r >= 0 && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
-                    strcmp(name, "__pycache__") != 0) {
+                    strcmp(name, "__pycache__") != 0 && (!sent || strmap_has(sent, child_rel))) {
                         cleanup_free char *h = path_join(host, name);
                         cleanup_free char *im = path_join(image, name);
-                        r = add_host_tree(c, root, h, im, detail, count, depth + 1, err);
+                        r = add_host_tree(c, root, h, im, detail, sent, child_rel, count,
+                                          depth + 1, err);
                 }
                 free(names[i]);
         }
         free(names);
         return r < 0 ? r : 0;
+}
+
+/* What `COPY . dest` sends of the app's build context (the directory of its .dockerignore), and
+ * where app->from lies in it ("" for the context itself): an error when from is not sent. */
+static int app_sent_paths(const struct manifest_copy *app, struct strmap *sent, char **rel,
+                          struct distill_error *err)
+{
+        struct dockerignore *di = NULL;
+        struct strvec list = STRVEC_INIT;
+        cleanup_free char *context = path_dirname(app->dockerignore);
+        int r = dockerignore_load(app->dockerignore, &di, err);
+        if (r == 0)
+                r = dockerignore_walk(di, context, &list, err);
+        dockerignore_free(di);
+        for (size_t i = 0; i < list.n; i++)
+                strmap_put(sent, list.v[i], sent);
+        strvec_clear(&list);
+        if (r < 0)
+                return distill_error_prefix(err, "%s: python.app: ", app->origin);
+        size_t skip = strlen(context);
+        const char *from = app->from + skip;
+        while (*from == '/')
+                from++;
+        *rel = xstrdup(from);
+        if (**rel && !strmap_has(sent, *rel))
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: python.app from %s is excluded by %s: Docker's COPY "
+                                         "would not find it",
+                                         app->origin, app->from, app->dockerignore);
+        return 0;
+}
+
+static int add_app(struct select_ctx *c, const struct manifest_copy *app, struct distill_error *err)
+{
+        size_t count = 0;
+        struct strmap sent = STRMAP_INIT;
+        cleanup_free char *rel = NULL;
+        cleanup_free char *detail = xasprintf("python.app %s", app->to);
+        int r = app->dockerignore ? app_sent_paths(app, &sent, &rel, err) : 0;
+        if (r == 0)
+                r = add_host_tree(c, app->from, app->from, app->to, detail,
+                                  app->dockerignore ? &sent : NULL, rel, &count, 0, err);
+        strmap_clear(&sent, NULL);
+        return r;
 }
 
 /* ELF closure */
@@ -1658,21 +1710,16 @@ static int seed_python(struct select_ctx *c, struct distill_error *err)
         if (r < 0)
                 return r;
 
-        for (size_t i = 0; i < m->python.n_app; i++) {
-                size_t count = 0;
-                cleanup_free char *detail = xasprintf("python.app %s", m->python.app[i].to);
-                r = add_host_tree(c, m->python.app[i].from, m->python.app[i].from,
-                                  m->python.app[i].to, detail, &count, 0, err);
-                if (r < 0)
+        for (size_t i = 0; i < m->python.n_app; i++)
+                if ((r = add_app(c, &m->python.app[i], err)) < 0)
                         return r;
-        }
         for (size_t i = 0; i < m->python.site_packages.n; i++) {
                 size_t count = 0;
                 /* Debian's interpreter has /usr/local/lib/pythonX.Y/dist-packages on sys.path */
                 cleanup_free char *to =
                     xasprintf("/usr/local/lib/python%s/dist-packages", c->pyver);
                 r = add_host_tree(c, m->python.site_packages.v[i], m->python.site_packages.v[i], to,
-                                  "python.site-packages", &count, 0, err);
+                                  "python.site-packages", NULL, NULL, &count, 0, err);
                 if (r < 0)
                         return r;
         }

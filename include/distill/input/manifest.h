@@ -21,10 +21,13 @@ enum manifest_keep {
 struct manifest_copy { /* python.app, files.add */
         char *from;    /* absolute host path (relative ones are resolved against the manifest dir);
                         * NULL for a link */
-        char *link;    /* files.add {to, link}: a symbolic link to this target, as written */
-        char *to;      /* absolute image path, normalised */
-        int mode;      /* files.add mode, -1 when not given */
-        char *origin;  /* "file:line:col" of the entry, for messages */
+        char *dockerignore; /* python.app: absolute path of a .dockerignore whose directory
+                             * is the build context (from lies inside it): only what Docker's
+                             * COPY would send is copied; NULL for none */
+        char *link;         /* files.add {to, link}: a symbolic link to this target, as written */
+        char *to;           /* absolute image path, normalised */
+        int mode;           /* files.add mode, -1 when not given */
+        char *origin;       /* "file:line:col" of the entry, for messages */
 };
 
 struct manifest_kv {

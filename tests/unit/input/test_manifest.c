@@ -770,6 +770,56 @@ static void test_apt_source(void **state)
         free(dir);
 }
 
+/* python.app[].dockerignore: resolved like from, read at load time; its directory (the build
+ * context) must hold from; a bad pattern is reported at the manifest position with the file's
+ * own line. */
+static void test_app_dockerignore(void **state)
+{
+        (void)state;
+        make_host_tree();
+        assert_int_equal(fixture_sh("mkdir -p '%s/ctx/src' '%s/other' && "
+                                    "printf 'build\n*.pyc\n!keep.pyc\n' > '%s/ctx/.dockerignore' "
+                                    "&& printf 'ok\n[\n' > '%s/ctx/bad.dockerignore'",
+                                    tmp, tmp, tmp, tmp),
+                         0);
+        struct manifest *m =
+            load_ok("version: 1\n"
+                    "python:\n"
+                    "  module: m\n"
+                    "  app:\n"
+                    "    - {from: ctx/src, to: /app, dockerignore: ctx/.dockerignore}\n"
+                    "    - {from: ./ctx, to: /ctx, dockerignore: ./ctx/.dockerignore}\n"
+                    "    - {from: app, to: /plain}\n");
+        char real[PATH_MAX];
+        assert_non_null(realpath(tmp, real));
+        char *want = xasprintf("%s/ctx/.dockerignore", real);
+        assert_string_equal(m->python.app[0].dockerignore, want);
+        assert_string_equal(m->python.app[1].dockerignore, want);
+        assert_null(m->python.app[2].dockerignore);
+        free(want);
+        manifest_free(m);
+
+        expect_usage_error("version: 1\npython:\n  module: m\n"
+                           "  app: [{from: other, to: /app, dockerignore: ctx/.dockerignore}]\n",
+                           "other", "python.app[0].from ");
+        expect_usage_error("version: 1\npython:\n  module: m\n"
+                           "  app: [{from: other, to: /app, dockerignore: ctx/.dockerignore}]\n",
+                           "other", "is not inside");
+        expect_usage_error("version: 1\npython:\n  module: m\n"
+                           "  app: [{from: ctx, to: /app, dockerignore: ctx/bad.dockerignore}]\n",
+                           "ctx/bad.dockerignore", "python.app[0].dockerignore: ");
+        expect_usage_error("version: 1\npython:\n  module: m\n"
+                           "  app: [{from: ctx, to: /app, dockerignore: ctx/bad.dockerignore}]\n",
+                           "ctx/bad.dockerignore",
+                           "bad.dockerignore:2: pattern \"[\": syntax error in pattern");
+        expect_usage_error("version: 1\npython:\n  module: m\n"
+                           "  app: [{from: ctx, to: /app, dockerignore: ctx/none}]\n",
+                           "ctx/none", "python.app[0].dockerignore \"ctx/none\"");
+        expect_usage_error("version: 1\nfiles:\n"
+                           "  add: [{from: add.conf, to: /x, dockerignore: ctx/.dockerignore}]\n",
+                           "dockerignore", "unknown key \"dockerignore\"");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -787,6 +837,7 @@ int main(void)
             cmocka_unit_test(test_python_version),
             cmocka_unit_test(test_check_section),
             cmocka_unit_test(test_package_keep_and_links),
+            cmocka_unit_test(test_app_dockerignore),
         };
         return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

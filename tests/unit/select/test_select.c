@@ -440,6 +440,105 @@ static void test_seed_not_in_candidates(void **state)
         release(&b);
 }
 
+/* Loads the manifest at mpath and runs select over the host's packages (source: sysroot /). */
+static int run_select_host(struct world *w, const char *mpath, const char *name, struct built *b,
+                           struct distill_error *err)
+{
+        memset(b, 0, sizeof(*b));
+        if (manifest_load(mpath, &b->m, err) != 0)
+                fail_msg("manifest_load: %s", err->msg);
+        struct strvec dirs = STRVEC_INIT;
+        char *builtin = xasprintf("%s/manifests/rules", fixture_source_dir());
+        strvec_push(&dirs, builtin);
+        free(builtin);
+        if (rules_load(&dirs, &b->rules, err) != 0)
+                fail_msg("rules_load: %s", err->msg);
+        strvec_clear(&dirs);
+        assert_int_equal(source_open_sysroot("/", "amd64", &b->src, err), 0);
+        struct strvec names = STRVEC_INIT;
+        strvec_push(&names, "python3.11-minimal");
+        strvec_push(&names, "base-files"); /* what the built-in rules need */
+        strvec_push(&names, "libc-bin");
+        if (solve_candidates(b->src, &names, &b->set, err) != 0)
+                fail_msg("solve_candidates: %s", err->msg);
+        strvec_clear(&names);
+        char *staging = xasprintf("%s/staging-%s", w->dir, name);
+        assert_int_equal(store_open(staging, &b->st, err), 0);
+        free(staging);
+        b->plan = plan_new();
+        return select_plan(b->m, "amd64", b->src, &b->set, &b->rules, b->st, NULL, b->plan, err);
+}
+
+/* An app whose build context has a .dockerignore: the plan holds what Docker's COPY would copy
+ * and nothing else (excluded files and directories absent, '!' exceptions present, the
+ * Dockerfile and .dockerignore as the patterns say). The host's python3.11 is the interpreter. */
+static void test_app_dockerignore(void **state)
+{
+        struct world *w = *state;
+        assert_int_equal(
+            fixture_sh("set -e; cd '%s'; mkdir -p ctx/app/pkg ctx/app/build/keep ctx/app/tests "
+                       "ctx/app/docs ctx/app/pkg/__pycache__ ctx/secrets;"
+                       "echo 'import pkg.mod' > ctx/app/main.py; touch ctx/app/pkg/__init__.py;"
+                       "echo 'X = 1' > ctx/app/pkg/mod.py; echo x > ctx/app/pkg/mod.pyc;"
+                       "echo x > ctx/app/pkg/__pycache__/mod.cpython-311.pyc;"
+                       "echo x > ctx/app/build/out.o; echo k > ctx/app/build/keep/k.txt;"
+                       "echo t > ctx/app/tests/test_x.py; echo r > ctx/app/README.md;"
+                       "echo n > ctx/app/NOTES.md; echo d > ctx/app/docs/guide.md;"
+                       "echo s > ctx/secrets/key; echo 'FROM x' > ctx/Dockerfile;"
+                       "printf '%%s\\n' '# what the image must not get' 'app/build' "
+                       "'!app/build/keep' '**/*.pyc' 'app/tests/' 'app/*.md' '!app/README.md' "
+                       "secrets Dockerfile > ctx/.dockerignore",
+                       w->dir),
+            0);
+        char *mpath = xasprintf("%s/app.yaml", w->dir);
+        fixture_write(mpath, "version: 1\nsource: {sysroot: /}\narch: amd64\n"
+                             "packages: [python3.11-minimal]\n"
+                             "python:\n"
+                             "  interpreter: /usr/bin/python3.11\n"
+                             "  app:\n"
+                             "    - {from: ctx/app, to: /app, dockerignore: ctx/.dockerignore}\n"
+                             "    - {from: ctx, to: /ctx, dockerignore: ctx/.dockerignore}\n"
+                             "  entrypoint: /app/main.py\n"
+                             "  bytecode: false\n");
+        struct built b;
+        struct distill_error err = {0};
+        if (run_select_host(w, mpath, "app", &b, &err) != 0)
+                fail_msg("select_plan: %s", err.msg);
+        free(mpath);
+        static const char *const present[] = {
+            "/app/main.py",     "/app/pkg/__init__.py",     "/app/pkg/mod.py",
+            "/app/README.md",   "/app/docs/guide.md",       "/app/build",
+            "/app/build/keep",  "/app/build/keep/k.txt",    "/ctx/.dockerignore",
+            "/ctx/app/main.py", "/ctx/app/build/keep/k.txt"};
+        static const char *const absent[] = {
+            "/app/pkg/mod.pyc", "/app/pkg/__pycache__", "/app/build/out.o",
+            "/app/tests",       "/app/tests/test_x.py", "/app/NOTES.md",
+            "/ctx/secrets",     "/ctx/secrets/key",     "/ctx/Dockerfile",
+            "/ctx/app/tests",   "/ctx/app/build/out.o"};
+        for (size_t i = 0; i < sizeof(present) / sizeof(present[0]); i++)
+                if (!plan_get(b.plan, present[i]))
+                        fail_msg("%s is missing from the plan", present[i]);
+        for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
+                if (plan_get(b.plan, absent[i]))
+                        fail_msg("%s is in the plan, but .dockerignore excludes it", absent[i]);
+        release(&b);
+
+        /* from itself excluded: Docker's COPY would not find it */
+        mpath = xasprintf("%s/gone.yaml", w->dir);
+        fixture_write(mpath,
+                      "version: 1\nsource: {sysroot: /}\narch: amd64\n"
+                      "packages: [python3.11-minimal]\n"
+                      "python:\n"
+                      "  interpreter: /usr/bin/python3.11\n"
+                      "  app: [{from: ctx/secrets, to: /s, dockerignore: ctx/.dockerignore}]\n"
+                      "  module: m\n");
+        int r = run_select_host(w, mpath, "gone", &b, &err);
+        if (r != -DISTILL_EUSAGE || !strstr(err.msg, "is excluded by"))
+                fail_msg("expected \"is excluded by\", got %d: %s", r, err.msg);
+        free(mpath);
+        release(&b);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -450,6 +549,7 @@ int main(void)
             cmocka_unit_test(test_alias_links),
             cmocka_unit_test(test_missing_library_names_package),
             cmocka_unit_test(test_seed_not_in_candidates),
+            cmocka_unit_test(test_app_dockerignore),
         };
         return cmocka_run_group_tests(tests, setup_world, teardown_world);
 }
