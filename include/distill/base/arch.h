@@ -1,6 +1,7 @@
 /* What distill knows of each Debian architecture, in one table: its GNU multiarch triplet, the
  * ELF class, machine and byte order of its objects, the name and variant the OCI image spec
- * uses for it, and the qemu-user name that runs it on another host. */
+ * uses for it, the qemu-user name that runs it on another host, and the machine name its
+ * kernel reports (uname -m, which PEP 508 markers call platform_machine). */
 #ifndef DISTILL_ARCH_H
 #define DISTILL_ARCH_H
 
@@ -28,6 +29,8 @@ struct arch_info {
         const char *oci;         /* OCI (Go GOARCH) name: "amd64", "386", "arm"; NULL: none */
         const char *oci_variant; /* "v7" for armhf, NULL when the OCI platform has none */
         const char *qemu;        /* qemu-user name: qemu-NAME-static runs it; NULL: none */
+        const char *uname;       /* uname -m on a native kernel, Python's platform.machine() and
+                                  * PEP 508's platform_machine: "x86_64", "armv7l" */
 };
 
 /* The entry for a Debian architecture name, NULL when distill does not know it. */
