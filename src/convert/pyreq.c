@@ -377,14 +377,15 @@ static int parse_atom(struct marker_ctx *m, bool *out)
  * as packaging does, so that an undefined comparison is an error wherever it is. */
 static int parse_marker(struct marker_ctx *m, bool *out)
 {
-        bool any = false, all, v;
+        bool any = false, all = false, v = false;
         int ret = parse_atom(m, &all);
         while (ret == 0) {
                 bool is_or = at_keyword(&m->t, "or");
                 if (!is_or && !at_keyword(&m->t, "and"))
                         break;
                 m->t.pos += is_or ? 2 : 3;
-                ret = parse_atom(m, &v);
+                if ((ret = parse_atom(m, &v)) < 0)
+                        break;
                 if (is_or) {
                         any = any || all;
                         all = v;

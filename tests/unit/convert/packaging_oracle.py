@@ -105,7 +105,18 @@ def version_cases(n):
     return seen
 
 
+# PEP 440's own ordering examples, with the spellings that normalise onto them
+ORDERED = ["1.0.dev456", "1.0a1", "1.0a2.dev456", "1.0a12.dev456", "1.0a12", "1.0b1.dev456",
+           "1.0b2", "1.0b2.post345.dev456", "1.0b2.post345", "1.0rc1.dev456", "1.0rc1", "1.0",
+           "1.0+abc.5", "1.0+abc.7", "1.0+5", "1.0.post456.dev34", "1.0.post456", "1.0.15", "1.1.dev1",
+           "1.0.0", "1.0-1", "1.0c1", "1.0+ABC.05", "1.0+abc-5", "v1.0", "0!1.0", "1!0.1", "1.0.post456-dev34"]
+
+
 def compare_cases(versions, n):
+    for a in ORDERED:
+        for b in ORDERED:
+            va, vb = Version(a), Version(b)
+            emit(kind="compare", a=a, b=b, sign=(va > vb) - (va < vb))
     for _ in range(n):
         a, b = pick(versions), pick(versions)
         va, vb = Version(a), Version(b)
@@ -325,19 +336,24 @@ def marker_cases(n):
 
 
 # ---- requirements
+def rare(good, bad, p=0.1):
+    return pick(bad) if rng.random() < p else pick(good)
+
+
 def gen_requirement():
-    name = pick(["foo", "Foo_Bar", "foo.bar-baz", "a", "0x", "requests", "Django", "zope.interface",
-                 "-bad", "foo-", "foo.", "_x", "x_", "foo--bar"])
-    extras = pick(["", "", "", "[a]", "[a,b]", "[ a , B ]", "[]", "[a b]", "[a,]", "[security,socks]",
-                   "[a,a]", "[", "[a"])
+    name = rare(["foo", "Foo_Bar", "foo.bar-baz", "a", "0x", "requests", "Django", "zope.interface",
+                 "foo--bar", "x_"], ["-bad", "foo-", "foo.", "_x", "é"])
+    extras = rare(["", "", "", "[a]", "[a,b]", "[ a , B ]", "[]", "[security,socks]", "[a,a]"],
+                  ["[a b]", "[a,]", "[", "[a"])
     detail = pick([
-        "", "", ">=1.0", " >= 1.0", "(>=1.0,<2)", " (>=1.0, <2)", ">= 1.0 , < 2", "==1.*", "(==1.0)",
+        "", "", "", "", "", ">=1.0", "==2.31.0", ">=1.0,<2", "~=3.4", "(>=1.0)", " >=1.0a1", ">=1.0", " >= 1.0", "(>=1.0,<2)", " (>=1.0, <2)", ">= 1.0 , < 2", "==1.*", "(==1.0)",
         "~=1", "~=1.4", ">=1.0.*", "===x,y", "(", ">=1.0,", "!=1.3.*,>=1.0", "==2.0+local",
         " @ https://example.com/x-1.0-py3-none-any.whl", " @ file:///tmp/x", "@https://h/p",
         " @ file:/x", " @ https:foo", " @ git+https://github.com/x/y.git@v1#egg=y", " @ https://",
         " @ file://host/p?q", " @ file:///x?", " @ file:///x#", " @ FILE:///x", " @ http://[::1/x",
         "< 2", ">=1.0a1", ">1", "<=v1.0", "==1.0.post1.dev2", ">=1.0 <2", "@"])
-    marker = pick(["", "", "", "; python_version<'3.12'", " ;os_name == \"posix\" and extra=='t'", ";",
+    marker = pick(["", "", "", "", "", "; python_version<'3.12'", " ; extra=='a'", ";platform_machine!='x86_64'",
+                   "; python_version<'3.12'", " ;os_name == \"posix\" and extra=='t'", ";",
                    "; python_version", "; (os_name=='a'", ";python_version >= '3.8' or sys_platform == 'win32'",
                    " ; extra == 'Tests'", "; os_name=='posix' garbage", "; platform_machine == 'aarch64'"])
     line = pick(["", "", " ", "\t"]) + name + pick(["", "", " "]) + extras + detail + marker + pick(["", "", " "])

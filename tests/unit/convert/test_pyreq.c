@@ -241,6 +241,11 @@ static char *write_file(const char *name, const char *content)
         return path;
 }
 
+static void put_file(const char *name, const char *content)
+{
+        free(write_file(name, content));
+}
+
 static struct pyreq *find(const struct pyreq_list *l, const char *normalized)
 {
         for (size_t i = 0; i < l->n; i++)
@@ -253,10 +258,10 @@ static struct pyreq *find(const struct pyreq_list *l, const char *normalized)
 static void test_file(void **state)
 {
         (void)state;
-        cleanup_free char *base = write_file("sub/base.txt", "# base\nsix==1.16.0 # pinned\n"
-                                                             "-c ../constraints.txt\n");
-        cleanup_free char *cons = write_file("constraints.txt", "urllib3<2\n-r more.txt\n");
-        cleanup_free char *more = write_file("more.txt", "idna\n");
+        put_file("sub/base.txt", "# base\nsix==1.16.0 # pinned\n"
+                                 "-c ../constraints.txt\n");
+        put_file("constraints.txt", "urllib3<2\n-r more.txt\n");
+        put_file("more.txt", "idna\n");
         cleanup_free char *main = write_file(
             "requirements.txt",
             "\xef\xbb\xbf# comment line \\\n"
@@ -395,8 +400,8 @@ static void test_file_errors(void **state)
                    "UTF-16");
 
         /* cycles, also through -c; the depth and count caps */
-        write_file("cycle-a.txt", "x\n-r cycle-b.txt\n");
-        write_file("cycle-b.txt", "-c cycle-a.txt\n");
+        put_file("cycle-a.txt", "x\n-r cycle-b.txt\n");
+        put_file("cycle-b.txt", "-c cycle-a.txt\n");
         cleanup_free char *a = path_join(dir, "cycle-a.txt");
         struct pyreq_list l;
         struct distill_error err = {0};
@@ -406,7 +411,7 @@ static void test_file_errors(void **state)
         for (int i = 0; i < 20; i++) {
                 cleanup_free char *name = xasprintf("deep-%d.txt", i);
                 cleanup_free char *text = xasprintf("-r deep-%d.txt\n", i + 1);
-                cleanup_free char *p = write_file(name, text);
+                put_file(name, text);
         }
         cleanup_free char *deep = path_join(dir, "deep-0.txt");
         assert_int_equal(pyreq_read_file(deep, &l, &err), -DISTILL_EUSAGE);
@@ -415,7 +420,7 @@ static void test_file_errors(void **state)
         struct strbuf wide = STRBUF_INIT;
         for (int i = 0; i < 300; i++)
                 strbuf_adds(&wide, "-r leaf.txt\n");
-        write_file("leaf.txt", "leaf\n");
+        put_file("leaf.txt", "leaf\n");
         cleanup_free char *w = write_file("wide.txt", wide.buf);
         strbuf_release(&wide);
         assert_int_equal(pyreq_read_file(w, &l, &err), -DISTILL_EUSAGE);
