@@ -304,7 +304,7 @@ char *wheel_pip_target_command(const char *target_dir, const char *python_versio
         const struct arch_info *ai = arch_lookup(debian_arch);
 
         if (!target_dir || !major_minor(python_version, &py_major, &py_minor) ||
-            !major_minor(glibc_version, &libc_major, &libc_minor) || !ai || !ai->manylinux)
+            !major_minor(glibc_version, &libc_major, &libc_minor) || !ai || !ai->manylinux || !ai->uname)
                 return NULL;
         struct strbuf sb = STRBUF_INIT;
         cleanup_free char *abi = xasprintf("cp%u%u", py_major, py_minor);
@@ -318,7 +318,7 @@ char *wheel_pip_target_command(const char *target_dir, const char *python_versio
         add_shell_word(&sb, "cp");
         add_shell_word(&sb, "--abi");
         add_shell_word(&sb, abi);
-        add_manylinux_platforms(&sb, libc_major, libc_minor, ai->manylinux);
+        add_manylinux_platforms(&sb, libc_major, libc_minor, ai->uname);
         for (size_t i = 0; i < n; i++)
                 add_shell_word(&sb, requirements[i]);
         return strbuf_detach(&sb);

@@ -1,7 +1,8 @@
 /* What distill knows of each Debian architecture, in one table: its GNU multiarch triplet, the
  * ELF class, machine and byte order of its objects, the name and variant the OCI image spec
- * uses for it, the qemu-user name that runs it on another host, and the name manylinux wheels
- * give it. */
+ * uses for it, the qemu-user name that runs it on another host, the machine name its kernel
+ * reports (uname -m, which PEP 508 markers call platform_machine and manylinux wheel tags
+ * use), and whether manylinux wheels exist for it. */
 #ifndef DISTILL_ARCH_H
 #define DISTILL_ARCH_H
 
@@ -29,9 +30,11 @@ struct arch_info {
         const char *oci;         /* OCI (Go GOARCH) name: "amd64", "386", "arm"; NULL: none */
         const char *oci_variant; /* "v7" for armhf, NULL when the OCI platform has none */
         const char *qemu;        /* qemu-user name: qemu-NAME-static runs it; NULL: none */
-        const char *manylinux;   /* the architecture in PEP 600 wheel platform tags
-                                  * (manylinux_2_36_ARCH): "x86_64", "i686", "armv7l"; NULL where
-                                  * pip's packaging accepts no manylinux tag */
+        const char *uname;       /* uname -m on a native kernel, Python's platform.machine() and
+                                  * PEP 508's platform_machine: "x86_64", "armv7l" */
+        bool manylinux;          /* PEP 600 wheel platform tags exist for it (manylinux_2_36_UNAME,
+                                  * UNAME being the field above); pip's packaging accepts no
+                                  * manylinux tag for the others */
 };
 
 /* The entry for a Debian architecture name, NULL when distill does not know it. */

@@ -66,6 +66,27 @@ static void test_host_is_dpkgs(void **state)
         assert_string_equal(arch_host(), dpkg);
 }
 
+/* uname -m as a native kernel reports it (PEP 508's platform_machine): this host's, and the
+ * names Python's platform.machine() gives on Debian's release architectures. */
+static void test_machine_names(void **state)
+{
+        (void)state;
+        cleanup_free char *m = fixture_sh_out("uname -m");
+        assert_non_null(m);
+        m[strcspn(m, "\n")] = '\0';
+        assert_string_equal(arch_lookup(arch_host())->uname, m);
+        static const struct {
+                const char *deb, *machine;
+        } want[] = {
+            {"amd64", "x86_64"},    {"arm64", "aarch64"}, {"armhf", "armv7l"},    {"i386", "i686"},
+            {"ppc64el", "ppc64le"}, {"s390x", "s390x"},   {"riscv64", "riscv64"},
+        };
+        for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+                assert_string_equal(arch_lookup(want[i].deb)->uname, want[i].machine);
+        for (const struct arch_info *a = arch_all(); a->deb; a++)
+                assert_non_null(a->uname);
+}
+
 /* Go's GOARCH (the OCI platform's architecture) and the variants for 32-bit ARM; Debian's own
  * names would make a registry or runtime pick the wrong image or none. */
 static void test_oci_names(void **state)
@@ -118,10 +139,10 @@ static void test_manylinux_names(void **state)
         for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
                 const struct arch_info *a = arch_lookup(want[i].deb);
                 assert_non_null(a);
+                /* the tag's architecture is the uname name, where the tags exist */
+                assert_int_equal(a->manylinux, want[i].manylinux != NULL);
                 if (want[i].manylinux)
-                        assert_string_equal(a->manylinux, want[i].manylinux);
-                else
-                        assert_null(a->manylinux);
+                        assert_string_equal(a->uname, want[i].manylinux);
         }
 }
 
@@ -133,6 +154,7 @@ int main(void)
             cmocka_unit_test(test_host_is_dpkgs),
             cmocka_unit_test(test_oci_names),
             cmocka_unit_test(test_manylinux_names),
+            cmocka_unit_test(test_machine_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
