@@ -13,6 +13,7 @@
 #include "distill/check/check.h"
 #include "distill/cli/build.h"
 #include "distill/cli/why.h"
+#include "distill/convert/convert.h"
 #include "distill/core/plan.h"
 #include "distill/image/publish.h"
 #include "distill/input/rules.h"
@@ -31,10 +32,13 @@ static const char usage_text[] =
     "       distill resolve MANIFEST [--arch ARCH] [--rules DIR] [--no-package-rules] [--json]\n"
     "       distill why OUT|MANIFEST PATH [--json]\n"
     "       distill lock MANIFEST [-o LOCK] [--arch ARCH]\n"
+    "       distill convert [Dockerfile] [-o MANIFEST] [--context DIR] [--source sysroot|apt]\n"
+    "                       [--sysroot DIR] [--python X.Y] [--arch ARCH] [--force] [--json]\n"
     "       distill --help | --version\n"
     "\n"
     "Builds a distroless OCI image from MANIFEST (see README.md for the manifest format),\n"
-    "explains what a build keeps and why, and pins the packages of an apt source.\n"
+    "explains what a build keeps and why, pins the packages of an apt source, and turns a\n"
+    "Dockerfile into a manifest.\n"
     "Exit codes: 0 ok, 1 internal error, 2 usage or invalid manifest, 3 resolution failed,\n"
     "4 I/O, 5 integrity, 6 verify found problems.\n";
 
@@ -62,6 +66,7 @@ static int finish(int r, struct distill_error *err)
 /* Every command's options, parsed by one loop; each command names the ones it takes. */
 struct cli {
         struct build_options opt;
+        struct convert_options convert;
         const char *out; /* -o */
         bool locked;
         const char *lock_file; /* --locked=FILE */
@@ -88,6 +93,10 @@ static const struct option all_options[] = {
     {"tls-verify", required_argument, NULL, 'T'},
     {"debug", no_argument, NULL, 'D'},
     {"root", no_argument, NULL, 'R'},
+    {"context", required_argument, NULL, 'c'},
+    {"source", required_argument, NULL, 'S'},
+    {"sysroot", required_argument, NULL, 's'},
+    {"python", required_argument, NULL, 'Y'},
     {NULL, 0, NULL, 0},
 };
 
@@ -162,6 +171,26 @@ static int parse_cli(int argc, char **argv, const char *allowed, struct cli *cli
                                                    optarg);
                         cli->opt.tls_verify = !strcmp(optarg, "true");
                         break;
+                case 'c':
+                        cli->convert.context = optarg;
+                        break;
+                case 'S':
+                        if (!strcmp(optarg, "sysroot"))
+                                cli->convert.source = CONVERT_SOURCE_SYSROOT;
+                        else if (!strcmp(optarg, "apt"))
+                                cli->convert.source = CONVERT_SOURCE_APT;
+                        else
+                                return usage_error("--source %s: expected sysroot or apt", optarg);
+                        break;
+                case 's':
+                        cli->convert.sysroot = optarg;
+                        break;
+                case 'Y':
+                        if (strspn(optarg, "0123456789") == 0 || !strchr(optarg, '.') ||
+                            strspn(optarg, "0123456789.") != strlen(optarg))
+                                return usage_error("--python %s: expected X.Y (3.11)", optarg);
+                        cli->convert.python = optarg;
+                        break;
                 case 'C': {
                         /* one command per --check-run: a JSON array, or words */
                         struct distill_error err = {0};
@@ -197,6 +226,20 @@ static int cmd_build(struct cli *cli, struct distill_error *err)
         if (cli->locked)
                 cli->opt.locked = cli->lock_file ? cli->lock_file : default_lock;
         return finish(build_run(&cli->opt, err), err);
+}
+
+/* distill convert [Dockerfile]: the manifest written, the report on stdout */
+static int cmd_convert(struct cli *cli, struct distill_error *err)
+{
+        if (cli->n_args > 1)
+                return usage_error("%s", "convert takes at most one Dockerfile");
+        struct convert_options *o = &cli->convert;
+        o->dockerfile = cli->n_args ? cli->args[0] : NULL;
+        o->output = cli->out;
+        o->arch = cli->opt.arch;
+        o->force = cli->opt.force;
+        o->json = cli->opt.json;
+        return finish(convert_run(o, err), err);
 }
 
 static int cmd_lock(struct cli *cli, struct distill_error *err)
@@ -281,6 +324,7 @@ int main(int argc, char **argv)
             {"resolve", "arjPh"},
             {"why", "arjPh"},
             {"publish", "Tjh"},
+            {"convert", "ocSsYafjh"},
         };
         struct distill_error err = {0};
         struct cli cli = {.opt.tls_verify = true};
@@ -315,6 +359,8 @@ int main(int argc, char **argv)
                         r = cmd_lock(&cli, &err);
                 else if (r == 0 && i == 4)
                         r = cmd_publish(&cli, &err);
+                else if (r == 0 && i == 5)
+                        r = cmd_convert(&cli, &err);
                 else if (r == 0)
                         r = cmd_report(&cli, i == 3, &err);
                 strvec_clear(&cli.opt.rules_dirs);

@@ -206,8 +206,7 @@ static const struct source_backend apt_backend = {
     .free = apt_impl_free,
 };
 
-static int config_from_manifest(const struct manifest *m, struct apt_config *cfg,
-                                struct distill_error *err)
+int source_apt_config(const struct manifest *m, struct apt_config *cfg, struct distill_error *err)
 {
         int r;
         if (m->apt.host) {
@@ -274,7 +273,7 @@ int source_open_apt(const struct manifest *m, const char *arch, bool progress, s
         *out = NULL;
         a->cache = xstrdup(m->apt.cache);
         a->progress = progress;
-        r = config_from_manifest(m, &a->cfg, err);
+        r = source_apt_config(m, &a->cfg, err);
         if (r < 0)
                 goto fail;
         store_dir = path_join(a->cache, "store");
@@ -338,7 +337,7 @@ int source_open_apt_locked(const struct manifest *m, const char *arch, const cha
         a->cache = xstrdup(m->apt.cache);
         a->progress = progress;
         /* no index is read and no solver runs: the lock names every package and its hash */
-        r = config_from_manifest(m, &a->cfg, err);
+        r = source_apt_config(m, &a->cfg, err);
         if (r < 0)
                 goto fail;
         store_dir = path_join(a->cache, "store");

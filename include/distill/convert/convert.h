@@ -9,13 +9,15 @@
 enum convert_source { CONVERT_SOURCE_SYSROOT, CONVERT_SOURCE_APT };
 
 struct convert_options {
-        const char *dockerfile;  /* path; default "Dockerfile" in the context */
-        const char *context;     /* build context directory; default the Dockerfile's directory */
-        const char *output;      /* manifest path; default "distill.yaml" in the context */
+        const char *dockerfile; /* path; default "Dockerfile" in the context */
+        const char *context;    /* build context directory; default the Dockerfile's directory */
+        const char *output;     /* manifest path; default "distill.yaml" in the context */
         enum convert_source source;
-        const char *python;      /* --python X.Y, or NULL: the oldest supported release >= FROM's */
-        const char *sysroot;     /* --source sysroot: its root ("/") */
-        bool json;               /* the report as JSON on stdout */
+        const char *python;  /* --python X.Y, or NULL: the oldest supported release >= FROM's */
+        const char *sysroot; /* --source sysroot: its root ("/") */
+        const char *arch;    /* Debian architecture; NULL: the host's */
+        bool force;          /* replace an existing output */
+        bool json;           /* the report as JSON on stdout */
 };
 
 /* Writes the manifest and prints the report. Returns 0 when the manifest builds as written,

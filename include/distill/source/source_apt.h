@@ -15,4 +15,10 @@ int source_open_apt(const struct manifest *m, const char *arch, bool progress, s
 int source_open_apt_locked(const struct manifest *m, const char *arch, const char *lock_path,
                            bool progress, struct source **out, struct distill_error *err);
 
+struct apt_config;
+/* The apt configuration a manifest's `source: {apt: …}` names (the host's, or its sources with
+ * the host's settings), for callers that read more of the archives than packages (convert's
+ * Contents indexes). Release with apt_config_release. */
+int source_apt_config(const struct manifest *m, struct apt_config *cfg, struct distill_error *err);
+
 #endif
