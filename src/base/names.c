@@ -106,3 +106,10 @@ bool env_var_name_valid(const char *s, size_t n)
                         return false;
         return true;
 }
+
+bool libc_locale_name_valid(const char *s)
+{
+        size_t n = strnlen(s, NAMES_LOCALE_MAX + 1);
+        return n > 0 && n <= NAMES_LOCALE_MAX && !strchr(s, '/') && strcmp(s, ".") != 0 &&
+               strcmp(s, "..") != 0 && strcmp(s, "C") != 0 && strcmp(s, "POSIX") != 0;
+}
