@@ -107,10 +107,9 @@ static const char *run_name(const struct pyrun *run, char *buf, size_t size)
         return buf;
 }
 
-/* `envp` NULL: the fixed PATH and LANG only. */
-static int exec_in_env(const struct pyrun *run, const char *const *args, char *const *envp,
-                       const char *input, size_t input_len, unsigned timeout_s, char **out,
-                       size_t *out_len, struct distill_error *err)
+int pyrun_exec_env(const struct pyrun *run, const char *const *args, char *const *envp,
+                   const char *input, size_t input_len, unsigned timeout_s, char **out,
+                   size_t *out_len, struct distill_error *err)
 {
         struct strvec argv = STRVEC_INIT;
         struct spawn_result res;
@@ -165,7 +164,7 @@ int pyrun_exec_timeout(const struct pyrun *run, const char *const *args, const c
                        size_t input_len, unsigned timeout_s, char **out, size_t *out_len,
                        struct distill_error *err)
 {
-        return exec_in_env(run, args, NULL, input, input_len, timeout_s, out, out_len, err);
+        return pyrun_exec_env(run, args, NULL, input, input_len, timeout_s, out, out_len, err);
 }
 
 int pyrun_exec(const struct pyrun *run, const char *const *args, const char *input,
@@ -548,15 +547,23 @@ int pyprobe_from_table(const char *version, const char *arch, struct py_probe *o
 /* ---- what a plain start imports ------------------------------------------------------------ */
 
 /* sys.modules as the program's first line finds it: what the interpreter imported on its own
- * (site, its codecs, sitecustomize, what .pth files import), whatever release it is. Aliases
- * (os.path is posixpath: its spec names another module) and __main__ are not modules to find
- * on disk. */
+ * (site, its codecs, Debian's sitecustomize), whatever release it is — built in, frozen, or
+ * from the standard library's directory. What a .pth file of a site directory imports is not
+ * the interpreter's: the image's own .pth files are read as the image has them
+ * (pymodules_add_pth_files), a sysroot's others are no part of it. Aliases (os.path is
+ * posixpath: its spec names another module) and __main__ are not modules to find. */
 static const char startup_script[] =
     "import sys\n"
-    "def found_as(n, m):\n"
+    "def interpreters(n, m):\n"
     "    spec = getattr(m, '__spec__', None)\n"
-    "    return spec.name == n if spec else getattr(m, '__name__', None) == n\n"
-    "names = [n for n, m in list(sys.modules.items()) if n != '__main__' and found_as(n, m)]\n"
+    "    if spec is None:\n"
+    "        return n in sys.builtin_module_names\n"
+    "    origin = spec.origin or ''\n"
+    "    return spec.name == n and (origin in ('built-in', 'frozen') or\n"
+    "                               origin.startswith(stdlib + '/'))\n"
+    "import os\n"
+    "stdlib = getattr(sys, '_stdlib_dir', None) or os.path.dirname(os.__file__)\n"
+    "names = [n for n, m in list(sys.modules.items()) if interpreters(n, m)]\n"
     "import _imp, json\n"
     "json.dump({'startup': sorted(names),\n"
     "           'frozen': sorted(n for n in names if _imp.is_frozen(n))}, sys.stdout)\n";
@@ -646,7 +653,8 @@ int pyprobe_startup(const struct pyrun *run, const struct strvec *env, struct py
         size_t len = 0;
 
         startup_env(env, &envp);
-        int ret = exec_in_env(run, args, envp.v, NULL, 0, PYRUN_DEFAULT_TIMEOUT, &text, &len, err);
+        int ret =
+            pyrun_exec_env(run, args, envp.v, NULL, 0, PYRUN_DEFAULT_TIMEOUT, &text, &len, err);
         if (ret == 0)
                 ret = parse_startup(text, len, p, err);
         else

@@ -63,6 +63,12 @@ int pyrun_exec_timeout(const struct pyrun *run, const char *const *args, const c
                        size_t input_len, unsigned timeout_s, char **out, size_t *out_len,
                        struct distill_error *err);
 
+/* The same with `envp` (KEY=VALUE entries, NULL-terminated) as the child's whole environment;
+ * NULL: the fixed PATH and LANG only. */
+int pyrun_exec_env(const struct pyrun *run, const char *const *args, char *const *envp,
+                   const char *input, size_t input_len, unsigned timeout_s, char **out,
+                   size_t *out_len, struct distill_error *err);
+
 /* Probe by running the interpreter; on failure (no qemu, a foreign loader that cannot run)
  * fall back to the per-version table for `version` ("3.11") and `arch`, setting from_table. */
 int pyprobe_run(const struct pyrun *run, const char *version, const char *arch,

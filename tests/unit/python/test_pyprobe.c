@@ -197,6 +197,8 @@ static void test_probe_missing_loader_falls_back_to_table(void **state)
         pyrun_release(&run);
 }
 
+static struct pyrun host_run(void);
+
 /* A plain start of the image's interpreter under the image's env: what it imports before the
  * program, checked against the same start of the host's python3.11 run directly. */
 static void test_startup_modules(void **state)
@@ -225,12 +227,15 @@ static void test_startup_modules(void **state)
          * the probe is meant to give it */
         char *text = fixture_sh_out(
             "env -i LANG=C.UTF-8 HOME=/nonexistent PATH=/usr/bin:/bin '%s/usr/bin/python3.11' -B "
-            "-c 'import sys\n"
-            "def found_as(n, m):\n"
+            "-c 'import sys, os, _imp\n"
+            "lib = os.path.dirname(os.__file__) + os.sep\n"
+            "def own(n, m):\n"
+            "    f = getattr(m, \"__file__\", None) or \"\"\n"
             "    s = getattr(m, \"__spec__\", None)\n"
-            "    return s.name == n if s else getattr(m, \"__name__\", None) == n\n"
+            "    return (s is None or s.name == n) and (n in sys.builtin_module_names or "
+            "_imp.is_frozen(n) or f.startswith(lib))\n"
             "print(\"\\n\".join(sorted(n for n, m in list(sys.modules.items()) "
-            "if n != \"__main__\" and found_as(n, m))))'",
+            "if n != \"__main__\" and own(n, m))))'",
             e->tree);
         assert_non_null(text);
         char *save = NULL;
@@ -259,6 +264,20 @@ static void test_startup_modules(void **state)
         assert_strvec_equal(&t.startup, &packaged);
         strvec_clear(&packaged);
         py_probe_release(&t);
+
+        /* the host's own interpreter: its dist-packages' .pth files import modules at start
+         * (setuptools' _distutils_hack), which are not the interpreter's */
+        struct pyrun hostpy = host_run();
+        hostpy.tree = xstrdup(""); /* the tree "/", as pyrun_prepare spells it */
+        struct py_probe h;
+        assert_int_equal(pyprobe_run(&hostpy, "3.11", "amd64", &h, &err), 0);
+        assert_int_equal(pyprobe_startup(&hostpy, &env, &h, &err), 0);
+        assert_true(strvec_contains(&h.startup, "site"));
+        for (size_t i = 0; i < h.startup.n; i++)
+                assert_true(strvec_contains(&host, h.startup.v[i]) ||
+                            strcmp(h.startup.v[i], "sitecustomize") == 0);
+        py_probe_release(&h);
+        pyrun_release(&hostpy);
 
         /* the image's env changes what the start imports: -W makes it import warnings */
         py_probe_release(&p);
