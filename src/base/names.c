@@ -139,3 +139,10 @@ size_t py_dist_info_prefix(const char *s, size_t n, size_t *base_off)
                 *base_off = base;
         return i;
 }
+
+bool libc_locale_name_valid(const char *s)
+{
+        size_t n = strnlen(s, NAMES_LOCALE_MAX + 1);
+        return n > 0 && n <= NAMES_LOCALE_MAX && !strchr(s, '/') && strcmp(s, ".") != 0 &&
+               strcmp(s, "..") != 0 && strcmp(s, "C") != 0 && strcmp(s, "POSIX") != 0;
+}

@@ -136,7 +136,7 @@ static int check_mapping_keys(struct rules_ctx *c, const yaml_node_t *map)
         return 0;
 }
 
-enum list_kind { LIST_PACKAGES, LIST_PATHS, LIST_MODULES, LIST_GENERATE };
+enum list_kind { LIST_PACKAGES, LIST_PATHS, LIST_MODULES, LIST_LOCALES, LIST_GENERATE };
 
 static int check_list_item(struct rules_ctx *c, const yaml_node_t *item, enum list_kind kind,
                            const char *s)
@@ -154,6 +154,11 @@ static int check_list_item(struct rules_ctx *c, const yaml_node_t *item, enum li
                 if (!valid_module_name(s))
                         return node_error(c, item, "'%s' is not a valid Python module name", s);
                 return check_variables(c, item, s);
+        case LIST_LOCALES:
+                if (!libc_locale_name_valid(s))
+                        return node_error(c, item,
+                                          "'%s' is not a locale glibc looks up in a directory", s);
+                return 0;
         case LIST_GENERATE:
                 if (strcmp(s, RULE_GENERATE_CA_BUNDLE) != 0)
                         return node_error(c, item, "unknown generator '%s' (known: %s)", s,
@@ -248,6 +253,8 @@ static int parse_add(struct rules_ctx *c, const yaml_node_t *node, struct rule *
                         r = parse_list(c, v, key, LIST_MODULES, &rule->ignore_in_functions);
                 else if (!strcmp(key, "ignore-computed-in"))
                         r = parse_list(c, v, key, LIST_MODULES, &rule->ignore_computed_in);
+                else if (!strcmp(key, "locales"))
+                        r = parse_list(c, v, key, LIST_LOCALES, &rule->locales);
                 else if (!strcmp(key, "generate"))
                         r = parse_list(c, v, key, LIST_GENERATE, &rule->generate);
                 else if (!strcmp(key, "env"))
@@ -255,8 +262,8 @@ static int parse_add(struct rules_ctx *c, const yaml_node_t *node, struct rule *
                 else
                         r = node_error(c, k,
                                        "unknown key 'add.%s' (known: packages, paths, modules, "
-                                       "ignore-in-functions, ignore-computed-in, generate, "
-                                       "env)",
+                                       "ignore-in-functions, ignore-computed-in, locales, "
+                                       "generate, env)",
                                        key);
                 if (r < 0)
                         return r;
@@ -382,6 +389,7 @@ static void rule_release(struct rule *r)
         free(r->also);
         strvec_clear(&r->packages);
         strvec_clear(&r->paths);
+        strvec_clear(&r->locales);
         strvec_clear(&r->modules);
         strvec_clear(&r->ignore_in_functions);
         strvec_clear(&r->ignore_computed_in);

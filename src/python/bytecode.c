@@ -14,7 +14,9 @@
 /* Compiles a canary exactly as the real jobs are compiled and prints the pyc header: magic (4
  * bytes), flags (4), source hash (8). */
 static const char canary_script[] =
-    "import sys, importlib.util, importlib._bootstrap_external as be\n"
+    "import sys\n"
+    "sys.path[:] = [p for p in sys.path if p]\n"
+    "import importlib.util, importlib._bootstrap_external as be\n"
     "src = b'x = 1\\n'\n"
     "code = compile(src, '<canary>', 'exec', dont_inherit=True, optimize=0)\n"
     "data = be._code_to_hash_pyc(code, importlib.util.source_hash(src), checked=False)\n"
@@ -25,7 +27,9 @@ static const char canary_script[] =
  * "INDEX io MESSAGE" (distill's own files are unreadable: fatal). Code objects are dropped after
  * each job so that one file's constants cannot change how the next one marshals. */
 static const char compile_script[] =
-    "import sys, os, importlib.util, importlib._bootstrap_external as be\n"
+    "import sys\n"
+    "sys.path[:] = [p for p in sys.path if p]\n"
+    "import os, importlib.util, importlib._bootstrap_external as be\n"
     "def report(i, kind, msg=''):\n"
     "    line = '%d %s %s' % (i, kind, ' '.join(str(msg).split()))\n"
     "    sys.stdout.buffer.write(line.rstrip().encode('utf-8', 'backslashreplace') + b'\\n')\n"
@@ -55,6 +59,14 @@ static const char compile_script[] =
     "    report(i, 'ok')\n"
     "sys.stdout.flush()\n";
 
+/* How the compiler runs. Before 3.11, marshal writes a frozenset constant (`x in {"a", "b"}`)
+ * in its iteration order, which string hash randomisation changes from run to run: the .pyc of
+ * Python 3.9 are reproducible only with PYTHONHASHSEED=0. -I would ignore that variable (it
+ * implies -E), and guards nothing here: the environment is ours whole. -s and -S keep the user
+ * and site directories away; the scripts drop sys.path[0] (the working directory). */
+static char *const compiler_env[] = {"PATH=/usr/bin:/bin", "LANG=C", "PYTHONHASHSEED=0", NULL};
+#define COMPILER_FLAGS "-s", "-S", "-B", "-c"
+
 /* Version strings name a host file (/usr/bin/pythonX.Y): digits and one dot only. */
 static bool is_plain_version(const char *v)
 {
@@ -75,10 +87,11 @@ static bool is_plain_version(const char *v)
 static int check_compiler(const struct pyrun *run, const struct py_probe *probe,
                           struct distill_error *err)
 {
-        const char *args[] = {"-I", "-S", "-B", "-c", canary_script, NULL};
+        const char *args[] = {COMPILER_FLAGS, canary_script, NULL};
         char *out = NULL;
         size_t len = 0;
-        int ret = pyrun_exec(run, args, NULL, 0, &out, &len, err);
+        int ret = pyrun_exec_env(run, args, compiler_env, NULL, 0, PYRUN_DEFAULT_TIMEOUT, &out,
+                                 &len, err);
         if (ret < 0)
                 return ret;
         if (len != 32) {
@@ -282,11 +295,11 @@ int bytecode_compile(const struct pyrun *compiler, const struct py_probe *probe,
                 free(src);
         }
 
-        const char *args[] = {"-I", "-S", "-B", "-c", compile_script, NULL};
+        const char *args[] = {COMPILER_FLAGS, compile_script, NULL};
         /* generous: a whole stdlib under qemu-user compiles at a few files per second */
         unsigned timeout = PYRUN_DEFAULT_TIMEOUT + (n > 100000 ? 100000u : (unsigned)n);
-        ret =
-            pyrun_exec_timeout(compiler, args, input.buf, input.len, timeout, &out, &out_len, err);
+        ret = pyrun_exec_env(compiler, args, compiler_env, input.buf, input.len, timeout, &out,
+                             &out_len, err);
         if (ret < 0) {
                 distill_error_prefix(err, "compiling %zu Python files: ", n);
                 goto cleanup;

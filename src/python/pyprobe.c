@@ -107,9 +107,9 @@ static const char *run_name(const struct pyrun *run, char *buf, size_t size)
         return buf;
 }
 
-int pyrun_exec_timeout(const struct pyrun *run, const char *const *args, const char *input,
-                       size_t input_len, unsigned timeout_s, char **out, size_t *out_len,
-                       struct distill_error *err)
+int pyrun_exec_env(const struct pyrun *run, const char *const *args, char *const *envp,
+                   const char *input, size_t input_len, unsigned timeout_s, char **out,
+                   size_t *out_len, struct distill_error *err)
 {
         struct strvec argv = STRVEC_INIT;
         struct spawn_result res;
@@ -131,11 +131,12 @@ int pyrun_exec_timeout(const struct pyrun *run, const char *const *args, const c
         for (size_t i = 0; args && args[i]; i++)
                 strvec_push(&argv, args[i]);
 
-        /* No envp: the fixed PATH and LANG only. What the image's interpreter imports and
-         * prints must not depend on the build host's PYTHON* variables, nor qemu-user's
-         * behaviour on its QEMU_* ones. */
+        /* Never the build host's environment: what the image's interpreter imports and
+         * prints must not depend on its PYTHON* variables, nor qemu-user's behaviour on its
+         * QEMU_* ones. */
         struct spawn_opts opts = {
             .argv = argv.v,
+            .envp = envp,
             .name = run_name(run, name, sizeof(name)),
             .input = input,
             .input_len = input_len,
@@ -159,6 +160,13 @@ cleanup:
         return ret;
 }
 
+int pyrun_exec_timeout(const struct pyrun *run, const char *const *args, const char *input,
+                       size_t input_len, unsigned timeout_s, char **out, size_t *out_len,
+                       struct distill_error *err)
+{
+        return pyrun_exec_env(run, args, NULL, input, input_len, timeout_s, out, out_len, err);
+}
+
 int pyrun_exec(const struct pyrun *run, const char *const *args, const char *input,
                size_t input_len, char **out, size_t *out_len, struct distill_error *err)
 {
@@ -174,11 +182,11 @@ int pyrun_exec(const struct pyrun *run, const char *const *args, const char *inp
  * from writing __pycache__ into the tree. */
 static const char probe_script[] =
     "import sys, os, json, site, importlib.util, importlib.machinery\n"
+    "import _imp\n"
     "try:\n"
-    "    import _imp\n"
     "    frozen = list(_imp._frozen_module_names())\n"
-    "except (ImportError, AttributeError):\n"
-    "    frozen = []\n"
+    "except AttributeError:\n"
+    "    frozen = [n for n in sys.modules if _imp.is_frozen(n)]\n"
     "path = [p for p in sys.path if p]\n"
     "for p in site.getsitepackages():\n"
     "    if p not in path:\n"
@@ -434,17 +442,61 @@ static const char *const py311_frozen[] = {
     NULL,
 };
 
+/* sys.modules after a plain start under LANG=C.UTF-8, aliases left out */
+static const char *const py311_startup[] = {
+    "_abc",
+    "_codecs",
+    "_collections_abc",
+    "_frozen_importlib",
+    "_frozen_importlib_external",
+    "_imp",
+    "_io",
+    "_signal",
+    "_sitebuiltins",
+    "_stat",
+    "_thread",
+    "_warnings",
+    "_weakref",
+    "abc",
+    "builtins",
+    "codecs",
+    "encodings",
+    "encodings.aliases",
+    "encodings.utf_8",
+    "genericpath",
+    "io",
+    "marshal",
+    "os",
+    "posix",
+    "posixpath",
+    "site",
+    "stat",
+    "sys",
+    "time",
+    "zipimport",
+    NULL,
+};
+
 struct py_table {
         const char *version;
         const char *cache_tag;
         const char *magic_hex;
         const char *const *builtin;
         const char *const *frozen;
+        const char *const *startup;
 };
 
 static const struct py_table py_tables[] = {
-    {"3.11", "cpython-311", "a70d0d0a", py311_builtin, py311_frozen},
+    {"3.11", "cpython-311", "a70d0d0a", py311_builtin, py311_frozen, py311_startup},
 };
+
+static const struct py_table *find_table(const char *version)
+{
+        for (size_t i = 0; i < sizeof(py_tables) / sizeof(py_tables[0]); i++)
+                if (version && strcmp(py_tables[i].version, version) == 0)
+                        return &py_tables[i];
+        return NULL;
+}
 
 static void push_all(struct strvec *sv, const char *const *names)
 {
@@ -455,11 +507,8 @@ static void push_all(struct strvec *sv, const char *const *names)
 int pyprobe_from_table(const char *version, const char *arch, struct py_probe *out,
                        struct distill_error *err)
 {
-        const struct py_table *t = NULL;
+        const struct py_table *t = find_table(version);
         memset(out, 0, sizeof(*out));
-        for (size_t i = 0; i < sizeof(py_tables) / sizeof(py_tables[0]); i++)
-                if (version && strcmp(py_tables[i].version, version) == 0)
-                        t = &py_tables[i];
         if (!t)
                 return distill_error_set(err, DISTILL_EUSAGE, "no probe table for Python %s",
                                          version ? version : "(unknown)");
@@ -495,6 +544,126 @@ int pyprobe_from_table(const char *version, const char *arch, struct py_probe *o
         return 0;
 }
 
+/* ---- what a plain start imports ------------------------------------------------------------ */
+
+/* sys.modules as the program's first line finds it: what the interpreter imported on its own
+ * (site, its codecs, Debian's sitecustomize), whatever release it is — built in, frozen, or
+ * from the standard library's directory. What a .pth file of a site directory imports is not
+ * the interpreter's: the image's own .pth files are read as the image has them
+ * (pymodules_add_pth_files), a sysroot's others are no part of it. Aliases (os.path is
+ * posixpath: its spec names another module) and __main__ are not modules to find. */
+static const char startup_script[] =
+    "import sys\n"
+    "def interpreters(n, m):\n"
+    "    spec = getattr(m, '__spec__', None)\n"
+    "    if spec is None:\n"
+    "        return n in sys.builtin_module_names\n"
+    "    origin = spec.origin or ''\n"
+    "    return spec.name == n and (origin in ('built-in', 'frozen') or\n"
+    "                               origin.startswith(stdlib + '/'))\n"
+    "import os\n"
+    "stdlib = getattr(sys, '_stdlib_dir', None) or os.path.dirname(os.__file__)\n"
+    "names = [n for n, m in list(sys.modules.items()) if interpreters(n, m)]\n"
+    "import _imp, json\n"
+    "json.dump({'startup': sorted(names),\n"
+    "           'frozen': sorted(n for n in names if _imp.is_frozen(n))}, sys.stdout)\n";
+
+/* Variables of the image's env the start-up probe does not get: they name paths of the image
+ * that would be read on the build host (PYTHONPATH, the user's home, the locale directory),
+ * or make the run something else than a start (PYTHONINSPECT reads stdin as a REPL). */
+static bool startup_env_dropped(const char *entry)
+{
+        static const char *const names[] = {
+            "PATH",
+            "HOME",
+            "LOCPATH",
+            "GCONV_PATH",
+            "PYTHONHOME",
+            "PYTHONPATH",
+            "PYTHONSTARTUP",
+            "PYTHONUSERBASE",
+            "PYTHONEXECUTABLE",
+            "PYTHONPLATLIBDIR",
+            "PYTHONPYCACHEPREFIX",
+            "PYTHONINSPECT",
+        };
+        const char *eq = strchr(entry, '=');
+        size_t n = eq ? (size_t)(eq - entry) : strlen(entry);
+        if (strncmp(entry, "LD_", 3) == 0)
+                return true;
+        for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+                if (strlen(names[i]) == n && strncmp(entry, names[i], n) == 0)
+                        return true;
+        return !eq;
+}
+
+static void startup_env(const struct strvec *env, struct strvec *out)
+{
+        for (size_t i = 0; env && i < env->n; i++)
+                if (!startup_env_dropped(env->v[i]))
+                        strvec_push(out, env->v[i]);
+        strvec_push(out, "PATH=/usr/bin:/bin");
+        strvec_push(out, "HOME=/nonexistent");
+}
+
+static int parse_startup(const char *text, size_t len, struct py_probe *p,
+                         struct distill_error *err)
+{
+        json_error_t jerr;
+        json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        struct strvec startup = STRVEC_INIT, frozen = STRVEC_INIT;
+        int ret;
+
+        if (!root || !json_is_object(root)) {
+                ret = distill_error_set(err, DISTILL_EIO,
+                                        "interpreter start-up probe output:%d:%d: %s", jerr.line,
+                                        jerr.column, root ? "not a JSON object" : jerr.text);
+                goto cleanup;
+        }
+        if ((ret = json_strs(root, "startup", &startup, err)) < 0 ||
+            (ret = json_strs(root, "frozen", &frozen, err)) < 0)
+                goto cleanup;
+        for (size_t i = 0; i < startup.n; i++)
+                if (!strvec_contains(&p->startup, startup.v[i]))
+                        strvec_push(&p->startup, startup.v[i]);
+        for (size_t i = 0; i < frozen.n; i++)
+                if (!strvec_contains(&p->frozen, frozen.v[i]))
+                        strvec_push(&p->frozen, frozen.v[i]);
+cleanup:
+        json_decref(root);
+        strvec_clear(&startup);
+        strvec_clear(&frozen);
+        return ret;
+}
+
+int pyprobe_startup(const struct pyrun *run, const struct strvec *env, struct py_probe *p,
+                    struct distill_error *err)
+{
+        if (p->from_table) {
+                const struct py_table *t = find_table(p->version);
+                for (size_t i = 0; t && t->startup[i]; i++)
+                        if (!strvec_contains(&p->startup, t->startup[i]))
+                                strvec_push(&p->startup, t->startup[i]);
+                return 0;
+        }
+        /* no -I (it ignores the env) nor -S (site is the point); -B writes nothing */
+        const char *args[] = {"-B", "-c", startup_script, NULL};
+        struct strvec envp = STRVEC_INIT;
+        char *text = NULL;
+        size_t len = 0;
+
+        startup_env(env, &envp);
+        int ret =
+            pyrun_exec_env(run, args, envp.v, NULL, 0, PYRUN_DEFAULT_TIMEOUT, &text, &len, err);
+        if (ret == 0)
+                ret = parse_startup(text, len, p, err);
+        else
+                distill_error_prefix(err, "interpreter start-up probe: ");
+        free(text);
+        strvec_clear(&envp);
+        return ret;
+}
+
 bool py_probe_is_builtin(const struct py_probe *p, const char *module)
 {
         return p && module && strvec_contains(&p->builtin, module);
@@ -514,6 +683,7 @@ void py_probe_release(struct py_probe *p)
         free(p->magic_hex);
         strvec_clear(&p->builtin);
         strvec_clear(&p->frozen);
+        strvec_clear(&p->startup);
         strvec_clear(&p->ext_suffixes);
         strvec_clear(&p->sys_path);
         free(p->stdlib_dir);

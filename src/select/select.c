@@ -22,6 +22,7 @@
 #include "distill/elf/gconv.h"
 #include "distill/elf/ldconfig.h"
 #include "distill/elf/ldso.h"
+#include "distill/elf/libclocale.h"
 #include "distill/python/bytecode.h"
 #include "distill/python/pyenv.h"
 #include "distill/python/pyimports.h"
@@ -1172,6 +1173,39 @@ static int rule_condition(struct select_ctx *c, const struct rule *rule, bool *h
         return r;
 }
 
+/* The directory glibc's setlocale() loads for `name` in the image: the first of its candidate
+ * names (libclocale) that a candidate package ships under /usr/lib/locale — C.UTF-8 on Debian
+ * 11, C.utf8 on 12 and 13 — kept whole. 1 kept, 0 none shipped. */
+static int keep_locale(struct select_ctx *c, const struct rule *rule, const char *name,
+                       const char *from, struct distill_error *err)
+{
+        struct strvec dirs = STRVEC_INIT;
+        int r = 0;
+
+        libc_locale_dirs(name, &dirs);
+        for (size_t i = 0; i < dirs.n && r == 0; i++) {
+                cleanup_free char *dir = path_join(LIBC_LOCALE_DIR, dirs.v[i]);
+                const struct imagens_node *node = imagens_get(c->ns, dir);
+                if (!node || node->type != IMAGENS_DIR)
+                        continue;
+                r = keep_subtree(c, dir, PLAN_R_RULE, from, rule->reason, err);
+                if (r == 0)
+                        r = 1;
+        }
+        if (r == 0) {
+                struct strbuf tried = STRBUF_INIT;
+                for (size_t i = 0; i < dirs.n; i++)
+                        strbuf_addf(&tried, "%s%s", i ? ", " : "", dirs.v[i]);
+                plan_warn(c->plan,
+                          "rule %s: locale %s: no candidate package ships a directory glibc "
+                          "loads for it under " LIBC_LOCALE_DIR " (it tries %s)",
+                          rule->name, name, strbuf_str(&tried));
+                strbuf_release(&tried);
+        }
+        strvec_clear(&dirs);
+        return r;
+}
+
 static int fire_rule(struct select_ctx *c, const struct rule *rule, struct distill_error *err)
 {
         cleanup_free char *from = xasprintf("rule %s", rule->name);
@@ -1198,6 +1232,11 @@ static int fire_rule(struct select_ctx *c, const struct rule *rule, struct disti
                                   "rule %s: %s matches no file of the "
                                   "candidate packages",
                                   rule->name, pattern);
+        }
+        for (size_t i = 0; i < rule->locales.n; i++) {
+                r = keep_locale(c, rule, rule->locales.v[i], from, err);
+                if (r < 0)
+                        return r;
         }
         for (size_t i = 0; i < rule->modules.n && c->pm; i++) {
                 cleanup_free char *mod =
@@ -1358,7 +1397,27 @@ static int probe_interpreter(struct select_ctx *c, const char *stdlib, struct di
                           c->py.probe.fallback_reason ? c->py.probe.fallback_reason
                                                       : "no reason given",
                           c->pyver);
-        return 0;
+        return pyprobe_startup(&c->py.run, &c->env, &c->py.probe, err);
+}
+
+/* What this interpreter imports before the program's first line (its probe's sys.modules):
+ * the ones it has neither built in nor frozen must be files of the image. Which those are
+ * depends on the version (3.9 freezes no site, os, codecs; 3.11 freezes them) and on the
+ * image's env (the locale's codec). A -m start runs the module through runpy. */
+static void seed_startup_modules(struct select_ctx *c)
+{
+        const struct py_probe *p = &c->py.probe;
+        cleanup_free char *detail =
+            xasprintf("Python %s imports it at start-up (the probe's sys.modules)", p->version);
+
+        for (size_t i = 0; i < p->startup.n; i++) {
+                const char *mod = p->startup.v[i];
+                if (!py_probe_is_builtin(p, mod) && !py_probe_is_frozen(p, mod))
+                        pymodules_add_import(c->pm, mod, PLAN_R_SEED, c->interp, detail, true);
+        }
+        if (c->m->python.module && !py_probe_is_frozen(p, "runpy"))
+                pymodules_add_import(c->pm, "runpy", PLAN_R_SEED, "python.module",
+                                     "the interpreter runs -m MODULE through runpy", true);
 }
 
 /* The module name of an app file, relative to sys.path[0] (or its app directory). */
@@ -1660,6 +1719,7 @@ static int start_import_closure(struct select_ctx *c, struct distill_error *err)
                 }
         }
         free(opt.main_dir);
+        seed_startup_modules(c);
         if (m->python.module)
                 pymodules_add_import(c->pm, m->python.module, PLAN_R_SEED, "python.module",
                                      "python.module", true);

@@ -9,6 +9,7 @@
 #define NAMES_DEB_MAX    255  /* longest package name or version accepted (hostile input) */
 #define NAMES_ARCH_MAX   64   /* longest architecture name */
 #define NAMES_MODULE_MAX 1024 /* longest dotted module name */
+#define NAMES_LOCALE_MAX 255  /* longest locale name: one directory name */
 
 /* A Debian package name (policy 5.6.1): at least two characters of a-z 0-9 + - ., the first
  * alphanumeric. dpkg itself also takes upper case, '_' and one character; Debian's archive has
@@ -43,5 +44,10 @@ bool env_var_name_valid(const char *s, size_t n);
  * naming the entry ("usr/lib/python3/dist-packages/Flask-2.2.2.egg-info"), 0 for any other
  * path. *base_off gets the offset of the entry's own name within it. */
 size_t py_dist_info_prefix(const char *s, size_t n, size_t *base_off);
+
+/* A locale name glibc's setlocale() looks up as a directory of its locale path ("C.UTF-8",
+ * "de_DE.UTF-8@euro"): 1 to NAMES_LOCALE_MAX bytes, no '/' (glibc refuses one), not "." or
+ * "..", and not one glibc has built in (C, POSIX). */
+bool libc_locale_name_valid(const char *s);
 
 #endif

@@ -16,6 +16,10 @@
  *                                               # library code (python.imports: deep)
  *         ignore-computed-in: [encodings]       # computed imports of these modules (and their
  *                                               # submodules) are not narrowed by literals
+ *         locales: [C.UTF-8]                    # glibc locales: the directory of
+ *                                               # /usr/lib/locale setlocale() loads for the
+ *                                               # name, the first of its candidates the
+ *                                               # packages ship (C.UTF-8, then C.utf8)
  *         generate: [ca-bundle]                 # files distill writes (rootfs stage)
  *         env: {SSL_CERT_FILE: /etc/ssl/certs/ca-certificates.crt}
  *       reason: "..."                           # what `why` prints
@@ -65,6 +69,7 @@ struct rule {
                                             * code do not pull in (development tools) */
         struct strvec ignore_computed_in;  /* modules whose computed imports are not narrowed:
                                             * machinery whose names another mechanism follows */
+        struct strvec locales;             /* glibc locale names (libclocale.h) */
         struct strvec generate;
         struct manifest_kv *env;
         size_t n_env;

@@ -26,7 +26,14 @@ struct py_probe {
         char *cache_tag;             /* "cpython-311" */
         char *magic_hex;             /* importlib.util.MAGIC_NUMBER as lowercase hex ("a70d0d0a") */
         struct strvec builtin;       /* sys.builtin_module_names */
-        struct strvec frozen;        /* _imp._frozen_module_names() (3.11+) */
+        struct strvec frozen;        /* _imp._frozen_module_names() (3.11+); before 3.11, the
+                                      * modules of sys.modules that _imp.is_frozen says are
+                                      * (zipimport, _frozen_importlib…), and in either case the
+                                      * frozen ones of `startup` once pyprobe_startup ran */
+        struct strvec startup;       /* what a plain start has imported when the program's
+                                      * first line runs (sys.modules, sorted; __main__ and
+                                      * aliases such as os.path left out): filled by
+                                      * pyprobe_startup */
         struct strvec ext_suffixes;  /* importlib.machinery.EXTENSION_SUFFIXES, in order */
         struct strvec sys_path;      /* the default sys.path as image paths, in order, without the
                                       * script directory ("" or its replacement) */
@@ -56,12 +63,27 @@ int pyrun_exec_timeout(const struct pyrun *run, const char *const *args, const c
                        size_t input_len, unsigned timeout_s, char **out, size_t *out_len,
                        struct distill_error *err);
 
+/* The same with `envp` (KEY=VALUE entries, NULL-terminated) as the child's whole environment;
+ * NULL: the fixed PATH and LANG only. */
+int pyrun_exec_env(const struct pyrun *run, const char *const *args, char *const *envp,
+                   const char *input, size_t input_len, unsigned timeout_s, char **out,
+                   size_t *out_len, struct distill_error *err);
+
 /* Probe by running the interpreter; on failure (no qemu, a foreign loader that cannot run)
  * fall back to the per-version table for `version` ("3.11") and `arch`, setting from_table. */
 int pyprobe_run(const struct pyrun *run, const char *version, const char *arch,
                 struct py_probe *out, struct distill_error *err);
 int pyprobe_from_table(const char *version, const char *arch, struct py_probe *out,
                        struct distill_error *err);
+/* What the interpreter imports before the program runs, from a plain start of it (site
+ * enabled, not isolated) under the image's env `env` (KEY=VALUE entries; those naming paths
+ * the build host would resolve — PYTHONPATH, PYTHONHOME, HOME, LD_* — and PYTHONINSPECT are
+ * dropped): its sys.modules into p->startup, the frozen ones among them added to p->frozen. A
+ * probe that came from the table takes the table's list. The image's glibc looks locales up in
+ * the build host's /usr/lib/locale (LOCPATH would not hide it): a locale whose codec is not
+ * UTF-8 and that the host lacks starts with another codec than in the image. */
+int pyprobe_startup(const struct pyrun *run, const struct strvec *env, struct py_probe *p,
+                    struct distill_error *err);
 bool py_probe_is_builtin(const struct py_probe *p, const char *module);
 bool py_probe_is_frozen(const struct py_probe *p, const char *module);
 void py_probe_release(struct py_probe *p);

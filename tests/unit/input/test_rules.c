@@ -72,7 +72,10 @@ static void test_shipped_rules(void **state)
         assert_int_equal(loc->also[0].cond, RULE_WHEN_FILE);
         assert_string_equal(loc->also[0].value, "/usr/lib/${triplet}/libc.so.6");
         assert_true(strvec_contains(&loc->packages, "libc-bin"));
-        assert_true(strvec_contains(&loc->paths, "/usr/lib/locale/C.utf8/**"));
+        /* the locale by name: its directory is whichever glibc finds in the release */
+        assert_int_equal(loc->locales.n, 1);
+        assert_string_equal(loc->locales.v[0], "C.UTF-8");
+        assert_false(strvec_contains(&loc->paths, "/usr/lib/locale/C.utf8/**"));
 
         const struct rule *ssl = find_rule(&rs, "openssl-ca-bundle", NULL);
         assert_non_null(ssl);
@@ -214,6 +217,23 @@ static void test_error_unknown_key(void **state)
                      "    reason: because\n",
                      4, 11, "unknown key 'add.path'");
         expect_error("rule:\n  - name: x\n", 1, 1, "unknown key 'rule'");
+}
+
+static void test_error_bad_locale(void **state)
+{
+        (void)state;
+        expect_error("rules:\n"
+                     "  - name: x\n"
+                     "    when: always\n"
+                     "    add: {locales: [C.UTF-8, ../../etc]}\n"
+                     "    reason: because\n",
+                     4, 30, "'../../etc' is not a locale glibc looks up in a directory");
+        expect_error("rules:\n"
+                     "  - name: x\n"
+                     "    when: always\n"
+                     "    add: {locales: [POSIX]}\n"
+                     "    reason: because\n",
+                     4, 21, "'POSIX' is not a locale");
 }
 
 static void test_error_bad_when(void **state)
@@ -492,6 +512,7 @@ int main(void)
             cmocka_unit_test(test_user_dir_after_shipped),
             cmocka_unit_test(test_error_unknown_key),
             cmocka_unit_test(test_error_bad_when),
+            cmocka_unit_test(test_error_bad_locale),
             cmocka_unit_test(test_error_unknown_generate),
             cmocka_unit_test(test_error_wrong_types),
             cmocka_unit_test(test_error_missing_fields),

@@ -197,6 +197,102 @@ static void test_probe_missing_loader_falls_back_to_table(void **state)
         pyrun_release(&run);
 }
 
+static struct pyrun host_run(void);
+
+/* A plain start of the image's interpreter under the image's env: what it imports before the
+ * program, checked against the same start of the host's python3.11 run directly. */
+static void test_startup_modules(void **state)
+{
+        struct env *e = *state;
+        struct pyrun run;
+        struct py_probe p;
+        struct distill_error err = {0};
+        struct strvec env = STRVEC_INIT, host = STRVEC_INIT;
+
+        assert_int_equal(pyrun_prepare(e->tree, "/usr/bin/python3.11",
+                                       "/lib64/ld-linux-x86-64.so.2", "amd64", &run, &err),
+                         0);
+        assert_int_equal(pyprobe_run(&run, "3.11", "amd64", &p, &err), 0);
+        assert_int_equal(p.startup.n, 0);
+        /* a PYTHONPATH of the image names an image directory: never read on the build host */
+        char *pp = path_join(e->dir, "pythonpath");
+        assert_int_equal(
+            fixture_sh("mkdir -p '%s' && echo 'import csv' > '%s/sitecustomize.py'", pp, pp), 0);
+        strvec_push(&env, "LANG=C.UTF-8");
+        strvec_push_nodup(&env, xasprintf("PYTHONPATH=%s", pp));
+        strvec_push(&env, "HOME=/root");
+        assert_int_equal(pyprobe_startup(&run, &env, &p, &err), 0);
+
+        /* the same interpreter started directly, not through the tree's loader, with the env
+         * the probe is meant to give it */
+        char *text = fixture_sh_out(
+            "env -i LANG=C.UTF-8 HOME=/nonexistent PATH=/usr/bin:/bin '%s/usr/bin/python3.11' -B "
+            "-c 'import sys, os, _imp\n"
+            "lib = os.path.dirname(os.__file__) + os.sep\n"
+            "def own(n, m):\n"
+            "    f = getattr(m, \"__file__\", None) or \"\"\n"
+            "    s = getattr(m, \"__spec__\", None)\n"
+            "    return (s is None or s.name == n) and (n in sys.builtin_module_names or "
+            "_imp.is_frozen(n) or f.startswith(lib))\n"
+            "print(\"\\n\".join(sorted(n for n, m in list(sys.modules.items()) "
+            "if n != \"__main__\" and own(n, m))))'",
+            e->tree);
+        assert_non_null(text);
+        char *save = NULL;
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+                strvec_push(&host, l);
+        free(text);
+        assert_strvec_equal(&p.startup, &host);
+        assert_true(strvec_contains(&p.startup, "encodings.utf_8"));
+        assert_true(strvec_contains(&p.startup, "site"));
+        assert_false(strvec_contains(&p.startup, "os.path"));
+        assert_false(strvec_contains(&p.startup, "__main__"));
+        assert_false(strvec_contains(&p.startup, "csv"));
+        assert_false(strvec_contains(&p.startup, "pwd")); /* HOME was not the host's /root */
+        /* 3.11 freezes site and os; the encodings package is a file */
+        assert_true(py_probe_is_frozen(&p, "site") && py_probe_is_frozen(&p, "os"));
+        assert_false(py_probe_is_frozen(&p, "encodings"));
+        /* the table's list is this one, but for Debian's sitecustomize (not in a tree made
+         * from packages, whose /etc it does not hold) */
+        struct py_probe t;
+        assert_int_equal(pyprobe_from_table("3.11", "amd64", &t, &err), 0);
+        assert_int_equal(pyprobe_startup(NULL, NULL, &t, &err), 0);
+        struct strvec packaged = STRVEC_INIT;
+        for (size_t i = 0; i < host.n; i++)
+                if (strcmp(host.v[i], "sitecustomize") != 0)
+                        strvec_push(&packaged, host.v[i]);
+        assert_strvec_equal(&t.startup, &packaged);
+        strvec_clear(&packaged);
+        py_probe_release(&t);
+
+        /* the host's own interpreter: its dist-packages' .pth files import modules at start
+         * (setuptools' _distutils_hack), which are not the interpreter's */
+        struct pyrun hostpy = host_run();
+        hostpy.tree = xstrdup(""); /* the tree "/", as pyrun_prepare spells it */
+        struct py_probe h;
+        assert_int_equal(pyprobe_run(&hostpy, "3.11", "amd64", &h, &err), 0);
+        assert_int_equal(pyprobe_startup(&hostpy, &env, &h, &err), 0);
+        assert_true(strvec_contains(&h.startup, "site"));
+        for (size_t i = 0; i < h.startup.n; i++)
+                assert_true(strvec_contains(&host, h.startup.v[i]) ||
+                            strcmp(h.startup.v[i], "sitecustomize") == 0);
+        py_probe_release(&h);
+        pyrun_release(&hostpy);
+
+        /* the image's env changes what the start imports: -W makes it import warnings */
+        py_probe_release(&p);
+        assert_int_equal(pyprobe_run(&run, "3.11", "amd64", &p, &err), 0);
+        strvec_push(&env, "PYTHONWARNINGS=ignore");
+        assert_int_equal(pyprobe_startup(&run, &env, &p, &err), 0);
+        assert_true(strvec_contains(&p.startup, "warnings"));
+
+        py_probe_release(&p);
+        pyrun_release(&run);
+        strvec_clear(&env);
+        strvec_clear(&host);
+        free(pp);
+}
+
 static void test_table_per_arch_and_unknown_version(void **state)
 {
         (void)state;
@@ -329,6 +425,7 @@ int main(void)
             cmocka_unit_test(test_prepare_clamps_dotdot),
             cmocka_unit_test(test_probe_runs_image_interpreter),
             cmocka_unit_test(test_probe_missing_loader_falls_back_to_table),
+            cmocka_unit_test(test_startup_modules),
             cmocka_unit_test(test_table_per_arch_and_unknown_version),
             cmocka_unit_test(test_foreign_arch_uses_qemu),
             cmocka_unit_test(test_exec_large_io_and_clean_env),
