@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "distill/base/util.h"
+
 static bool is_digit(char c)
 {
         return c >= '0' && c <= '9';
@@ -145,4 +147,20 @@ bool libc_locale_name_valid(const char *s)
         size_t n = strnlen(s, NAMES_LOCALE_MAX + 1);
         return n > 0 && n <= NAMES_LOCALE_MAX && !strchr(s, '/') && strcmp(s, ".") != 0 &&
                strcmp(s, "..") != 0 && strcmp(s, "C") != 0 && strcmp(s, "POSIX") != 0;
+}
+
+char *pep503_normalize(const char *s, size_t n)
+{
+        struct strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] == '-' || s[i] == '_' || s[i] == '.') {
+                        while (i + 1 < n && (s[i + 1] == '-' || s[i + 1] == '_' || s[i + 1] == '.'))
+                                i++;
+                        strbuf_addch(&sb, '-');
+                } else {
+                        char c = s[i];
+                        strbuf_addch(&sb, c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c);
+                }
+        }
+        return strbuf_detach(&sb);
 }

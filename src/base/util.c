@@ -94,8 +94,11 @@ void strbuf_grow(struct strbuf *sb, size_t extra)
         size_t alloc = sb->alloc ? sb->alloc : 64;
         while (alloc < need)
                 alloc *= 2;
+        bool fresh = !sb->buf;
         sb->buf = xrealloc(sb->buf, alloc);
         sb->alloc = alloc;
+        if (fresh)
+                sb->buf[0] = '\0'; /* the header's promise: always terminated */
 }
 
 void strbuf_add(struct strbuf *sb, const void *data, size_t len)

@@ -14,9 +14,9 @@
 
 #include <jansson.h>
 
+#include "distill/base/names.h"
 #include "distill/base/arch.h"
 #include "distill/base/dockerignore.h"
-#include "distill/base/names.h"
 #include "distill/base/yamldoc.h"
 #include "distill/convert/alpine.h"
 #include "distill/convert/conversion.h"
@@ -422,8 +422,8 @@ static void resolve_command(struct convert *c)
                         return;
                 }
         } else {
-                cleanup_free char *name = pydist_normalize_name(path_basename(argv.v[0]),
-                                                                strlen(path_basename(argv.v[0])));
+                cleanup_free char *name =
+                    pep503_normalize(path_basename(argv.v[0]), strlen(path_basename(argv.v[0])));
                 if (!is_requirement(cv, name)) {
                         cv_report(cv, line, argv.v[0], CV_REVIEW,
                                   "the command runs %s, not a Python script or a requirement's "

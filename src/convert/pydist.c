@@ -34,30 +34,9 @@ struct pydist_index {
 /* ------------------------------------------------------------------------------------------ */
 /* Names and paths                                                                              */
 
-static bool is_sep(char c)
-{
-        return c == '-' || c == '_' || c == '.';
-}
-
 static bool is_blank(char c)
 {
         return c == ' ' || c == '\t' || c == '\r';
-}
-
-char *pydist_normalize_name(const char *s, size_t n)
-{
-        struct strbuf sb = STRBUF_INIT;
-        strbuf_grow(&sb, n);
-        for (size_t i = 0; i < n; i++) {
-                if (is_sep(s[i])) {
-                        while (i + 1 < n && is_sep(s[i + 1]))
-                                i++;
-                        strbuf_addch(&sb, '-');
-                } else {
-                        strbuf_addch(&sb, (char)tolower((unsigned char)s[i]));
-                }
-        }
-        return strbuf_detach(&sb);
 }
 
 /* Printable ASCII without blanks: what a wheel or egg name and version are made of. */
@@ -105,7 +84,7 @@ int pydist_parse_path(const char *s, size_t n, char **name, char **version, char
                 if (ver_len > 0 && !is_name_text(ver, ver_len))
                         return 0;
         }
-        *name = pydist_normalize_name(stem, name_len);
+        *name = pep503_normalize(stem, name_len);
         *version = ver_len > 0 ? xstrndup(ver, ver_len) : NULL;
         *info_path = xasprintf("/%.*s", (int)end, s);
         return 1;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "distill/base/names.h"
 #include "distill/convert/toml.h"
 
 #define TEXT_MAX   4096 /* longest requirement, version or marker taken from a file */
@@ -75,22 +76,6 @@ static bool dist_name_valid(const char *s)
                 if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
                         return false;
         return true;
-}
-
-char *pyproject_normalize_name(const char *name)
-{
-        struct strbuf sb = STRBUF_INIT;
-        for (const char *p = name; *p; p++) {
-                if (strchr("-_.", *p)) {
-                        if (sb.len == 0 || sb.buf[sb.len - 1] != '-')
-                                strbuf_addch(&sb, '-');
-                } else {
-                        strbuf_addch(&sb, (char)tolower((unsigned char)*p));
-                }
-        }
-        strbuf_addch(&sb, '\0');
-        sb.len--;
-        return strbuf_detach(&sb);
 }
 
 static const char *string_at(const json_t *obj, const char *key)
@@ -317,7 +302,7 @@ static char *extras_listing(const json_t *extras, const char *name)
         struct strbuf sb = STRBUF_INIT;
         const char *extra;
         json_t *list;
-        cleanup_free char *norm = pyproject_normalize_name(name);
+        cleanup_free char *norm = pep503_normalize(name, strlen(name));
         json_object_foreach((json_t *)extras, extra, list)
         {
                 size_t i;
@@ -325,7 +310,8 @@ static char *extras_listing(const json_t *extras, const char *name)
                 json_array_foreach(list, i, v)
                 {
                         cleanup_free char *n = json_is_string(v)
-                                                   ? pyproject_normalize_name(json_string_value(v))
+                                                   ? pep503_normalize(json_string_value(v),
+                                                                      strlen(json_string_value(v)))
                                                    : NULL;
                         if (n && strcmp(n, norm) == 0)
                                 strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", extra);
@@ -745,7 +731,7 @@ static int lock_graph_init(struct lock_graph *g, const char *path, const json_t 
                                                  path, i);
                 struct lock_node *node = &g->v[g->n];
                 node->pkg = p;
-                node->name = pyproject_normalize_name(name);
+                node->name = pep503_normalize(name, strlen(name));
                 node->version = version;
                 struct strvec *idx = strmap_get(&g->by_name, node->name);
                 if (!idx) {
@@ -780,7 +766,8 @@ static void reach_node(struct lock_graph *g, size_t i, struct condition *when, c
         {
                 if (!json_is_string(e))
                         continue;
-                cleanup_free char *x = pyproject_normalize_name(json_string_value(e));
+                cleanup_free char *x =
+                    pep503_normalize(json_string_value(e), strlen(json_string_value(e)));
                 if (!strvec_contains(&n->extras, x)) {
                         strvec_push(&n->extras, x);
                         changed = true;
@@ -800,7 +787,7 @@ static void reach(struct lock_graph *g, size_t from, const char *name, const cha
 {
         if (!name)
                 return;
-        cleanup_free char *norm = pyproject_normalize_name(name);
+        cleanup_free char *norm = pep503_normalize(name, strlen(name));
         struct strvec *idx = strmap_get(&g->by_name, norm);
         if (!idx) {
                 note(g->out, "%s: %s needs %s, which the lock does not list", g->path,
@@ -906,7 +893,7 @@ static void uv_edges(struct lock_graph *g, size_t from)
                 json_t *list;
                 json_object_foreach((json_t *)optional, extra, list)
                 {
-                        cleanup_free char *x = pyproject_normalize_name(extra);
+                        cleanup_free char *x = pep503_normalize(extra, strlen(extra));
                         if (strcmp(x, g->v[from].extras.v[e]) == 0)
                                 uv_edge_list(g, from, list);
                 }
@@ -1040,7 +1027,7 @@ static void poetry_edges(struct lock_graph *g, size_t from)
                 json_t *list;
                 json_object_foreach((json_t *)extras, extra, list)
                 {
-                        cleanup_free char *x = pyproject_normalize_name(extra);
+                        cleanup_free char *x = pep503_normalize(extra, strlen(extra));
                         if (strcmp(x, g->v[from].extras.v[e]) != 0)
                                 continue;
                         size_t k;
@@ -1054,9 +1041,9 @@ static void poetry_edges(struct lock_graph *g, size_t from)
                                 json_t *v;
                                 json_object_foreach((json_t *)deps, key, v)
                                 {
-                                        cleanup_free char *a = pyproject_normalize_name(key);
+                                        cleanup_free char *a = pep503_normalize(key, strlen(key));
                                         cleanup_free char *b =
-                                            dn ? pyproject_normalize_name(dn) : NULL;
+                                            dn ? pep503_normalize(dn, strlen(dn)) : NULL;
                                         if (b && strcmp(a, b) == 0)
                                                 dspec = v;
                                 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "distill/base/names.h"
 #include "distill/base/arch.h"
 #include "distill/convert/pep440.h"
 
@@ -29,25 +30,6 @@ static bool is_alnum(char c)
 static bool is_word(char c)
 {
         return is_alnum(c) || c == '_' || (unsigned char)c >= 0x80;
-}
-
-static char lower(char c)
-{
-        return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-char *pyreq_normalize_name(const char *name)
-{
-        struct strbuf sb = STRBUF_INIT;
-        for (const char *p = name; *p;) {
-                if (*p == '-' || *p == '_' || *p == '.') {
-                        while (*p == '-' || *p == '_' || *p == '.')
-                                p++;
-                        strbuf_addch(&sb, '-');
-                } else
-                        strbuf_addch(&sb, lower(*p++));
-        }
-        return strbuf_detach(&sb);
 }
 
 /* Tokenizer: packaging's DEFAULT_RULES, each a test at pos. */
@@ -309,7 +291,7 @@ static int eval_item(struct marker_ctx *m, size_t col, struct operand *l, const 
         cleanup_free char *lv = xstrdup(l->variable ? value : l->value);
         cleanup_free char *rv = xstrdup(r->variable ? value : r->value);
         if (!strcmp(name, "extra")) { /* PEP 685: extras compare by their normal names */
-                char *nl = pyreq_normalize_name(lv), *nr = pyreq_normalize_name(rv);
+                char *nl = pep503_normalize(lv, strlen(lv)), *nr = pep503_normalize(rv, strlen(rv));
                 free(lv);
                 free(rv);
                 lv = nl;
@@ -707,7 +689,7 @@ int pyreq_parse_line(const char *line, const char *origin, struct pyreq *out,
                 goto out;
         }
         pep440_specset_release(&set);
-        r.normalized = pyreq_normalize_name(r.name);
+        r.normalized = pep503_normalize(r.name, strlen(r.name));
         r.specifier = strbuf_detach(&spec);
         r.origin = xstrdup(origin);
         *out = r;
@@ -783,7 +765,7 @@ static void wheel_name(const char *url, struct pyreq *r)
         for (char *p = r->name; *p; p++)
                 if (*p == '_')
                         *p = '-';
-        r->normalized = pyreq_normalize_name(r->name);
+        r->normalized = pep503_normalize(r->name, strlen(r->name));
         free(r->specifier);
         r->specifier = xasprintf("==%.*s", (int)(d2 - d1 - 1), d1 + 1);
 }
@@ -801,7 +783,7 @@ static void egg_name(const char *url, struct pyreq *r)
                 size_t id = identifier(&t);
                 if (id && id == strcspn(v, "[")) {
                         r->name = xstrndup(v, id);
-                        r->normalized = pyreq_normalize_name(r->name);
+                        r->normalized = pep503_normalize(r->name, strlen(r->name));
                 }
                 return;
         }

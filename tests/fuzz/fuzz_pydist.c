@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "distill/base/names.h"
 #include "distill/convert/pydist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -53,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 free(version);
                 free(info);
         }
-        char *norm = pydist_normalize_name(text, len);
+        char *norm = pep503_normalize(text, len);
         free(norm);
         return 0;
 }

@@ -50,4 +50,8 @@ size_t py_dist_info_prefix(const char *s, size_t n, size_t *base_off);
  * "..", and not one glibc has built in (C, POSIX). */
 bool libc_locale_name_valid(const char *s);
 
+/* A Python distribution name as PEP 503 compares them: runs of '-', '_' and '.' become one '-',
+ * letters lower case (re.sub(r"[-_.]+", "-", name).lower()), over s[0..n). Caller frees. */
+char *pep503_normalize(const char *s, size_t n);
+
 #endif

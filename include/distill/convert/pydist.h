@@ -47,9 +47,6 @@ void pydist_index_free(struct pydist_index *idx);
 
 /* ---- the pieces, for tests, fuzzing and the requirement reader ---- */
 
-/* PEP 503: re.sub(r"[-_.]+", "-", name).lower() over s[0..n). Caller frees. */
-char *pydist_normalize_name(const char *s, size_t n);
-
 /* What a path says: 1 when s[0..n) (with or without its leading '/') is a .dist-info/.egg-info
  * entry or a file under one, filling *name (normalised), *version (NULL when the name has none)
  * and *info_path (the entry's image path); 0 for any other path; all three owned by the caller. */

@@ -49,7 +49,5 @@ void pyproject_reqs_release(struct pyproject_reqs *r);
  * PEP 440 specifier: 0 and *out (caller frees; "" for no constraint), or -1 with *why set to a
  * static explanation when it has no PEP 440 form ("||", an unparsable version). */
 int poetry_constraint_pep440(const char *constraint, char **out, const char **why);
-/* PEP 503 normalisation: lower case, each run of '-', '_' and '.' one '-'. Caller frees. */
-char *pyproject_normalize_name(const char *name);
 
 #endif

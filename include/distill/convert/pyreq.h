@@ -67,9 +67,6 @@ int pyreq_read_file_env(const char *path, const struct strmap *env, struct pyreq
                         struct distill_error *err);
 void pyreq_list_release(struct pyreq_list *l);
 
-/* PEP 503: runs of - _ . become one -, lower case. Caller frees. */
-char *pyreq_normalize_name(const char *name);
-
 /* The values markers see on the target (packaging's default_environment, for that machine). */
 struct pyreq_env {
         char python_version[32];                    /* "3.11" */

@@ -11,12 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "distill/base/names.h"
 #include "distill/convert/pydist.h"
 #include "fixture.h"
 
 static char *norm(const char *s)
 {
-        return pydist_normalize_name(s, strlen(s));
+        return pep503_normalize(s, strlen(s));
 }
 
 static void test_normalize_against_python(void **state)

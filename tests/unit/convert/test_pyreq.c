@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "distill/base/names.h"
 #include "distill/base/spawn.h"
 #include "distill/base/util.h"
 #include "distill/convert/pep440.h"
@@ -55,7 +56,7 @@ static void test_names(void **state)
                                                {"requests", "requests"},
                                                {"zope.interface", "zope-interface"}};
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                cleanup_free char *n = pyreq_normalize_name(cases[i][0]);
+                cleanup_free char *n = pep503_normalize(cases[i][0], strlen(cases[i][0]));
                 assert_string_equal(n, cases[i][1]);
         }
 }
