@@ -564,8 +564,9 @@ static void carry_copy(struct walk *w)
         cleanup_free char *to = image_dest(cv, dest);
         /* BuildKit copies into a directory when the destination says so (a trailing slash, ".")
          * or already is one (the workdir, where an earlier COPY put a directory) */
-        bool dest_dir = dest[strlen(dest) - 1] == '/' || !strcmp(dest, ".") || in->args.n > 2 ||
-                        (cv->workdir && !strcmp(to, cv->workdir)) || !strcmp(to, "/");
+        bool dest_dir = !*dest || dest[strlen(dest) - 1] == '/' || !strcmp(dest, ".") ||
+                        in->args.n > 2 || (cv->workdir && !strcmp(to, cv->workdir)) ||
+                        !strcmp(to, "/");
         for (size_t i = 0; i < cv->n_copies && !dest_dir; i++)
                 dest_dir = cv->copies[i].is_dir && !strcmp(cv->copies[i].to, to);
         struct strbuf what = STRBUF_INIT;
