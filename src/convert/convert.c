@@ -664,7 +664,8 @@ static void write_head(const struct convert *c, struct strbuf *sb)
         for (size_t i = 0; i < cv->notes.n; i++)
                 put_comment(sb, "", cv->notes.v[i]);
         strbuf_adds(sb, "version: 1\n");
-        strbuf_addf(sb, "source: %s\n", c->source_yaml);
+        /* a flow mapping on the line, or a block starting on the next */
+        strbuf_addf(sb, "source:%s%s\n", c->source_yaml[0] == '\n' ? "" : " ", c->source_yaml);
         strbuf_addf(sb, "arch: %s\n", c->arch);
 }
 

@@ -128,6 +128,48 @@ check "FROM python:3.13 on a 3.11 sysroot: exit 2, saying so" test "$rc" -eq 2
 check "… naming both versions and the way out" grep -q "needs Python 3.13.*has 3.11.*--source apt" "$WORK/old.err"
 check "… and writing nothing" test ! -e "$OLD/distill.yaml"
 
+# --source apt: the release comes from distro-info-data (the oldest supported by its LTS date
+# whose Python is >= 3.9) and the packages from the archive's Contents indexes; --python 3.9:
+# the release that ships exactly 3.9, whose Flask and PyYAML are too old for the requirements
+export DISTILL_CACHE=$WORK/cache
+APT=$SHARED/apt
+cp -a "$SRC/examples/alpine" "$APT"
+"$DISTILL" convert "$APT/Dockerfile" --source apt --json >"$WORK/apt.json" 2>"$WORK/apt.err" &&
+  rc=0 || rc=$?
+check "--source apt: exit 0 ($(tail -1 "$WORK/apt.err"))" test "$rc" -eq 0
+check "--source apt: the oldest supported release with Python >= 3.9, requirements from Contents" \
+  $PY - "$WORK/apt.json" <<'PYEOF'
+import csv, datetime, json, sys
+r = json.load(open(sys.argv[1]))
+today = datetime.date.today().isoformat()
+supported = [row["series"] for row in csv.DictReader(open("/usr/share/distro-info/debian.csv"))
+             if row.get("release") and row["release"] <= today
+             and today < (row.get("eol-lts") or row.get("eol") or "9999")]
+# bullseye (3.9) would qualify when still supported; the test knows the Pythons of 11-13
+python_of = {"bullseye": "3.9", "bookworm": "3.11", "trixie": "3.13"}
+want = next(s for s in supported if s in python_of)
+assert r["python"]["release"] == want and r["python"]["image"] == python_of[want], (r["python"], want)
+reqs = {q["requirement"].split(">")[0]: q for q in r["requirements"]}
+assert reqs["Flask"]["package"] == "python3-flask", reqs
+assert reqs["PyYAML"]["package"] == "python3-yaml", reqs
+PYEOF
+check "--source apt: the manifest names the archive" grep -q "^source: {apt: {sources: host}}\|^  apt:" "$APT/distill.yaml"
+"$DISTILL" convert "$APT/Dockerfile" --source apt --python 3.9 --force --json >"$WORK/apt39.json" \
+  2>"$WORK/apt39.err" && rc=0 || rc=$?
+check "--python 3.9: exit 3, bullseye's Flask 1.1 and PyYAML 5.3 do not satisfy the requirements" \
+  $PY - "$WORK/apt39.json" "$rc" <<'PYEOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert sys.argv[2] == "3", sys.argv[2]
+assert r["python"]["release"] == "bullseye" and r["python"]["image"] == "3.9", r["python"]
+reqs = {q["requirement"].split(">")[0]: q for q in r["requirements"]}
+assert reqs["Flask"]["outcome"] == "manual" and "python3-flask ships Flask 1." in reqs["Flask"]["detail"], reqs
+assert any("end of life" in n for n in r["notes"]), r["notes"]
+assert "--python-version 3.9" in r["site-packages-command"] and "manylinux_2_31_x86_64" in r["site-packages-command"], r
+PYEOF
+check "--python 3.9: the manifest's source is bullseye's archive and its security suite" \
+  grep -q "suites: \[bullseye-security\]" "$APT/distill.yaml"
+
 # bad Dockerfiles: exit 2 with file:line, nothing written
 BAD=$WORK/bad
 mkdir -p "$BAD"
