@@ -737,7 +737,7 @@ static void write_python(const struct convert *c, struct strbuf *sb)
         if (c->unmapped) {
                 put_comment(sb, "  ",
                             "the requirements no package of the source satisfies; "
-                            "fill the directory with:");
+                            "fill the directory, from the manifest's directory, with:");
                 /* one line, whatever its length: it is meant to be copied */
                 strbuf_addf(sb, "  # %s\n", c->pip_command);
                 strbuf_addf(sb, "  site-packages: [./%s]\n", CONVERT_SITE_PACKAGES);
@@ -950,7 +950,8 @@ static void print_report_text(const struct convert *c, bool builds)
         for (size_t i = 0; i < cv->notes.n; i++)
                 printf("note: %s\n", cv->notes.v[i]);
         if (c->pip_command)
-                printf("fill python.site-packages with:\n    %s\n", c->pip_command);
+                printf("fill python.site-packages, in %s, with:\n    %s\n", c->output_dir,
+                       c->pip_command);
         printf("wrote %s (%s)\n", c->output,
                builds ? "builds as written" : "some requirements are unmapped: see above");
 }
