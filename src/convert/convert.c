@@ -231,7 +231,7 @@ static int choose_sysroot(struct convert *c, struct distill_error *err)
                                          c->py.xy, want);
         c->source_yaml =
             strcmp(c->root, "/") ? xasprintf("{sysroot: %s}", c->root) : xstrdup("{sysroot: /}");
-        return pydist_index_sysroot(c->root, &c->dists, err);
+        return pydist_index_source(c->src, &c->dists, err);
 }
 
 static void note_support(struct convert *c, const struct debian_release *rel, int64_t today)

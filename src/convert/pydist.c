@@ -14,6 +14,7 @@
 
 #include "distill/base/names.h"
 #include "distill/core/roottree.h"
+#include "distill/source/source.h"
 
 #define TEXT_MAX          ((size_t)256 << 20) /* a reduced Contents index or a dpkg file list */
 #define ENTRIES_MAX       (1u << 20)          /* distinct (package, entry) pairs of an index */
@@ -428,67 +429,27 @@ int pydist_index_contents(const char *const *filtered_contents_paths, size_t n,
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* A sysroot's dpkg database                                                                    */
+/* A sysroot's packages                                                                         */
 
-static int read_list(int rootfd, const char *rel, char **text, size_t *len)
+int pydist_index_source(struct source *src, struct pydist_index **out, struct distill_error *err)
 {
-        cleanup_close int fd = roottree_open(rootfd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EINVAL;
-        return read_fd_capped(fd, TEXT_MAX, text, len);
-}
-
-/* The *.list names of var/lib/dpkg/info, sorted. */
-static int list_names(int rootfd, const char *root, struct strvec *names, struct distill_error *err)
-{
-        static const char info[] = "var/lib/dpkg/info";
-        int fd = roottree_open(rootfd, info, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
-        if (fd < 0)
-                return distill_error_errno(err, errno == ENOENT ? DISTILL_EUSAGE : DISTILL_EIO,
-                                           errno, "%s/%s (the dpkg database of the sysroot)", root,
-                                           info);
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                int e = errno;
-                close(fd);
-                return distill_error_errno(err, DISTILL_EIO, e, "%s/%s", root, info);
-        }
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (has_suffix(de->d_name, strlen(de->d_name), ".list"))
-                        strvec_push(names, de->d_name);
-        closedir(d);
-        strvec_sort(names);
-        return 0;
-}
-
-int pydist_index_sysroot(const char *root, struct pydist_index **out, struct distill_error *err)
-{
+        const char *root = source_root(src);
         cleanup_close int rootfd = open(root, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
         if (rootfd < 0)
                 return distill_error_errno(err, DISTILL_EIO, errno, "sysroot %s", root);
-        struct strvec names = STRVEC_INIT;
-        int ret = list_names(rootfd, root, &names, err);
         struct pydist_index *idx = pydist_index_new();
-        for (size_t i = 0; ret == 0 && i < names.n; i++) {
-                const char *file = names.v[i];
-                /* "python3-flask.list", or "libfoo1:amd64.list" for Multi-Arch: same */
-                size_t stem = strlen(file) - 5, pkg_len = strcspn(file, ":");
-                cleanup_free char *package = xstrndup(file, pkg_len < stem ? pkg_len : stem);
-                cleanup_free char *rel = xasprintf("var/lib/dpkg/info/%s", file);
-                cleanup_free char *shown = path_join(root, rel);
-                cleanup_free char *text = NULL;
-                size_t len = 0;
-                int e = read_list(rootfd, rel, &text, &len);
-                if (e < 0)
-                        ret = distill_error_errno(err, DISTILL_EIO, -e, "%s", shown);
-                else
-                        ret = pydist_index_add_list(idx, package, text, len, rootfd, shown, err);
+        int ret = 0;
+        for (size_t i = 0; ret == 0 && i < source_count(src); i++) {
+                const struct source_pkg *p = source_pkg_at(src, i);
+                for (size_t f = 0; ret == 0 && f < p->files.n; f++) {
+                        const char *path = p->files.v[f];
+                        char *name, *version, *info;
+                        if (pydist_parse_path(path, strlen(path), &name, &version, &info) == 0)
+                                continue;
+                        cleanup_free char *where = xasprintf("%s: %s", p->name, path);
+                        ret = add_entry(idx, name, version, p->name, info, rootfd, where, err);
+                }
         }
-        strvec_clear(&names);
         if (ret < 0) {
                 pydist_index_free(idx);
                 return ret;

@@ -1,5 +1,6 @@
 /* Which Debian package ships a Python distribution, found from the package source itself — the
- * sysroot's dpkg file lists or the archive's Contents indexes (apt_fetch_python_contents) — by
+ * sysroot source's file lists (the ones it read once) or the archive's Contents indexes
+ * (apt_fetch_python_contents) — by
  * the *.dist-info / *.egg-info entries the packages install directly in
  * /usr/lib/python3/dist-packages or /usr/lib/python3.N/dist-packages (py_dist_info_prefix; not
  * pypy's, not python2's). Never a hand-kept table.
@@ -29,9 +30,11 @@ struct pydist_entry {
 
 struct pydist_index;
 
-/* dpkg's file lists ROOT/var/lib/dpkg/info/PKG.list and PKG:ARCH.list, read inside the root
- * (symlinks resolved within it). */
-int pydist_index_sysroot(const char *root, struct pydist_index **out, struct distill_error *err);
+struct source;
+/* The packages of an opened sysroot source (source_open_sysroot: dpkg's installed packages and
+ * their file lists, read once, diversions applied); a versionless entry's METADATA/PKG-INFO is
+ * read inside the source's root (symlinks resolved within it). */
+int pydist_index_source(struct source *src, struct pydist_index **out, struct distill_error *err);
 
 /* Contents indexes (whole, or as apt_fetch_python_contents reduced them): lines
  * "PATH<blanks>[AREA/]SECTION/PKG[,[AREA/]SECTION/PKG…]", the free-text header older archives
