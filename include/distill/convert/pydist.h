@@ -1,7 +1,6 @@
 /* Which Debian package ships a Python distribution, found from the package source itself — the
  * sysroot source's file lists (the ones it read once) or the archive's Contents indexes
- * (apt_fetch_python_contents) — by
- * the *.dist-info / *.egg-info entries the packages install directly in
+ * (apt_fetch_python_contents) — by the *.dist-info / *.egg-info entries the packages install in
  * /usr/lib/python3/dist-packages or /usr/lib/python3.N/dist-packages (py_dist_info_prefix; not
  * pypy's, not python2's). Never a hand-kept table.
  *
