@@ -153,8 +153,10 @@ static int locked_candidates(struct source *src, struct pkgset *out)
 }
 
 /* solve wide: the manifest's packages plus every package a loaded rule names that the source
- * has, so that select never needs to go back to the solver. */
-static int solve(struct build_ctx *b, struct distill_error *err)
+ * has, so that select never needs to go back to the solver. `pins`: a lock's versions, for
+ * `lock --update` and `lock --check`. */
+static int solve_pins(struct build_ctx *b, const struct solve_pin *pins, size_t n_pins,
+                      struct distill_error *err)
 {
         struct strvec names = STRVEC_INIT;
         int r;
@@ -174,9 +176,14 @@ static int solve(struct build_ctx *b, struct distill_error *err)
         if (b->opt->locked)
                 r = locked_candidates(b->src, &b->candidates);
         else
-                r = solve_candidates(b->src, &names, &b->candidates, err);
+                r = solve_pinned(b->src, &names, pins, n_pins, &b->candidates, err);
         strvec_clear(&names);
         return r;
+}
+
+static int solve(struct build_ctx *b, struct distill_error *err)
+{
+        return solve_pins(b, NULL, 0, err);
 }
 
 /* A new plan that knows the candidate set: what the manifest asked for, what the rules added. */
@@ -1035,20 +1042,25 @@ int build_run(const struct build_options *opt, struct distill_error *err)
         return r;
 }
 
+/* The manifest and rules of `distill lock`, which pins packages of an apt source only. */
+static int lock_inputs(struct build_ctx *b, struct distill_error *err)
+{
+        int r = load_inputs(b, err);
+        if (r >= 0 && b->m->source_kind != MANIFEST_SOURCE_APT)
+                r = distill_error_set(err, DISTILL_EUSAGE,
+                                      "%s: distill lock pins packages of an apt source "
+                                      "(source: {apt: …})",
+                                      b->m->path);
+        return r < 0 ? r : load_rules(b, err);
+}
+
 int build_lock(const struct build_options *opt, const char *lock_path, struct distill_error *err)
 {
         struct build_ctx b = {.opt = opt};
         int r;
 
         clock_gettime(CLOCK_MONOTONIC, &b.started);
-        r = load_inputs(&b, err);
-        if (r >= 0 && b.m->source_kind != MANIFEST_SOURCE_APT)
-                r = distill_error_set(err, DISTILL_EUSAGE,
-                                      "%s: distill lock pins packages of an apt source "
-                                      "(source: {apt: …})",
-                                      b.m->path);
-        if (r >= 0)
-                r = load_rules(&b, err);
+        r = lock_inputs(&b, err);
         for (size_t i = 0; r >= 0 && i < b.m->arch.n; i++) {
                 const char *arch = opt->arch ? opt->arch : b.m->arch.v[i];
                 progress(&b, "lock %s", arch);
@@ -1066,6 +1078,266 @@ int build_lock(const struct build_options *opt, const char *lock_path, struct di
                 if (opt->arch)
                         break;
         }
+        build_ctx_release(&b);
+        return r;
+}
+
+/* The architectures a lock command covers: --arch, or every one of the manifest's. */
+static void lock_archs(const struct build_ctx *b, struct strvec *out)
+{
+        if (b->opt->arch)
+                strvec_push(out, b->opt->arch);
+        else
+                for (size_t i = 0; i < b->m->arch.n; i++)
+                        strvec_push(out, b->m->arch.v[i]);
+}
+
+/* An update must never take a version below the lock's (the solver is told so); a lower
+ * version the archive offers *instead* (a rollback, a stale or hostile mirror) is reported. */
+static void report_downgrades(struct build_ctx *b, const struct lock_set *old)
+{
+        for (size_t i = 0; i < old->n; i++) {
+                const struct lock_entry *e = &old->v[i];
+                const char *newest = solve_newest_version(b->src, e->name);
+                if (newest && solve_vercmp(b->src, newest, e->version) < 0)
+                        fprintf(stderr,
+                                "distill: %s: %s: the archive offers %s, lower than the locked "
+                                "%s (a downgrade): not taken\n",
+                                b->arch, e->name, newest, e->version);
+        }
+}
+
+/* Why a package of the lock has no version to stay at, for the solver's failure: its locked
+ * version is gone and nothing at or above it is offered. */
+static void explain_gone(struct build_ctx *b, const struct lock_set *old, struct strbuf *why)
+{
+        for (size_t i = 0; i < old->n; i++) {
+                const struct lock_entry *e = &old->v[i];
+                const char *newest = solve_newest_version(b->src, e->name);
+                if (solve_find_version(b->src, e->name, e->version) ||
+                    (newest && solve_vercmp(b->src, newest, e->version) > 0))
+                        continue;
+                strbuf_addf(why, "%s %s is no longer served (the archive offers %s%s); ", e->name,
+                            e->version, newest ? newest : "no version",
+                            newest ? ", a downgrade, not taken" : "");
+        }
+}
+
+/* A package --update did not name moves only when a named one needs it: one whose locked
+ * version vanished must be named to move. */
+static int check_unnamed_moves(struct build_ctx *b, const struct lock_set *old,
+                               const struct strvec *names, const struct lock_change *ch,
+                               size_t n_ch, struct distill_error *err)
+{
+        for (size_t i = 0; names->n && i < n_ch; i++) {
+                if (ch[i].kind != LOCK_CHANGED || strvec_contains(names, ch[i].name))
+                        continue;
+                const struct lock_entry *e = lock_find(old, ch[i].name);
+                if (e && !solve_find_version(b->src, e->name, e->version))
+                        return distill_error_set(err, DISTILL_ERESOLVE,
+                                                 "%s: %s: the locked %s is no longer served (the "
+                                                 "archive offers %s): name it to update it "
+                                                 "(distill lock --update %s)",
+                                                 b->arch, e->name, e->version, ch[i].new_version,
+                                                 e->name);
+        }
+        return 0;
+}
+
+static void print_changes(FILE *out, const char *arch, const struct lock_change *ch, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (ch[i].kind == LOCK_CHANGED)
+                        fprintf(out, "%s: %s %s → %s\n", arch, ch[i].name, ch[i].old_version,
+                                ch[i].new_version);
+                else if (ch[i].kind == LOCK_ADDED)
+                        fprintf(out, "%s: %s (new) → %s\n", arch, ch[i].name, ch[i].new_version);
+                else
+                        fprintf(out, "%s: %s %s → (removed)\n", arch, ch[i].name,
+                                ch[i].old_version);
+        }
+}
+
+/* One architecture of `lock --update`: b->src and b->candidates hold the new set. */
+static int update_arch(struct build_ctx *b, const char *lock_path, const struct strvec *names,
+                       FILE *out, struct distill_error *err)
+{
+        struct lock_set old = {0};
+        struct lock_change *ch = NULL;
+        size_t n_ch = 0;
+        struct strbuf why = STRBUF_INIT;
+
+        int r = lock_read(lock_path, b->arch, &old, err);
+        for (size_t i = 0; r >= 0 && i < names->n; i++)
+                if (!lock_find(&old, names->v[i]))
+                        r = distill_error_set(err, DISTILL_EUSAGE,
+                                              "%s: %s pins no package %s for %s (distill lock "
+                                              "--update PKG updates locked packages)",
+                                              b->m->path, lock_path, names->v[i], b->arch);
+        if (r >= 0)
+                r = source_open_apt(b->m, b->arch, b->opt->verbosity >= 0, &b->src, err);
+        if (r >= 0) {
+                report_downgrades(b, &old);
+                cleanup_free struct solve_pin *pins = lock_pins(&old, names->n ? names : NULL);
+                r = solve_pins(b, pins, old.n, err);
+                if (r < 0) {
+                        explain_gone(b, &old, &why);
+                        if (why.len)
+                                distill_error_prefix(err, "%s: %s", b->arch, why.buf);
+                }
+        }
+        if (r >= 0) {
+                n_ch = lock_diff(&old, &b->candidates, &ch);
+                r = check_unnamed_moves(b, &old, names, ch, n_ch, err);
+        }
+        if (r >= 0)
+                print_changes(out, b->arch, ch, n_ch);
+        free(ch);
+        strbuf_release(&why);
+        lock_set_release(&old);
+        return r;
+}
+
+int build_lock_update(const struct build_options *opt, const char *lock_path,
+                      const struct strvec *names, FILE *out, struct distill_error *err)
+{
+        struct build_ctx b = {.opt = opt};
+        struct strvec archs = STRVEC_INIT;
+        struct source **srcs = NULL;
+        struct pkgset *sets = NULL;
+        size_t n = 0;
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &b.started);
+        r = lock_inputs(&b, err);
+        if (r >= 0) {
+                lock_archs(&b, &archs);
+                srcs = xcalloc(archs.n + 1, sizeof(*srcs));
+                sets = xcalloc(archs.n + 1, sizeof(*sets));
+        }
+        /* every architecture solved before anything is written: the lock changes all at once */
+        for (size_t i = 0; r >= 0 && i < archs.n; i++, n++) {
+                b.arch = archs.v[i];
+                progress(&b, "lock --update %s", b.arch);
+                r = update_arch(&b, lock_path, names, out, err);
+                srcs[i] = b.src;
+                sets[i] = b.candidates;
+                b.src = NULL;
+                b.candidates = (struct pkgset){0};
+        }
+        if (r >= 0)
+                r = lock_write_archs(lock_path, (const char *const *)archs.v, sets, archs.n, err);
+        for (size_t i = 0; i < n; i++) {
+                pkgset_release(&sets[i]);
+                if (srcs[i])
+                        source_free(srcs[i]);
+        }
+        free(sets);
+        free(srcs);
+        strvec_clear(&archs);
+        build_ctx_release(&b);
+        return r;
+}
+
+/* One architecture of `lock --check`: problems appended to *why, one "; "-terminated item
+ * each, every one naming its package. */
+static int check_arch(struct build_ctx *b, const char *lock_path, struct strbuf *why,
+                      struct distill_error *err)
+{
+        struct lock_set old = {0};
+        struct lock_change *ch = NULL;
+        struct solve_pin *pins = NULL;
+        struct distill_error solve_err = {0};
+
+        int r = lock_read(lock_path, b->arch, &old, err);
+        if (r >= 0)
+                r = source_open_apt(b->m, b->arch, b->opt->verbosity >= 0, &b->src, err);
+        if (r < 0)
+                goto done;
+        for (size_t i = 0; i < old.n; i++) {
+                const struct lock_entry *e = &old.v[i];
+                const struct source_pkg *p = solve_find_version(b->src, e->name, e->version);
+                const char *newest = solve_newest_version(b->src, e->name);
+                if (!p)
+                        strbuf_addf(why, "%s: %s %s is no longer served by the archive (%s%s); ",
+                                    b->arch, e->name, e->version, newest ? "it offers " : "",
+                                    newest ? newest : "no version at all");
+                else if (!p->sha256 || strcmp(p->sha256, e->sha256) != 0)
+                        strbuf_addf(why,
+                                    "%s: %s %s: the archive serves another .deb (SHA-256 %s, "
+                                    "the lock has %s); ",
+                                    b->arch, e->name, e->version, p->sha256 ? p->sha256 : "none",
+                                    e->sha256);
+        }
+        /* the manifest solved at the lock's versions: what is needed and what no longer is */
+        pins = lock_pins(&old, NULL);
+        for (size_t i = 0; i < old.n; i++)
+                pins[i].keep = true;
+        if (solve_pins(b, pins, old.n, &solve_err) < 0) {
+                strbuf_addf(why, "%s: %s; ", b->arch, solve_err.msg);
+                goto done;
+        }
+        size_t n_ch = lock_diff(&old, &b->candidates, &ch);
+        for (size_t i = 0; i < n_ch; i++) {
+                const struct lock_change *c = &ch[i];
+                if (c->kind == LOCK_ADDED)
+                        strbuf_addf(why, "%s: %s is needed by the manifest but not locked; ",
+                                    b->arch, c->name);
+                else if (c->kind == LOCK_REMOVED)
+                        strbuf_addf(why, "%s: %s is locked but the manifest no longer needs it; ",
+                                    b->arch, c->name);
+                else if (solve_find_version(b->src, c->name, c->old_version))
+                        strbuf_addf(why, "%s: %s: the lock has %s, the manifest now needs %s; ",
+                                    b->arch, c->name, c->old_version, c->new_version);
+        }
+done:
+        free(pins);
+        free(ch);
+        pkgset_release(&b->candidates);
+        if (b->src)
+                source_free(b->src);
+        b->src = NULL;
+        lock_set_release(&old);
+        return r;
+}
+
+int build_lock_check(const struct build_options *opt, const char *lock_path,
+                     struct distill_error *err)
+{
+        struct build_ctx b = {.opt = opt};
+        struct strvec archs = STRVEC_INIT, locked = STRVEC_INIT;
+        struct strbuf why = STRBUF_INIT;
+        int r;
+
+        clock_gettime(CLOCK_MONOTONIC, &b.started);
+        r = lock_inputs(&b, err);
+        if (r >= 0)
+                r = lock_architectures(lock_path, &locked, err);
+        if (r >= 0)
+                lock_archs(&b, &archs);
+        for (size_t i = 0; r >= 0 && !opt->arch && i < locked.n; i++)
+                if (!strvec_contains(&archs, locked.v[i]))
+                        strbuf_addf(&why,
+                                    "the lock pins architecture %s, which %s does not build; ",
+                                    locked.v[i], b.m->path);
+        for (size_t i = 0; r >= 0 && i < archs.n; i++) {
+                b.arch = archs.v[i];
+                if (!strvec_contains(&locked, b.arch)) {
+                        strbuf_addf(&why, "%s: no packages locked for this architecture; ", b.arch);
+                        continue;
+                }
+                progress(&b, "lock --check %s", b.arch);
+                r = check_arch(&b, lock_path, &why, err);
+        }
+        if (r >= 0 && why.len) {
+                why.buf[why.len - 2] = '\0'; /* the last "; " */
+                r = distill_error_set(err, DISTILL_ERESOLVE,
+                                      "%s no longer matches %s and its archive: %s", lock_path,
+                                      b.m->path, why.buf);
+        }
+        strbuf_release(&why);
+        strvec_clear(&locked);
+        strvec_clear(&archs);
         build_ctx_release(&b);
         return r;
 }

@@ -32,6 +32,7 @@ static const char usage_text[] =
     "       distill resolve MANIFEST [--arch ARCH] [--rules DIR] [--no-package-rules] [--json]\n"
     "       distill why OUT|MANIFEST PATH [--json]\n"
     "       distill lock MANIFEST [-o LOCK] [--arch ARCH]\n"
+    "                    [--update [PKG]... | --check]\n"
     "       distill convert [Dockerfile] [-o MANIFEST] [--context DIR] [--source sysroot|apt]\n"
     "                       [--sysroot DIR] [--python X.Y] [--arch ARCH] [--force] [--json]\n"
     "       distill --help | --version\n"
@@ -70,6 +71,8 @@ struct cli {
         const char *out; /* -o */
         bool locked;
         const char *lock_file; /* --locked=FILE */
+        bool lock_update;      /* lock --update */
+        bool lock_check;       /* lock --check */
         bool help;
         char **args; /* the positional arguments */
         int n_args;
@@ -97,6 +100,8 @@ static const struct option all_options[] = {
     {"source", required_argument, NULL, 'S'},
     {"sysroot", required_argument, NULL, 's'},
     {"python", required_argument, NULL, 'Y'},
+    {"update", no_argument, NULL, 'U'},
+    {"check", no_argument, NULL, 'K'},
     {NULL, 0, NULL, 0},
 };
 
@@ -155,6 +160,12 @@ static int parse_cli(int argc, char **argv, const char *allowed, struct cli *cli
                         break;
                 case 'h':
                         cli->help = true;
+                        break;
+                case 'U':
+                        cli->lock_update = true;
+                        break;
+                case 'K':
+                        cli->lock_check = true;
                         break;
                 case 'p':
                         cli->opt.push = optarg;
@@ -242,17 +253,35 @@ static int cmd_convert(struct cli *cli, struct distill_error *err)
         return finish(convert_run(o, err), err);
 }
 
+/* lock MANIFEST; lock --update MANIFEST [PKG...] (the changes on stdout); lock --check MANIFEST
+ * (exit 3 when the lock no longer matches: the manifest's packages do not resolve to it). */
 static int cmd_lock(struct cli *cli, struct distill_error *err)
 {
-        if (cli->n_args != 1)
-                return usage_error("%s", "lock needs exactly one MANIFEST");
+        if (cli->n_args < 1 || (cli->n_args > 1 && !cli->lock_update))
+                return usage_error("%s", "lock needs exactly one MANIFEST (and PKG... only with "
+                                         "--update)");
+        if (cli->lock_update && cli->lock_check)
+                return usage_error("%s", "lock takes --update or --check, not both");
         cli->opt.manifest = cli->args[0];
         cleanup_free char *default_lock = default_lock_path(cli->opt.manifest);
         const char *lock = cli->out ? cli->out : default_lock;
-        int r = build_lock(&cli->opt, lock, err);
+        struct strvec names = STRVEC_INIT;
+        for (int i = 1; i < cli->n_args; i++)
+                strvec_push(&names, cli->args[i]);
+        int r;
+        if (cli->lock_update)
+                r = build_lock_update(&cli->opt, lock, &names, stdout, err);
+        else if (cli->lock_check)
+                r = build_lock_check(&cli->opt, lock, err);
+        else
+                r = build_lock(&cli->opt, lock, err);
+        strvec_clear(&names);
         if (r < 0)
                 return finish(r, err);
-        printf("%s\n", lock);
+        if (cli->lock_check)
+                printf("%s matches %s\n", lock, cli->opt.manifest);
+        else
+                printf("%s\n", lock);
         return 0;
 }
 
@@ -320,7 +349,7 @@ int main(int argc, char **argv)
                 const char *options; /* the option letters it takes */
         } commands[] = {
             {"build", "otarFfqvjLPCpTDRh"},
-            {"lock", "oarqh"},
+            {"lock", "oarqhUK"},
             {"resolve", "arjPh"},
             {"why", "arjPh"},
             {"publish", "Tjh"},

@@ -2,6 +2,7 @@
 #include "distill/source/lock.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <jansson.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,19 +23,27 @@ static json_t *entry_json(const struct source_pkg *p)
         return o;
 }
 
-int lock_write(const char *path, const char *arch, const struct pkgset *set,
-               struct distill_error *err)
+static int check_archive_packages(const struct pkgset *set, struct distill_error *err)
 {
-        json_error_t jerr;
-        json_t *root = NULL;
-        int r = 0;
-
         for (size_t i = 0; i < set->n; i++)
                 if (!set->pkgs[i]->filename || !set->pkgs[i]->sha256 || !set->pkgs[i]->base_uri)
                         return distill_error_set(err, DISTILL_EUSAGE,
                                                  "%s has no archive location: lock files pin "
                                                  "packages of an apt source",
                                                  set->pkgs[i]->name);
+        return 0;
+}
+
+int lock_write_archs(const char *path, const char *const *archs, const struct pkgset *sets,
+                     size_t n, struct distill_error *err)
+{
+        json_error_t jerr;
+        json_t *root = NULL;
+        int r = 0;
+
+        for (size_t k = 0; k < n; k++)
+                if ((r = check_archive_packages(&sets[k], err)) < 0)
+                        return r;
         if (access(path, F_OK) == 0) {
                 root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
                 if (!root || !json_is_object(root) ||
@@ -49,10 +58,12 @@ int lock_write(const char *path, const char *arch, const struct pkgset *set,
                 json_object_set_new(root, "version", json_integer(LOCK_VERSION));
                 json_object_set_new(root, "architectures", json_object());
         }
-        json_t *list = json_array();
-        for (size_t i = 0; i < set->n; i++)
-                json_array_append_new(list, entry_json(set->pkgs[i]));
-        json_object_set_new(json_object_get(root, "architectures"), arch, list);
+        for (size_t k = 0; k < n; k++) {
+                json_t *list = json_array();
+                for (size_t i = 0; i < sets[k].n; i++)
+                        json_array_append_new(list, entry_json(sets[k].pkgs[i]));
+                json_object_set_new(json_object_get(root, "architectures"), archs[k], list);
+        }
         char *text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
         json_decref(root);
         if (!text)
@@ -65,6 +76,12 @@ int lock_write(const char *path, const char *arch, const struct pkgset *set,
         if (e < 0)
                 r = distill_error_errno(err, DISTILL_EIO, -e, "cannot write %s", path);
         return r;
+}
+
+int lock_write(const char *path, const char *arch, const struct pkgset *set,
+               struct distill_error *err)
+{
+        return lock_write_archs(path, &arch, set, 1, err);
 }
 
 static bool safe_token(const char *s, size_t max)
@@ -172,4 +189,96 @@ void lock_set_release(struct lock_set *set)
         }
         free(set->v);
         memset(set, 0, sizeof(*set));
+}
+
+int lock_architectures(const char *path, struct strvec *out, struct distill_error *err)
+{
+        json_error_t jerr;
+        json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root)
+                return distill_error_set(err, errno == ENOENT ? DISTILL_EIO : DISTILL_EUSAGE,
+                                         "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+        json_t *archs = json_object_get(root, "architectures");
+        int r = 0;
+        if (!json_is_object(archs) || json_object_size(archs) > 64) {
+                r = distill_error_set(err, DISTILL_EUSAGE,
+                                      "%s: \"architectures\" must be an object of at most 64 "
+                                      "architectures",
+                                      path);
+        } else {
+                const char *key;
+                json_t *v;
+                json_object_foreach(archs, key, v)
+                {
+                        strvec_push(out, key);
+                }
+                strvec_sort(out);
+        }
+        json_decref(root);
+        return r;
+}
+
+const struct lock_entry *lock_find(const struct lock_set *set, const char *name)
+{
+        for (size_t i = 0; i < set->n; i++)
+                if (strcmp(set->v[i].name, name) == 0)
+                        return &set->v[i];
+        return NULL;
+}
+
+struct solve_pin *lock_pins(const struct lock_set *set, const struct strvec *update)
+{
+        struct solve_pin *pins = xcalloc(set->n + 1, sizeof(*pins));
+        for (size_t i = 0; i < set->n; i++)
+                pins[i] = (struct solve_pin){set->v[i].name, set->v[i].version,
+                                             update && !strvec_contains(update, set->v[i].name)};
+        return pins;
+}
+
+static int cmp_change(const void *a, const void *b)
+{
+        const struct lock_change *x = a, *y = b;
+        return strcmp(x->name, y->name);
+}
+
+size_t lock_diff(const struct lock_set *old, const struct pkgset *now, struct lock_change **out)
+{
+        struct strmap before = STRMAP_INIT, after = STRMAP_INIT;
+        size_t n = 0;
+
+        *out = NULL;
+        for (size_t i = 0; i < old->n; i++)
+                if (!strmap_has(&before, old->v[i].name))
+                        strmap_put(&before, old->v[i].name, (void *)&old->v[i]);
+        for (size_t i = 0; i < now->n; i++)
+                strmap_put(&after, now->pkgs[i]->name, now->pkgs[i]);
+        struct lock_change *v = xcalloc(old->n + now->n + 1, sizeof(*v));
+        for (size_t i = 0; i < now->n; i++) {
+                const struct source_pkg *p = now->pkgs[i];
+                /* one change per name, however many architectures carry it */
+                if (i > 0 && strcmp(now->pkgs[i - 1]->name, p->name) == 0)
+                        continue;
+                const struct lock_entry *e = strmap_get(&before, p->name);
+                if (!e)
+                        v[n++] = (struct lock_change){LOCK_ADDED, p->name, NULL, p->version};
+                else if (strcmp(e->version, p->version) != 0)
+                        v[n++] =
+                            (struct lock_change){LOCK_CHANGED, p->name, e->version, p->version};
+        }
+        for (size_t i = 0; i < old->n; i++) {
+                const struct lock_entry *e = &old->v[i];
+                if (!strmap_has(&after, e->name)) {
+                        v[n++] = (struct lock_change){LOCK_REMOVED, e->name, e->version, NULL};
+                        strmap_put(&after, e->name, (void *)e);
+                }
+        }
+        strmap_clear(&before, NULL);
+        strmap_clear(&after, NULL);
+        if (n == 0) {
+                free(v);
+                return 0;
+        }
+        qsort(v, n, sizeof(*v), cmp_change);
+        *out = v;
+        return n;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <solv/bitmap.h>
+#include <solv/evr.h>
 #include <solv/pool.h>
 #include <solv/poolarch.h>
 #include <solv/problems.h>
@@ -219,8 +220,32 @@ static int collect_installs(struct source *src, Solver *solv, struct pkgset *out
         return 0;
 }
 
-int solve_candidates(struct source *src, const struct strvec *names, struct pkgset *out,
-                     struct distill_error *err)
+/* Each solvable named like a pin: below the pin's version it is locked out (a downgrade is never
+ * taken); at it, for a kept pin, favoured. */
+static void add_pin_jobs(Pool *pool, const struct solve_pin *pins, size_t n_pins, Queue *job)
+{
+        for (size_t i = 0; i < n_pins; i++) {
+                Id name = pool_str2id(pool, pins[i].name, 0);
+                Id p, pp;
+                if (!name)
+                        continue;
+                FOR_PROVIDES(p, pp, name)
+                {
+                        Solvable *s = pool_id2solvable(pool, p);
+                        if (s->name != name)
+                                continue;
+                        int c = pool_evrcmp_str(pool, pool_id2str(pool, s->evr), pins[i].version,
+                                                EVRCMP_COMPARE);
+                        if (c < 0)
+                                queue_push2(job, SOLVER_LOCK | SOLVER_SOLVABLE, p);
+                        else if (c == 0 && pins[i].keep)
+                                queue_push2(job, SOLVER_FAVOR | SOLVER_SOLVABLE, p);
+                }
+        }
+}
+
+int solve_pinned(struct source *src, const struct strvec *names, const struct solve_pin *pins,
+                 size_t n_pins, struct pkgset *out, struct distill_error *err)
 {
         Pool *pool = source_pool(src);
         Queue job, roots;
@@ -236,6 +261,9 @@ int solve_candidates(struct source *src, const struct strvec *names, struct pkgs
                 queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE_NAME, name);
         }
         add_apt_favors(src, pool, &roots, &job);
+        /* after apt's favours: for one solvable the last favour job wins, and the lock's version
+         * is the one to keep */
+        add_pin_jobs(pool, pins, n_pins, &job);
 
         /* No installed repo: we build a fresh root, so every chosen package is an INSTALL step. */
         Solver *solv = solver_create(pool);
@@ -249,6 +277,49 @@ int solve_candidates(struct source *src, const struct strvec *names, struct pkgs
         queue_free(&roots);
         queue_free(&job);
         return r;
+}
+
+int solve_candidates(struct source *src, const struct strvec *names, struct pkgset *out,
+                     struct distill_error *err)
+{
+        return solve_pinned(src, names, NULL, 0, out, err);
+}
+
+struct source_pkg *solve_find_version(struct source *src, const char *name, const char *version)
+{
+        Pool *pool = source_pool(src);
+        Id id = pool_str2id(pool, name, 0);
+        Id p, pp;
+        if (!id)
+                return NULL;
+        FOR_PROVIDES(p, pp, id)
+        {
+                Solvable *s = pool_id2solvable(pool, p);
+                if (s->name == id && strcmp(pool_id2str(pool, s->evr), version) == 0)
+                        return source_by_solvable(src, p);
+        }
+        return NULL;
+}
+
+const char *solve_newest_version(struct source *src, const char *name)
+{
+        Pool *pool = source_pool(src);
+        Id id = pool_str2id(pool, name, 0);
+        Id p, pp, best = 0;
+        if (!id)
+                return NULL;
+        FOR_PROVIDES(p, pp, id)
+        {
+                Solvable *s = pool_id2solvable(pool, p);
+                if (s->name == id && (!best || pool_evrcmp(pool, s->evr, best, EVRCMP_COMPARE) > 0))
+                        best = s->evr;
+        }
+        return best ? pool_id2str(pool, best) : NULL;
+}
+
+int solve_vercmp(struct source *src, const char *a, const char *b)
+{
+        return pool_evrcmp_str(source_pool(src), a, b, EVRCMP_COMPARE);
 }
 
 bool pkgset_contains(const struct pkgset *set, const char *name)

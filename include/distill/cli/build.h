@@ -3,6 +3,7 @@
 #define DISTILL_BUILD_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include "distill/base/error.h"
 #include "distill/base/util.h"
 
@@ -42,5 +43,19 @@ int build_resolve(const struct build_options *opt, struct plan **out, struct dis
 /* `distill lock`: solve for every architecture of the manifest (or opt->arch) and write the
  * candidate sets to lock_path. */
 int build_lock(const struct build_options *opt, const char *lock_path, struct distill_error *err);
+/* `distill lock --update [PKG…]`: re-solve every architecture of the lock (or opt->arch) with the
+ * newest versions the verified indexes offer — all packages, or only `names` (the others favoured
+ * at their locked versions, moving only when a named one needs it) — never below a locked version
+ * (a downgrade offered is reported on stderr and not taken), and rewrite the lock in one atomic
+ * write. Each change goes to `out` as "ARCH: NAME OLD → NEW" ("(new)", "(removed)"). Errors:
+ * DISTILL_EUSAGE for a name the lock does not pin, DISTILL_ERESOLVE when a package cannot stay
+ * (its locked version gone and only lower ones offered; an unnamed one whose version is gone). */
+int build_lock_update(const struct build_options *opt, const char *lock_path,
+                      const struct strvec *names, FILE *out, struct distill_error *err);
+/* `distill lock --check`: DISTILL_ERESOLVE naming each package when the lock no longer matches
+ * the manifest (a package it needs that is not locked, one locked it no longer needs, another
+ * architecture) or the archive (a locked version, or its .deb, no longer served). */
+int build_lock_check(const struct build_options *opt, const char *lock_path,
+                     struct distill_error *err);
 
 #endif

@@ -835,6 +835,121 @@ static void test_index_cache_round_trip_and_damage(void **state)
         free(dir);
 }
 
+/* The solved "name=version" list under pins, or "ERROR: message". Caller frees. */
+static char *solve_pinned_names(struct source *src, const char *request,
+                                const struct solve_pin *pins, size_t n_pins)
+{
+        struct strvec req = STRVEC_INIT;
+        struct distill_error err = {0};
+        struct pkgset set = {0};
+        struct strbuf out = STRBUF_INIT;
+
+        strvec_push(&req, request);
+        if (solve_pinned(src, &req, pins, n_pins, &set, &err) < 0)
+                strbuf_addf(&out, "ERROR: %s", err.msg);
+        for (size_t i = 0; i < set.n; i++)
+                strbuf_addf(&out, "%s%s=%s", i ? " " : "", set.pkgs[i]->name, set.pkgs[i]->version);
+        pkgset_release(&set);
+        strvec_clear(&req);
+        return strbuf_detach(&out);
+}
+
+static void assert_pinned(struct source *src, const char *request, const struct solve_pin *pins,
+                          size_t n_pins, const char *want)
+{
+        char *got = solve_pinned_names(src, request, pins, n_pins);
+        if (strcmp(got, want) != 0)
+                fail_msg("solving %s under %zu pins: got '%s', want '%s'", request, n_pins, got,
+                         want);
+        free(got);
+}
+
+/* lock --update: a kept pin stays at its version (libsolv alone takes the newest), unless a
+ * package that may move needs a newer one; a pin not kept moves to the newest. */
+static void test_pinned_keep_and_move(void **state)
+{
+        (void)state;
+        const char *suites[] = {"stable", "stable-security"};
+        const char *stanzas[] = {"Package: app\nVersion: 1\nArchitecture: amd64\n"
+                                 "Depends: lib, tool\n\n"
+                                 "Package: lib\nVersion: 1.0\nArchitecture: amd64\n\n"
+                                 "Package: tool\nVersion: 1\nArchitecture: amd64\n",
+                                 "Package: lib\nVersion: 1.0+deb12u1\nArchitecture: amd64\n\n"
+                                 "Package: tool\nVersion: 2\nArchitecture: amd64\n"
+                                 "Depends: lib (>= 1.0+deb12u1)\n"};
+        struct source *src = indexes_open(suites, stanzas, 2);
+        struct solve_pin pins[] = {{"app", "1", true}, {"lib", "1.0", true}, {"tool", "1", true}};
+
+        assert_pinned(src, "app", NULL, 0, "app=1 lib=1.0+deb12u1 tool=2");
+        /* everything kept: the lock's versions */
+        assert_pinned(src, "app", pins, 3, "app=1 lib=1.0 tool=1");
+        /* lib named: it alone moves */
+        pins[1].keep = false;
+        assert_pinned(src, "app", pins, 3, "app=1 lib=1.0+deb12u1 tool=1");
+        /* tool named: its new version needs the newer lib, which moves with it */
+        pins[1].keep = true;
+        pins[2].keep = false;
+        assert_pinned(src, "app", pins, 3, "app=1 lib=1.0+deb12u1 tool=2");
+        source_free(src);
+}
+
+/* A version below a pin is never taken: not when it is the newest left, not when a dependency
+ * asks for it (then the solve fails, naming the package). */
+static void test_pinned_never_downgrades(void **state)
+{
+        (void)state;
+        struct source *src = index_open("Package: app\nVersion: 1\nArchitecture: amd64\n"
+                                        "Depends: lib\n\n"
+                                        "Package: old\nVersion: 1\nArchitecture: amd64\n"
+                                        "Depends: lib (<< 2)\n\n"
+                                        "Package: lib\nVersion: 1.5\nArchitecture: amd64\n");
+        struct solve_pin pins[] = {{"lib", "2", false}};
+
+        assert_pinned(src, "app", NULL, 0, "app=1 lib=1.5");
+        char *got = solve_pinned_names(src, "app", pins, 1);
+        if (strncmp(got, "ERROR: ", 7) != 0 || !strstr(got, "lib"))
+                fail_msg("the lock's lib 2 is gone, 1.5 is a downgrade: got '%s'", got);
+        free(got);
+        pins[0].keep = true;
+        got = solve_pinned_names(src, "old", pins, 1);
+        if (strncmp(got, "ERROR: ", 7) != 0 || !strstr(got, "lib"))
+                fail_msg("old needs lib << 2 below the pin: got '%s'", got);
+        free(got);
+        /* a pin at or below what is offered changes nothing */
+        pins[0].version = "1.5";
+        assert_pinned(src, "app", pins, 1, "app=1 lib=1.5");
+        pins[0].version = "1.0";
+        pins[0].keep = false;
+        assert_pinned(src, "app", pins, 1, "app=1 lib=1.5");
+        source_free(src);
+}
+
+static void test_versions_offered(void **state)
+{
+        (void)state;
+        const char *suites[] = {"stable", "stable-security"};
+        const char *stanzas[] = {"Package: lib\nVersion: 1:1.0\nArchitecture: amd64\n\n"
+                                 "Package: other\nVersion: 3\nArchitecture: all\n",
+                                 "Package: lib\nVersion: 1:1.0+deb12u1\nArchitecture: amd64\n\n"
+                                 "Package: lib\nVersion: 1:1.0~rc1\nArchitecture: amd64\n"};
+        struct source *src = indexes_open(suites, stanzas, 2);
+
+        assert_string_equal(solve_newest_version(src, "lib"), "1:1.0+deb12u1");
+        assert_string_equal(solve_newest_version(src, "other"), "3");
+        assert_null(solve_newest_version(src, "absent"));
+        const struct source_pkg *p = solve_find_version(src, "lib", "1:1.0");
+        assert_non_null(p);
+        assert_non_null(strstr(p->filename, "pool/stable/"));
+        assert_non_null(solve_find_version(src, "lib", "1:1.0~rc1"));
+        assert_null(solve_find_version(src, "lib", "1.0")); /* the epoch is part of it */
+        assert_null(solve_find_version(src, "absent", "1"));
+        assert_true(solve_vercmp(src, "1.0~rc1", "1.0") < 0);
+        assert_true(solve_vercmp(src, "1:0.1", "2.0") > 0);
+        assert_true(solve_vercmp(src, "2.36-9+deb12u4", "2.36-9+deb12u10") < 0);
+        assert_int_equal(solve_vercmp(src, "1.0", "1.0"), 0);
+        source_free(src);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -856,6 +971,9 @@ int main(void)
             cmocka_unit_test(test_index_predepends_not_recommends),
             cmocka_unit_test(test_index_architecture),
             cmocka_unit_test(test_oracle_apt_on_archive_indexes),
+            cmocka_unit_test(test_pinned_keep_and_move),
+            cmocka_unit_test(test_pinned_never_downgrades),
+            cmocka_unit_test(test_versions_offered),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
