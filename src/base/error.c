@@ -55,14 +55,14 @@ int distill_error_prefix(struct distill_error *err, const char *fmt, ...)
 
 int distill_kind_exit_code(int kind)
 {
-        return kind > DISTILL_KIND_BASE && kind <= DISTILL_EVERIFY ? kind - DISTILL_KIND_BASE : 1;
+        return kind > DISTILL_KIND_BASE && kind <= DISTILL_KIND_LAST ? kind - DISTILL_KIND_BASE : 1;
 }
 
 int distill_exit_status(int r, struct distill_error *err)
 {
         if (r >= 0)
                 return 0;
-        if (err->code <= DISTILL_KIND_BASE || err->code > DISTILL_EVERIFY || r != -err->code) {
+        if (err->code <= DISTILL_KIND_BASE || err->code > DISTILL_KIND_LAST || r != -err->code) {
                 char was[sizeof(err->msg)];
                 memcpy(was, err->code ? err->msg : "(none)",
                        err->code ? sizeof(was) : sizeof("(none)"));

@@ -47,6 +47,7 @@ struct build_ctx {
         size_t n_layers;
         struct oci_written written;
         struct timespec started;
+        char lock_digest[SHA256_HEX_LEN + 1]; /* of the --locked file, "" without one */
 };
 
 static void progress(const struct build_ctx *b, const char *fmt, ...)
@@ -236,6 +237,28 @@ static void env_push(struct strvec *env, const char *key, const char *value)
         strvec_push_nodup(env, xasprintf("%s=%s", key, value));
 }
 
+static void annotation_push(struct image_config *cfg, const char *key, char *value)
+{
+        strvec_push(&cfg->annotation_keys, key);
+        strvec_push_nodup(&cfg->annotation_values, value);
+}
+
+/* What made the image, in its manifest's annotations, so that two images' differences can be
+ * explained: distill's version, the rules' digest, and the lockfile's when the build followed
+ * one. Annotations rather than config Labels: they describe this artifact and are read from the
+ * registry without the config blob, and an image built FROM this one does not inherit them
+ * (Labels are, and a derived image's packages are no longer what the lock pinned). Keys in the
+ * io.distill namespace, as the image spec asks of keys that are not its own
+ * (org.opencontainers.image.version is the packaged software's version, not the builder's). */
+static void annotate(const struct build_ctx *b, struct image_config *cfg)
+{
+        annotation_push(cfg, "io.distill.version", xstrdup(DISTILL_VERSION));
+        annotation_push(cfg, "io.distill.rules.digest", xasprintf("sha256:%s", b->rules.digest));
+        if (b->lock_digest[0])
+                annotation_push(cfg, "io.distill.lock.digest",
+                                xasprintf("sha256:%s", b->lock_digest));
+}
+
 static void image_config_fill(struct build_ctx *b, struct image_config *cfg)
 {
         const struct manifest *m = b->m;
@@ -284,6 +307,7 @@ static void image_config_fill(struct build_ctx *b, struct image_config *cfg)
                 strvec_push(&cfg->volumes, m->image.volumes.v[i]);
         cfg->stop_signal = m->image.stop_signal;
         cfg->created = b->epoch;
+        annotate(b, cfg);
 }
 
 static void image_config_release(struct image_config *cfg)
@@ -296,6 +320,8 @@ static void image_config_release(struct image_config *cfg)
         strvec_clear(&cfg->label_values);
         strvec_clear(&cfg->exposed_ports);
         strvec_clear(&cfg->volumes);
+        strvec_clear(&cfg->annotation_keys);
+        strvec_clear(&cfg->annotation_values);
 }
 
 /* The app layer's own entries (image.layers: split): what the manifest brings from the host —
@@ -696,6 +722,18 @@ static int select_and_finalize(struct build_ctx *b, const struct select_observed
         return r < 0 ? r : rootfs_finalize(b->plan, b->m, b->src, b->st, err);
 }
 
+/* The SHA-256 of the lockfile's bytes (io.distill.lock.digest). */
+static int digest_lock(const char *path, char hex[SHA256_HEX_LEN + 1], struct distill_error *err)
+{
+        cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return distill_error_errno(err, DISTILL_EIO, errno, "%s", path);
+        int e = sha256_hex_fd(fd, hex, NULL);
+        if (e < 0)
+                return distill_error_errno(err, DISTILL_EIO, -e, "%s", path);
+        return 0;
+}
+
 /* source → solve → select → rootfs: the final plan, with the staging store in b->tmp_out. */
 static int make_plan(struct build_ctx *b, struct distill_error *err)
 {
@@ -703,6 +741,9 @@ static int make_plan(struct build_ctx *b, struct distill_error *err)
         if (r < 0)
                 return r;
         if (b->m->source_kind == MANIFEST_SOURCE_APT && b->opt->locked) {
+                r = digest_lock(b->opt->locked, b->lock_digest, err);
+                if (r < 0)
+                        return r;
                 progress(b, "source %s (%s), cache %s", b->opt->locked, b->arch, b->m->apt.cache);
                 r = source_open_apt_locked(b->m, b->arch, b->opt->locked, b->opt->verbosity >= 0,
                                            &b->src, err);

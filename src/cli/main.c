@@ -12,6 +12,7 @@
 #include "distill/base/error.h"
 #include "distill/check/check.h"
 #include "distill/cli/build.h"
+#include "distill/cli/outdated.h"
 #include "distill/cli/why.h"
 #include "distill/convert/convert.h"
 #include "distill/core/plan.h"
@@ -33,15 +34,18 @@ static const char usage_text[] =
     "       distill why OUT|MANIFEST PATH [--json]\n"
     "       distill lock MANIFEST [-o LOCK] [--arch ARCH]\n"
     "                    [--update [PKG]... | --check]\n"
+    "       distill outdated MANIFEST|OUT [--manifest MANIFEST] [--arch ARCH] [--rules DIR]\n"
+    "                        [--no-package-rules] [--json] [--exit-code]\n"
     "       distill convert [Dockerfile] [-o MANIFEST] [--context DIR] [--source sysroot|apt]\n"
     "                       [--sysroot DIR] [--python X.Y] [--arch ARCH] [--force] [--json]\n"
     "       distill --help | --version\n"
     "\n"
     "Builds a distroless OCI image from MANIFEST (see README.md for the manifest format),\n"
-    "explains what a build keeps and why, pins the packages of an apt source, and turns a\n"
-    "Dockerfile into a manifest.\n"
+    "explains what a build keeps and why, pins the packages of an apt source, lists the kept\n"
+    "packages the archive has updated, and turns a Dockerfile into a manifest.\n"
     "Exit codes: 0 ok, 1 internal error, 2 usage or invalid manifest, 3 resolution failed,\n"
-    "4 I/O, 5 integrity, 6 verify found problems.\n";
+    "4 I/O, 5 integrity, 6 verify found problems, 7 outdated --exit-code: a kept package has\n"
+    "a newer version.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
@@ -73,6 +77,8 @@ struct cli {
         const char *lock_file; /* --locked=FILE */
         bool lock_update;      /* lock --update */
         bool lock_check;       /* lock --check */
+        const char *manifest;  /* --manifest (outdated OUT) */
+        bool exit_code;        /* --exit-code (outdated) */
         bool help;
         char **args; /* the positional arguments */
         int n_args;
@@ -102,6 +108,8 @@ static const struct option all_options[] = {
     {"python", required_argument, NULL, 'Y'},
     {"update", no_argument, NULL, 'U'},
     {"check", no_argument, NULL, 'K'},
+    {"manifest", required_argument, NULL, 'M'},
+    {"exit-code", no_argument, NULL, 'E'},
     {NULL, 0, NULL, 0},
 };
 
@@ -181,6 +189,12 @@ static int parse_cli(int argc, char **argv, const char *allowed, struct cli *cli
                                 return usage_error("--tls-verify=%s: expected true or false",
                                                    optarg);
                         cli->opt.tls_verify = !strcmp(optarg, "true");
+                        break;
+                case 'M':
+                        cli->manifest = optarg;
+                        break;
+                case 'E':
+                        cli->exit_code = true;
                         break;
                 case 'c':
                         cli->convert.context = optarg;
@@ -285,6 +299,22 @@ static int cmd_lock(struct cli *cli, struct distill_error *err)
         return 0;
 }
 
+/* distill outdated MANIFEST|OUT: the report on stdout, exit 7 with --exit-code when a kept
+ * package has a newer version */
+static int cmd_outdated(struct cli *cli, struct distill_error *err)
+{
+        if (cli->n_args != 1)
+                return usage_error("%s", "outdated needs exactly one MANIFEST or OUT");
+        struct outdated_options o = {.target = cli->args[0],
+                                     .manifest = cli->manifest,
+                                     .arch = cli->opt.arch,
+                                     .rules_dirs = &cli->opt.rules_dirs,
+                                     .no_package_rules = cli->opt.no_package_rules,
+                                     .json = cli->opt.json,
+                                     .exit_code = cli->exit_code};
+        return finish(outdated_run(&o, err), err);
+}
+
 /* distill publish OUT REF: the pushed digest on stdout (a line, or --json). */
 static int cmd_publish(struct cli *cli, struct distill_error *err)
 {
@@ -354,6 +384,7 @@ int main(int argc, char **argv)
             {"why", "arjPh"},
             {"publish", "Tjh"},
             {"convert", "ocSsYafjh"},
+            {"outdated", "MarPjEh"},
         };
         struct distill_error err = {0};
         struct cli cli = {.opt.tls_verify = true};
@@ -390,6 +421,8 @@ int main(int argc, char **argv)
                         r = cmd_publish(&cli, &err);
                 else if (r == 0 && i == 5)
                         r = cmd_convert(&cli, &err);
+                else if (r == 0 && i == 6)
+                        r = cmd_outdated(&cli, &err);
                 else if (r == 0)
                         r = cmd_report(&cli, i == 3, &err);
                 strvec_clear(&cli.opt.rules_dirs);

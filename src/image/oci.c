@@ -177,8 +177,8 @@ static json_t *image_config_json(struct json_ctx *c, const struct image_config *
         return root;
 }
 
-static json_t *manifest_json(const struct oci_written *res, uint64_t config_size,
-                             const struct layer_desc *layers, size_t n_layers)
+static json_t *manifest_json(const struct image_config *cfg, const struct oci_written *res,
+                             uint64_t config_size, const struct layer_desc *layers, size_t n_layers)
 {
         json_t *m = json_object();
         json_object_set_new(m, "schemaVersion", json_integer(2));
@@ -191,6 +191,15 @@ static json_t *manifest_json(const struct oci_written *res, uint64_t config_size
                     descriptor(layers[i].compression == LAYER_ZSTD ? MT_LAYER_ZSTD : MT_LAYER_GZIP,
                                layers[i].digest, layers[i].size));
         json_object_set_new(m, "layers", ls);
+        if (cfg->annotation_keys.n) {
+                json_t *ann = json_object();
+                for (size_t i = 0; i < cfg->annotation_keys.n; i++)
+                        json_object_set_new(ann, cfg->annotation_keys.v[i],
+                                            json_string(i < cfg->annotation_values.n
+                                                            ? cfg->annotation_values.v[i]
+                                                            : ""));
+                json_object_set_new(m, "annotations", ann);
+        }
         return m;
 }
 
@@ -256,7 +265,7 @@ int oci_write_image(const char *out_dir, const struct image_config *cfg,
         free(text);
         if (r < 0)
                 return r;
-        text = dump_compact(manifest_json(res, config_size, layers, n_layers));
+        text = dump_compact(manifest_json(cfg, res, config_size, layers, n_layers));
         r = write_blob(out_dir, text, res->manifest_digest, &res->manifest_size, err);
         free(text);
         return r;

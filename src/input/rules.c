@@ -539,7 +539,19 @@ static int read_rules_file(const char *file, char **data, size_t *len, struct di
         return 0;
 }
 
-static int load_file(const char *file, struct ruleset *rs, struct strmap *names,
+/* The file's part of ruleset.digest: "NAME\0LENGTH\n" then its bytes, so that no two sequences
+ * of files hash alike. */
+static void digest_rules_file(struct digest *md, const char *file, const char *data, size_t len)
+{
+        const char *name = path_basename(file);
+        char size[32];
+        int n = snprintf(size, sizeof(size), "%zu\n", len);
+        digest_update(md, name, strlen(name) + 1);
+        digest_update(md, size, (size_t)n);
+        digest_update(md, data, len);
+}
+
+static int load_file(const char *file, struct ruleset *rs, struct strmap *names, struct digest *md,
                      struct distill_error *err)
 {
         cleanup_free char *data = NULL;
@@ -547,6 +559,7 @@ static int load_file(const char *file, struct ruleset *rs, struct strmap *names,
         int r = read_rules_file(file, &data, &len, err);
         if (r < 0)
                 return r;
+        digest_rules_file(md, file, data, len);
 
         struct yamldoc doc;
         if ((r = yamldoc_load(&doc, file, "rules file", data, len, err)) < 0)
@@ -605,8 +618,10 @@ int rules_load(const struct strvec *dirs, struct ruleset *out, struct distill_er
 
         for (size_t i = 0; i < dirs->n && r == 0; i++)
                 r = list_rules_dir(dirs->v[i], &files, err);
+        struct digest *md = digest_sha256();
         for (size_t i = 0; i < files.n && r == 0; i++)
-                r = load_file(files.v[i], &rs, &names, err);
+                r = load_file(files.v[i], &rs, &names, md, err);
+        digest_finish_hex(md, rs.digest);
 
         strmap_clear(&names, free);
         strvec_clear(&files);

@@ -35,6 +35,7 @@
 #define APT_DUMP_MAX         (32u << 20)  /* `apt-config dump` output */
 #define INRELEASE_MAX        (64u << 20)  /* an InRelease file (bookworm's: 150 KiB) */
 #define RELEASE_FILES_MAX    1000000      /* SHA256 lines of one Release */
+#define RELEASE_NAME_MAX     256          /* Label, Suite, Codename values kept */
 #define PLAIN_INDEX_MAX      (4ull << 30) /* a decompressed Packages or Contents index */
 #define INDEX_LINE_MAX       (64u << 10)  /* a Contents line kept (a path is at most 4 KiB) */
 #define CHILD_TIMEOUT_S      120          /* they answer within seconds: this long is stuck */
@@ -1057,13 +1058,17 @@ struct release {
         struct strvec archs, components;
         struct release_file *files;
         size_t n_files, alloc_files;
-        bool all_in_arch_indexes; /* No-Support-for-Architecture-all: Packages */
+        bool all_in_arch_indexes;       /* No-Support-for-Architecture-all: Packages */
+        char *label, *suite, *codename; /* NULL when the Release has none */
 };
 
 static void release_free(struct release *rel)
 {
         strvec_clear(&rel->archs);
         strvec_clear(&rel->components);
+        free(rel->label);
+        free(rel->suite);
+        free(rel->codename);
         for (size_t i = 0; i < rel->n_files; i++)
                 free(rel->files[i].path);
         free(rel->files);
@@ -1177,6 +1182,17 @@ static int parse_sha256_list(struct release *rel, const struct deb822_field *f, 
         return 0;
 }
 
+/* Label, Suite, Codename: one line each, kept for callers that tell a security suite from the
+ * others (`distill outdated`); capped, as the rest of the signed text is. */
+static void release_set_name(char **slot, const struct deb822_field *f)
+{
+        char *v = deb822_first_line(f);
+        if (strlen(v) > RELEASE_NAME_MAX)
+                v[RELEASE_NAME_MAX] = '\0';
+        free(*slot);
+        *slot = v;
+}
+
 static int parse_release_field(struct release *rel, const struct deb822_field *f, const char *shown,
                                struct distill_error *err)
 {
@@ -1198,6 +1214,12 @@ static int parse_release_field(struct release *rel, const struct deb822_field *f
                                                  "%s:%u: bad Valid-Until \"%.80s\"", shown, f->line,
                                                  v);
                 rel->has_valid_until = true;
+        } else if (deb822_field_is(f, "Label")) {
+                release_set_name(&rel->label, f);
+        } else if (deb822_field_is(f, "Suite")) {
+                release_set_name(&rel->suite, f);
+        } else if (deb822_field_is(f, "Codename")) {
+                release_set_name(&rel->codename, f);
         } else if (deb822_field_is(f, "No-Support-for-Architecture-all")) {
                 cleanup_free char *v = deb822_first_line(f);
                 rel->all_in_arch_indexes = strcmp(v, "Packages") == 0;
@@ -1963,6 +1985,9 @@ static int fetch_index(struct fetcher *f, const struct apt_source_entry *src,
         ix->component = xstrdup(component);
         ix->arch = xstrdup(arch);
         ix->packages_path = xstrdup(plain);
+        ix->label = rel->label ? xstrdup(rel->label) : NULL;
+        ix->suite = rel->suite ? xstrdup(rel->suite) : NULL;
+        ix->codename = rel->codename ? xstrdup(rel->codename) : NULL;
         memcpy(ix->sha256, hex, sizeof(ix->sha256));
         return 0;
 }
@@ -2027,6 +2052,9 @@ void apt_indexes_free(struct apt_index *v, size_t n)
                 free(v[i].component);
                 free(v[i].arch);
                 free(v[i].packages_path);
+                free(v[i].label);
+                free(v[i].suite);
+                free(v[i].codename);
         }
         free(v);
 }

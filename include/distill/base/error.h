@@ -22,6 +22,9 @@ enum distill_status {
         DISTILL_EINTEGRITY = DISTILL_KIND_BASE + 5, /* hash or signature mismatch, hostile
                                                      * archive */
         DISTILL_EVERIFY = DISTILL_KIND_BASE + 6,    /* `verify` found problems */
+        DISTILL_EOUTDATED = DISTILL_KIND_BASE + 7,  /* `outdated --exit-code`: a package kept
+                                                     * in the image has a newer version */
+        DISTILL_KIND_LAST = DISTILL_EOUTDATED,
 };
 
 struct distill_error {
@@ -58,7 +61,7 @@ int distill_error_prefix(struct distill_error *err, const char *fmt, ...)
 
 /* The process exit code of a kind: DISTILL_EUSAGE → 2. */
 int distill_kind_exit_code(int kind);
-/* The process exit code (0, or 1 to 6 as the README lists them) for a result r of library code
+/* The process exit code (0, or 1 to 7 as the README lists them) for a result r of library code
  * and its error: a failure whose return value is not the kind its message was set with (an
  * -errno that leaked, or no message at all) is an internal error, said so in err. */
 int distill_exit_status(int r, struct distill_error *err);

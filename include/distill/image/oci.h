@@ -19,6 +19,9 @@ struct image_config {
         struct strvec volumes;   /* absolute paths */
         const char *stop_signal; /* NULL for none */
         int64_t created; /* SOURCE_DATE_EPOCH */
+        /* the image manifest's annotations (what made the image: io.distill.*), in this order;
+         * none when empty */
+        struct strvec annotation_keys, annotation_values;
 };
 
 struct oci_written {

@@ -31,6 +31,7 @@
 #define DISTILL_RULES_H
 
 #include "distill/base/error.h"
+#include "distill/base/digest.h"
 #include "distill/base/util.h"
 #include "distill/input/manifest.h"
 
@@ -79,6 +80,10 @@ struct rule {
 struct ruleset {
         struct rule *rules;
         size_t n;
+        /* SHA-256 over each loaded file's name (without its directory, so that where distill is
+         * installed does not matter) and bytes, in load order: the image records it
+         * (io.distill.rules.digest), so that an edited rule explains a changed image */
+        char digest[SHA256_HEX_LEN + 1];
 };
 
 /* Known generators for `generate:` */

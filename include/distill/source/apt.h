@@ -53,6 +53,9 @@ struct apt_index {
         char *arch;                            /* "amd64" or "all" */
         char *packages_path;             /* verified, decompressed Packages file in the cache */
         char sha256[SHA256_HEX_LEN + 1]; /* of the decompressed Packages text */
+        /* the verified Release's Label, Suite and Codename ("Debian-Security",
+         * "bookworm-security", "bookworm-security"), NULL where it has none */
+        char *label, *suite, *codename;
 };
 
 struct apt_fetch_options {

@@ -216,7 +216,8 @@ static void test_exit_status(void **state)
         static const struct {
                 int kind, exit;
         } codes[] = {{DISTILL_EINTERNAL, 1}, {DISTILL_EUSAGE, 2},     {DISTILL_ERESOLVE, 3},
-                     {DISTILL_EIO, 4},       {DISTILL_EINTEGRITY, 5}, {DISTILL_EVERIFY, 6}};
+                     {DISTILL_EIO, 4},       {DISTILL_EINTEGRITY, 5}, {DISTILL_EVERIFY, 6},
+                     {DISTILL_EOUTDATED, 7}};
         struct distill_error err = {0};
         assert_int_equal(distill_exit_status(0, &err), 0);
         for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {

@@ -94,6 +94,8 @@ static int teardown(void **state)
         strvec_clear(&w->cfg.label_values);
         strvec_clear(&w->cfg.exposed_ports);
         strvec_clear(&w->cfg.volumes);
+        strvec_clear(&w->cfg.annotation_keys);
+        strvec_clear(&w->cfg.annotation_values);
         fixture_cleanup(w->tmp);
         free(w->tmp);
         free(w);
@@ -206,6 +208,7 @@ static void test_layout_files(void **state)
         char *ld = xasprintf("sha256:%s", layer.digest);
         assert_string_equal(json_string_value(json_object_get(l0, "digest")), ld);
         assert_int_equal(json_integer_value(json_object_get(l0, "size")), layer.size);
+        assert_null(json_object_get(m, "annotations")); /* none asked for */
         free(ld);
         json_decref(m);
         char *msize = fixture_sh_out("stat -c %%s '%s'", mpath);
@@ -227,6 +230,36 @@ static void test_layout_files(void **state)
             "amd64");
         json_decref(idx);
         free(ipath);
+        free(out);
+}
+
+/* The manifest's annotations: in the order given, after the layers; skopeo reads them. */
+static void test_manifest_annotations(void **state)
+{
+        struct world *w = *state;
+        struct layer_desc layer;
+        struct oci_written res;
+        strvec_push(&w->cfg.annotation_keys, "io.distill.version");
+        strvec_push(&w->cfg.annotation_values, "1.2.3");
+        strvec_push(&w->cfg.annotation_keys, "io.distill.rules.digest");
+        strvec_push(&w->cfg.annotation_values, "sha256:abc");
+        char *out = write_image(w, "annotated", &layer, &res);
+        char *mpath = xasprintf("%s/blobs/sha256/%s", out, res.manifest_digest);
+        char *text = NULL;
+        size_t len;
+        assert_int_equal(read_file(mpath, &text, &len), 0);
+        assert_non_null(strstr(text, "],\"annotations\":{\"io.distill.version\":\"1.2.3\","
+                                     "\"io.distill.rules.digest\":\"sha256:abc\"}}"));
+        char *seen = fixture_sh_out("skopeo inspect --raw 'oci:%s:%s' | /usr/bin/python3.11 -c "
+                                    "'import json,sys; "
+                                    "print(json.load(sys.stdin)[\"annotations\"]"
+                                    "[\"io.distill.version\"])'",
+                                    out, REF);
+        assert_non_null(seen);
+        assert_string_equal(seen, "1.2.3\n");
+        free(seen);
+        free(text);
+        free(mpath);
         free(out);
 }
 
@@ -429,6 +462,7 @@ int main(void)
             cmocka_unit_test(test_refs),
             cmocka_unit_test(test_rfc3339),
             cmocka_unit_test_setup_teardown(test_layout_files, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_manifest_annotations, setup, teardown),
             cmocka_unit_test_setup_teardown(test_real_tools_accept_the_layout, setup, teardown),
             cmocka_unit_test_setup_teardown(test_umoci_catches_bad_diff_id, setup, teardown),
             cmocka_unit_test_setup_teardown(test_reproducible_and_independent_of_out, setup,

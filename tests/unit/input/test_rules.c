@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -505,6 +506,62 @@ static void test_expand(void **state)
         assert_non_null(strstr(err.msg, "python.yaml:4:7: ${pyver} has no value"));
 }
 
+/* rules.digest: a function of the files' names and bytes in load order (sha256sum of the same
+ * framing as an oracle), not of the directory they sit in; an edited byte or a renamed file
+ * changes it. */
+static char *digest_of(const char *dir)
+{
+        struct strvec dirs = STRVEC_INIT;
+        strvec_push(&dirs, dir);
+        struct ruleset rs = {0};
+        struct distill_error err = {0};
+        if (rules_load(&dirs, &rs, &err) < 0)
+                fail_msg("rules_load: %s", err.msg);
+        char *d = xstrdup(rs.digest);
+        rules_release(&rs);
+        strvec_clear(&dirs);
+        return d;
+}
+
+static void test_digest(void **state)
+{
+        (void)state;
+        static const char a[] = "rules:\n  - name: a\n    when: always\n    reason: one\n";
+        static const char b[] = "rules:\n  - name: b\n    when: always\n    reason: two\n";
+        char *d1 = fixture_tmpdir(), *d2 = fixture_tmpdir();
+        cleanup_free char *a1 = path_join(d1, "a.yaml"), *b1 = path_join(d1, "b.yaml");
+        cleanup_free char *a2 = path_join(d2, "a.yaml"), *b2 = path_join(d2, "b.yaml");
+        fixture_write(a1, a);
+        fixture_write(b1, b);
+        fixture_write(a2, a);
+        fixture_write(b2, b);
+        cleanup_free char *x = digest_of(d1);
+        cleanup_free char *y = digest_of(d2);
+        assert_true(sha256_hex_valid(x));
+        assert_string_equal(x, y);
+        cleanup_free char *oracle = fixture_sh_out(
+            "cd %s && for f in a.yaml b.yaml; do printf '%%s\\0%%s\\n' $f $(wc -c <$f); "
+            "cat $f; done | sha256sum | cut -c1-64",
+            d1);
+        assert_non_null(oracle);
+        oracle[strcspn(oracle, "\n")] = '\0';
+        assert_string_equal(x, oracle);
+
+        fixture_write(b2, "rules:\n  - name: b\n    when: always\n    reason: twO\n");
+        cleanup_free char *edited = digest_of(d2);
+        assert_string_not_equal(x, edited);
+        fixture_write(b2, b);
+        cleanup_free char *c2 = path_join(d2, "c.yaml");
+        assert_int_equal(rename(b2, c2), 0);
+        cleanup_free char *renamed = digest_of(d2);
+        assert_string_not_equal(x, renamed);
+
+        fixture_cleanup(d1);
+        fixture_cleanup(d2);
+        free(d1);
+        free(d2);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -521,6 +578,7 @@ int main(void)
             cmocka_unit_test(test_error_io_and_size),
             cmocka_unit_test(test_empty_file_and_empty_lists),
             cmocka_unit_test(test_expand),
+            cmocka_unit_test(test_digest),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
