@@ -99,17 +99,22 @@ static void ref_set(const struct py_scan *s, struct strmap *out)
         }
 }
 
-/* Scans `src` (must succeed) and returns the formatted result. */
-static char *scan_fmt(const char *src)
+/* Scans `src` with `grammar` (must succeed) and returns the formatted result. */
+static char *scan_fmt_as(const char *src, enum py_grammar grammar)
 {
         struct py_scan s;
         struct distill_error err = {0};
-        int r = pyimports_scan(src, strlen(src), "t.py", PY_GRAMMAR_3_11, &s, &err);
+        int r = pyimports_scan(src, strlen(src), "t.py", grammar, &s, &err);
         if (r != 0)
                 fail_msg("scan failed: %s", err.msg);
         char *out = format_scan(&s);
         py_scan_release(&s);
         return out;
+}
+
+static char *scan_fmt(const char *src)
+{
+        return scan_fmt_as(src, PY_GRAMMAR_3_11);
 }
 
 /* What ast says about `src` (the oracle's lines), or NULL when ast rejects it. */
@@ -152,20 +157,43 @@ static void expect_scan(const char *src, const char *expected)
         free(got);
 }
 
-static void expect_error_n(const char *src, size_t len, const char *msg)
+/* 3.12 and newer: the host's ast (3.11) refuses what PEP 701 allows, so `expected` is what
+ * python3.13's ast says (tests/integration/test_pyimports_312.sh runs it as the oracle). */
+static void expect_scan_312(const char *src, const char *expected)
+{
+        char *got = scan_fmt_as(src, PY_GRAMMAR_3_12);
+        if (strcmp(got, expected) != 0) {
+                fprintf(stderr, "source:\n%s\nexpected:\n%sgot:\n%s", src, expected, got);
+                free(got);
+                fail();
+        }
+        free(got);
+}
+
+static void expect_error_as(const char *src, size_t len, enum py_grammar grammar, const char *msg)
 {
         struct py_scan s;
         struct distill_error err = {0};
-        int r = pyimports_scan(src, len, "bad.py", PY_GRAMMAR_3_11, &s, &err);
+        int r = pyimports_scan(src, len, "bad.py", grammar, &s, &err);
         assert_int_equal(r, -DISTILL_EUSAGE);
         assert_int_equal(err.code, DISTILL_EUSAGE);
         assert_string_equal(err.msg, msg);
         assert_int_equal(s.n_imports, 0);
 }
 
+static void expect_error_n(const char *src, size_t len, const char *msg)
+{
+        expect_error_as(src, len, PY_GRAMMAR_3_11, msg);
+}
+
 static void expect_error(const char *src, const char *msg)
 {
         expect_error_n(src, strlen(src), msg);
+}
+
+static void expect_error_312(const char *src, const char *msg)
+{
+        expect_error_as(src, strlen(src), PY_GRAMMAR_3_12, msg);
 }
 
 /* --- unit cases --------------------------------------------------------------------------- */
@@ -226,6 +254,94 @@ static void test_fstrings(void **state)
                     "ATTR os.linesep 6 module\n");
         /* an f-string is not a plain literal */
         expect_scan("__import__(f'x')\n", "");
+}
+
+static void test_fstrings_pep701(void **state)
+{
+        (void)state;
+        /* 3.12: the f-string's own quotes, backslashes, comments and f-strings inside fields */
+        static const char *const src =
+            "import os\n"
+            "a = f'{os.sep.join(d['k'])}' ; import b\n"
+            "c = f\"{'\\n'.join(os.environ)}{f\"{f\"{os.name}\"}\"}\"\n"
+            "d = f\"\"\"{\n"
+            "    os.getcwd()  # a comment: ' \" } {\n"
+            "}\"\"\"\n"
+            "e = f'{x!r:>{os.linesep}} {x=} {os.curdir = !s:^{w}}' ; import g\n"
+            "h = f\"{__import__(\"json\").dumps(1)}{'}'}{a != b}\" ; import i\n";
+        expect_scan_312(src, "IMPORT import os 0 - 1 1 module 0 0 0\n"
+                             "IMPORT import b 0 - 2 32 module 0 0 0\n"
+                             "IMPORT import g 0 - 7 57 module 0 0 0\n"
+                             "IMPORT dunder json 0 - 8 8 module 0 0 0\n"
+                             "IMPORT import i 0 - 8 53 module 0 0 0\n"
+                             "ATTR os.sep 2 module\n"
+                             "ATTR os.environ 3 module\n"
+                             "ATTR os.name 3 module\n"
+                             "ATTR os.getcwd 5 module\n"
+                             "ATTR os.linesep 7 module\n"
+                             "ATTR os.curdir 7 module\n");
+        /* what 3.11 allows reads the same under 3.12's rules */
+        expect_scan_312("import os\n"
+                        "a = f\"{os.sep!r:>{width}} {'x'} {d['k']} {{literal}} {x != y} {x=}\"\n"
+                        "b = F'{os.getcwd()}' + fR'{\"\".join(os.environ)}' ; c = rf'\\{os.name}'\n"
+                        "e = f'\\N{BULLET} {os.linesep}'\n",
+                        "IMPORT import os 0 - 1 1 module 0 0 0\n"
+                        "ATTR os.sep 2 module\n"
+                        "ATTR os.getcwd 3 module\n"
+                        "ATTR os.environ 3 module\n"
+                        "ATTR os.name 3 module\n"
+                        "ATTR os.linesep 4 module\n");
+        /* 3.12's type parameters and `type` statements (3.13's defaults too) */
+        expect_scan_312("import os\n"
+                        "def f[T: os.PathLike](x: T) -> T:\n"
+                        "    import a\n"
+                        "class C[T = int](dict[str, T]):\n"
+                        "    import b\n"
+                        "type Alias[T] = dict[str, os.PathLike[T]]\n"
+                        "type = 5\n"
+                        "import c\n",
+                        "IMPORT import os 0 - 1 1 module 0 0 0\n"
+                        "IMPORT import a 0 - 3 5 function 0 0 0\n"
+                        "IMPORT import b 0 - 5 5 module 0 0 0\n"
+                        "IMPORT import c 0 - 8 1 module 0 0 0\n"
+                        "ATTR os.PathLike 2 module\n");
+
+        /* 3.11's rules refuse them, as 3.11 does */
+        expect_error("x = f'{d['k']}'\n", "bad.py:1:7: f-string: expecting '}'");
+        expect_error("x = f\"{'\\n'}\"\n",
+                     "bad.py:1:9: f-string expression part cannot include a backslash");
+        expect_error("x = f'''{x # c\n}'''\n",
+                     "bad.py:1:12: f-string expression part cannot include '#'");
+
+        /* and 3.12's own errors */
+        expect_error_312("x = f'{}'\n",
+                         "bad.py:1:8: f-string: valid expression required before '}'");
+        expect_error_312("x = f'{a!}'\n", "bad.py:1:10: f-string: missing conversion character");
+        expect_error_312("x = f'{a}}'\n", "bad.py:1:10: f-string: single '}' is not allowed");
+        expect_error_312("x = f'{a:{b:{c:{d}}}}'\n",
+                         "bad.py:1:16: f-string: expressions nested too deeply");
+        expect_error_312("x = f'abc\nimport b\n", "bad.py:1:5: unterminated f-string literal");
+        expect_error_312("x = f'''{a}\n",
+                         "bad.py:1:5: unterminated triple-quoted f-string literal");
+        expect_error_312("x = f'{a:x'\n", "bad.py:1:11: f-string: expecting '}'");
+        expect_error_312("x = f'{a\n", "bad.py:1:7: f-string: expecting '}'");
+        struct strbuf deep = STRBUF_INIT;
+        for (int i = 0; i < 200; i++)
+                strbuf_adds(&deep, "f'{");
+        strbuf_adds(&deep, "1");
+        for (int i = 0; i < 200; i++)
+                strbuf_adds(&deep, "}'");
+        expect_error_as(deep.buf, deep.len, PY_GRAMMAR_3_12,
+                        "bad.py:1:451: too many nested f-strings");
+        strbuf_release(&deep);
+
+        /* the grammar of an interpreter version */
+        assert_int_equal(py_grammar_of("3.9"), PY_GRAMMAR_3_11);
+        assert_int_equal(py_grammar_of("3.11.2"), PY_GRAMMAR_3_11);
+        assert_int_equal(py_grammar_of("3.12"), PY_GRAMMAR_3_12);
+        assert_int_equal(py_grammar_of("3.13"), PY_GRAMMAR_3_12);
+        assert_int_equal(py_grammar_of("3"), PY_GRAMMAR_3_12);
+        assert_int_equal(py_grammar_of(NULL), PY_GRAMMAR_3_12);
 }
 
 static void test_compound_statements_on_one_line(void **state)
@@ -713,7 +829,9 @@ static void test_mutations_never_crash(void **state)
                                 mutate(&sb);
                         struct py_scan s;
                         struct distill_error err = {0};
-                        int r = pyimports_scan(sb.buf, sb.len, "mut.py", PY_GRAMMAR_3_11, &s, &err);
+                        /* both grammars: 3.11's and PEP 701's f-strings */
+                        enum py_grammar g = it % 2 ? PY_GRAMMAR_3_12 : PY_GRAMMAR_3_11;
+                        int r = pyimports_scan(sb.buf, sb.len, "mut.py", g, &s, &err);
                         if (r == 0) {
                                 ok++;
                                 py_scan_release(&s);
@@ -987,6 +1105,7 @@ int main(void)
             cmocka_unit_test(test_import_statements),
             cmocka_unit_test(test_strings_and_comments_hide_imports),
             cmocka_unit_test(test_fstrings),
+            cmocka_unit_test(test_fstrings_pep701),
             cmocka_unit_test(test_compound_statements_on_one_line),
             cmocka_unit_test(test_depth),
             cmocka_unit_test(test_guarded),
