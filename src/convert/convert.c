@@ -543,7 +543,8 @@ static void app_imports(struct convert *c, struct strvec *imports)
                         if (read_file_capped(path, PYIMPORTS_MAX_SOURCE, &src, &n) < 0)
                                 continue;
                         struct py_scan scan = {0};
-                        if (pyimports_scan(src, n, path, &scan, &ignored) < 0)
+                        if (pyimports_scan(src, n, path, py_grammar_of(c->cv.from_python), &scan,
+                                           &ignored) < 0)
                                 continue;
                         for (size_t k = 0; k < scan.n_imports; k++)
                                 if (scan.imports[k].level == 0 && *scan.imports[k].module &&

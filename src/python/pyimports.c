@@ -1,5 +1,6 @@
 /* Python import scanner: a tokenizer for Python 3 source (the rules of CPython 3.11's
- * Parser/tokenizer.c and of its f-string parser) feeding a small statement recogniser.
+ * Parser/tokenizer.c and of its f-string parser; for 3.12 and newer, f-strings as 3.12's
+ * tokenizer reads them, PEP 701) feeding a small statement recogniser.
  *
  * The lexer yields one logical line at a time (INDENT/DEDENT tokens first, NEWLINE last). The
  * recogniser keeps a stack of blocks, one per INDENT, each saying whether it is inside a def
@@ -11,12 +12,15 @@
 #include "distill/python/pyimports.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_BRACKETS        200 /* bracket nesting, as CPython's MAXLEVEL */
 #define MAX_INDENT          100 /* block nesting, as CPython's MAXINDENT */
-#define MAX_FSTRING_NESTING 8
+#define MAX_FSTRING_NESTING 8   /* 3.11: f-strings nested in replacement fields */
+#define MAX_FSTRING_LEVEL   150 /* 3.12: the same, as CPython's MAXFSTRINGLEVEL */
+#define MAX_EXPR_NESTING    3   /* 3.12: fields nested in format specs, as CPython's */
 #define MAX_LAMBDAS         256 /* lambdas open at once in one statement */
 #define TABSIZE             8
 
@@ -76,6 +80,7 @@ struct lexer {
         struct bracket brackets[MAX_BRACKETS];
         int n_brackets;
         int fnesting;
+        enum py_grammar grammar;
 };
 
 /* --- tokens ------------------------------------------------------------------------------- */
@@ -215,10 +220,13 @@ static void cursor_advance(const char *src, struct cursor *c, size_t to)
 
 static int lex_fstring_fields(struct lexer *lx, struct cursor *cur, size_t *pp, size_t end,
                               bool raw, int recurse, struct toks *out);
+static int lex_fstring_pep701(struct lexer *lx, size_t start, unsigned flags, bool raw,
+                              struct toks *out);
 
 /* Reads a string literal whose prefix starts at `start` and whose quote is at lx->pos. 3.11
  * rules: an f-string ends at its first unescaped closing quote like any string, and its
- * replacement fields are then tokenized in place, wrapped in parentheses. */
+ * replacement fields are then tokenized in place, wrapped in parentheses. 3.12 rules (PEP 701):
+ * an f-string is read field by field, its end found only after the fields it holds. */
 static int lex_string(struct lexer *lx, size_t start, unsigned flags, struct toks *out)
 {
         const char *s = lx->src;
@@ -232,6 +240,8 @@ static int lex_string(struct lexer *lx, size_t start, unsigned flags, struct tok
         const char *unterminated =
             triple ? "unterminated triple-quoted string literal" : "unterminated string literal";
 
+        if ((flags & TF_FSTRING) && lx->grammar >= PY_GRAMMAR_3_12)
+                return lex_fstring_pep701(lx, start, flags, raw, out);
         for (;;) {
                 if (p >= lx->end)
                         return lx_error(lx, line, col, unterminated);
@@ -581,6 +591,240 @@ static int lex_fstring_fields(struct lexer *lx, struct cursor *cur, size_t *pp, 
                         return r;
         }
         *pp = p;
+        return 0;
+}
+
+/* --- f-strings by PEP 701 (3.12 and newer) ----------------------------------------------- */
+
+/* An f-string being read: 3.12's tokenizer mode for it. */
+struct fstring {
+        char quote;
+        bool triple, raw;
+        unsigned line, col; /* of its prefix, where errors about the whole string point */
+        unsigned flags;
+};
+
+static int lex_pep701_field(struct lexer *lx, struct fstring *fs, int nest, struct toks *out);
+
+static bool at_fstring_end(const struct lexer *lx, const struct fstring *fs, size_t p)
+{
+        const char *s = lx->src;
+        return s[p] == fs->quote &&
+               (!fs->triple || (p + 2 < lx->end && s[p + 1] == fs->quote && s[p + 2] == fs->quote));
+}
+
+static int fstring_unterminated(struct lexer *lx, const struct fstring *fs)
+{
+        return lx_error(lx, fs->line, fs->col,
+                        fs->triple ? "unterminated triple-quoted f-string literal"
+                                   : "unterminated f-string literal");
+}
+
+/* The literal text of an f-string (in_spec false: up to its closing quote) or of a format spec
+ * (in_spec: up to the '}' closing its field), reading the replacement fields it holds at field
+ * nesting `nest`: 3.12's tok_get_fstring_mode. Leaves lx->pos at the quote or the '}'. */
+static int lex_pep701_middle(struct lexer *lx, struct fstring *fs, bool in_spec, int nest,
+                             struct toks *out)
+{
+        const char *s = lx->src;
+        bool unicode_name = false; /* inside \N{...}, whose '}' is text */
+        int r;
+
+        for (;;) {
+                size_t p = lx->pos;
+                if (p >= lx->end)
+                        return fstring_unterminated(lx, fs);
+                char c = s[p];
+                if (at_fstring_end(lx, fs, p)) {
+                        if (in_spec)
+                                return lx_error(lx, lx->line, lx_col(lx, p),
+                                                "f-string: expecting '}'");
+                        return 0;
+                }
+                if (c == '\n' || c == '\r') {
+                        if (!fs->triple)
+                                /* a single-quoted string's format spec ends at the line's end
+                                 * (the field then wants its '}'); its text may not */
+                                return in_spec ? 0 : fstring_unterminated(lx, fs);
+                        lx->pos = lx_newline_at(lx, p);
+                } else if (c == '{') {
+                        if (!in_spec && s[p + 1] == '{') {
+                                lx->pos = p + 2; /* a doubled brace is a literal one */
+                                continue;
+                        }
+                        if ((r = lex_pep701_field(lx, fs, nest, out)) < 0)
+                                return r;
+                } else if (c == '}') {
+                        if (unicode_name) {
+                                unicode_name = false;
+                                lx->pos = p + 1;
+                        } else if (in_spec) {
+                                return 0;
+                        } else if (s[p + 1] == '}') {
+                                lx->pos = p + 2;
+                        } else {
+                                return lx_error(lx, lx->line, lx_col(lx, p),
+                                                "f-string: single '}' is not allowed");
+                        }
+                } else if (c == '\\') {
+                        fs->flags |= TF_BACKSLASH;
+                        char n = s[p + 1]; /* the copy is NUL-terminated */
+                        if (p + 1 >= lx->end)
+                                return fstring_unterminated(lx, fs);
+                        if (n == '{' || n == '}') {
+                                lx->pos = p + 1; /* the brace is read as a brace */
+                        } else if (!fs->raw && n == 'N' && s[p + 2] == '{') {
+                                unicode_name = true;
+                                lx->pos = p + 3;
+                        } else if (n == '\n' || n == '\r') {
+                                lx->pos = lx_newline_at(lx, p + 1);
+                        } else {
+                                lx->pos = p + 2; /* an escaped quote does not end the string */
+                        }
+                } else {
+                        lx->pos = p + 1;
+                }
+        }
+}
+
+/* Blanks, line breaks, comments and line continuations inside a replacement field: the field's
+ * brace is open, so its code may span lines as inside any bracket. */
+static int skip_field_blanks(struct lexer *lx)
+{
+        const char *s = lx->src;
+        while (lx->pos < lx->end) {
+                char c = s[lx->pos];
+                if (c == ' ' || c == '\t' || c == '\f') {
+                        lx->pos++;
+                } else if (c == '\n' || c == '\r') {
+                        lx->pos = lx_newline_at(lx, lx->pos);
+                } else if (c == '#') {
+                        while (lx->pos < lx->end && s[lx->pos] != '\n' && s[lx->pos] != '\r')
+                                lx->pos++;
+                } else if (c == '\\') {
+                        char n = s[lx->pos + 1];
+                        if (n != '\n' && n != '\r')
+                                return lx_error(
+                                    lx, lx->line, lx_col(lx, lx->pos),
+                                    "unexpected character after line continuation character");
+                        lx->pos = lx_newline_at(lx, lx->pos + 1);
+                } else {
+                        break;
+                }
+        }
+        return 0;
+}
+
+/* Whether the byte at p ends a field's expression: '}', ':', a conversion's '!' or a
+ * self-documenting '=' at the field's own bracket level. */
+static bool ends_field_expr(const struct lexer *lx, size_t p, int level)
+{
+        const char *s = lx->src;
+        if (lx->n_brackets != level)
+                return false;
+        return s[p] == '}' || s[p] == ':' || ((s[p] == '!' || s[p] == '=') && s[p + 1] != '=');
+}
+
+/* The replacement field whose '{' is at lx->pos, at field nesting `nest` (0 in the string's
+ * text, 1 in that field's format spec, ...): its expression is ordinary code, whatever quotes,
+ * backslashes, comments and f-strings it holds, tokenized between T_FOPEN and T_FCLOSE; then a
+ * '=', a conversion and a format spec may follow. */
+static int lex_pep701_field(struct lexer *lx, struct fstring *fs, int nest, struct toks *out)
+{
+        const char *s = lx->src;
+        unsigned line = lx->line, col = lx_col(lx, lx->pos);
+        int r;
+
+        if (nest >= MAX_EXPR_NESTING)
+                return lx_error(lx, line, col, "f-string: expressions nested too deeply");
+        if (lx->n_brackets >= MAX_BRACKETS)
+                return lx_error(lx, line, col, "too many nested parentheses");
+        lx->brackets[lx->n_brackets++] = (struct bracket){'{', line, col};
+        int level = lx->n_brackets;
+        lx->pos++;
+
+        size_t fopen = out->n;
+        toks_push(out, T_FOPEN, lx->pos, 0, lx->line, lx_col(lx, lx->pos));
+        for (;;) {
+                if ((r = skip_field_blanks(lx)) < 0)
+                        return r;
+                if (lx->pos >= lx->end)
+                        return lx_error(lx, line, col, "f-string: expecting '}'");
+                if (ends_field_expr(lx, lx->pos, level))
+                        break;
+                if ((r = lex_token(lx, out)) < 0)
+                        return r;
+        }
+        if (out->n == fopen + 1)
+                return distill_error_set(lx->err, DISTILL_EUSAGE,
+                                         "%s:%u:%u: f-string: valid expression required before "
+                                         "'%c'",
+                                         lx->name, lx->line, lx_col(lx, lx->pos), s[lx->pos]);
+        toks_push(out, T_FCLOSE, lx->pos, 0, lx->line, lx_col(lx, lx->pos));
+
+        if (s[lx->pos] == '=') {
+                lx->pos++;
+                if ((r = skip_field_blanks(lx)) < 0)
+                        return r;
+        }
+        if (s[lx->pos] == '!') {
+                size_t p = ++lx->pos;
+                while (p < lx->end && is_ident_char((unsigned char)s[p]))
+                        p++;
+                if (p == lx->pos)
+                        return lx_error(lx, lx->line, lx_col(lx, p),
+                                        "f-string: missing conversion character");
+                lx->pos = p;
+                if ((r = skip_field_blanks(lx)) < 0)
+                        return r;
+        }
+        if (s[lx->pos] == ':') {
+                lx->pos++;
+                if ((r = lex_pep701_middle(lx, fs, true, nest + 1, out)) < 0)
+                        return r;
+                if ((r = skip_field_blanks(lx)) < 0)
+                        return r;
+        }
+        if (lx->pos >= lx->end || s[lx->pos] != '}')
+                return lx_error(lx, line, col, "f-string: expecting '}'");
+        lx->n_brackets--;
+        lx->pos++;
+        return 0;
+}
+
+/* An f-string whose prefix starts at `start` and whose quote is at lx->pos, by 3.12's rules: one
+ * T_STRING for its whole text, then a T_FOPEN…T_FCLOSE group for each field, as in 3.11. */
+static int lex_fstring_pep701(struct lexer *lx, size_t start, unsigned flags, bool raw,
+                              struct toks *out)
+{
+        const char *s = lx->src;
+        struct fstring fs = {.quote = s[lx->pos],
+                             .raw = raw,
+                             .line = lx->line,
+                             .col = lx_col(lx, start),
+                             .flags = flags};
+        fs.triple =
+            lx->pos + 2 < lx->end && s[lx->pos + 1] == fs.quote && s[lx->pos + 2] == fs.quote;
+        size_t quotes = fs.triple ? 3 : 1, body = lx->pos + quotes;
+
+        if (lx->fnesting >= MAX_FSTRING_LEVEL)
+                return lx_error(lx, fs.line, fs.col, "too many nested f-strings");
+        /* filled in once the end is known: the fields' tokens may move the array */
+        size_t at = out->n;
+        toks_push(out, T_STRING, start, 0, fs.line, fs.col);
+        lx->pos = body;
+        lx->fnesting++;
+        int r = lex_pep701_middle(lx, &fs, false, 0, out);
+        lx->fnesting--;
+        if (r < 0)
+                return r;
+        size_t body_end = lx->pos;
+        lx->pos += quotes;
+        struct tok *t = &out->v[at];
+        t->len = (uint32_t)(lx->pos - start);
+        t->flags = (uint8_t)fs.flags;
+        t->body_skip = (uint8_t)(body - start);
+        t->body_trim = (uint8_t)(lx->pos - body_end);
         return 0;
 }
 
@@ -1033,6 +1277,14 @@ static bool is_keyword_name(const struct scanner *sc, const struct tok *t)
         return false;
 }
 
+/* Whether the dotted name ending at i is an annotation: `x: a.b.name = value`. */
+static bool annotates(const char *src, const struct toks *t, size_t a, size_t i)
+{
+        while (i >= a + 2 && is_op(src, &t->v[i - 1], ".") && t->v[i - 2].type == T_NAME)
+                i -= 2;
+        return i > a && is_op(src, &t->v[i - 1], ":");
+}
+
 /* Whether the '(' at `open` groups (as in `(m).shape`) rather than calls or subscripts. */
 static bool is_grouping_paren(const struct scanner *sc, const struct toks *t, size_t a, size_t open)
 {
@@ -1418,8 +1670,10 @@ static int scan_expr(struct scanner *sc, const struct toks *t, size_t a, size_t 
                         continue;
                 }
                 bool attr = i > a && is_op(src, &t->v[i - 1], ".");
-                /* `obj.name = value` sets an attribute: it calls nothing named name */
-                bool stored = attr && depth == 0 && i + 1 < b && is_op(src, &t->v[i + 1], "=");
+                /* `obj.name = value` sets an attribute: it calls nothing named name (but in
+                 * `x: mod.Type = value` it is the annotation's) */
+                bool stored = attr && depth == 0 && i + 1 < b && is_op(src, &t->v[i + 1], "=") &&
+                              !annotates(src, t, a, i);
                 if (!is_keyword_name(sc, k) && !stored)
                         add_ref(sc, attr ? PY_REF_ATTR : PY_REF_NAME, src + k->off, k->len, ctx);
                 if (i > a && is_op(src, &t->v[i - 1], "."))
@@ -2172,8 +2426,16 @@ static void scanner_release(struct scanner *sc, bool imports_moved)
         strvec_clear(&sc->loaded_names);
 }
 
-int pyimports_scan(const char *src, size_t len, const char *name, struct py_scan *out,
-                   struct distill_error *err)
+enum py_grammar py_grammar_of(const char *version)
+{
+        unsigned major, minor;
+        if (!version || sscanf(version, "%u.%u", &major, &minor) != 2)
+                return PY_GRAMMAR_3_12;
+        return major > 3 || (major == 3 && minor >= 12) ? PY_GRAMMAR_3_12 : PY_GRAMMAR_3_11;
+}
+
+int pyimports_scan(const char *src, size_t len, const char *name, enum py_grammar grammar,
+                   struct py_scan *out, struct distill_error *err)
 {
         memset(out, 0, sizeof(*out));
         if (len > PYIMPORTS_MAX_SOURCE)
@@ -2206,6 +2468,7 @@ int pyimports_scan(const char *src, size_t len, const char *name, struct py_scan
         lx->name = name;
         lx->err = err;
         lx->line = 1;
+        lx->grammar = grammar;
         if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
                 lx->pos = lx->line_start = 3;
 

@@ -2003,7 +2003,7 @@ static int scan_buffer(struct pymodules *pm, const struct work *w, const char *d
                        struct distill_error *err)
 {
         struct py_scan scan = {0};
-        int r = pyimports_scan(data, len, w->path, &scan, err);
+        int r = pyimports_scan(data, len, w->path, py_grammar_of(pm->probe->version), &scan, err);
 
         if (r < 0) {
                 /* Python would fail on it too; for library code only if it is imported */

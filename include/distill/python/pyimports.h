@@ -144,10 +144,22 @@ struct py_scan {
 
 #define PYIMPORTS_MAX_SOURCE (16u << 20)
 
-/* Scan one source file. `name` is used in error messages ("file.py:12:5: unterminated string").
- * Returns 0, or DISTILL_EUSAGE for source the tokenizer cannot read. */
-int pyimports_scan(const char *src, size_t len, const char *name, struct py_scan *out,
-                   struct distill_error *err);
+/* The grammar a file is read with, its interpreter's: what changed in 3.12 is how f-strings
+ * tokenize (PEP 701: quotes of the f-string's own kind, backslashes, comments and f-strings
+ * nested in replacement fields), which the 3.11 tokenizer refuses. */
+enum py_grammar {
+        PY_GRAMMAR_3_11, /* up to 3.11: an f-string ends at its first unescaped closing quote */
+        PY_GRAMMAR_3_12, /* 3.12 and newer: PEP 701 */
+};
+
+/* The grammar of interpreter version `version` ("3.13", "3.9.2"); PY_GRAMMAR_3_12, the newest,
+ * for NULL or a version without a minor number ("3": whatever is current). */
+enum py_grammar py_grammar_of(const char *version);
+
+/* Scan one source file, read with `grammar`. `name` is used in error messages ("file.py:12:5:
+ * unterminated string"). Returns 0, or DISTILL_EUSAGE for source the tokenizer cannot read. */
+int pyimports_scan(const char *src, size_t len, const char *name, enum py_grammar grammar,
+                   struct py_scan *out, struct distill_error *err);
 void py_scan_release(struct py_scan *scan);
 
 #endif

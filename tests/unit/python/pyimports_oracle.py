@@ -9,8 +9,8 @@ For each file prints `FILE <path>` followed by one line per import and per attri
 kind: import | from | importlib | dunder; depth: module | nested | function; guarded: 0 | 1.
 `import a.b as c, d` is ONE entry per imported module ("a.b" and "d"), both with the statement's
 position. The rules mirror the C scanner (see the test for the contract):
-- depth: function inside a def/lambda BODY (decorators, defaults and annotations belong to the
-  enclosing scope); nested inside the body or clauses of a try/if/with/for/while/match (their
+- depth: function inside a def/lambda BODY (decorators, type parameters (3.12+), defaults and
+  annotations belong to the enclosing scope); nested inside the body or clauses of a try/if/with/for/while/match (their
   test, iterable, items and subject belong to the enclosing scope; elif tests, except types and
   case patterns/guards are nested); class bodies are transparent.
 - guarded: inside the BODY of a try (or try*) with a handler that is bare or names ImportError,
@@ -30,8 +30,8 @@ position. The rules mirror the C scanner (see the test for the contract):
 With --scopes, every def and class is listed too, and each IMPORT and ATTR line ends with the
 index of the scope it is written in (-1 for none; attributes are then deduplicated per scope):
   SCOPE <index> <name> <parent> <def|class|bind> <decorated> <line>
-- scope: the innermost def or class whose BODY holds it (decorators, defaults, annotations and
-  bases belong to the enclosing scope; lambdas do not open one); scopes are numbered in source
+- scope: the innermost def or class whose BODY holds it (decorators, type parameters, defaults,
+  annotations and bases belong to the enclosing scope; lambdas do not open one); scopes are numbered in source
   order of their `def`/`class` keyword.
 - bind: outside any def (module level or a class body, through if/try/with/for/while), an
   Assign with one target, a Name or a Subscript of a Name, and no Call, Await, Yield or
@@ -144,6 +144,7 @@ class Scanner:
             self.visit(node.value, inner)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self.visit(node.decorator_list, ctx)
+            self.visit(getattr(node, "type_params", []), ctx)
             self.visit(node.args, ctx)
             self.visit(node.returns, ctx)
             scope = self.add_scope(node, ctx, "def")
@@ -154,6 +155,7 @@ class Scanner:
             self.visit(node.body, ctx.with_(function=True, guarded=False, fallback=False))
         elif isinstance(node, ast.ClassDef):
             self.visit(node.decorator_list, ctx)
+            self.visit(getattr(node, "type_params", []), ctx)
             self.visit(node.bases, ctx)
             self.visit(node.keywords, ctx)
             scope = self.add_scope(node, ctx, "class")

@@ -99,17 +99,22 @@ static void ref_set(const struct py_scan *s, struct strmap *out)
         }
 }
 
-/* Scans `src` (must succeed) and returns the formatted result. */
-static char *scan_fmt(const char *src)
+/* Scans `src` with `grammar` (must succeed) and returns the formatted result. */
+static char *scan_fmt_as(const char *src, enum py_grammar grammar)
 {
         struct py_scan s;
         struct distill_error err = {0};
-        int r = pyimports_scan(src, strlen(src), "t.py", &s, &err);
+        int r = pyimports_scan(src, strlen(src), "t.py", grammar, &s, &err);
         if (r != 0)
                 fail_msg("scan failed: %s", err.msg);
         char *out = format_scan(&s);
         py_scan_release(&s);
         return out;
+}
+
+static char *scan_fmt(const char *src)
+{
+        return scan_fmt_as(src, PY_GRAMMAR_3_11);
 }
 
 /* What ast says about `src` (the oracle's lines), or NULL when ast rejects it. */
@@ -152,20 +157,43 @@ static void expect_scan(const char *src, const char *expected)
         free(got);
 }
 
-static void expect_error_n(const char *src, size_t len, const char *msg)
+/* 3.12 and newer: the host's ast (3.11) refuses what PEP 701 allows, so `expected` is what
+ * python3.13's ast says (tests/integration/test_pyimports_312.sh runs it as the oracle). */
+static void expect_scan_312(const char *src, const char *expected)
+{
+        char *got = scan_fmt_as(src, PY_GRAMMAR_3_12);
+        if (strcmp(got, expected) != 0) {
+                fprintf(stderr, "source:\n%s\nexpected:\n%sgot:\n%s", src, expected, got);
+                free(got);
+                fail();
+        }
+        free(got);
+}
+
+static void expect_error_as(const char *src, size_t len, enum py_grammar grammar, const char *msg)
 {
         struct py_scan s;
         struct distill_error err = {0};
-        int r = pyimports_scan(src, len, "bad.py", &s, &err);
+        int r = pyimports_scan(src, len, "bad.py", grammar, &s, &err);
         assert_int_equal(r, -DISTILL_EUSAGE);
         assert_int_equal(err.code, DISTILL_EUSAGE);
         assert_string_equal(err.msg, msg);
         assert_int_equal(s.n_imports, 0);
 }
 
+static void expect_error_n(const char *src, size_t len, const char *msg)
+{
+        expect_error_as(src, len, PY_GRAMMAR_3_11, msg);
+}
+
 static void expect_error(const char *src, const char *msg)
 {
         expect_error_n(src, strlen(src), msg);
+}
+
+static void expect_error_312(const char *src, const char *msg)
+{
+        expect_error_as(src, strlen(src), PY_GRAMMAR_3_12, msg);
 }
 
 /* --- unit cases --------------------------------------------------------------------------- */
@@ -226,6 +254,94 @@ static void test_fstrings(void **state)
                     "ATTR os.linesep 6 module\n");
         /* an f-string is not a plain literal */
         expect_scan("__import__(f'x')\n", "");
+}
+
+static void test_fstrings_pep701(void **state)
+{
+        (void)state;
+        /* 3.12: the f-string's own quotes, backslashes, comments and f-strings inside fields */
+        static const char *const src =
+            "import os\n"
+            "a = f'{os.sep.join(d['k'])}' ; import b\n"
+            "c = f\"{'\\n'.join(os.environ)}{f\"{f\"{os.name}\"}\"}\"\n"
+            "d = f\"\"\"{\n"
+            "    os.getcwd()  # a comment: ' \" } {\n"
+            "}\"\"\"\n"
+            "e = f'{x!r:>{os.linesep}} {x=} {os.curdir = !s:^{w}}' ; import g\n"
+            "h = f\"{__import__(\"json\").dumps(1)}{'}'}{a != b}\" ; import i\n";
+        expect_scan_312(src, "IMPORT import os 0 - 1 1 module 0 0 0\n"
+                             "IMPORT import b 0 - 2 32 module 0 0 0\n"
+                             "IMPORT import g 0 - 7 57 module 0 0 0\n"
+                             "IMPORT dunder json 0 - 8 8 module 0 0 0\n"
+                             "IMPORT import i 0 - 8 53 module 0 0 0\n"
+                             "ATTR os.sep 2 module\n"
+                             "ATTR os.environ 3 module\n"
+                             "ATTR os.name 3 module\n"
+                             "ATTR os.getcwd 5 module\n"
+                             "ATTR os.linesep 7 module\n"
+                             "ATTR os.curdir 7 module\n");
+        /* what 3.11 allows reads the same under 3.12's rules */
+        expect_scan_312("import os\n"
+                        "a = f\"{os.sep!r:>{width}} {'x'} {d['k']} {{literal}} {x != y} {x=}\"\n"
+                        "b = F'{os.getcwd()}' + fR'{\"\".join(os.environ)}' ; c = rf'\\{os.name}'\n"
+                        "e = f'\\N{BULLET} {os.linesep}'\n",
+                        "IMPORT import os 0 - 1 1 module 0 0 0\n"
+                        "ATTR os.sep 2 module\n"
+                        "ATTR os.getcwd 3 module\n"
+                        "ATTR os.environ 3 module\n"
+                        "ATTR os.name 3 module\n"
+                        "ATTR os.linesep 4 module\n");
+        /* 3.12's type parameters and `type` statements (3.13's defaults too) */
+        expect_scan_312("import os\n"
+                        "def f[T: os.PathLike](x: T) -> T:\n"
+                        "    import a\n"
+                        "class C[T = int](dict[str, T]):\n"
+                        "    import b\n"
+                        "type Alias[T] = dict[str, os.PathLike[T]]\n"
+                        "type = 5\n"
+                        "import c\n",
+                        "IMPORT import os 0 - 1 1 module 0 0 0\n"
+                        "IMPORT import a 0 - 3 5 function 0 0 0\n"
+                        "IMPORT import b 0 - 5 5 module 0 0 0\n"
+                        "IMPORT import c 0 - 8 1 module 0 0 0\n"
+                        "ATTR os.PathLike 2 module\n");
+
+        /* 3.11's rules refuse them, as 3.11 does */
+        expect_error("x = f'{d['k']}'\n", "bad.py:1:7: f-string: expecting '}'");
+        expect_error("x = f\"{'\\n'}\"\n",
+                     "bad.py:1:9: f-string expression part cannot include a backslash");
+        expect_error("x = f'''{x # c\n}'''\n",
+                     "bad.py:1:12: f-string expression part cannot include '#'");
+
+        /* and 3.12's own errors */
+        expect_error_312("x = f'{}'\n",
+                         "bad.py:1:8: f-string: valid expression required before '}'");
+        expect_error_312("x = f'{a!}'\n", "bad.py:1:10: f-string: missing conversion character");
+        expect_error_312("x = f'{a}}'\n", "bad.py:1:10: f-string: single '}' is not allowed");
+        expect_error_312("x = f'{a:{b:{c:{d}}}}'\n",
+                         "bad.py:1:16: f-string: expressions nested too deeply");
+        expect_error_312("x = f'abc\nimport b\n", "bad.py:1:5: unterminated f-string literal");
+        expect_error_312("x = f'''{a}\n",
+                         "bad.py:1:5: unterminated triple-quoted f-string literal");
+        expect_error_312("x = f'{a:x'\n", "bad.py:1:11: f-string: expecting '}'");
+        expect_error_312("x = f'{a\n", "bad.py:1:7: f-string: expecting '}'");
+        struct strbuf deep = STRBUF_INIT;
+        for (int i = 0; i < 200; i++)
+                strbuf_adds(&deep, "f'{");
+        strbuf_adds(&deep, "1");
+        for (int i = 0; i < 200; i++)
+                strbuf_adds(&deep, "}'");
+        expect_error_as(deep.buf, deep.len, PY_GRAMMAR_3_12,
+                        "bad.py:1:451: too many nested f-strings");
+        strbuf_release(&deep);
+
+        /* the grammar of an interpreter version */
+        assert_int_equal(py_grammar_of("3.9"), PY_GRAMMAR_3_11);
+        assert_int_equal(py_grammar_of("3.11.2"), PY_GRAMMAR_3_11);
+        assert_int_equal(py_grammar_of("3.12"), PY_GRAMMAR_3_12);
+        assert_int_equal(py_grammar_of("3.13"), PY_GRAMMAR_3_12);
+        assert_int_equal(py_grammar_of("3"), PY_GRAMMAR_3_12);
+        assert_int_equal(py_grammar_of(NULL), PY_GRAMMAR_3_12);
 }
 
 static void test_compound_statements_on_one_line(void **state)
@@ -447,7 +563,8 @@ static void test_errors(void **state)
                 strbuf_addch(&sb, '(');
         struct py_scan s;
         struct distill_error err = {0};
-        assert_int_equal(pyimports_scan(sb.buf, sb.len, "deep.py", &s, &err), -DISTILL_EUSAGE);
+        assert_int_equal(pyimports_scan(sb.buf, sb.len, "deep.py", PY_GRAMMAR_3_11, &s, &err),
+                         -DISTILL_EUSAGE);
         assert_string_equal(err.msg, "deep.py:1:201: too many nested parentheses");
         strbuf_reset(&sb);
         for (int i = 0; i < 120; i++) {
@@ -455,11 +572,13 @@ static void test_errors(void **state)
                         strbuf_addch(&sb, ' ');
                 strbuf_adds(&sb, "if x:\n");
         }
-        assert_int_equal(pyimports_scan(sb.buf, sb.len, "deep.py", &s, &err), -DISTILL_EUSAGE);
+        assert_int_equal(pyimports_scan(sb.buf, sb.len, "deep.py", PY_GRAMMAR_3_11, &s, &err),
+                         -DISTILL_EUSAGE);
         assert_string_equal(err.msg, "deep.py:102:102: too many levels of indentation");
         strbuf_release(&sb);
-        assert_int_equal(pyimports_scan("x", PYIMPORTS_MAX_SOURCE + 1, "big.py", &s, &err),
-                         -DISTILL_EUSAGE);
+        assert_int_equal(
+            pyimports_scan("x", PYIMPORTS_MAX_SOURCE + 1, "big.py", PY_GRAMMAR_3_11, &s, &err),
+            -DISTILL_EUSAGE);
         assert_non_null(strstr(err.msg, "big.py: source too large"));
 }
 
@@ -492,6 +611,95 @@ static void write_unparsable(const char *dir, struct strvec *paths)
         }
 }
 
+/* What comparing the scanner with the oracle found. */
+struct oracle_tally {
+        size_t compared, skipped, mismatches, missing_refs;
+        size_t skipped_under; /* skipped files under the directory given to compare_oracle */
+};
+
+/* Compares the scanner, reading with `grammar`, with the oracle's output `oracle` (its --scopes
+ * lines), file by file: the scanner must give the same lines, hold every REF line, and only
+ * survive the files ast rejects. Paths are read under `root` ("" for the host's own). Reports
+ * the first differences on stderr. */
+static void compare_oracle(char *oracle, const char *root, enum py_grammar grammar,
+                           const char *under, struct oracle_tally *t)
+{
+        struct strbuf report = STRBUF_INIT;
+        char *p = oracle;
+        memset(t, 0, sizeof(*t));
+        while (*p) {
+                bool skip = strncmp(p, "SKIP ", 5) == 0;
+                assert_true(skip || strncmp(p, "FILE ", 5) == 0);
+                char *eol = strchr(p, '\n');
+                assert_non_null(eol);
+                char *path = xstrndup(p + 5, (size_t)(eol - p - 5));
+                char *body = eol + 1, *next = body;
+                while (*next && strncmp(next, "FILE ", 5) != 0 && strncmp(next, "SKIP ", 5) != 0)
+                        next = strchr(next, '\n') + 1;
+                char *want = xstrndup(body, (size_t)(next - body));
+                p = next;
+
+                char *src, *host = xasprintf("%s%s", root, path);
+                size_t len;
+                assert_int_equal(read_file(host, &src, &len), 0);
+                free(host);
+                struct py_scan s;
+                struct distill_error err = {0};
+                int r = pyimports_scan(src, len, path, grammar, &s, &err);
+                free(src);
+                if (skip) {
+                        t->skipped++; /* ast rejects it: the scanner must only survive it */
+                        t->skipped_under += under && strncmp(path, under, strlen(under)) == 0;
+                        if (r == 0)
+                                py_scan_release(&s);
+                        else
+                                assert_int_equal(r, -DISTILL_EUSAGE);
+                        free(path);
+                        free(want);
+                        continue;
+                }
+                t->compared++;
+                /* the oracle's REF lines are names ast sees used: each must be among ours */
+                char *refs = NULL,
+                     *cut = strncmp(want, "REF ", 4) == 0 ? want : strstr(want, "\nREF ");
+                if (cut) {
+                        cut += cut != want;
+                        refs = xstrdup(cut);
+                        *cut = '\0';
+                }
+                char *got = r == 0 ? format_scan_as(&s, true) : xasprintf("error: %s\n", err.msg);
+                struct strmap ours = STRMAP_INIT;
+                if (r == 0)
+                        ref_set(&s, &ours);
+                for (char *ref = refs, *eol; r == 0 && ref && (eol = strchr(ref, '\n'));
+                     ref = eol + 1) {
+                        *eol = '\0';
+                        if (!strmap_has(&ours, ref) && ++t->missing_refs <= 5)
+                                strbuf_addf(&report, "=== %s: scanner lacks %s\n", path, ref);
+                }
+                strmap_clear(&ours, NULL);
+                free(refs);
+                if (r == 0)
+                        py_scan_release(&s);
+                if (strcmp(got, want) != 0 && ++t->mismatches <= 5)
+                        strbuf_addf(&report, "=== %s\n--- oracle (ast)\n%s--- scanner\n%s", path,
+                                    want, got);
+                free(got);
+                free(path);
+                free(want);
+        }
+        print_message("pyimports oracle: %zu files compared, %zu skipped by ast, %zu mismatches, "
+                      "%zu names ast sees used that the scanner lacks\n",
+                      t->compared, t->skipped, t->mismatches, t->missing_refs);
+        if (t->mismatches || t->missing_refs) {
+                fprintf(stderr, "%s", report.buf);
+                fail_msg("%zu of %zu files differ from the ast oracle, %zu names missing (first "
+                         "ones above)",
+                         t->mismatches, t->compared, t->missing_refs);
+        }
+        strbuf_release(&report);
+}
+
 static void test_oracle_stdlib(void **state)
 {
         (void)state;
@@ -515,92 +723,40 @@ static void test_oracle_stdlib(void **state)
         char *oracle;
         size_t oracle_len;
         assert_int_equal(read_file(expected_path, &oracle, &oracle_len), 0);
-
-        size_t compared = 0, skipped = 0, ours_skipped = 0, mismatches = 0, missing_refs = 0;
-        struct strbuf report = STRBUF_INIT;
-        char *p = oracle;
-        while (*p) {
-                bool skip = strncmp(p, "SKIP ", 5) == 0;
-                assert_true(skip || strncmp(p, "FILE ", 5) == 0);
-                char *eol = strchr(p, '\n');
-                assert_non_null(eol);
-                char *path = xstrndup(p + 5, (size_t)(eol - p - 5));
-                char *body = eol + 1, *next = body;
-                while (*next && strncmp(next, "FILE ", 5) != 0 && strncmp(next, "SKIP ", 5) != 0)
-                        next = strchr(next, '\n') + 1;
-                char *want = xstrndup(body, (size_t)(next - body));
-                p = next;
-
-                char *src;
-                size_t len;
-                assert_int_equal(read_file(path, &src, &len), 0);
-                struct py_scan s;
-                struct distill_error err = {0};
-                int r = pyimports_scan(src, len, path, &s, &err);
-                free(src);
-                if (skip) {
-                        skipped++; /* ast rejects it: the scanner must only survive it */
-                        ours_skipped += strncmp(path, dir, strlen(dir)) == 0;
-                        if (r == 0)
-                                py_scan_release(&s);
-                        else
-                                assert_int_equal(r, -DISTILL_EUSAGE);
-                        free(path);
-                        free(want);
-                        continue;
-                }
-                compared++;
-                /* the oracle's REF lines are names ast sees used: each must be among ours */
-                char *refs = NULL,
-                     *cut = strncmp(want, "REF ", 4) == 0 ? want : strstr(want, "\nREF ");
-                if (cut) {
-                        cut += cut != want;
-                        refs = xstrdup(cut);
-                        *cut = '\0';
-                }
-                char *got = r == 0 ? format_scan_as(&s, true) : xasprintf("error: %s\n", err.msg);
-                struct strmap ours = STRMAP_INIT;
-                if (r == 0)
-                        ref_set(&s, &ours);
-                for (char *ref = refs, *eol; r == 0 && ref && (eol = strchr(ref, '\n'));
-                     ref = eol + 1) {
-                        *eol = '\0';
-                        if (!strmap_has(&ours, ref) && ++missing_refs <= 5)
-                                strbuf_addf(&report, "=== %s: scanner lacks %s\n", path, ref);
-                }
-                strmap_clear(&ours, NULL);
-                free(refs);
-                if (r == 0)
-                        py_scan_release(&s);
-                if (strcmp(got, want) != 0 && ++mismatches <= 5)
-                        strbuf_addf(&report, "=== %s\n--- oracle (ast)\n%s--- scanner\n%s", path,
-                                    want, got);
-                free(got);
-                free(path);
-                free(want);
-        }
-        print_message("pyimports oracle: %zu files compared, %zu skipped by ast, %zu mismatches, "
-                      "%zu names ast sees used that the scanner lacks\n",
-                      compared, skipped, mismatches, missing_refs);
-        if (mismatches || missing_refs) {
-                fprintf(stderr, "%s", report.buf);
-                fail_msg("%zu of %zu files differ from the ast oracle, %zu names missing (first "
-                         "ones above)",
-                         mismatches, compared, missing_refs);
-        }
+        struct oracle_tally t;
+        compare_oracle(oracle, "", PY_GRAMMAR_3_11, dir, &t);
         /* every file was judged; ast skips exactly the six written to be unparsable and any
          * installed file it rejects itself (libpython3.11-testsuite ships deliberate syntax
          * errors), and compares the rest */
-        assert_int_equal(compared + skipped, walk_paths.n);
-        assert_int_equal(ours_skipped, 6);
-        assert_true(compared + 50 >= n_stdlib);
-        strbuf_release(&report);
+        assert_int_equal(t.compared + t.skipped, walk_paths.n);
+        assert_int_equal(t.skipped_under, 6);
+        assert_true(t.compared + 50 >= n_stdlib);
         free(oracle);
         free(list);
         free(expected_path);
         strvec_clear(&walk_paths);
         fixture_cleanup(dir);
         free(dir);
+}
+
+/* The oracle run by another interpreter, in an image tree (tests/integration/
+ * test_pyimports_312.sh): PYIMPORTS_ORACLE names its output (image paths, read under
+ * PYIMPORTS_ROOT), PYIMPORTS_PYTHON its version ("3.13"), which picks the grammar. Without them
+ * there is nothing to compare: the host has one interpreter, 3.11. */
+static void test_oracle_other_python(void **state)
+{
+        (void)state;
+        const char *out = getenv("PYIMPORTS_ORACLE"), *root = getenv("PYIMPORTS_ROOT"),
+                   *version = getenv("PYIMPORTS_PYTHON");
+        if (!out || !root || !version)
+                skip();
+        char *oracle;
+        size_t len;
+        assert_int_equal(read_file(out, &oracle, &len), 0);
+        struct oracle_tally t;
+        compare_oracle(oracle, root, py_grammar_of(version), NULL, &t);
+        assert_true(t.compared > 0);
+        free(oracle);
 }
 
 /* --- robustness: random mutations of a real file ------------------------------------------ */
@@ -673,7 +829,9 @@ static void test_mutations_never_crash(void **state)
                                 mutate(&sb);
                         struct py_scan s;
                         struct distill_error err = {0};
-                        int r = pyimports_scan(sb.buf, sb.len, "mut.py", &s, &err);
+                        /* both grammars: 3.11's and PEP 701's f-strings */
+                        enum py_grammar g = it % 2 ? PY_GRAMMAR_3_12 : PY_GRAMMAR_3_11;
+                        int r = pyimports_scan(sb.buf, sb.len, "mut.py", g, &s, &err);
                         if (r == 0) {
                                 ok++;
                                 py_scan_release(&s);
@@ -727,7 +885,7 @@ static void test_main_block_and_fallback(void **state)
                           "    import b\n";
         struct py_scan sc;
         struct distill_error err = {0};
-        assert_int_equal(pyimports_scan(src, strlen(src), "t.py", &sc, &err), 0);
+        assert_int_equal(pyimports_scan(src, strlen(src), "t.py", PY_GRAMMAR_3_11, &sc, &err), 0);
         assert_int_equal(sc.n_imports, 2);
         assert_int_equal(sc.n_tries, 2);
         int inner = sc.imports[0].try_id, outer = sc.imports[1].fallback_for;
@@ -762,7 +920,7 @@ static void expect_literals_of(const char *src, bool with_names, const char *exp
 {
         struct py_scan s;
         struct distill_error err = {0};
-        assert_int_equal(pyimports_scan(src, strlen(src), "t.py", &s, &err), 0);
+        assert_int_equal(pyimports_scan(src, strlen(src), "t.py", PY_GRAMMAR_3_11, &s, &err), 0);
         struct strbuf sb = STRBUF_INIT;
         for (size_t i = 0; i < s.n_literals; i++) {
                 const struct py_literal *l = &s.literals[i];
@@ -898,7 +1056,7 @@ static void test_if_loaded(void **state)
                           "    import a.b.c\n";
         struct py_scan s;
         struct distill_error err = {0};
-        assert_int_equal(pyimports_scan(src, strlen(src), "t.py", &s, &err), 0);
+        assert_int_equal(pyimports_scan(src, strlen(src), "t.py", PY_GRAMMAR_3_11, &s, &err), 0);
         assert_int_equal(s.n_imports, 6);
         static const bool want[] = {true, true, false, false, false, true};
         for (size_t i = 0; i < s.n_imports; i++)
@@ -947,6 +1105,7 @@ int main(void)
             cmocka_unit_test(test_import_statements),
             cmocka_unit_test(test_strings_and_comments_hide_imports),
             cmocka_unit_test(test_fstrings),
+            cmocka_unit_test(test_fstrings_pep701),
             cmocka_unit_test(test_compound_statements_on_one_line),
             cmocka_unit_test(test_depth),
             cmocka_unit_test(test_guarded),
@@ -961,7 +1120,13 @@ int main(void)
             cmocka_unit_test(test_literals_names_and_paths),
             cmocka_unit_test(test_if_loaded),
             cmocka_unit_test(test_oracle_stdlib),
+            cmocka_unit_test(test_oracle_other_python),
             cmocka_unit_test(test_mutations_never_crash),
         };
+        /* given another interpreter's oracle, that comparison only */
+        if (getenv("PYIMPORTS_ORACLE")) {
+                const struct CMUnitTest other[] = {cmocka_unit_test(test_oracle_other_python)};
+                return cmocka_run_group_tests(other, NULL, NULL);
+        }
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

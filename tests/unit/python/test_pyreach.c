@@ -21,7 +21,7 @@ static size_t add(struct world *w, const char *name, const char *src, enum pyrea
 {
         struct py_scan scan;
         struct distill_error err = {0};
-        if (pyimports_scan(src, strlen(src), name, &scan, &err) != 0)
+        if (pyimports_scan(src, strlen(src), name, PY_GRAMMAR_3_11, &scan, &err) != 0)
                 fail_msg("%s: %s", name, err.msg);
         return pyreach_add_module(w->pr, name, &scan, mode);
 }
@@ -113,7 +113,7 @@ static void test_names_reach_defs(void **state)
         expect(w, "lib.K.method", true);
         expect(w, "lib.K.unnamed", false);
         expect(w, "lib.K.__init__", true);
-        expect(w, "lib.Unused", true); /* its body runs at import... */
+        expect(w, "lib.Unused", true);           /* its body runs at import... */
         expect(w, "lib.Unused.__init__", false); /* ...but nothing makes one */
         expect(w, "lib.Unused.method", false);   /* though `method` is used on a K */
         expect(w, "lib.Unused.TABLE", false);
