@@ -7,7 +7,7 @@
 
 BUILD=$(dirname "$DISTILL")
 test -f "$BUILD/CPackConfig.cmake" || { echo "FATAL: $BUILD is not a configured build tree" >&2; exit 1; }
-shipped=$(cd "$SRC/manifests/rules" && ls -- *.yaml)
+shipped=$(cd "$SRC/manifests/rules" && find . -name '*.yaml' | sed 's|^\./||' | LC_ALL=C sort)
 
 # --- cmake --install: a relocatable prefix ---
 cmake --install "$BUILD" --prefix "$WORK/prefix" >/dev/null
@@ -87,6 +87,15 @@ fi
 why=$(in_root distill why /srv/out /usr/lib/x86_64-linux-gnu/libgcc_s.so.1 || true)
 check "a shipped rule kept libgcc_s.so.1, so the installed rules were loaded" \
   grep -q "← rule libgcc_s:" <<<"$why"
+
+# convert reads its data from the installed rules too: the Alpine map names libffi's package
+cp -r "$SRC/examples/alpine" "$ROOT/srv/alpine"
+in_root distill convert /srv/alpine/Dockerfile --json >"$WORK/convert.json" 2>"$WORK/convert.err" || true
+check "the packaged distill convert maps apk add libffi with the installed data" $PY -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert any(i["instruction"] == "apk add libffi" and i["detail"].startswith("Debian package libffi8")
+           for i in r["instructions"]), r["instructions"]' "$WORK/convert.json"
 
 unpack "$ROOT/srv/out" localhost/hello:latest "$WORK/bundle"
 run_bundle "$WORK/bundle" >"$WORK/run.out" 2>"$WORK/run.err" || true
