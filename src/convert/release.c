@@ -158,24 +158,48 @@ static char *major_minor(const char *v)
         return m ? xstrndup(v, n + 1 + m) : NULL;
 }
 
+/* Without a python3 package (a root with only an interpreter installed): the newest
+ * python3.N-minimal the source has, or NULL. */
+static char *newest_minimal_xy(struct source *src)
+{
+        char *best = NULL;
+        for (size_t i = 0; i < source_count(src); i++) {
+                const char *name = source_pkg_at(src, i)->name;
+                size_t n = strlen(name);
+                if (strncmp(name, "python3.", 8) || n < 17 || strcmp(name + n - 8, "-minimal"))
+                        continue;
+                cleanup_free char *xy = xstrndup(name + 6, n - 6 - 8);
+                if (strspn(xy + 2, "0123456789") != strlen(xy + 2))
+                        continue;
+                if (!best || release_compare_xy(xy, best) > 0) {
+                        free(best);
+                        best = xstrdup(xy);
+                }
+        }
+        return best;
+}
+
 int release_python_of(struct source *src, struct release_python *out, struct distill_error *err)
 {
         memset(out, 0, sizeof(*out));
         struct source_pkg *py3 = source_find(src, "python3");
-        if (!py3)
+        if (py3) {
+                cleanup_free char *up = upstream_version(py3->version);
+                out->xy = major_minor(up);
+                if (!out->xy)
+                        return distill_error_set(err, DISTILL_ERESOLVE,
+                                                 "python3 %s: not a Python version", py3->version);
+        } else if (!(out->xy = newest_minimal_xy(src))) {
                 return distill_error_set(err, DISTILL_ERESOLVE,
-                                         "the package source has no python3 package");
-        cleanup_free char *up = upstream_version(py3->version);
-        out->xy = major_minor(up);
-        if (!out->xy)
-                return distill_error_set(err, DISTILL_ERESOLVE, "python3 %s: not a Python version",
-                                         py3->version);
+                                         "the package source has no python3 package and no "
+                                         "python3.N-minimal");
+        }
         out->minimal = xasprintf("python%s-minimal", out->xy);
         struct source_pkg *minimal = source_find(src, out->minimal);
         if (!minimal) {
                 int r = distill_error_set(err, DISTILL_ERESOLVE,
                                           "the package source has python3 %s but no %s",
-                                          py3->version, out->minimal);
+                                          py3 ? py3->version : "?", out->minimal);
                 release_python_release(out);
                 return r;
         }

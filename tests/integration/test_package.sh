@@ -13,7 +13,8 @@ shipped=$(cd "$SRC/manifests/rules" && find . -name '*.yaml' | sed 's|^\./||' | 
 cmake --install "$BUILD" --prefix "$WORK/prefix" >/dev/null
 check "cmake --install puts distill in bin/" test -x "$WORK/prefix/bin/distill"
 check "and the shipped rules in share/distill/rules/" \
-  test "$(cd "$WORK/prefix/share/distill/rules" && ls -- *.yaml)" = "$shipped"
+  test "$(cd "$WORK/prefix/share/distill/rules" && find . -name '*.yaml' | sed 's|^\./||' |
+    LC_ALL=C sort)" = "$shipped"
 mv "$WORK/prefix" "$WORK/moved"
 rules=$("$WORK/moved/bin/distill" --version | sed -n 's/^rules: //p')
 check "the installed program finds its rules under its own prefix, moved ($rules)" \
@@ -90,7 +91,8 @@ check "a shipped rule kept libgcc_s.so.1, so the installed rules were loaded" \
 
 # convert reads its data from the installed rules too: the Alpine map names libffi's package
 cp -r "$SRC/examples/alpine" "$ROOT/srv/alpine"
-in_root distill convert /srv/alpine/Dockerfile --json >"$WORK/convert.json" 2>"$WORK/convert.err" || true
+in_root distill convert /srv/alpine/Dockerfile --json >"$WORK/convert.json" 2>"$WORK/convert.err" ||
+  cat "$WORK/convert.err" >&2
 check "the packaged distill convert maps apk add libffi with the installed data" $PY -c '
 import json, sys
 r = json.load(open(sys.argv[1]))

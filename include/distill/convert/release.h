@@ -40,7 +40,8 @@ int64_t release_parse_day(const char *s);
 
 struct source;
 
-/* The Python 3 a package source ships: the python3 package's interpreter. */
+/* The Python 3 a package source ships: the python3 package's interpreter, or in a source that
+ * has none (a root with only an interpreter installed) its newest python3.N-minimal. */
 struct release_python {
         char *xy;          /* "3.11" */
         char *full;        /* "3.11.2": the upstream version of pythonX.Y-minimal */
@@ -48,7 +49,7 @@ struct release_python {
         char *minimal;     /* "python3.11-minimal" */
         char *glibc;       /* "2.36": the upstream version of libc6, or NULL */
 };
-/* DISTILL_ERESOLVE when the source has no python3 package or no pythonX.Y-minimal. */
+/* DISTILL_ERESOLVE when the source has neither, or python3's pythonX.Y-minimal is missing. */
 int release_python_of(struct source *src, struct release_python *out, struct distill_error *err);
 void release_python_release(struct release_python *p);
 /* -1, 0 or 1 as "3.9" compares to "3.11" (numerically, part by part). */

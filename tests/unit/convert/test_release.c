@@ -110,6 +110,37 @@ static void test_python_of_host(void **state)
         source_free(src);
 }
 
+/* A root with interpreters but no python3 package: the newest python3.N-minimal. */
+static void test_python_of_minimal_only(void **state)
+{
+        (void)state;
+        char *root = fixture_tmpdir();
+        assert_int_equal(
+            fixture_sh("set -e; cd %s; mkdir -p var/lib/dpkg/info; for p in "
+                       "'python3.9-minimal 3.9.2-1' 'python3.11-minimal 3.11.2-6+deb12u6' "
+                       "'libc6 2.36-9+deb12u10' 'python3-yaml 6.0-3'; do set -- $p; "
+                       "printf 'Package: %%s\\nStatus: install ok installed\\nArchitecture: "
+                       "amd64\\nVersion: %%s\\n\\n' $1 $2; : > var/lib/dpkg/info/$1.list; "
+                       "done > var/lib/dpkg/status",
+                       root),
+            0);
+        struct source *src = NULL;
+        struct distill_error err = {0};
+        if (source_open_sysroot(root, "amd64", &src, &err) < 0)
+                fail_msg("%s", err.msg);
+        struct release_python py;
+        if (release_python_of(src, &py, &err) < 0)
+                fail_msg("%s", err.msg);
+        assert_string_equal(py.xy, "3.11");
+        assert_string_equal(py.full, "3.11.2");
+        assert_string_equal(py.minimal, "python3.11-minimal");
+        assert_string_equal(py.glibc, "2.36");
+        release_python_release(&py);
+        source_free(src);
+        fixture_cleanup(root);
+        free(root);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -117,6 +148,7 @@ int main(void)
             cmocka_unit_test(test_host_file_loads),
             cmocka_unit_test(test_compare_xy),
             cmocka_unit_test(test_python_of_host),
+            cmocka_unit_test(test_python_of_minimal_only),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
