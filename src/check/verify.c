@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -621,42 +622,126 @@ static char *absolute_name(const char *package, const struct py_import *im)
         return *im->module ? xasprintf("%s.%s", base, im->module) : xstrdup(base);
 }
 
-static void check_py_file(struct pyctx *p, const char *path, const char *module,
-                          const struct strvec *search)
+/* One kept module: what it imports, and whether the image needs it to import cleanly. */
+struct pyfile {
+        char *path;
+        char *module;         /* dotted name, "" when it is no importable module */
+        struct strvec search; /* where its absolute imports are looked up */
+        struct py_scan scan;
+        bool scanned;
+        bool targeted;  /* some kept module imports it */
+        bool required;  /* reached from a root through unconditional imports */
+        size_t *uncond; /* the modules it imports unconditionally (indexes) */
+        size_t n_uncond;
+};
+
+static bool unconditional(const struct py_import *im)
+{
+        return im->depth == PY_DEPTH_MODULE && !im->guarded && !im->fallback_for;
+}
+
+static bool import_counts(const struct py_import *im)
+{
+        return (im->kind == PY_IMPORT || im->kind == PY_FROM) && !im->main_block && !im->if_loaded;
+}
+
+static void scan_py_file(struct pyctx *p, struct pyfile *f)
 {
         struct vctx *c = p->c;
-        const struct imageread_entry *e = imageread_get(c->img, path);
+        const struct imageread_entry *e = imageread_get(c->img, f->path);
         cleanup_free char *src = NULL;
         size_t len;
         struct distill_error err = {0};
-        struct py_scan scan = {0};
         if (imageread_read(c->img, e, PYIMPORTS_MAX_SOURCE, &src, &len, &err) < 0 ||
-            pyimports_scan(src, len, path, p->grammar, &scan, &err) < 0) {
+            pyimports_scan(src, len, f->path, p->grammar, &f->scan, &err) < 0) {
                 note(c, "python", "%s", err.msg);
                 return;
         }
-        bool is_init = !strcmp(path_basename(path), "__init__.py");
-        cleanup_free char *package = module ? package_of(module, is_init) : xstrdup("");
-        for (size_t i = 0; i < scan.n_imports; i++) {
-                const struct py_import *im = &scan.imports[i];
-                if (im->kind != PY_IMPORT && im->kind != PY_FROM)
+        f->scanned = true;
+}
+
+static char *import_name(const struct pyfile *f, const struct py_import *im)
+{
+        bool is_init = !strcmp(path_basename(f->path), "__init__.py");
+        cleanup_free char *package = package_of(f->module, is_init);
+        return absolute_name(package, im);
+}
+
+/* An edge to every kept module the import loads: the module, its parent packages, and for
+ * `from M import x` a submodule M.x. */
+static void link_import(struct pyfile *files, const struct strmap *by_name, size_t from,
+                        const struct py_import *im, const char *name)
+{
+        struct strvec targets = STRVEC_INIT;
+        /* the parents, then the module itself */
+        for (const char *s = name; (s = strchr(s, '.')); s++)
+                strvec_push_nodup(&targets, xstrndup(name, (size_t)(s - name)));
+        strvec_push(&targets, name);
+        for (size_t i = 0; im->kind == PY_FROM && i < im->names.n; i++)
+                strvec_push_nodup(&targets, xasprintf("%s.%s", name, im->names.v[i]));
+        for (size_t i = 0; i < targets.n; i++) {
+                void *v = strmap_get(by_name, targets.v[i]);
+                if (!v)
                         continue;
-                if (im->depth == PY_DEPTH_FUNCTION || im->main_block || im->if_loaded)
+                size_t to = (size_t)(uintptr_t)v - 1;
+                if (to == from)
                         continue;
-                cleanup_free char *name = absolute_name(package, im);
-                if (!name || module_found(p, name, search))
-                        continue;
-                bool required = im->depth == PY_DEPTH_MODULE && !im->guarded && !im->fallback_for;
-                if (required)
-                        problem(c, "python", "%s:%u: import %s: no such module in the image", path,
-                                im->line, name);
-                else
-                        note(c, "python", "%s:%u: import %s (%s): not in the image", path, im->line,
-                             name,
-                             im->guarded || im->fallback_for ? "guarded by except ImportError"
-                                                             : "under a condition");
+                files[to].targeted = true;
+                if (unconditional(im)) {
+                        struct pyfile *f = &files[from];
+                        f->uncond = xrealloc(f->uncond, (f->n_uncond + 1) * sizeof(*f->uncond));
+                        f->uncond[f->n_uncond++] = to;
+                }
         }
-        py_scan_release(&scan);
+        strvec_clear(&targets);
+}
+
+/* Which modules must import cleanly: those reached through unconditional module-level imports
+ * from a root — app code, and every module no kept module imports (the entrypoint, what rules
+ * and start-up keep). A module reached only under an `if` (asyncio's windows_events) or from
+ * inside a function is kept for a platform or a path the image does not take. */
+static void mark_required(struct pyfile *files, size_t n)
+{
+        size_t *queue = xcalloc(n + 1, sizeof(*queue));
+        size_t head = 0, tail = 0;
+        for (size_t i = 0; i < n; i++)
+                if (!files[i].targeted || !*files[i].module) {
+                        files[i].required = true;
+                        queue[tail++] = i;
+                }
+        while (head < tail) {
+                struct pyfile *f = &files[queue[head++]];
+                for (size_t k = 0; k < f->n_uncond; k++) {
+                        struct pyfile *g = &files[f->uncond[k]];
+                        if (!g->required) {
+                                g->required = true;
+                                queue[tail++] = f->uncond[k];
+                        }
+                }
+        }
+        free(queue);
+}
+
+static void report_py_file(struct pyctx *p, const struct pyfile *f)
+{
+        struct vctx *c = p->c;
+        for (size_t i = 0; i < f->scan.n_imports; i++) {
+                const struct py_import *im = &f->scan.imports[i];
+                if (!import_counts(im) || im->depth == PY_DEPTH_FUNCTION)
+                        continue;
+                cleanup_free char *name = import_name(f, im);
+                if (!name || module_found(p, name, &f->search))
+                        continue;
+                if (f->required && unconditional(im))
+                        problem(c, "python", "%s:%u: import %s: no such module in the image",
+                                f->path, im->line, name);
+                else
+                        note(c, "python", "%s:%u: import %s (%s): not in the image", f->path,
+                             im->line, name,
+                             im->guarded || im->fallback_for ? "guarded by except ImportError"
+                             : !unconditional(im)            ? "under a condition"
+                                                  : "in a module imported only conditionally");
+        }
 }
 
 /* The newest /usr/lib/python3.N with os.py: the image's interpreter version. */
@@ -695,7 +780,7 @@ static const char *sys_path_dir(const struct pyctx *p, const char *path, char **
         *module = NULL;
         if (!best)
                 return NULL;
-        char *rel = xstrdup(path + strlen(best) + 1);
+        char *rel = xstrdup(path + strlen(best) + (strcmp(best, "/") ? 1 : 0));
         size_t l = strlen(rel);
         rel[l - 3] = '\0'; /* ".py" */
         if (l >= 12 && !strcmp(rel + l - 12, "/__init__"))
@@ -725,32 +810,74 @@ static int check_python(struct vctx *c, struct distill_error *err)
         int r = pyprobe_from_table(version, c->arch, &p.probe, err);
         if (r < 0)
                 return r;
-        size_t n;
+        size_t n, nf = 0;
         const char **paths = imageread_paths(c->img, &n);
+        struct pyfile *files = xcalloc(n + 1, sizeof(*files));
+        struct strmap by_name = STRMAP_INIT;
         for (size_t i = 0; i < n; i++) {
                 const struct imageread_entry *e = imageread_get(c->img, paths[i]);
                 size_t l = strlen(paths[i]);
                 if (!S_ISREG(e->mode) || l < 4 || strcmp(paths[i] + l - 3, ".py"))
                         continue;
-                cleanup_free char *module = NULL;
-                const char *dir = sys_path_dir(&p, paths[i], &module);
-                struct strvec search = STRVEC_INIT;
+                struct pyfile *f = &files[nf];
+                *f = (struct pyfile){.path = xstrdup(paths[i])};
+                const char *dir = sys_path_dir(&p, paths[i], &f->module);
                 if (dir) {
-                        /* a file that no import names (a script, a test data file, a name
-                         * with a dash) is not a module */
+                        /* a file no import can name (a script, a name with a dash) is no
+                         * module */
                         cleanup_free char *rel =
                             xstrndup(paths[i] + strlen(dir) + 1, l - strlen(dir) - 4);
-                        if (!is_identifier_path(rel))
+                        if (!is_identifier_path(rel)) {
+                                free(f->module);
+                                free(f->path);
                                 continue;
+                        }
                 } else {
-                        /* app code: its own directory is sys.path[0] */
-                        strvec_push_nodup(&search, path_dirname(paths[i]));
+                        /* app code: the directory above its packages is sys.path[0] */
+                        cleanup_free char *top = path_dirname(paths[i]);
+                        for (;;) {
+                                cleanup_free char *init = path_join(top, "__init__.py");
+                                if (strcmp(top, "/") == 0 || !imageread_get(c->img, init))
+                                        break;
+                                char *up = path_dirname(top);
+                                free(top);
+                                top = up;
+                        }
+                        strvec_push(&f->search, top);
+                        struct pyctx tmp = p;
+                        tmp.probe.sys_path = (struct strvec){.v = &top, .n = 1};
+                        char *mod = NULL;
+                        sys_path_dir(&tmp, paths[i], &mod);
+                        f->module = mod ? mod : xstrdup("");
                 }
                 for (size_t k = 0; k < p.probe.sys_path.n; k++)
-                        strvec_push(&search, p.probe.sys_path.v[k]);
-                check_py_file(&p, paths[i], module, &search);
-                strvec_clear(&search);
+                        strvec_push(&f->search, p.probe.sys_path.v[k]);
+                if (*f->module && !strmap_get(&by_name, f->module))
+                        strmap_put(&by_name, f->module, (void *)(uintptr_t)(nf + 1));
+                scan_py_file(&p, f);
+                nf++;
         }
+        for (size_t i = 0; i < nf; i++)
+                for (size_t k = 0; k < files[i].scan.n_imports; k++) {
+                        const struct py_import *im = &files[i].scan.imports[k];
+                        if (!import_counts(im))
+                                continue;
+                        cleanup_free char *name = import_name(&files[i], im);
+                        if (name)
+                                link_import(files, &by_name, i, im, name);
+                }
+        mark_required(files, nf);
+        for (size_t i = 0; i < nf; i++) {
+                if (files[i].scanned)
+                        report_py_file(&p, &files[i]);
+                py_scan_release(&files[i].scan);
+                strvec_clear(&files[i].search);
+                free(files[i].path);
+                free(files[i].module);
+                free(files[i].uncond);
+        }
+        free(files);
+        strmap_clear(&by_name, NULL);
         free(paths);
         py_probe_release(&p.probe);
         return 0;
