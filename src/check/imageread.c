@@ -340,6 +340,17 @@ static int check_layer_count(struct imageread *img, const char *where, size_t n,
         return 0;
 }
 
+/* A layer that cannot be read (a corrupt blob) is one of the problems verify reports; the rest
+ * of the image is still read. */
+static int integrity_as_problem(struct imageread *img, int r, struct distill_error *err)
+{
+        if (r != -DISTILL_EINTEGRITY)
+                return r;
+        strvec_push(&img->problems, err->msg);
+        *err = (struct distill_error){0};
+        return 0;
+}
+
 static int read_oci(struct imageread *img, const char *out, struct distill_error *err)
 {
         cleanup_free char *index_path = path_join(out, "index.json");
@@ -384,6 +395,7 @@ static int read_oci(struct imageread *img, const char *out, struct distill_error
                         r = check_diff_id(img, out, i, blob, err);
                 if (r >= 0)
                         r = apply_layer(img, blob, blob, err);
+                r = integrity_as_problem(img, r, err);
         }
 out:
         json_decref(index);
@@ -494,6 +506,7 @@ static int read_docker_archive(struct imageread *img, const char *tar, const cha
                 r = check_diff_id(img, tar, i, lfile, err);
                 if (r >= 0)
                         r = apply_layer(img, lfile, what, err);
+                r = integrity_as_problem(img, r, err);
         }
 out:
         json_decref(manifest);
@@ -697,8 +710,15 @@ const struct imageread_entry *imageread_get(const struct imageread *img, const c
 
 const char **imageread_paths(const struct imageread *img, size_t *n)
 {
-        *n = img->entries.n;
-        return strmap_sorted_keys(&img->entries);
+        const char **keys = strmap_sorted_keys(&img->entries);
+        size_t k = 0;
+        /* a whiteout leaves its key with no entry */
+        for (size_t i = 0; keys[i]; i++)
+                if (strmap_get(&img->entries, keys[i]))
+                        keys[k++] = keys[i];
+        keys[k] = NULL;
+        *n = k;
+        return keys;
 }
 
 int imageread_read(const struct imageread *img, const struct imageread_entry *e, size_t cap,

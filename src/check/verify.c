@@ -206,6 +206,22 @@ char *verify_default_user(const char *passwd)
         return found ? found : xstrdup("root");
 }
 
+/* Without a passwd entry the home is the directory under /home the user owns, if any. */
+static char *home_owned_by(const struct vctx *c, unsigned uid)
+{
+        struct strvec names = STRVEC_INIT;
+        char *home = NULL;
+        if (uid && imagens_list_dir(c->ns, "/home", &names) == 0)
+                for (size_t i = 0; i < names.n && !home; i++) {
+                        cleanup_free char *p = xasprintf("/home/%s", names.v[i]);
+                        const struct imageread_entry *e = imageread_get(c->img, p);
+                        if (e && S_ISDIR(e->mode) && e->uid == uid)
+                                home = xstrdup(p);
+                }
+        strvec_clear(&names);
+        return home;
+}
+
 static void check_user(struct vctx *c)
 {
         cleanup_free char *passwd = NULL;
@@ -232,6 +248,7 @@ static void check_user(struct vctx *c)
                 if (!*end && *user) {
                         c->has_user = true;
                         c->uid = c->gid = (unsigned)uid;
+                        c->home = home_owned_by(c, c->uid);
                 }
                 return;
         }
