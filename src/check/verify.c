@@ -60,6 +60,7 @@ struct vctx {
         char *arch;    /* Debian architecture */
         char *program; /* the entrypoint's program, resolved, when it is ELF (dlopens from it) */
         struct strmap elf_cache; /* path → struct elf_cached * */
+        struct strmap listed;    /* every path the status.d md5sums list */
 };
 
 struct elf_cached {
@@ -739,6 +740,44 @@ static void mark_required(struct pyfile *files, size_t n)
         free(queue);
 }
 
+/* Whether a package's md5sums list a file for the module: the image's own record says it was
+ * a module there. */
+static bool shipped_as_module(const struct pyctx *p, const struct pyfile *f, const char *module)
+{
+        cleanup_free char *rel = xstrdup(module);
+        for (char *s = rel; *s; s++)
+                if (*s == '.')
+                        *s = '/';
+        for (size_t i = 0; i < f->search.n; i++) {
+                cleanup_free char *py = xasprintf("%s/%s.py", f->search.v[i], rel);
+                cleanup_free char *init = xasprintf("%s/%s/__init__.py", f->search.v[i], rel);
+                if (strmap_has(&p->c->listed, py) || strmap_has(&p->c->listed, init))
+                        return true;
+        }
+        return false;
+}
+
+/* `from . import x` may name a submodule or an attribute __init__ sets (multiprocessing's
+ * get_start_method): x is missing when no module of that name is in the image but a package
+ * shipped one (its md5sums list it). The first such name, else NULL. Frees `name`. */
+static char *missing_submodule(const struct pyctx *p, const struct pyfile *f,
+                               const struct py_import *im, char *name)
+{
+        char *missing = NULL;
+        if (im->kind == PY_FROM && im->level > 0 && !*im->module)
+                for (size_t k = 0; k < im->names.n && !missing; k++) {
+                        if (!strcmp(im->names.v[k], "*"))
+                                continue;
+                        char *sub = xasprintf("%s.%s", name, im->names.v[k]);
+                        if (!module_found(p, sub, &f->search) && shipped_as_module(p, f, sub))
+                                missing = sub;
+                        else
+                                free(sub);
+                }
+        free(name);
+        return missing;
+}
+
 static void report_py_file(struct pyctx *p, const struct pyfile *f)
 {
         struct vctx *c = p->c;
@@ -747,7 +786,9 @@ static void report_py_file(struct pyctx *p, const struct pyfile *f)
                 if (!import_counts(im) || im->depth == PY_DEPTH_FUNCTION)
                         continue;
                 cleanup_free char *name = import_name(f, im);
-                if (!name || module_found(p, name, &f->search))
+                if (name && module_found(p, name, &f->search))
+                        name = missing_submodule(p, f, im, name);
+                if (!name)
                         continue;
                 if (f->required && unconditional(im))
                         problem(c, "python", "%s:%u: import %s: no such module in the image",
@@ -921,6 +962,7 @@ static void check_md5sums_file(struct vctx *c, const char *list)
                 const char *rel = line + MD5_HEX_LEN + 1;
                 rel += strspn(rel, " *");
                 cleanup_free char *path = xasprintf("/%s", rel);
+                strmap_put(&c->listed, path, NULL);
                 const struct imageread_entry *e = resolve(c, path, NULL);
                 if (!e || !S_ISREG(e->mode)) {
                         problem(c, "md5sums", "%s: listed in %s but not in the image", path, list);
@@ -987,7 +1029,7 @@ static char *image_arch(const struct vctx *c)
 
 int verify_image(const struct imageread *img, struct verify_report *rep, struct distill_error *err)
 {
-        struct vctx c = {.img = img, .rep = rep, .elf_cache = STRMAP_INIT};
+        struct vctx c = {.img = img, .rep = rep, .elf_cache = STRMAP_INIT, .listed = STRMAP_INIT};
         int r = imageread_namespace(img, &c.ns, err);
         if (r < 0)
                 return r;
@@ -999,12 +1041,12 @@ int verify_image(const struct imageread *img, struct verify_report *rep, struct 
         check_entries(&c);
         if (img->form != IMAGEREAD_ROOTFS)
                 check_entrypoint(&c);
+        check_md5sums(&c);
         r = check_elf(&c, err);
         if (r >= 0)
                 r = check_python(&c, err);
-        if (r >= 0)
-                check_md5sums(&c);
         strmap_clear(&c.elf_cache, elf_cached_free);
+        strmap_clear(&c.listed, NULL);
         imagens_free(c.ns);
         free(c.home);
         free(c.arch);
