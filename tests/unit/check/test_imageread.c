@@ -34,19 +34,25 @@ static const char make_image[] =
     "            ('usr/bin/prog', 'file', 0o4755, 0, b'#!/usr/bin/interp\\n'),\n"
     "            ('bin', 'link', 0o777, 0, 'usr/bin'), ('gone', 'dir', 0o755, 0, None),\n"
     "            ('gone/a', 'file', 0o644, 0, b'a')])\n"
-    "l2 = layer([('.wh.gone', 'file', 0o644, 0, b''), ('usr/bin/hard', 'hard', 0, 0, 'usr/bin/prog'),\n"
+    "l2 = layer([('.wh.gone', 'file', 0o644, 0, b''), ('usr/bin/hard', 'hard', 0, 0, "
+    "'usr/bin/prog'),\n"
     "            ('home', 'dir', 0o755, 0, None), ('home/u', 'dir', 0o700, 1000, None)])\n"
     "h = lambda b: hashlib.sha256(b).hexdigest()\n"
-    "config = json.dumps({'architecture': 'amd64', 'os': 'linux', 'config': {'User': '1000:1000'},\n"
-    "                     'rootfs': {'type': 'layers', 'diff_ids': ['sha256:' + h(l1), 'sha256:' + h(l2)]}}).encode()\n"
+    "config = json.dumps({'architecture': 'amd64', 'os': 'linux', 'config': {'User': "
+    "'1000:1000'},\n"
+    "                     'rootfs': {'type': 'layers', 'diff_ids': ['sha256:' + h(l1), 'sha256:' + "
+    "h(l2)]}}).encode()\n"
     "if form == 'oci':\n"
-    "    o = os.path.join(d, 'oci'); blobs = os.path.join(o, 'blobs', 'sha256'); os.makedirs(blobs)\n"
+    "    o = os.path.join(d, 'oci'); blobs = os.path.join(o, 'blobs', 'sha256'); "
+    "os.makedirs(blobs)\n"
     "    def put(b):\n"
     "        open(os.path.join(blobs, h(b)), 'wb').write(b)\n"
     "        return {'digest': 'sha256:' + h(b), 'size': len(b)}\n"
     "    gz = [gzip.compress(l, mtime=0) for l in (l1, l2)]\n"
-    "    m = json.dumps({'schemaVersion': 2, 'config': put(config), 'layers': [put(g) for g in gz]}).encode()\n"
-    "    json.dump({'schemaVersion': 2, 'manifests': [put(m)]}, open(os.path.join(o, 'index.json'), 'w'))\n"
+    "    m = json.dumps({'schemaVersion': 2, 'config': put(config), 'layers': [put(g) for g in "
+    "gz]}).encode()\n"
+    "    json.dump({'schemaVersion': 2, 'manifests': [put(m)]}, open(os.path.join(o, "
+    "'index.json'), 'w'))\n"
     "    open(os.path.join(o, 'oci-layout'), 'w').write('{\"imageLayoutVersion\": \"1.0.0\"}')\n"
     "else:\n"
     "    with tarfile.open(os.path.join(d, 'image.tar'), 'w') as t:\n"
@@ -126,12 +132,15 @@ static void test_oci(void **state)
         imageread_free(img);
 
         /* a flipped byte in the first layer's blob: a problem, and the layer is not read */
-        assert_int_equal(fixture_sh("cd %s/blobs/sha256 && f=$(ls -S | sed -n 2p) && "
-                                    "/usr/bin/python3.11 -c 'import sys; p=sys.argv[1]; "
-                                    "b=bytearray(open(p,\"rb\").read()); b[20]^=0xff; "
-                                    "open(p,\"wb\").write(b)' $f",
-                                    oci),
-                         0);
+        assert_int_equal(
+            fixture_sh("/usr/bin/python3.11 -c 'import json, sys; o=sys.argv[1]; "
+                       "b=lambda d: o+\"/blobs/sha256/\"+d.split(\":\")[1]; "
+                       "i=json.load(open(o+\"/index.json\")); "
+                       "m=json.load(open(b(i[\"manifests\"][0][\"digest\"]))); "
+                       "p=b(m[\"layers\"][0][\"digest\"]); x=bytearray(open(p,\"rb\").read()); "
+                       "x[20]^=0xff; open(p,\"wb\").write(x)' %s",
+                       oci),
+            0);
         assert_int_equal(imageread_open(oci, &img, &err), 0);
         assert_true(img->problems.n >= 1);
         assert_non_null(strstr(img->problems.v[0], "holds bytes of digest"));
