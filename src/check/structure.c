@@ -67,8 +67,76 @@ static int want_int(struct sctx *c, yaml_node_t *n, const char *what, long min, 
         return 0;
 }
 
+/* glibc's regcomp copies a sub-expression once per repetition an interval asks for, nested
+ * intervals multiplying: the product of every interval's count (an upper bound) is capped. */
+static bool intervals_bounded(const char *re)
+{
+        unsigned long product = 1;
+        for (const char *p = strchr(re, '{'); p; p = strchr(p + 1, '{')) {
+                char *end;
+                unsigned long lo = strtoul(p + 1, &end, 10);
+                unsigned long hi = lo;
+                if (end == p + 1)
+                        continue; /* a literal brace */
+                if (*end == ',')
+                        hi = end[1] == '}' ? lo : strtoul(end + 1, &end, 10);
+                if (hi > STRUCTURE_MAX_REPEAT)
+                        return false;
+                product *= hi ? hi : 1;
+                if (product > STRUCTURE_MAX_REPEAT)
+                        return false;
+        }
+        return true;
+}
+
+/* A repetition of a repetition ("a+++", "a*{2}"), which POSIX leaves undefined, makes glibc's
+ * regcomp build a tree exponential in the run's length: refused. Bracket expressions and escaped
+ * characters are literals. */
+static bool repeats_repetition(const char *re)
+{
+        bool after_repeat = false;
+        for (const char *p = re; *p; p++) {
+                if (*p == '\\' && p[1]) {
+                        p++;
+                        after_repeat = false;
+                        continue;
+                }
+                if (*p == '[') {
+                        p++;
+                        if (*p == '^')
+                                p++;
+                        if (*p == ']')
+                                p++;
+                        while (*p && *p != ']')
+                                p++;
+                        if (!*p)
+                                return false; /* regcomp says what is wrong */
+                        after_repeat = false;
+                        continue;
+                }
+                bool repeat = *p == '*' || *p == '+' || *p == '?' || *p == '{';
+                if (repeat && after_repeat)
+                        return true;
+                if (*p == '{') {
+                        const char *close = strchr(p, '}');
+                        if (close)
+                                p = close;
+                }
+                after_repeat = repeat;
+        }
+        return false;
+}
+
 static int compile_check(struct sctx *c, yaml_node_t *n, const char *re)
 {
+        if (repeats_repetition(re))
+                return yaml_fail_at(c->err, c->file, n,
+                                    "regular expression '%.40s': a repetition of a repetition", re);
+        if (strlen(re) > STRUCTURE_MAX_REGEX || !intervals_bounded(re))
+                return yaml_fail_at(c->err, c->file, n,
+                                    "regular expression '%.40s…': longer than %d bytes or "
+                                    "repeating more than %d times",
+                                    re, STRUCTURE_MAX_REGEX, STRUCTURE_MAX_REPEAT);
         regex_t rx;
         int e = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB);
         if (e) {
@@ -116,6 +184,8 @@ static int want_kvs(struct sctx *c, yaml_node_t *n, const char *what, struct str
                                     yaml_kind_name(n));
         if (seq_len(n) > STRUCTURE_MAX_TESTS)
                 return yaml_fail_at(c->err, c->file, n, "%s: too many items", what);
+        if (out->v)
+                return yaml_fail_at(c->err, c->file, n, "%s is given twice", what);
         out->v = xcalloc(seq_len(n) + 1, sizeof(*out->v));
         for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
              it++) {

@@ -20,6 +20,8 @@
 #define STRUCTURE_MAX_FILE    (1u << 20)  /* the YAML file */
 #define STRUCTURE_MAX_CONTENT (64u << 20) /* a file fileContentTests reads */
 #define STRUCTURE_CMD_TIMEOUT 300
+#define STRUCTURE_MAX_REGEX   1024 /* bytes of one regular expression */
+#define STRUCTURE_MAX_REPEAT  1000 /* the product of its {n,m} counts */
 
 struct structure_kv {
         char *key, *value;

@@ -115,6 +115,15 @@ static void test_errors(void **state)
                      "isExecutableBy must be owner, group, other or any");
         expect_error("schemaVersion: 2.0.0\nmetadataTest: [1]\n", "metadataTest must be a mapping");
         expect_error("- a\n", "a structure test file is a mapping");
+        /* what would make glibc's regcomp build an exponential tree (found by fuzz_structure) */
+        expect_error("schemaVersion: 2.0.0\nfileContentTests:\n"
+                     "  - {name: n, path: /x, expectedContents: ['a+++']}\n",
+                     "a repetition of a repetition");
+        expect_error("schemaVersion: 2.0.0\nfileContentTests:\n"
+                     "  - {name: n, path: /x, expectedContents: ['(a{50}){50}']}\n",
+                     "repeating more than 1000 times");
+        expect_error("schemaVersion: 2.0.0\nmetadataTest:\n  env: []\n  envVars: [{key: a}]\n",
+                     "envVars is given twice");
         /* aliases are refused by yamldoc, before anything expands */
         expect_error("schemaVersion: &v 2.0.0\nx: *v\n", "t.yaml:");
 }
