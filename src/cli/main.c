@@ -11,6 +11,7 @@
 
 #include "distill/base/error.h"
 #include "distill/check/check.h"
+#include "distill/check/verify.h"
 #include "distill/cli/build.h"
 #include "distill/cli/outdated.h"
 #include "distill/cli/why.h"
@@ -36,6 +37,7 @@ static const char usage_text[] =
     "                    [--update [PKG]... | --check]\n"
     "       distill outdated MANIFEST|OUT [--manifest MANIFEST] [--arch ARCH] [--rules DIR]\n"
     "                        [--no-package-rules] [--json] [--exit-code]\n"
+    "       distill verify OUT [--json] [--tests FILE]\n"
     "       distill convert [Dockerfile] [-o MANIFEST] [--context DIR] [--source sysroot|apt]\n"
     "                       [--sysroot DIR] [--python X.Y] [--arch ARCH] [--force] [--json]\n"
     "       distill --help | --version\n"
@@ -79,6 +81,7 @@ struct cli {
         bool lock_check;       /* lock --check */
         const char *manifest;  /* --manifest (outdated OUT) */
         bool exit_code;        /* --exit-code (outdated) */
+        const char *tests;     /* --tests (verify) */
         bool help;
         char **args; /* the positional arguments */
         int n_args;
@@ -110,6 +113,7 @@ static const struct option all_options[] = {
     {"check", no_argument, NULL, 'K'},
     {"manifest", required_argument, NULL, 'M'},
     {"exit-code", no_argument, NULL, 'E'},
+    {"tests", required_argument, NULL, 'X'},
     {NULL, 0, NULL, 0},
 };
 
@@ -195,6 +199,9 @@ static int parse_cli(int argc, char **argv, const char *allowed, struct cli *cli
                         break;
                 case 'E':
                         cli->exit_code = true;
+                        break;
+                case 'X':
+                        cli->tests = optarg;
                         break;
                 case 'c':
                         cli->convert.context = optarg;
@@ -338,6 +345,16 @@ static int cmd_publish(struct cli *cli, struct distill_error *err)
         return 0;
 }
 
+/* distill verify OUT: a line per problem (or --json), exit 6 when there is one. */
+static int cmd_verify(struct cli *cli, struct distill_error *err)
+{
+        if (cli->n_args != 1)
+                return usage_error("%s", "verify needs exactly one OUT");
+        struct verify_options o = {.out = cli->args[0], .json = cli->opt.json, .tests = cli->tests};
+        fflush(stdout);
+        return finish(verify_run(&o, stdout, err), err);
+}
+
 /* The plan of OUT (what was built) or of a MANIFEST (what it would build). */
 static int load_plan(const char *arg, const struct build_options *base, struct plan **plan,
                      struct distill_error *err)
@@ -385,6 +402,7 @@ int main(int argc, char **argv)
             {"publish", "Tjh"},
             {"convert", "ocSsYafjh"},
             {"outdated", "MarPjEh"},
+            {"verify", "jXh"},
         };
         struct distill_error err = {0};
         struct cli cli = {.opt.tls_verify = true};
@@ -423,6 +441,8 @@ int main(int argc, char **argv)
                         r = cmd_convert(&cli, &err);
                 else if (r == 0 && i == 6)
                         r = cmd_outdated(&cli, &err);
+                else if (r == 0 && i == 7)
+                        r = cmd_verify(&cli, &err);
                 else if (r == 0)
                         r = cmd_report(&cli, i == 3, &err);
                 strvec_clear(&cli.opt.rules_dirs);
