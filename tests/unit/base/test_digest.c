@@ -1,4 +1,4 @@
-/* Digests against coreutils' sha256sum, sha1sum and md5sum, and the one test of a SHA-256 string. */
+/* Digests against coreutils' sha256sum, sha1sum and md5sum; the one test of a SHA-256 string. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
