@@ -191,7 +191,7 @@ const char *sbom_spdx_license_id(const char *dep5, char *buf, size_t bufsize)
                     !(vlen == 3 && isdigit((unsigned char)v[0]) && v[1] == '.' &&
                       isdigit((unsigned char)v[2])))
                         return NULL;
-                snprintf(buf, bufsize, "%.*s%.*s%s%s", (int)pl - 1, gnu[i], (int)vlen, v,
+                snprintf(buf, bufsize, "%.*s%.*s%s%s", (int)pl, gnu[i], (int)vlen, v,
                          vlen == 1 ? ".0" : "", plus ? "-or-later" : "-only");
                 return buf;
         }
