@@ -429,7 +429,6 @@ static int write_image(struct build_ctx *b, bool first, bool multi, struct disti
         int r;
 
         image_config_fill(b, &cfg);
-        memset(&b->written, 0, sizeof(b->written));
         r = oci_write_image(b->tmp_out, &cfg, b->layers, b->n_layers, &b->written, err);
         image_config_release(&cfg);
         if (r < 0)

@@ -252,6 +252,7 @@ int oci_write_image(const char *out_dir, const struct image_config *cfg,
         int r;
 
         const struct arch_info *ai;
+        memset(res, 0, sizeof(*res)); /* no referrers yet */
         if ((r = oci_arch(cfg->arch, out_dir, &ai, err)) < 0)
                 return r;
         json_t *config = image_config_json(&c, cfg, ai, layers, n_layers);

@@ -41,8 +41,8 @@ struct oci_written {
         size_t n_referrers;
 };
 
-/* The config and manifest blobs of one image (no index.json). OUT must exist (the temporary
- * sibling); layers were written into OUT/blobs/sha256 already. */
+/* The config and manifest blobs of one image (no index.json); *res starts with no referrers.
+ * OUT must exist (the temporary sibling); layers were written into OUT/blobs/sha256 already. */
 int oci_write_image(const char *out_dir, const struct image_config *cfg,
                     const struct layer_desc *layers, size_t n_layers, struct oci_written *res,
                     struct distill_error *err);
