@@ -26,6 +26,11 @@ struct digest *digest_md5(void)
         return digest_start(EVP_md5());
 }
 
+struct digest *digest_sha1(void)
+{
+        return digest_start(EVP_sha1());
+}
+
 void digest_update(struct digest *d, const void *data, size_t len)
 {
         EVP_DigestUpdate((EVP_MD_CTX *)d, data, len);
@@ -37,7 +42,7 @@ void digest_finish_hex(struct digest *d, char *hex)
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned len = 0;
         if (EVP_DigestFinal_ex((EVP_MD_CTX *)d, md, &len) != 1)
-                abort(); /* cannot fail for SHA-256 or MD5 once initialised */
+                abort(); /* cannot fail for SHA-256, SHA-1 or MD5 once initialised */
         EVP_MD_CTX_free((EVP_MD_CTX *)d);
         for (unsigned i = 0; i < len; i++) {
                 hex[2 * i] = digits[md[i] >> 4];
@@ -54,6 +59,13 @@ void digest_free(struct digest *d)
 void sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1])
 {
         struct digest *d = digest_sha256();
+        digest_update(d, data, len);
+        digest_finish_hex(d, hex);
+}
+
+void sha1_hex(const void *data, size_t len, char hex[SHA1_HEX_LEN + 1])
+{
+        struct digest *d = digest_sha1();
         digest_update(d, data, len);
         digest_finish_hex(d, hex);
 }

@@ -19,6 +19,7 @@
 #include "distill/core/store.h"
 #include "distill/image/layer.h"
 #include "distill/image/oci.h"
+#include "distill/image/sbom.h"
 #include "distill/image/publish.h"
 #include "distill/image/dockerarchive.h"
 #include "distill/image/rootfs.h"
@@ -443,6 +444,52 @@ static int write_image(struct build_ctx *b, bool first, bool multi, struct disti
         return plan_write_json(b->plan, plan_json, err);
 }
 
+/* The SBOMs of one architecture's image (src/image/sbom.c): attached to its manifest as
+ * referrers, and beside the image — OUT/sbom.spdx.json and OUT/sbom.cdx.json in an OCI layout
+ * (the first architecture's, as plan.json; with several also OUT/sbom-ARCH.*), OUT.spdx.json and
+ * OUT.cdx.json beside a docker-archive or rootfs OUT (publish moves them). */
+static int write_sbom(struct build_ctx *b, bool first, bool multi, struct distill_error *err)
+{
+        cleanup_free char *ref = multi ? oci_arch_ref(b->ref, b->arch) : xstrdup(b->ref);
+        struct sbom_image img = {
+            .ref = ref, .manifest_digest = b->written.manifest_digest, .created = b->epoch};
+        struct sbom_docs docs = {NULL, NULL};
+        int r = sbom_make(b->plan, b->st, &img, &docs, err);
+        if (r >= 0)
+                r = oci_write_referrer(b->tmp_out, &b->written, SBOM_SPDX_MEDIA_TYPE, docs.spdx,
+                                       b->epoch, err);
+        if (r >= 0)
+                r = oci_write_referrer(b->tmp_out, &b->written, SBOM_CYCLONEDX_MEDIA_TYPE, docs.cdx,
+                                       b->epoch, err);
+        if (r >= 0 && multi) {
+                cleanup_free char *spdx = xasprintf("%s/sbom-%s.spdx.json", b->tmp_out, b->arch);
+                cleanup_free char *cdx = xasprintf("%s/sbom-%s.cdx.json", b->tmp_out, b->arch);
+                r = sbom_write(&docs, spdx, cdx, err);
+        }
+        if (r >= 0 && first) {
+                cleanup_free char *spdx = path_join(b->tmp_out, "sbom.spdx.json");
+                cleanup_free char *cdx = path_join(b->tmp_out, "sbom.cdx.json");
+                r = sbom_write(&docs, spdx, cdx, err);
+        }
+        sbom_docs_release(&docs);
+        return r;
+}
+
+/* A docker-archive's or rootfs's SBOMs go beside OUT, as its mtree does: OUT.spdx.json. */
+static int publish_sboms(const struct build_ctx *b, struct distill_error *err)
+{
+        static const char *const names[] = {"spdx.json", "cdx.json"};
+        for (size_t i = 0; i < 2; i++) {
+                cleanup_free char *name = xasprintf("sbom.%s", names[i]);
+                cleanup_free char *from = path_join(b->tmp_out, name);
+                cleanup_free char *dest = xasprintf("%s.%s", b->opt->out, names[i]);
+                if (rename(from, dest) < 0)
+                        return distill_error_errno(err, DISTILL_EIO, errno,
+                                                   "cannot rename %s to %s", from, dest);
+        }
+        return 0;
+}
+
 /* What goes to OUT: the temporary sibling itself (an OCI layout), or the one file or tree made
  * in it. */
 static char *finished_output(const struct build_ctx *b)
@@ -497,8 +544,12 @@ static int publish(struct build_ctx *b, struct distill_error *err)
                         return distill_error_errno(err, DISTILL_EIO, errno,
                                                    "cannot rename %s to %s", mtree, dest);
         }
-        if (b->opt->format != BUILD_FORMAT_OCI)
+        if (b->opt->format != BUILD_FORMAT_OCI) {
+                int r = publish_sboms(b, err);
+                if (r < 0)
+                        return r;
                 rm_rf(b->tmp_out);
+        }
         free(b->tmp_out);
         b->tmp_out = NULL;
         return 0;
@@ -945,6 +996,9 @@ static int build_arch(struct build_ctx *b, const char *arch, bool first, bool mu
         if (r < 0)
                 return r;
         r = write_image(b, first, multi, err);
+        if (r < 0)
+                return r;
+        r = write_sbom(b, first, multi, err);
         if (r < 0)
                 return r;
         store_free(b->st);

@@ -22,6 +22,7 @@
 #define MT_CONFIG      "application/vnd.oci.image.config.v1+json"
 #define MT_LAYER_GZIP  "application/vnd.oci.image.layer.v1.tar+gzip"
 #define MT_LAYER_ZSTD  "application/vnd.oci.image.layer.v1.tar+zstd"
+#define MT_EMPTY       "application/vnd.oci.empty.v1+json"
 #define REF_ANNOTATION "org.opencontainers.image.ref.name"
 
 void rfc3339_utc(int64_t epoch, char buf[32])
@@ -251,6 +252,7 @@ int oci_write_image(const char *out_dir, const struct image_config *cfg,
         int r;
 
         const struct arch_info *ai;
+        memset(res, 0, sizeof(*res)); /* no referrers yet */
         if ((r = oci_arch(cfg->arch, out_dir, &ai, err)) < 0)
                 return r;
         json_t *config = image_config_json(&c, cfg, ai, layers, n_layers);
@@ -269,6 +271,49 @@ int oci_write_image(const char *out_dir, const struct image_config *cfg,
         r = write_blob(out_dir, text, res->manifest_digest, &res->manifest_size, err);
         free(text);
         return r;
+}
+
+int oci_write_referrer(const char *out_dir, struct oci_written *subject, const char *artifact_type,
+                       const char *text, int64_t created, struct distill_error *err)
+{
+        char blob[SHA256_HEX_LEN + 1], empty[SHA256_HEX_LEN + 1], created_s[32];
+        uint64_t blob_size = 0;
+        int r;
+
+        if (subject->n_referrers >= OCI_MAX_REFERRERS ||
+            strlen(artifact_type) >= sizeof(subject->referrers[0].artifact_type))
+                return distill_error_set(err, DISTILL_EINTERNAL, "%s: too many referrers", out_dir);
+        if ((r = write_blob(out_dir, text, blob, &blob_size, err)) < 0)
+                return r;
+        if ((r = write_blob(out_dir, "{}", empty, NULL, err)) < 0)
+                return r;
+        rfc3339_utc(created, created_s);
+        json_t *m = json_object();
+        json_object_set_new(m, "schemaVersion", json_integer(2));
+        json_object_set_new(m, "mediaType", json_string(MT_MANIFEST));
+        json_object_set_new(m, "artifactType", json_string(artifact_type));
+        /* the empty JSON object: an artifact's config (image-spec 1.1 manifest.md) */
+        json_t *config = descriptor(MT_EMPTY, empty, 2);
+        json_object_set_new(config, "data", json_string("e30=")); /* "{}" */
+        json_object_set_new(m, "config", config);
+        json_t *layers = json_array();
+        json_array_append_new(layers, descriptor(artifact_type, blob, blob_size));
+        json_object_set_new(m, "layers", layers);
+        json_object_set_new(
+            m, "subject",
+            descriptor(MT_MANIFEST, subject->manifest_digest, subject->manifest_size));
+        json_t *ann = json_object();
+        json_object_set_new(ann, "org.opencontainers.image.created", json_string(created_s));
+        json_object_set_new(m, "annotations", ann);
+        char *manifest = dump_compact(m);
+        struct oci_referrer *ref = &subject->referrers[subject->n_referrers];
+        r = write_blob(out_dir, manifest, ref->digest, &ref->size, err);
+        free(manifest);
+        if (r < 0)
+                return r;
+        strcpy(ref->artifact_type, artifact_type);
+        subject->n_referrers++;
+        return 0;
 }
 
 void oci_split_ref(const char *ref, char **repo, char **tag)
@@ -323,6 +368,38 @@ static json_t *index_doc(json_t *manifests)
         return idx;
 }
 
+/* The images' referrers, in one image index listed after the images: a reader that takes the
+ * first manifest still finds an image, tools that pick images by name never see the artifacts,
+ * and tools that walk the layout's graph (oras) find each artifact's subject. One entry, not
+ * one per artifact: oci-image-tool 1.0.0-rc1 drops only every other descriptor that fails its
+ * --ref filter (it deletes from the slice it walks), so two unnamed descriptors in a row make
+ * "--ref name=REF" not unique. */
+static int append_referrers(const char *out_dir, json_t *top, const struct oci_written *images,
+                            size_t n, struct distill_error *err)
+{
+        json_t *list = json_array();
+        for (size_t i = 0; i < n; i++) {
+                for (size_t j = 0; j < images[i].n_referrers; j++) {
+                        const struct oci_referrer *ref = &images[i].referrers[j];
+                        json_t *d = descriptor(MT_MANIFEST, ref->digest, ref->size);
+                        json_object_set_new(d, "artifactType", json_string(ref->artifact_type));
+                        json_array_append_new(list, d);
+                }
+        }
+        if (json_array_size(list) == 0) {
+                json_decref(list);
+                return 0;
+        }
+        char hex[SHA256_HEX_LEN + 1];
+        uint64_t size = 0;
+        char *text = dump_compact(index_doc(list));
+        int r = write_blob(out_dir, text, hex, &size, err);
+        free(text);
+        if (r >= 0)
+                json_array_append_new(top, descriptor(MT_INDEX, hex, size));
+        return r;
+}
+
 int oci_write_index(const char *out_dir, const char *ref, const char *const *archs,
                     const struct oci_written *images, size_t n, struct distill_error *err)
 {
@@ -369,6 +446,10 @@ int oci_write_index(const char *out_dir, const char *ref, const char *const *arc
                             top, platform_descriptor(&c, MT_MANIFEST, images[i].manifest_digest,
                                                      images[i].manifest_size, ai[i], aref));
                 }
+        }
+        if ((r = append_referrers(out_dir, top, images, n, err)) < 0) {
+                json_decref(top);
+                return r;
         }
         r = write_text(out_dir, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", err);
         if (r < 0) {

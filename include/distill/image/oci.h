@@ -18,25 +18,43 @@ struct image_config {
         struct strvec exposed_ports;
         struct strvec volumes;   /* absolute paths */
         const char *stop_signal; /* NULL for none */
-        int64_t created; /* SOURCE_DATE_EPOCH */
+        int64_t created;         /* SOURCE_DATE_EPOCH */
         /* the image manifest's annotations (what made the image: io.distill.*), in this order;
          * none when empty */
         struct strvec annotation_keys, annotation_values;
+};
+
+#define OCI_MAX_REFERRERS 4
+
+/* An artifact manifest whose subject is an image manifest (image-spec 1.1 referrers). */
+struct oci_referrer {
+        char digest[SHA256_HEX_LEN + 1];
+        uint64_t size;
+        char artifact_type[64];
 };
 
 struct oci_written {
         char manifest_digest[SHA256_HEX_LEN + 1];
         uint64_t manifest_size;
         char config_digest[SHA256_HEX_LEN + 1];
+        struct oci_referrer referrers[OCI_MAX_REFERRERS]; /* see oci_write_index */
+        size_t n_referrers;
 };
 
-/* The config and manifest blobs of one image (no index.json). OUT must exist (the temporary
- * sibling); layers were written into OUT/blobs/sha256 already. */
+/* The config and manifest blobs of one image (no index.json); *res starts with no referrers.
+ * OUT must exist (the temporary sibling); layers were written into OUT/blobs/sha256 already. */
 int oci_write_image(const char *out_dir, const struct image_config *cfg,
                     const struct layer_desc *layers, size_t n_layers, struct oci_written *res,
                     struct distill_error *err);
+/* An artifact (an SBOM) attached to the image `subject` wrote: `text` as a blob of media type
+ * artifact_type, the empty config, and a manifest with artifactType and subject, recorded in
+ * subject->referrers so oci_write_index lists it. `created` (SOURCE_DATE_EPOCH) goes into the
+ * org.opencontainers.image.created annotation, which the referrers API reports. */
+int oci_write_referrer(const char *out_dir, struct oci_written *subject, const char *artifact_type,
+                       const char *text, int64_t created, struct distill_error *err);
 /* index.json (and oci-layout): one image under `ref`, or for several architectures an image
- * index under `ref` and each architecture's manifest under oci_arch_ref(ref, arch). */
+ * index under `ref` and each architecture's manifest under oci_arch_ref(ref, arch); then, when
+ * the images have referrers, one image index (no ref.name) listing every referrer manifest. */
 int oci_write_index(const char *out_dir, const char *ref, const char *const *archs,
                     const struct oci_written *images, size_t n, struct distill_error *err);
 /* A reference's repository and tag: "localhost:5000/app:1.0" → "localhost:5000/app", "1.0";

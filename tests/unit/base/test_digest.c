@@ -1,4 +1,4 @@
-/* Digests against coreutils' sha256sum and md5sum, and the one test of a SHA-256 string. */
+/* Digests against coreutils' sha256sum, sha1sum and md5sum; the one test of a SHA-256 string. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,9 +39,12 @@ static void test_against_coreutils(void **state)
 
         cleanup_free char *want_sha = coreutils("sha256sum", path);
         cleanup_free char *want_md5 = coreutils("md5sum", path);
-        char hex[SHA256_HEX_LEN + 1], md5[MD5_HEX_LEN + 1];
+        cleanup_free char *want_sha1 = coreutils("sha1sum", path);
+        char hex[SHA256_HEX_LEN + 1], md5[MD5_HEX_LEN + 1], sha1[SHA1_HEX_LEN + 1];
         sha256_hex(data, n, hex);
         assert_string_equal(hex, want_sha);
+        sha1_hex(data, n, sha1);
+        assert_string_equal(sha1, want_sha1);
 
         struct digest *d = digest_sha256();
         for (size_t off = 0; off < n; off += 1000)
