@@ -161,10 +161,27 @@ static char *apt_source_yaml(const char *codename, bool host)
                          CONVERT_SECURITY_MIRROR, codename, CONVERT_KEYRING);
 }
 
-/* Opens the apt source a manifest with `source: YAML` would build from. */
-static int open_apt_source(struct convert *c, const char *source_yaml, struct source **out,
-                           struct apt_config *cfg, struct distill_error *err)
+/* What a manifest with `source: YAML` builds from: its package source, the apt configuration
+ * (for the Contents indexes beside the Packages ones) and its cache directory. */
+struct apt_target {
+        struct source *src;
+        struct apt_config cfg;
+        char *cache;
+};
+
+static void apt_target_release(struct apt_target *t)
 {
+        if (t->src)
+                source_free(t->src);
+        apt_config_release(&t->cfg);
+        free(t->cache);
+        memset(t, 0, sizeof(*t));
+}
+
+static int open_apt_target(struct convert *c, const char *source_yaml, struct apt_target *t,
+                           struct distill_error *err)
+{
+        memset(t, 0, sizeof(*t));
         cleanup_free char *text = xasprintf(
             "version: 1\nsource: %s\narch: %s\npackages: [python3]\n", source_yaml, c->arch);
         cleanup_free char *name = path_join(c->output_dir, "(convert)");
@@ -172,33 +189,25 @@ static int open_apt_source(struct convert *c, const char *source_yaml, struct so
         int r = manifest_load_text(name, text, strlen(text), &m, err);
         if (r < 0)
                 return r;
-        r = source_open_apt(m, c->arch, !c->opt->json, out, err);
-        if (r == 0 && cfg)
-                r = source_apt_config(m, cfg, err);
+        r = source_open_apt(m, c->arch, !c->opt->json, &t->src, err);
+        if (r == 0)
+                r = source_apt_config(m, &t->cfg, err);
+        t->cache = xstrdup(m->apt.cache);
         manifest_free(m);
+        if (r < 0)
+                apt_target_release(t);
         return r;
 }
 
-static int index_apt_dists(struct convert *c, const struct apt_config *cfg,
-                           struct distill_error *err)
+static int index_apt_dists(struct convert *c, const struct apt_target *t, struct distill_error *err)
 {
-        cleanup_free char *cache = NULL;
-        {
-                cleanup_free char *text = xasprintf("version: 1\nsource: %s\n", c->source_yaml);
-                struct manifest *m = NULL;
-                int r = manifest_load_text("(convert)", text, strlen(text), &m, err);
-                if (r < 0)
-                        return r;
-                cache = xstrdup(m->apt.cache);
-                manifest_free(m);
-        }
-        struct apt_fetch_options fo = {.cache_dir = cache,
+        struct apt_fetch_options fo = {.cache_dir = t->cache,
                                        .arch = c->arch,
                                        .now = (int64_t)time(NULL),
                                        .progress = !c->opt->json};
         char **paths = NULL;
         size_t n = 0;
-        int r = apt_fetch_python_contents(cfg, &fo, &paths, &n, err);
+        int r = apt_fetch_python_contents(&t->cfg, &fo, &paths, &n, err);
         if (r == 0)
                 r = pydist_index_contents((const char *const *)paths, n, &c->dists, err);
         for (size_t i = 0; i < n; i++)
@@ -267,6 +276,7 @@ static int choose_release(struct convert *c, struct distill_error *err)
         cleanup_free char *host = host_codename();
         const char *want = c->opt->python ? c->opt->python : c->cv.from_python;
         struct strbuf tried = STRBUF_INIT;
+        struct apt_target target = {0};
         /* --python: newest first (the exact version may be in an old release); else oldest
          * supported first */
         for (size_t k = 0; k < rels.n && !c->src; k++) {
@@ -279,21 +289,20 @@ static int choose_release(struct convert *c, struct distill_error *err)
                 if (!want && !is_host)
                         continue; /* no version asked: the host's own release */
                 cleanup_free char *yaml = apt_source_yaml(rel->codename, is_host);
-                struct source *src = NULL;
                 struct distill_error e = {0};
-                if (open_apt_source(c, yaml, &src, NULL, &e) < 0) {
+                apt_target_release(&target);
+                if (open_apt_target(c, yaml, &target, &e) < 0) {
                         strbuf_addf(&tried, "; %s: %s", rel->codename, e.msg);
                         if (c->opt->python)
                                 continue;
                         debian_releases_release(&rels);
                         strbuf_release(&tried);
                         *err = e;
-                        return -e.code;
+                        return -e.code; /* target was released by the failed open */
                 }
                 struct release_python py;
-                if (release_python_of(src, &py, &e) < 0) {
+                if (release_python_of(target.src, &py, &e) < 0) {
                         strbuf_addf(&tried, "; %s: %s", rel->codename, e.msg);
-                        source_free(src);
                         continue;
                 }
                 bool fits = !want || (c->opt->python ? release_compare_xy(py.xy, want) == 0
@@ -301,10 +310,10 @@ static int choose_release(struct convert *c, struct distill_error *err)
                 strbuf_addf(&tried, "; %s has %s", rel->codename, py.xy);
                 if (!fits) {
                         release_python_release(&py);
-                        source_free(src);
                         continue;
                 }
-                c->src = src;
+                c->src = target.src; /* the source is the conversion's now */
+                target.src = NULL;
                 c->py = py;
                 c->release = xstrdup(rel->codename);
                 c->source_yaml = xstrdup(yaml);
@@ -317,19 +326,13 @@ static int choose_release(struct convert *c, struct distill_error *err)
                                       c->opt->python ? "ships" : "has", want ? want : "3",
                                       strbuf_str(&tried));
                 strbuf_release(&tried);
+                apt_target_release(&target);
                 return r;
         }
         strbuf_release(&tried);
-        /* the apt config for Contents: open the chosen source once more through its manifest
-         * text (the indexes are cached: no download) */
-        struct apt_config cfg = {0};
-        struct source *again = NULL;
-        r = open_apt_source(c, c->source_yaml, &again, &cfg, err);
-        if (again)
-                source_free(again);
-        if (r == 0)
-                r = index_apt_dists(c, &cfg, err);
-        apt_config_release(&cfg);
+        /* the chosen release's configuration and cache, for its Contents indexes */
+        r = index_apt_dists(c, &target, err);
+        apt_target_release(&target);
         return r;
 }
 
