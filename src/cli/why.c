@@ -9,68 +9,11 @@
 
 #include <jansson.h>
 
+#include "distill/base/output.h"
 #include "distill/core/imagens.h"
 
 /* A reason chain longer than this is a damaged plan, not an explanation. */
 #define WHY_MAX_CHAIN 64
-
-/* Text output: paths come from a plan that may be hostile, so control characters are escaped
- * rather than allowed to forge lines. */
-static void put_clean(FILE *out, const char *s)
-{
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-                if (*p < 0x20 || *p == 0x7f)
-                        fprintf(out, "\\x%02x", *p);
-                else
-                        fputc(*p, out);
-        }
-}
-
-static void put_cleanf(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put_cleanf(FILE *out, const char *fmt, ...)
-{
-        va_list ap;
-        char *s = NULL;
-
-        va_start(ap, fmt);
-        int n = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-                abort(); /* like xasprintf: out of memory */
-        /* a line's own final newline is the only one allowed through */
-        bool eol = n > 0 && s[n - 1] == '\n';
-        if (eol)
-                s[n - 1] = '\0';
-        put_clean(out, s);
-        if (eol)
-                fputc('\n', out);
-        free(s);
-}
-
-/* jansson rejects invalid UTF-8; a damaged name still shows, with '?' for the bad bytes. */
-static json_t *jstr(const char *s)
-{
-        if (!s)
-                return json_null();
-        json_t *j = json_string(s);
-        if (j)
-                return j;
-        cleanup_free char *copy = xstrdup(s);
-        for (char *p = copy; *p; p++)
-                if ((unsigned char)*p >= 0x80)
-                        *p = '?';
-        j = json_string(copy);
-        return j ? j : json_null();
-}
-
-static int dump_json(json_t *root, FILE *out, struct distill_error *err)
-{
-        int r = json_dumpf(root, out, JSON_INDENT(2));
-        json_decref(root);
-        if (r < 0 || fputc('\n', out) == EOF)
-                return distill_error_set(err, DISTILL_EIO, "writing JSON output failed");
-        return 0;
-}
 
 /* ---- resolving paths through the plan's symlinks ---- */
 
@@ -220,42 +163,42 @@ static void print_reason(FILE *out, const struct plan_entry *e, bool via_dest)
         fputs("  ← ", out);
         switch (e->reason) {
         case PLAN_R_SEED:
-                put_cleanf(out, "seed (%s)", detail ? detail : or_empty(from));
+                output_cleanf(out, "seed (%s)", detail ? detail : or_empty(from));
                 break;
         case PLAN_R_ELF_NEEDED:
-                put_cleanf(out, "%s by %s", detail ? detail : "NEEDED", or_empty(from));
+                output_cleanf(out, "%s by %s", detail ? detail : "NEEDED", or_empty(from));
                 break;
         case PLAN_R_LINK:
-                put_clean(out, detail ? detail : "symlink");
+                output_clean(out, detail ? detail : "symlink");
                 if (!via_dest && from)
-                        put_cleanf(out, " for %s", from);
+                        output_cleanf(out, " for %s", from);
                 break;
         case PLAN_R_PYTHON_IMPORT:
                 if (parse_import_detail(detail, &module, &line))
-                        put_cleanf(out, "import %s in %s:%lu", module, or_empty(from), line);
+                        output_cleanf(out, "import %s in %s:%lu", module, or_empty(from), line);
                 else
-                        put_cleanf(out, "%s in %s", detail ? detail : "import", or_empty(from));
+                        output_cleanf(out, "%s in %s", detail ? detail : "import", or_empty(from));
                 break;
         case PLAN_R_RULE:
-                put_cleanf(out, "%s: %s", from ? from : "rule", or_empty(detail));
+                output_cleanf(out, "%s: %s", from ? from : "rule", or_empty(detail));
                 break;
         case PLAN_R_INCLUDE:
-                put_clean(out, detail ? detail : or_empty(from));
+                output_clean(out, detail ? detail : or_empty(from));
                 break;
         case PLAN_R_GENERATED:
-                put_cleanf(out, "generated: %s", detail ? detail : "written by distill");
+                output_cleanf(out, "generated: %s", detail ? detail : "written by distill");
                 if (from)
-                        put_cleanf(out, " (for %s)", from);
+                        output_cleanf(out, " (for %s)", from);
                 break;
         case PLAN_R_PKG_METADATA:
-                put_cleanf(out, "package metadata of %s: %s", from ? from : "?",
+                output_cleanf(out, "package metadata of %s: %s", from ? from : "?",
                            detail ? detail : "dpkg data");
                 break;
         case PLAN_R_PARENT:
-                put_cleanf(out, "parent directory of %s", or_empty(from));
+                output_cleanf(out, "parent directory of %s", or_empty(from));
                 break;
         default:
-                put_cleanf(out, "%s %s %s", plan_reason_name(e->reason), or_empty(from),
+                output_cleanf(out, "%s %s %s", plan_reason_name(e->reason), or_empty(from),
                            or_empty(detail));
                 break;
         }
@@ -266,29 +209,29 @@ static void print_head(FILE *out, const char *asked, const struct plan_entry *e,
                        const struct strvec *links, struct plan *plan)
 {
         if (links->n > 0 || strcmp(asked, e->path) != 0) {
-                put_cleanf(out, "%s is %s in the image\n", asked, e->path);
+                output_cleanf(out, "%s is %s in the image\n", asked, e->path);
                 for (size_t i = 0; i < links->n; i++) {
                         const struct plan_entry *l = plan_get(plan, links->v[i]);
-                        put_cleanf(out, "  via %s → %s\n", links->v[i],
+                        output_cleanf(out, "  via %s → %s\n", links->v[i],
                                    l && l->target ? l->target : "?");
                 }
         }
-        put_clean(out, e->path);
+        output_clean(out, e->path);
         if (e->type == PLAN_SYMLINK && e->target)
-                put_cleanf(out, " → %s", e->target);
+                output_cleanf(out, " → %s", e->target);
         if (e->pkg)
-                put_cleanf(out, "  (package %s)", e->pkg);
+                output_cleanf(out, "  (package %s)", e->pkg);
         fputc('\n', out);
 }
 
 static json_t *chain_item(const struct plan_entry *e)
 {
         json_t *o = json_object();
-        json_object_set_new(o, "path", jstr(e->path));
-        json_object_set_new(o, "kind", jstr(plan_reason_name(e->reason)));
-        json_object_set_new(o, "from", jstr(e->reason_from));
-        json_object_set_new(o, "detail", jstr(e->reason_detail));
-        json_object_set_new(o, "package", jstr(e->pkg));
+        json_object_set_new(o, "path", json_string_lossy(e->path));
+        json_object_set_new(o, "kind", json_string_lossy(plan_reason_name(e->reason)));
+        json_object_set_new(o, "from", json_string_lossy(e->reason_from));
+        json_object_set_new(o, "detail", json_string_lossy(e->reason_detail));
+        json_object_set_new(o, "package", json_string_lossy(e->pkg));
         return o;
 }
 
@@ -298,8 +241,8 @@ static json_t *links_json(const struct strvec *links, struct plan *plan)
         for (size_t i = 0; i < links->n; i++) {
                 const struct plan_entry *l = plan_get(plan, links->v[i]);
                 json_t *o = json_object();
-                json_object_set_new(o, "path", jstr(links->v[i]));
-                json_object_set_new(o, "target", jstr(l ? l->target : NULL));
+                json_object_set_new(o, "path", json_string_lossy(links->v[i]));
+                json_object_set_new(o, "target", json_string_lossy(l ? l->target : NULL));
                 json_array_append_new(a, o);
         }
         return a;
@@ -320,16 +263,16 @@ int why_explain(struct plan *plan, const char *path, bool json, FILE *out,
 
         if (json) {
                 root = json_object();
-                json_object_set_new(root, "path", jstr(path));
+                json_object_set_new(root, "path", json_string_lossy(path));
                 json_object_set_new(root, "in_image", json_boolean(e != NULL));
-                json_object_set_new(root, "resolved", jstr(e ? e->path : NULL));
+                json_object_set_new(root, "resolved", json_string_lossy(e ? e->path : NULL));
                 json_object_set_new(root, "links", links_json(&links, plan));
                 chain = json_array();
                 json_object_set_new(root, "chain", chain);
         }
         if (!e) {
                 if (!json)
-                        put_cleanf(out, "%s is not in the image\n", path);
+                        output_cleanf(out, "%s is not in the image\n", path);
                 r = 1;
                 goto done;
         }
@@ -354,16 +297,16 @@ int why_explain(struct plan *plan, const char *path, bool json, FILE *out,
                 if (next && strmap_has(&seen, next->path)) {
                         stop = "cycle";
                         if (!json)
-                                put_cleanf(out, "  (loops back to %s)\n", next->path);
+                                output_cleanf(out, "  (loops back to %s)\n", next->path);
                         break;
                 }
                 e = next;
         }
         if (json)
-                json_object_set_new(root, "cut", jstr(stop));
+                json_object_set_new(root, "cut", json_string_lossy(stop));
 done:
         if (json) {
-                int w = dump_json(root, out, err);
+                int w = output_json(root, out, err);
                 if (w < 0)
                         r = w;
         }
@@ -471,13 +414,13 @@ static int resolve_json(struct plan *plan, const struct pkg_stat *stats, size_t 
                         const struct totals *t, FILE *out, struct distill_error *err)
 {
         json_t *root = json_object();
-        json_object_set_new(root, "arch", jstr(plan->arch));
+        json_object_set_new(root, "arch", json_string_lossy(plan->arch));
 
         struct strvec req = STRVEC_INIT;
         sorted_copy(&plan->requested, &req);
         json_t *a = json_array();
         for (size_t i = 0; i < req.n; i++)
-                json_array_append_new(a, jstr(req.v[i]));
+                json_array_append_new(a, json_string_lossy(req.v[i]));
         json_object_set_new(root, "requested", a);
         strvec_clear(&req);
 
@@ -485,12 +428,12 @@ static int resolve_json(struct plan *plan, const struct pkg_stat *stats, size_t 
         for (size_t i = 0; i < n; i++) {
                 const struct pkg_stat *s = &stats[i];
                 json_t *o = json_object();
-                json_object_set_new(o, "name", jstr(s->name));
-                json_object_set_new(o, "version", jstr(s->pkg ? s->pkg->version : NULL));
-                json_object_set_new(o, "arch", jstr(s->pkg ? s->pkg->arch : NULL));
+                json_object_set_new(o, "name", json_string_lossy(s->name));
+                json_object_set_new(o, "version", json_string_lossy(s->pkg ? s->pkg->version : NULL));
+                json_object_set_new(o, "arch", json_string_lossy(s->pkg ? s->pkg->arch : NULL));
                 json_object_set_new(o, "candidate", json_boolean(s->pkg != NULL));
                 json_object_set_new(o, "kept", json_boolean(stat_kept(s)));
-                json_object_set_new(o, "added_by", jstr(s->pkg ? s->pkg->added_by : NULL));
+                json_object_set_new(o, "added_by", json_string_lossy(s->pkg ? s->pkg->added_by : NULL));
                 json_object_set_new(o, "files", json_integer((json_int_t)s->files));
                 json_object_set_new(o, "bytes", json_integer((json_int_t)s->bytes));
                 json_array_append_new(a, o);
@@ -515,10 +458,10 @@ static int resolve_json(struct plan *plan, const struct pkg_stat *stats, size_t 
         sorted_copy(&plan->warnings, &warn);
         a = json_array();
         for (size_t i = 0; i < warn.n; i++)
-                json_array_append_new(a, jstr(warn.v[i]));
+                json_array_append_new(a, json_string_lossy(warn.v[i]));
         json_object_set_new(root, "warnings", a);
         strvec_clear(&warn);
-        return dump_json(root, out, err);
+        return output_json(root, out, err);
 }
 
 static void resolve_text(struct plan *plan, const struct pkg_stat *stats, size_t n,
@@ -538,13 +481,13 @@ static void resolve_text(struct plan *plan, const struct pkg_stat *stats, size_t
         }
 
         if (plan->arch)
-                put_cleanf(out, "arch: %s\n", plan->arch);
+                output_cleanf(out, "arch: %s\n", plan->arch);
         if (plan->requested.n > 0) {
                 struct strvec req = STRVEC_INIT;
                 sorted_copy(&plan->requested, &req);
                 fputs("requested:", out);
                 for (size_t i = 0; i < req.n; i++)
-                        put_cleanf(out, " %s", req.v[i]);
+                        output_cleanf(out, " %s", req.v[i]);
                 fputc('\n', out);
                 strvec_clear(&req);
         }
@@ -552,7 +495,7 @@ static void resolve_text(struct plan *plan, const struct pkg_stat *stats, size_t
         for (size_t i = 0; i < n; i++) {
                 const struct pkg_stat *s = &stats[i];
                 const char *ver = s->pkg && s->pkg->version ? s->pkg->version : "?";
-                put_cleanf(out, "  %-*s  %-*s  ", wname, s->name, wver, ver);
+                output_cleanf(out, "  %-*s  %-*s  ", wname, s->name, wver, ver);
                 if (stat_kept(s))
                         fprintf(out, "kept      %6" PRIu64 " files %12" PRIu64 " bytes", s->files,
                                 s->bytes);
@@ -561,7 +504,7 @@ static void resolve_text(struct plan *plan, const struct pkg_stat *stats, size_t
                 if (!s->pkg)
                         fputs("  (not a candidate)", out);
                 else if (s->pkg->added_by)
-                        put_cleanf(out, "  (added by rule %s)", s->pkg->added_by);
+                        output_cleanf(out, "  (added by rule %s)", s->pkg->added_by);
                 fputc('\n', out);
         }
         fprintf(out, "no package (app and generated): %" PRIu64 " files, %" PRIu64 " bytes\n",
@@ -575,7 +518,7 @@ static void resolve_text(struct plan *plan, const struct pkg_stat *stats, size_t
         sorted_copy(&plan->warnings, &warn);
         fprintf(out, "warnings: %zu\n", warn.n);
         for (size_t i = 0; i < warn.n; i++)
-                put_cleanf(out, "  %s\n", warn.v[i]);
+                output_cleanf(out, "  %s\n", warn.v[i]);
         strvec_clear(&warn);
 }
 

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "distill/base/output.h"
 #include "distill/image/oci.h"
 #include "distill/source/deb822.h"
 
@@ -702,23 +703,9 @@ static void model_release(struct model *m)
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 
-/* A JSON string of bytes that may not be UTF-8 (a hostile package's path): bytes that do not
- * decode become '?', so the document stays valid and the same input gives the same text. */
-static json_t *jstr(const char *s)
-{
-        json_t *v = json_string(s);
-        if (v)
-                return v;
-        cleanup_free char *copy = xstrdup(s);
-        for (char *c = copy; *c; c++)
-                if ((unsigned char)*c >= 0x80)
-                        *c = '?';
-        return json_string(copy);
-}
-
 static void set_str(json_t *o, const char *key, const char *value)
 {
-        json_object_set_new(o, key, jstr(value));
+        json_object_set_new(o, key, json_string_lossy(value));
 }
 
 static json_t *checksum(const char *algorithm, const char *value)
@@ -843,7 +830,7 @@ static json_t *spdx_document(const struct model *m)
         json_t *ci = json_object();
         set_str(ci, "created", m->created);
         json_t *creators = json_array();
-        json_array_append_new(creators, jstr("Tool: distill-" DISTILL_VERSION));
+        json_array_append_new(creators, json_string_lossy("Tool: distill-" DISTILL_VERSION));
         json_object_set_new(ci, "creators", creators);
         json_object_set_new(doc, "creationInfo", ci);
 
@@ -1007,19 +994,19 @@ static json_t *cdx_document(const struct model *m)
                 set_str(os, "name", m->os_name ? m->os_name : "debian");
                 set_str(os, "version", m->distro);
                 json_array_append_new(comps, os);
-                json_array_append_new(top, jstr("os"));
+                json_array_append_new(top, json_string_lossy("os"));
         }
         for (size_t i = 0; i < m->n_pkgs; i++) {
                 const struct sbom_pkg *p = &m->pkgs[i];
                 json_array_append_new(comps, cdx_deb_component(m, p));
-                json_array_append_new(top, jstr(p->purl));
+                json_array_append_new(top, json_string_lossy(p->purl));
         }
         for (size_t i = 0; i < m->n_py; i++) {
                 if (m->py[i].owner)
                         continue;
                 cleanup_free char *ref = py_bom_ref(&m->py[i]);
                 json_array_append_new(comps, cdx_py_component(&m->py[i], ref));
-                json_array_append_new(top, jstr(ref));
+                json_array_append_new(top, json_string_lossy(ref));
         }
         json_array_append_new(deps, cdx_dependency(m->image.purl, top));
         for (size_t i = 0; i < m->n_pkgs; i++) {
@@ -1027,13 +1014,13 @@ static json_t *cdx_document(const struct model *m)
                 json_t *on = json_array();
                 for (size_t j = 0; j < p->deps.n; j++) {
                         const struct sbom_pkg *dep = strmap_get(&m->by_name, p->deps.v[j]);
-                        json_array_append_new(on, jstr(dep->purl));
+                        json_array_append_new(on, json_string_lossy(dep->purl));
                 }
                 for (size_t j = 0; j < m->n_py; j++) {
                         if (m->py[j].owner != p)
                                 continue;
                         cleanup_free char *ref = py_bom_ref(&m->py[j]);
-                        json_array_append_new(on, jstr(ref));
+                        json_array_append_new(on, json_string_lossy(ref));
                 }
                 json_array_append_new(deps, cdx_dependency(p->purl, on));
         }
