@@ -27,6 +27,7 @@
 #include "distill/input/manifest.h"
 #include "distill/input/rules.h"
 #include "distill/select/select.h"
+#include "distill/select/unkept.h"
 #include "distill/source/lock.h"
 #include "distill/source/solve.h"
 #include "distill/source/source.h"
@@ -253,11 +254,13 @@ static void annotation_push(struct image_config *cfg, const char *key, char *val
  * (org.opencontainers.image.version is the packaged software's version, not the builder's). */
 static void annotate(const struct build_ctx *b, struct image_config *cfg)
 {
-        annotation_push(cfg, "io.distill.version", xstrdup(DISTILL_VERSION));
-        annotation_push(cfg, "io.distill.rules.digest", xasprintf("sha256:%s", b->rules.digest));
-        if (b->lock_digest[0])
-                annotation_push(cfg, "io.distill.lock.digest",
-                                xasprintf("sha256:%s", b->lock_digest));
+        const struct plan_provenance *pv = &b->plan->provenance;
+        if (pv->distill_version)
+                annotation_push(cfg, "io.distill.version", xstrdup(pv->distill_version));
+        if (pv->rules_digest)
+                annotation_push(cfg, "io.distill.rules.digest", xstrdup(pv->rules_digest));
+        if (pv->lock_digest)
+                annotation_push(cfg, "io.distill.lock.digest", xstrdup(pv->lock_digest));
 }
 
 static void image_config_fill(struct build_ctx *b, struct image_config *cfg)
@@ -475,12 +478,13 @@ static int write_sbom(struct build_ctx *b, bool first, bool multi, struct distil
         return r;
 }
 
-/* A docker-archive's or rootfs's SBOMs go beside OUT, as its mtree does: OUT.spdx.json. */
-static int publish_sboms(const struct build_ctx *b, struct distill_error *err)
+/* A docker-archive's or rootfs's SBOMs and plan go beside OUT, as its mtree does:
+ * OUT.spdx.json, OUT.cdx.json, OUT.plan.json (what why and report read). */
+static int publish_beside(const struct build_ctx *b, struct distill_error *err)
 {
-        static const char *const names[] = {"spdx.json", "cdx.json"};
-        for (size_t i = 0; i < 2; i++) {
-                cleanup_free char *name = xasprintf("sbom.%s", names[i]);
+        static const char *const names[] = {"spdx.json", "cdx.json", "plan.json"};
+        for (size_t i = 0; i < 3; i++) {
+                cleanup_free char *name = xasprintf(i < 2 ? "sbom.%s" : "%s", names[i]);
                 cleanup_free char *from = path_join(b->tmp_out, name);
                 cleanup_free char *dest = xasprintf("%s.%s", b->opt->out, names[i]);
                 if (rename(from, dest) < 0)
@@ -545,7 +549,7 @@ static int publish(struct build_ctx *b, struct distill_error *err)
                                                    "cannot rename %s to %s", mtree, dest);
         }
         if (b->opt->format != BUILD_FORMAT_OCI) {
-                int r = publish_sboms(b, err);
+                int r = publish_beside(b, err);
                 if (r < 0)
                         return r;
                 rm_rf(b->tmp_out);
@@ -765,12 +769,30 @@ static int load_inputs(struct build_ctx *b, struct distill_error *err)
         return source_date_epoch(&b->epoch, err);
 }
 
+/* What made the image, in the plan (for `report A B`) and from there in the annotations. */
+static void record_provenance(struct build_ctx *b)
+{
+        struct plan_provenance *pv = &b->plan->provenance;
+        free(pv->distill_version);
+        free(pv->rules_digest);
+        free(pv->lock_digest);
+        pv->distill_version = xstrdup(DISTILL_VERSION);
+        pv->rules_digest = xasprintf("sha256:%s", b->rules.digest);
+        pv->lock_digest = b->lock_digest[0] ? xasprintf("sha256:%s", b->lock_digest) : NULL;
+}
+
 static int select_and_finalize(struct build_ctx *b, const struct select_observed *observed,
                                struct distill_error *err)
 {
         int r = select_plan(b->m, b->arch, b->src, &b->candidates, &b->rules, b->st, observed,
                             b->plan, err);
-        return r < 0 ? r : rootfs_finalize(b->plan, b->m, b->src, b->st, err);
+        if (r >= 0)
+                r = rootfs_finalize(b->plan, b->m, b->src, b->st, err);
+        if (r >= 0)
+                r = unkept_record(b->plan, b->m, b->src, &b->candidates, err);
+        if (r >= 0)
+                record_provenance(b);
+        return r;
 }
 
 /* The SHA-256 of the lockfile's bytes (io.distill.lock.digest). */

@@ -359,11 +359,10 @@ static int cmd_verify(struct cli *cli, struct distill_error *err)
 static int load_plan(const char *arg, const struct build_options *base, struct plan **plan,
                      struct distill_error *err)
 {
-        struct stat sb;
-        if (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-                cleanup_free char *path = path_join(arg, "plan.json");
-                return plan_read_json(path, plan, err);
-        }
+        cleanup_free char *path = NULL;
+        int r = plan_json_of_output(arg, &path, err);
+        if (r < 0 || path)
+                return r < 0 ? r : plan_read_json(path, plan, err);
         struct build_options opt = *base;
         opt.manifest = arg;
         opt.verbosity = -1;

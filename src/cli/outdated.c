@@ -200,12 +200,6 @@ static int archive_now(const struct manifest *m, const char *arch, struct archiv
         return r;
 }
 
-static bool is_dir(const char *path)
-{
-        struct stat sb;
-        return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
 int outdated_run(const struct outdated_options *opt_in, struct distill_error *err)
 {
         struct outdated_options opt = *opt_in;
@@ -213,11 +207,12 @@ int outdated_run(const struct outdated_options *opt_in, struct distill_error *er
         struct plan *plan = NULL;
         struct archive_versions *av = NULL;
         struct outdated_report rep = {0};
-        bool out_dir = is_dir(opt.target);
-        int r = 0;
+        cleanup_free char *path = NULL;
+        int r = plan_json_of_output(opt.target, &path, err);
 
-        if (out_dir) {
-                cleanup_free char *path = path_join(opt.target, "plan.json");
+        if (r < 0)
+                return r;
+        if (path) {
                 if (!opt.manifest)
                         return distill_error_set(err, DISTILL_EUSAGE,
                                                  "%s: an OUT's plan does not record where its "

@@ -84,6 +84,10 @@ void plan_free(struct plan *plan)
         strvec_clear(&plan->warnings);
         strmap_clear(&plan->env, free);
         strvec_clear(&plan->generate);
+        free(plan->stdlib_dir);
+        free(plan->provenance.distill_version);
+        free(plan->provenance.rules_digest);
+        free(plan->provenance.lock_digest);
         free(plan);
 }
 
@@ -245,6 +249,14 @@ static json_t *strvec_to_json(struct writer *w, const struct strvec *sv)
         return a;
 }
 
+static json_t *count_to_json(const struct plan_count *c)
+{
+        json_t *o = json_object();
+        json_object_set_new(o, "files", json_integer((json_int_t)c->files));
+        json_object_set_new(o, "bytes", json_integer((json_int_t)c->bytes));
+        return o;
+}
+
 static json_t *package_to_json(struct writer *w, const struct plan_package *p)
 {
         json_t *o = json_object();
@@ -254,6 +266,19 @@ static json_t *package_to_json(struct writer *w, const struct plan_package *p)
         set_str(w, o, "source", p->source);
         json_object_set_new(o, "kept", json_boolean(p->kept));
         set_str(w, o, "added_by", p->added_by);
+        json_object_set_new(o, "unkept", count_to_json(&p->unkept));
+        return o;
+}
+
+static json_t *provenance_to_json(struct writer *w, const struct plan_provenance *pv)
+{
+        json_t *o = json_object();
+        if (pv->distill_version)
+                set_str(w, o, "distill_version", pv->distill_version);
+        if (pv->rules_digest)
+                set_str(w, o, "rules_digest", pv->rules_digest);
+        if (pv->lock_digest)
+                set_str(w, o, "lock_digest", pv->lock_digest);
         return o;
 }
 
@@ -293,6 +318,7 @@ static json_t *plan_to_json(struct writer *w, struct plan *plan)
 {
         json_t *root = json_object();
         set_str(w, root, "arch", plan->arch);
+        json_object_set_new(root, "provenance", provenance_to_json(w, &plan->provenance));
 
         json_t *pkgs = json_array();
         for (size_t i = 0; i < plan->n_packages; i++)
@@ -315,6 +341,12 @@ static json_t *plan_to_json(struct writer *w, struct plan *plan)
         json_object_set_new(root, "env", env);
         json_object_set_new(root, "warnings", strvec_to_json(w, &plan->warnings));
         json_object_set_new(root, "generate", strvec_to_json(w, &plan->generate));
+        if (plan->stdlib_dir) {
+                json_t *o = json_object();
+                set_str(w, o, "dir", plan->stdlib_dir);
+                json_object_set_new(o, "unkept", count_to_json(&plan->stdlib_unkept));
+                json_object_set_new(root, "stdlib", o);
+        }
 
         size_t n;
         struct plan_entry *const *sorted = plan_sorted(plan, &n);
@@ -447,6 +479,31 @@ static int read_env(struct reader *rd, json_t *root, struct plan *plan)
         return 0;
 }
 
+static bool is_image_path(const char *p)
+{
+        return p[0] == '/' && strlen(p) < PLAN_MAX_PATH;
+}
+
+/* {"files": N, "bytes": N}; absent (an older plan) reads as zero. */
+static int read_count(struct reader *rd, json_t *o, const char *key, const char *where,
+                      struct plan_count *c)
+{
+        json_int_t files, bytes;
+        json_t *v = json_object_get(o, key);
+        int r;
+        if (!v)
+                return 0;
+        cleanup_free char *at = xasprintf("%s.%s", where, key);
+        if (!json_is_object(v))
+                return bad(rd, at, "must be an object");
+        if ((r = get_uint(rd, v, "files", INT64_MAX, at, &files)) < 0 ||
+            (r = get_uint(rd, v, "bytes", INT64_MAX, at, &bytes)) < 0)
+                return r;
+        c->files = (uint64_t)files;
+        c->bytes = (uint64_t)bytes;
+        return 0;
+}
+
 static int read_package(struct reader *rd, json_t *o, size_t i, struct plan_package *p)
 {
         cleanup_free char *where = xasprintf("packages[%zu]", i);
@@ -470,7 +527,43 @@ static int read_package(struct reader *rd, json_t *o, size_t i, struct plan_pack
         p->source = dup_or_null(source);
         p->added_by = dup_or_null(added_by);
         p->kept = kept && json_is_true(kept);
+        return read_count(rd, o, "unkept", where, &p->unkept);
+}
+
+static int read_provenance(struct reader *rd, json_t *root, struct plan *plan)
+{
+        json_t *o = json_object_get(root, "provenance");
+        const char *version, *rules, *lock;
+        int r;
+        if (!o)
+                return 0;
+        if (!json_is_object(o))
+                return bad(rd, "provenance", "must be an object");
+        if ((r = get_string(rd, o, "distill_version", true, "provenance", &version)) < 0 ||
+            (r = get_string(rd, o, "rules_digest", true, "provenance", &rules)) < 0 ||
+            (r = get_string(rd, o, "lock_digest", true, "provenance", &lock)) < 0)
+                return r;
+        plan->provenance.distill_version = dup_or_null(version);
+        plan->provenance.rules_digest = dup_or_null(rules);
+        plan->provenance.lock_digest = dup_or_null(lock);
         return 0;
+}
+
+static int read_stdlib(struct reader *rd, json_t *root, struct plan *plan)
+{
+        json_t *o = json_object_get(root, "stdlib");
+        const char *dir;
+        int r;
+        if (!o)
+                return 0;
+        if (!json_is_object(o))
+                return bad(rd, "stdlib", "must be an object");
+        if ((r = get_string(rd, o, "dir", false, "stdlib", &dir)) < 0)
+                return r;
+        if (!is_image_path(dir))
+                return bad(rd, "stdlib", "'dir' must be an absolute image path");
+        plan->stdlib_dir = xstrdup(dir);
+        return read_count(rd, o, "unkept", "stdlib", &plan->stdlib_unkept);
 }
 
 static int read_packages(struct reader *rd, json_t *root, struct plan *plan)
@@ -488,11 +581,6 @@ static int read_packages(struct reader *rd, json_t *root, struct plan *plan)
                 plan->n_packages = i + 1;
         }
         return 0;
-}
-
-static bool is_image_path(const char *p)
-{
-        return p[0] == '/' && strlen(p) < PLAN_MAX_PATH;
 }
 
 static int parse_mode(const char *s, unsigned *mode)
@@ -616,14 +704,39 @@ static int plan_from_json(struct reader *rd, json_t *root, struct plan *plan)
         if ((r = get_string(rd, root, "arch", true, "top level", &arch)) < 0)
                 return r;
         plan->arch = dup_or_null(arch);
-        if ((r = read_packages(rd, root, plan)) < 0 ||
+        if ((r = read_provenance(rd, root, plan)) < 0 || (r = read_packages(rd, root, plan)) < 0 ||
             (r = read_strvec(rd, root, "requested", &plan->requested)) < 0 ||
             (r = read_strvec(rd, root, "rule_packages", &plan->rule_packages)) < 0 ||
             (r = read_env(rd, root, plan)) < 0 ||
             (r = read_strvec(rd, root, "warnings", &plan->warnings)) < 0 ||
             (r = read_strvec(rd, root, "generate", &plan->generate)) < 0 ||
-            (r = read_entries(rd, root, plan)) < 0)
+            (r = read_stdlib(rd, root, plan)) < 0 || (r = read_entries(rd, root, plan)) < 0)
                 return r;
+        return 0;
+}
+
+int plan_json_of_output(const char *out, char **path, struct distill_error *err)
+{
+        struct stat st;
+        cleanup_free char *layout = path_join(out, "oci-layout");
+        bool is_dir = stat(out, &st) == 0 && S_ISDIR(st.st_mode);
+
+        *path = NULL;
+        if (is_dir && stat(layout, &st) == 0) {
+                *path = path_join(out, "plan.json");
+                return 0;
+        }
+        char *beside = xasprintf("%s.plan.json", out);
+        if (stat(beside, &st) == 0) {
+                *path = beside;
+                return 0;
+        }
+        free(beside);
+        if (is_dir)
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "%s: not an output of distill build (no oci-layout with "
+                                         "plan.json inside, no %s.plan.json beside)",
+                                         out, out);
         return 0;
 }
 

@@ -1591,3 +1591,11 @@ char *manifest_python_version(const struct manifest *m)
                 return NULL;
         return xstrdup(base + 6);
 }
+
+bool manifest_excludes(const struct manifest *m, const char *path)
+{
+        for (size_t i = 0; i < m->exclude.n; i++)
+                if (wildmatch(m->exclude.v[i], path))
+                        return true;
+        return false;
+}

@@ -268,10 +268,7 @@ static void free_elf_cache_entry(void *p)
 
 static bool excluded(const struct select_ctx *c, const char *path)
 {
-        for (size_t i = 0; i < c->m->exclude.n; i++)
-                if (wildmatch(c->m->exclude.v[i], path))
-                        return true;
-        return false;
+        return manifest_excludes(c->m, path);
 }
 
 static int stage_node_bytes(struct select_ctx *c, const struct imagens_node *node,
@@ -1763,6 +1760,8 @@ static int seed_python(struct select_ctx *c, struct distill_error *err)
                                          "%s is not in any candidate package: add "
                                          "libpython%s-minimal to packages",
                                          stdlib, c->pyver);
+        free(c->plan->stdlib_dir);
+        c->plan->stdlib_dir = xstrdup(stdlib);
         r = drain_queue(c, err); /* the interpreter's own libraries, so that it can run */
         if (r < 0)
                 return r;

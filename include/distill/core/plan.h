@@ -52,6 +52,12 @@ struct plan_entry {
         char *reason_detail; /* "NEEDED libssl.so.3", "rule ssl-ca-bundle: …" */
 };
 
+/* Regular files and their bytes. */
+struct plan_count {
+        uint64_t files;
+        uint64_t bytes;
+};
+
 struct plan_package {
         char *name;
         char *version;
@@ -59,6 +65,17 @@ struct plan_package {
         char *source;
         bool kept;      /* at least one of its files is in the image */
         char *added_by; /* NULL when the manifest asked for it (or a dependency); else the rule */
+        /* the package's regular files the image leaves out: what `keep: all` would add (recorded
+         * by select, since report never re-resolves) */
+        struct plan_count unkept;
+};
+
+/* What made the image: recorded so that `report A B` can say why two images differ. NULL when
+ * not known (a plan from a dry resolve, or an older plan.json). */
+struct plan_provenance {
+        char *distill_version;
+        char *rules_digest; /* "sha256:…" */
+        char *lock_digest;  /* "sha256:…" of the lockfile a --locked build followed */
 };
 
 struct plan {
@@ -74,6 +91,9 @@ struct plan {
         struct strvec warnings;          /* reported (setuid stripped, …) */
         struct strmap env;               /* image env added by rules: key → char * value */
         struct strvec generate;          /* generated artifacts requested by rules ("ca-bundle") */
+        char *stdlib_dir;             /* "/usr/lib/python3.11" of a Python image, or NULL */
+        struct plan_count stdlib_unkept; /* its files the image leaves out (`stdlib: full`) */
+        struct plan_provenance provenance;
         size_t py_defs, py_defs_reached; /* defs of the scanned Python code, and how many the
                                           * program can reach (python.imports: deep) */
 };
@@ -98,8 +118,10 @@ void plan_set_env(struct plan *plan, const char *key, const char *value);
 const char *plan_type_name(enum plan_type t);
 const char *plan_reason_name(enum plan_reason_kind k);
 
-/* plan.json: {"arch", "packages":[{name,version,arch,source,kept,added_by}], "requested":[…],
+/* plan.json: {"arch", "provenance":{distill_version,rules_digest,lock_digest} (when known),
+ * "packages":[{name,version,arch,source,kept,added_by,unkept:{files,bytes}}], "requested":[…],
  * "rule_packages":[…], "env":{…} (sorted keys), "warnings":[…], "generate":[…],
+ * "stdlib":{dir,unkept:{files,bytes}} (Python images),
  * "entries":[{path,type,mode,uid,gid,size,digest,target,package,package_path,
  * reason:{kind,from,detail}}]} with fixed key order (jansson, JSON_SORT_KEYS off, keys added in
  * order). Entries are in path order; mode is an octal string ("0755"); size and digest only for
@@ -107,6 +129,11 @@ const char *plan_reason_name(enum plan_reason_kind k);
  * kind: plan_reason_name(). plan_read_json treats the file as hostile (DISTILL_EUSAGE naming the
  * file and the entry index). */
 int plan_write_json(struct plan *plan, const char *path, struct distill_error *err);
+/* Where a build output's plan is: OUT/plan.json in an OCI layout (a directory with an
+ * oci-layout file), OUT.plan.json beside a docker-archive or rootfs OUT. *path is NULL when
+ * OUT is neither and not a directory (a manifest, say); a directory that is no output is
+ * DISTILL_EUSAGE. Caller frees *path. */
+int plan_json_of_output(const char *out, char **path, struct distill_error *err);
 int plan_read_json(const char *path, struct plan **out, struct distill_error *err);
 
 /* Adds a warning to the plan (printf-style): reported after the build and kept in plan.json. */

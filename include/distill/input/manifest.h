@@ -145,6 +145,9 @@ bool image_ref_valid(const char *ref, const char **why);
  * $DISTILL_CACHE, $XDG_CACHE_HOME/distill or ~/.cache/distill. Caller frees. */
 char *manifest_cache_dir(const struct manifest *m);
 
+/* Whether an image path matches one of files.exclude's globs. */
+bool manifest_excludes(const struct manifest *m, const char *path);
+
 /* "3.11" from "/usr/bin/python3.11"; NULL when the basename is not pythonX.Y. Caller frees. */
 char *manifest_python_version(const struct manifest *m);
 

@@ -150,11 +150,16 @@ static struct plan *sample_plan(void)
                                                   xstrdup("amd64"),
                                                   xstrdup("glibc"),
                                                   true,
-                                                  NULL};
+                                                  NULL,
+                                                  {3, 4096}};
         plan->packages[1] = (struct plan_package){
             xstrdup("ca-certificates"), xstrdup("20230311"), xstrdup("all"), NULL, false,
-            xstrdup("ssl-ca-bundle")};
+            xstrdup("ssl-ca-bundle"), {0, 0}};
         plan->n_packages = 2;
+        plan->stdlib_dir = xstrdup("/usr/lib/python3.11");
+        plan->stdlib_unkept = (struct plan_count){512, 9999999999ull};
+        plan->provenance.distill_version = xstrdup("0.1.0");
+        plan->provenance.rules_digest = xasprintf("sha256:%s", DIGEST_A);
 
         struct plan_entry d = dir_entry("/usr");
         plan_add(plan, &d, NULL);
@@ -208,7 +213,15 @@ static void assert_plans_equal(struct plan *a, struct plan *b)
                 assert_str_or_null_equal(p->source, q->source);
                 assert_str_or_null_equal(p->added_by, q->added_by);
                 assert_int_equal(p->kept, q->kept);
+                assert_int_equal(p->unkept.files, q->unkept.files);
+                assert_int_equal(p->unkept.bytes, q->unkept.bytes);
         }
+        assert_str_or_null_equal(a->stdlib_dir, b->stdlib_dir);
+        assert_int_equal(a->stdlib_unkept.files, b->stdlib_unkept.files);
+        assert_int_equal(a->stdlib_unkept.bytes, b->stdlib_unkept.bytes);
+        assert_str_or_null_equal(a->provenance.distill_version, b->provenance.distill_version);
+        assert_str_or_null_equal(a->provenance.rules_digest, b->provenance.rules_digest);
+        assert_str_or_null_equal(a->provenance.lock_digest, b->provenance.lock_digest);
         const struct strvec *va[] = {&a->requested, &a->rule_packages, &a->warnings, &a->generate};
         const struct strvec *vb[] = {&b->requested, &b->rule_packages, &b->warnings, &b->generate};
         for (size_t k = 0; k < 4; k++) {
@@ -267,8 +280,8 @@ static void test_json_round_trip(void **state)
                                     "\",\".join(d[\"entries\"][1]))' '%s'",
                                     p1);
         assert_non_null(keys);
-        assert_string_equal(keys, "arch,packages,requested,rule_packages,env,warnings,generate,"
-                                  "entries\n"
+        assert_string_equal(keys, "arch,provenance,packages,requested,rule_packages,env,warnings,"
+                                  "generate,stdlib,entries\n"
                                   "/usr,/usr/bin/py,/usr/bin/python3,/usr/bin/python3.11\n"
                                   "0755 path,type,mode,uid,gid,target,reason\n");
         free(keys);
@@ -349,6 +362,16 @@ static void test_hostile_json(void **state)
             {"{\"packages\": [{\"name\": \"a\", \"kept\": \"yes\"}], \"entries\": []}",
              "packages[0]: 'kept'"},
             {"{\"requested\": [\"a\", 3], \"entries\": []}", "requested[1]"},
+            {"{\"packages\": [{\"name\": \"a\", \"unkept\": {\"files\": 1, \"bytes\": -1}}], "
+             "\"entries\": []}",
+             "packages[0].unkept: 'bytes'"},
+            {"{\"packages\": [{\"name\": \"a\", \"unkept\": []}], \"entries\": []}",
+             "packages[0].unkept: must be an object"},
+            {"{\"stdlib\": {\"dir\": \"lib\"}, \"entries\": []}", "stdlib: 'dir' must be"},
+            {"{\"stdlib\": {\"dir\": \"/l\", \"unkept\": {\"files\": 1}}, \"entries\": []}",
+             "stdlib.unkept: 'bytes'"},
+            {"{\"provenance\": {\"rules_digest\": 1}, \"entries\": []}",
+             "provenance: 'rules_digest'"},
             {"{\"env\": {\"A\": 1}, \"entries\": []}", "env.A"},
             {"{\"arch\": \"a\", \"arch\": \"b\", \"entries\": []}", "duplicate"},
             {"{\"entries\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]"
