@@ -14,6 +14,7 @@
 #include "distill/check/verify.h"
 #include "distill/cli/build.h"
 #include "distill/cli/outdated.h"
+#include "distill/cli/report.h"
 #include "distill/cli/why.h"
 #include "distill/convert/convert.h"
 #include "distill/core/plan.h"
@@ -38,6 +39,8 @@ static const char usage_text[] =
     "       distill outdated MANIFEST|OUT [--manifest MANIFEST] [--arch ARCH] [--rules DIR]\n"
     "                        [--no-package-rules] [--json] [--exit-code]\n"
     "       distill verify OUT [--json] [--tests FILE]\n"
+    "       distill report OUT|MANIFEST [--json] [--svg FILE]\n"
+    "       distill report A B [--json]\n"
     "       distill convert [Dockerfile] [-o MANIFEST] [--context DIR] [--source sysroot|apt]\n"
     "                       [--sysroot DIR] [--python X.Y] [--arch ARCH] [--force] [--json]\n"
     "       distill --help | --version\n"
@@ -82,6 +85,7 @@ struct cli {
         const char *manifest;  /* --manifest (outdated OUT) */
         bool exit_code;        /* --exit-code (outdated) */
         const char *tests;     /* --tests (verify) */
+        const char *svg;       /* --svg (report) */
         bool help;
         char **args; /* the positional arguments */
         int n_args;
@@ -114,6 +118,7 @@ static const struct option all_options[] = {
     {"manifest", required_argument, NULL, 'M'},
     {"exit-code", no_argument, NULL, 'E'},
     {"tests", required_argument, NULL, 'X'},
+    {"svg", required_argument, NULL, 'G'},
     {NULL, 0, NULL, 0},
 };
 
@@ -202,6 +207,9 @@ static int parse_cli(int argc, char **argv, const char *allowed, struct cli *cli
                         break;
                 case 'X':
                         cli->tests = optarg;
+                        break;
+                case 'G':
+                        cli->svg = optarg;
                         break;
                 case 'c':
                         cli->convert.context = optarg;
@@ -388,6 +396,31 @@ static int cmd_report(struct cli *cli, bool is_why, struct distill_error *err)
         return finish(r, err);
 }
 
+/* distill report OUT [B]: the composition of one image (or of what a manifest would build), or
+ * what changed from A to B. */
+static int cmd_composition(struct cli *cli, struct distill_error *err)
+{
+        struct plan *a = NULL, *b = NULL;
+        int r;
+
+        if (cli->n_args != 1 && cli->n_args != 2)
+                return usage_error("%s", "report needs OUT, or two images A B to compare");
+        if (cli->n_args == 2 && cli->svg)
+                return usage_error("%s", "--svg draws one image: give one OUT");
+        r = load_plan(cli->args[0], &cli->opt, &a, err);
+        if (r >= 0 && cli->n_args == 2)
+                r = load_plan(cli->args[1], &cli->opt, &b, err);
+        if (r >= 0 && b) {
+                r = report_compare(a, cli->args[0], b, cli->args[1], cli->opt.json, stdout, err);
+        } else if (r >= 0) {
+                struct report_options o = {.json = cli->opt.json, .svg = cli->svg};
+                r = report_image(a, cli->args[0], &o, stdout, err);
+        }
+        plan_free(a);
+        plan_free(b);
+        return finish(r, err);
+}
+
 int main(int argc, char **argv)
 {
         static const struct {
@@ -402,6 +435,7 @@ int main(int argc, char **argv)
             {"convert", "ocSsYafjh"},
             {"outdated", "MarPjEh"},
             {"verify", "jXh"},
+            {"report", "arjPGh"},
         };
         struct distill_error err = {0};
         struct cli cli = {.opt.tls_verify = true};
@@ -442,6 +476,8 @@ int main(int argc, char **argv)
                         r = cmd_outdated(&cli, &err);
                 else if (r == 0 && i == 7)
                         r = cmd_verify(&cli, &err);
+                else if (r == 0 && i == 8)
+                        r = cmd_composition(&cli, &err);
                 else if (r == 0)
                         r = cmd_report(&cli, i == 3, &err);
                 strvec_clear(&cli.opt.rules_dirs);

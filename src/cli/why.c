@@ -11,6 +11,7 @@
 
 #include "distill/base/output.h"
 #include "distill/core/imagens.h"
+#include "distill/core/planstats.h"
 
 /* A reason chain longer than this is a damaged plan, not an explanation. */
 #define WHY_MAX_CHAIN 64
@@ -43,8 +44,8 @@ static struct imagens *namespace_of_plan(struct plan *plan)
         for (size_t i = 0; i < n; i++) {
                 const struct plan_entry *e = all[i];
                 struct distill_error ignored = {0};
-                imagens_add(ns, e->path, node_type_of(e->type), e->target, e->mode, e->size,
-                            e->pkg, NULL, &ignored);
+                imagens_add(ns, e->path, node_type_of(e->type), e->target, e->mode, e->size, e->pkg,
+                            NULL, &ignored);
         }
         return ns;
 }
@@ -192,14 +193,14 @@ static void print_reason(FILE *out, const struct plan_entry *e, bool via_dest)
                 break;
         case PLAN_R_PKG_METADATA:
                 output_cleanf(out, "package metadata of %s: %s", from ? from : "?",
-                           detail ? detail : "dpkg data");
+                              detail ? detail : "dpkg data");
                 break;
         case PLAN_R_PARENT:
                 output_cleanf(out, "parent directory of %s", or_empty(from));
                 break;
         default:
                 output_cleanf(out, "%s %s %s", plan_reason_name(e->reason), or_empty(from),
-                           or_empty(detail));
+                              or_empty(detail));
                 break;
         }
         fputc('\n', out);
@@ -213,7 +214,7 @@ static void print_head(FILE *out, const char *asked, const struct plan_entry *e,
                 for (size_t i = 0; i < links->n; i++) {
                         const struct plan_entry *l = plan_get(plan, links->v[i]);
                         output_cleanf(out, "  via %s → %s\n", links->v[i],
-                                   l && l->target ? l->target : "?");
+                                      l && l->target ? l->target : "?");
                 }
         }
         output_clean(out, e->path);
@@ -319,88 +320,27 @@ done:
 
 /* ---- resolve report ---- */
 
-struct pkg_stat {
-        const char *name;
-        const struct plan_package *pkg; /* NULL: named by entries but not a candidate */
-        uint64_t files;
-        uint64_t bytes;
-};
-
-struct totals {
-        uint64_t entries, files, dirs, symlinks, hardlinks, bytes;
-        uint64_t unowned_files, unowned_bytes;
-};
-
-static int cmp_stat(const void *a, const void *b)
+static bool is_package_row(const struct planstats_row *s)
 {
-        const struct pkg_stat *x = a, *y = b;
-        return strcmp(x->name, y->name);
+        return s->pkg ||
+               (strcmp(s->name, PLANSTATS_APP) != 0 && strcmp(s->name, PLANSTATS_GENERATED) != 0);
 }
 
-/* Per-package file counts, sorted by name. */
-static struct pkg_stat *collect_stats(struct plan *plan, size_t *n_out, struct totals *t)
-{
-        struct strmap index = STRMAP_INIT; /* name → 1-based index into stats */
-        struct pkg_stat *stats = xcalloc(plan->n_packages + 1, sizeof(*stats));
-        size_t n = 0, cap = plan->n_packages + 1;
-
-        for (size_t i = 0; i < plan->n_packages; i++) {
-                const struct plan_package *p = &plan->packages[i];
-                if (!p->name || strmap_has(&index, p->name))
-                        continue;
-                stats[n] = (struct pkg_stat){.name = p->name, .pkg = p};
-                strmap_put(&index, p->name, (void *)(uintptr_t)(++n));
-        }
-        size_t ne = 0;
-        struct plan_entry *const *all = plan_sorted(plan, &ne);
-        memset(t, 0, sizeof(*t));
-        for (size_t i = 0; i < ne; i++) {
-                const struct plan_entry *e = all[i];
-                t->entries++;
-                switch (e->type) {
-                case PLAN_FILE:
-                        t->files++;
-                        t->bytes += e->size;
-                        break;
-                case PLAN_DIR:
-                        t->dirs++;
-                        break;
-                case PLAN_SYMLINK:
-                        t->symlinks++;
-                        break;
-                case PLAN_HARDLINK:
-                        t->hardlinks++;
-                        break;
-                }
-                if (e->type != PLAN_FILE)
-                        continue;
-                if (!e->pkg) {
-                        t->unowned_files++;
-                        t->unowned_bytes += e->size;
-                        continue;
-                }
-                size_t k = (uintptr_t)strmap_get(&index, e->pkg);
-                if (k == 0) {
-                        if (n == cap) {
-                                cap *= 2;
-                                stats = xrealloc(stats, cap * sizeof(*stats));
-                        }
-                        stats[n] = (struct pkg_stat){.name = e->pkg};
-                        strmap_put(&index, e->pkg, (void *)(uintptr_t)(++n));
-                        k = n;
-                }
-                stats[k - 1].files++;
-                stats[k - 1].bytes += e->size;
-        }
-        strmap_clear(&index, NULL);
-        qsort(stats, n, sizeof(*stats), cmp_stat);
-        *n_out = n;
-        return stats;
-}
-
-static bool stat_kept(const struct pkg_stat *s)
+static bool stat_kept(const struct planstats_row *s)
 {
         return s->pkg ? s->pkg->kept : s->files > 0;
+}
+
+static struct plan_count unowned_of(const struct planstats *st)
+{
+        struct plan_count c = {0, 0};
+        for (size_t i = 0; i < st->packages.n; i++) {
+                if (is_package_row(&st->packages.rows[i]))
+                        continue;
+                c.files += st->packages.rows[i].files;
+                c.bytes += st->packages.rows[i].bytes;
+        }
+        return c;
 }
 
 static void sorted_copy(const struct strvec *in, struct strvec *out)
@@ -410,8 +350,8 @@ static void sorted_copy(const struct strvec *in, struct strvec *out)
         strvec_sort(out);
 }
 
-static int resolve_json(struct plan *plan, const struct pkg_stat *stats, size_t n,
-                        const struct totals *t, FILE *out, struct distill_error *err)
+static int resolve_json(struct plan *plan, const struct planstats *st, FILE *out,
+                        struct distill_error *err)
 {
         json_t *root = json_object();
         json_object_set_new(root, "arch", json_string_lossy(plan->arch));
@@ -425,33 +365,38 @@ static int resolve_json(struct plan *plan, const struct pkg_stat *stats, size_t 
         strvec_clear(&req);
 
         a = json_array();
-        for (size_t i = 0; i < n; i++) {
-                const struct pkg_stat *s = &stats[i];
+        for (size_t i = 0; i < st->packages.n; i++) {
+                const struct planstats_row *s = &st->packages.rows[i];
+                if (!is_package_row(s))
+                        continue;
                 json_t *o = json_object();
                 json_object_set_new(o, "name", json_string_lossy(s->name));
-                json_object_set_new(o, "version", json_string_lossy(s->pkg ? s->pkg->version : NULL));
+                json_object_set_new(o, "version",
+                                    json_string_lossy(s->pkg ? s->pkg->version : NULL));
                 json_object_set_new(o, "arch", json_string_lossy(s->pkg ? s->pkg->arch : NULL));
                 json_object_set_new(o, "candidate", json_boolean(s->pkg != NULL));
                 json_object_set_new(o, "kept", json_boolean(stat_kept(s)));
-                json_object_set_new(o, "added_by", json_string_lossy(s->pkg ? s->pkg->added_by : NULL));
+                json_object_set_new(o, "added_by",
+                                    json_string_lossy(s->pkg ? s->pkg->added_by : NULL));
                 json_object_set_new(o, "files", json_integer((json_int_t)s->files));
                 json_object_set_new(o, "bytes", json_integer((json_int_t)s->bytes));
                 json_array_append_new(a, o);
         }
         json_object_set_new(root, "packages", a);
 
+        struct plan_count unowned = unowned_of(st);
         json_t *u = json_object();
-        json_object_set_new(u, "files", json_integer((json_int_t)t->unowned_files));
-        json_object_set_new(u, "bytes", json_integer((json_int_t)t->unowned_bytes));
+        json_object_set_new(u, "files", json_integer((json_int_t)unowned.files));
+        json_object_set_new(u, "bytes", json_integer((json_int_t)unowned.bytes));
         json_object_set_new(root, "unowned", u);
 
         json_t *o = json_object();
-        json_object_set_new(o, "entries", json_integer((json_int_t)t->entries));
-        json_object_set_new(o, "files", json_integer((json_int_t)t->files));
-        json_object_set_new(o, "dirs", json_integer((json_int_t)t->dirs));
-        json_object_set_new(o, "symlinks", json_integer((json_int_t)t->symlinks));
-        json_object_set_new(o, "hardlinks", json_integer((json_int_t)t->hardlinks));
-        json_object_set_new(o, "bytes", json_integer((json_int_t)t->bytes));
+        json_object_set_new(o, "entries", json_integer((json_int_t)st->entries));
+        json_object_set_new(o, "files", json_integer((json_int_t)st->total.files));
+        json_object_set_new(o, "dirs", json_integer((json_int_t)st->directories));
+        json_object_set_new(o, "symlinks", json_integer((json_int_t)st->symlinks));
+        json_object_set_new(o, "hardlinks", json_integer((json_int_t)st->hardlinks));
+        json_object_set_new(o, "bytes", json_integer((json_int_t)st->total.bytes));
         json_object_set_new(root, "totals", o);
 
         struct strvec warn = STRVEC_INIT;
@@ -464,20 +409,20 @@ static int resolve_json(struct plan *plan, const struct pkg_stat *stats, size_t 
         return output_json(root, out, err);
 }
 
-static void resolve_text(struct plan *plan, const struct pkg_stat *stats, size_t n,
-                         const struct totals *t, FILE *out)
+static void resolve_text(struct plan *plan, const struct planstats *st, FILE *out)
 {
         size_t kept = 0, candidates = 0;
         int wname = 0, wver = 0;
-        for (size_t i = 0; i < n; i++) {
-                int ln = (int)strnlen(stats[i].name, 200);
-                int lv = stats[i].pkg && stats[i].pkg->version
-                             ? (int)strnlen(stats[i].pkg->version, 200)
-                             : 1;
+        for (size_t i = 0; i < st->packages.n; i++) {
+                const struct planstats_row *s = &st->packages.rows[i];
+                if (!is_package_row(s))
+                        continue;
+                int ln = (int)strnlen(s->name, 200);
+                int lv = s->pkg && s->pkg->version ? (int)strnlen(s->pkg->version, 200) : 1;
                 wname = ln > wname ? ln : wname;
                 wver = lv > wver ? lv : wver;
-                kept += stat_kept(&stats[i]);
-                candidates += stats[i].pkg != NULL;
+                kept += stat_kept(s);
+                candidates += s->pkg != NULL;
         }
 
         if (plan->arch)
@@ -492,8 +437,10 @@ static void resolve_text(struct plan *plan, const struct pkg_stat *stats, size_t
                 strvec_clear(&req);
         }
         fprintf(out, "packages: %zu candidates, %zu kept\n", candidates, kept);
-        for (size_t i = 0; i < n; i++) {
-                const struct pkg_stat *s = &stats[i];
+        for (size_t i = 0; i < st->packages.n; i++) {
+                const struct planstats_row *s = &st->packages.rows[i];
+                if (!is_package_row(s))
+                        continue;
                 const char *ver = s->pkg && s->pkg->version ? s->pkg->version : "?";
                 output_cleanf(out, "  %-*s  %-*s  ", wname, s->name, wver, ver);
                 if (stat_kept(s))
@@ -507,12 +454,14 @@ static void resolve_text(struct plan *plan, const struct pkg_stat *stats, size_t
                         output_cleanf(out, "  (added by rule %s)", s->pkg->added_by);
                 fputc('\n', out);
         }
+        struct plan_count unowned = unowned_of(st);
         fprintf(out, "no package (app and generated): %" PRIu64 " files, %" PRIu64 " bytes\n",
-                t->unowned_files, t->unowned_bytes);
+                unowned.files, unowned.bytes);
         fprintf(out,
                 "total: %" PRIu64 " entries (%" PRIu64 " files, %" PRIu64 " dirs, %" PRIu64
                 " symlinks, %" PRIu64 " hardlinks), %" PRIu64 " bytes\n",
-                t->entries, t->files, t->dirs, t->symlinks, t->hardlinks, t->bytes);
+                st->entries, st->total.files, st->directories, st->symlinks, st->hardlinks,
+                st->total.bytes);
 
         struct strvec warn = STRVEC_INIT;
         sorted_copy(&plan->warnings, &warn);
@@ -526,17 +475,16 @@ int resolve_report(struct plan *plan, bool json, FILE *out, struct distill_error
 {
         if (!plan || !out)
                 return distill_error_set(err, DISTILL_EUSAGE, "resolve: no plan to report");
-        struct totals t;
-        size_t n = 0;
-        struct pkg_stat *stats = collect_stats(plan, &n, &t);
+        struct planstats st;
+        planstats_compute(plan, 0, &st);
         int r = 0;
         if (json) {
-                r = resolve_json(plan, stats, n, &t, out, err);
+                r = resolve_json(plan, &st, out, err);
         } else {
-                resolve_text(plan, stats, n, &t, out);
+                resolve_text(plan, &st, out);
                 if (ferror(out))
                         r = distill_error_set(err, DISTILL_EIO, "writing the report failed");
         }
-        free(stats);
+        planstats_release(&st);
         return r;
 }

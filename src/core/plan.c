@@ -208,6 +208,40 @@ const char *plan_reason_name(enum plan_reason_kind k)
         return (unsigned)k < N_REASONS ? reason_names[k] : "unknown";
 }
 
+static const enum plan_reason_group reason_groups[] = {
+    [PLAN_R_SEED] = PLAN_G_MANIFEST,       [PLAN_R_INCLUDE] = PLAN_G_MANIFEST,
+    [PLAN_R_ELF_NEEDED] = PLAN_G_ELF,      [PLAN_R_LINK] = PLAN_G_STRUCTURE,
+    [PLAN_R_RULE] = PLAN_G_RULE,           [PLAN_R_PYTHON_IMPORT] = PLAN_G_IMPORT,
+    [PLAN_R_GENERATED] = PLAN_G_GENERATED, [PLAN_R_PKG_METADATA] = PLAN_G_GENERATED,
+    [PLAN_R_PARENT] = PLAN_G_STRUCTURE,    [PLAN_R_PY_C_IMPORT] = PLAN_G_IMPORT,
+    [PLAN_R_PY_COMPUTED] = PLAN_G_IMPORT,  [PLAN_R_PY_ENTRY_POINT] = PLAN_G_IMPORT,
+    [PLAN_R_PY_CODEC] = PLAN_G_IMPORT,     [PLAN_R_PY_DATA_PATH] = PLAN_G_IMPORT,
+    [PLAN_R_PY_LIBRARY] = PLAN_G_IMPORT,   [PLAN_R_PY_METADATA] = PLAN_G_IMPORT,
+    [PLAN_R_PY_ALIAS] = PLAN_G_IMPORT,     [PLAN_R_ELF_PATH] = PLAN_G_ELF,
+    [PLAN_R_ELF_ICONV] = PLAN_G_ELF,       [PLAN_R_OBSERVED] = PLAN_G_OBSERVED,
+};
+
+static const char *const group_names[] = {
+    [PLAN_G_MANIFEST] = "manifest",   [PLAN_G_ELF] = "elf",
+    [PLAN_G_IMPORT] = "import",       [PLAN_G_RULE] = "rule",
+    [PLAN_G_GENERATED] = "generated", [PLAN_G_OBSERVED] = "observed",
+    [PLAN_G_STRUCTURE] = "structure",
+};
+
+_Static_assert(sizeof(reason_groups) / sizeof(reason_groups[0]) == N_REASONS,
+               "every reason kind has a group");
+_Static_assert(N_REASONS == PLAN_REASON_COUNT, "PLAN_REASON_COUNT follows the enum");
+
+enum plan_reason_group plan_reason_group(enum plan_reason_kind k)
+{
+        return (unsigned)k < N_REASONS ? reason_groups[k] : PLAN_G_STRUCTURE;
+}
+
+const char *plan_reason_group_name(enum plan_reason_group g)
+{
+        return (unsigned)g < PLAN_G_COUNT ? group_names[g] : "unknown";
+}
+
 static int lookup_name(const char *const *names, size_t n, const char *s)
 {
         for (size_t i = 0; i < n; i++)

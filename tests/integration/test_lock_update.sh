@@ -255,6 +255,42 @@ cat "$WORK/run.out"
 check "the rebuilt image runs the patched library" \
   test "$(cat "$WORK/run.out")" = "hello, from the patched libgreet"
 
+# ---- report A B: why the two images differ -------------------------------------------------------
+
+run diff report "$WORK/out1" "$WORK/out2"
+check "report A B succeeds (exit $CODE)" test "$CODE" -eq 0
+cat "$WORK/diff.out"
+check "... and its first section is the package version change, old → new" \
+  bash -c "grep -v '^[AB]  ' '$WORK/diff.out' | head -2 | tr '\n' '|' |
+           grep -qxF 'package versions changed: 1|  libgreet1  1.0 → 1.0+sec1|'"
+lock_a=$(sha256sum <"$WORK/lock.before" | cut -d' ' -f1)
+lock_b=$(sha256sum <"$LOCK" | cut -d' ' -f1)
+check "... naming both lockfiles by their SHA-256 (sha256sum of each)" \
+  grep -qxF "  lockfile         sha256:$lock_a → sha256:$lock_b" "$WORK/diff.out"
+check "... and the rules as the same" grep -q '^  rules            same: sha256:' "$WORK/diff.out"
+run diffj report --json "$WORK/out1" "$WORK/out2"
+check "report --json A B: the version change, the changed library file, nothing added or removed" \
+  $PY - "$WORK/diffj.out" "$WORK/out1/plan.json" "$WORK/out2/plan.json" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+a, b = (json.load(open(p)) for p in sys.argv[2:4])
+assert d["packages"] == {"changed": [{"name": "libgreet1", "from": "1.0", "to": "1.0+sec1"}],
+                         "added": [], "removed": []}, d["packages"]
+# the files whose digests differ, computed from the two plans independently
+fa = {e["path"]: e for e in a["entries"] if e["type"] == "file"}
+fb = {e["path"]: e for e in b["entries"] if e["type"] == "file"}
+changed = sorted(p for p in fa.keys() & fb.keys() if fa[p]["digest"] != fb[p]["digest"])
+assert sorted(c["path"] for c in d["files"]["changed"]) == changed, (d["files"], changed)
+assert any("libgreet" in p for p in changed), changed
+assert d["files"]["added"] == [] and d["files"]["removed"] == [], d["files"]
+assert not d["identical"]
+PYEOF
+run build2b build "$M/m.yaml" --locked -o "$WORK/out2b" --json -q
+check "a rebuild from the unchanged lock gives the same image digest" \
+  test "$(manifest_digest "$WORK/out2" "$REF")" = "$(manifest_digest "$WORK/out2b" "$REF")"
+run same report "$WORK/out2" "$WORK/out2b"
+check "... and report A B calls the two identical" grep -qxF "identical: the same files with the same contents" "$WORK/same.out"
+
 # ---- lock --check: the manifest changed --------------------------------------------------------
 
 manifest "$M/gained.yaml" "hello-c, extra-tool"

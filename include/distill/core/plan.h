@@ -91,7 +91,7 @@ struct plan {
         struct strvec warnings;          /* reported (setuid stripped, …) */
         struct strmap env;               /* image env added by rules: key → char * value */
         struct strvec generate;          /* generated artifacts requested by rules ("ca-bundle") */
-        char *stdlib_dir;             /* "/usr/lib/python3.11" of a Python image, or NULL */
+        char *stdlib_dir;                /* "/usr/lib/python3.11" of a Python image, or NULL */
         struct plan_count stdlib_unkept; /* its files the image leaves out (`stdlib: full`) */
         struct plan_provenance provenance;
         size_t py_defs, py_defs_reached; /* defs of the scanned Python code, and how many the
@@ -117,6 +117,24 @@ void plan_set_env(struct plan *plan, const char *key, const char *value);
 
 const char *plan_type_name(enum plan_type t);
 const char *plan_reason_name(enum plan_reason_kind k);
+
+/* The mechanisms a reason kind belongs to, as `report` groups them: "manifest" (seeds,
+ * includes), "elf" (NEEDED, paths and charsets its objects name), "import" (every Python
+ * mechanism), "rule", "generated" (distill's own files and the kept packages' metadata),
+ * "observed" (the check run), "structure" (links and parent directories). */
+enum plan_reason_group {
+        PLAN_G_MANIFEST,
+        PLAN_G_ELF,
+        PLAN_G_IMPORT,
+        PLAN_G_RULE,
+        PLAN_G_GENERATED,
+        PLAN_G_OBSERVED,
+        PLAN_G_STRUCTURE,
+        PLAN_G_COUNT,
+};
+enum plan_reason_group plan_reason_group(enum plan_reason_kind k);
+const char *plan_reason_group_name(enum plan_reason_group g);
+#define PLAN_REASON_COUNT (PLAN_R_OBSERVED + 1)
 
 /* plan.json: {"arch", "provenance":{distill_version,rules_digest,lock_digest} (when known),
  * "packages":[{name,version,arch,source,kept,added_by,unkept:{files,bytes}}], "requested":[…],
