@@ -42,8 +42,8 @@ static const char *svg_path(void)
         static char *path;
         if (!path) {
                 struct stat st;
-                const char *base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm"
-                                                                                     : temp_base();
+                const char *base =
+                    stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm" : temp_base();
                 path = xasprintf("%s/fuzz_treemap.%d.svg", base, (int)getpid());
         }
         return path;
