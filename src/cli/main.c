@@ -15,6 +15,7 @@
 #include "distill/cli/build.h"
 #include "distill/cli/outdated.h"
 #include "distill/cli/report.h"
+#include "distill/cli/reportdiff.h"
 #include "distill/cli/why.h"
 #include "distill/convert/convert.h"
 #include "distill/core/plan.h"

@@ -1,7 +1,7 @@
 /* `distill report A B`: why two images differ. Package versions first (the usual reason a
  * nightly rebuild changed), then what made them (distill, rules, lockfile), then where the
  * bytes moved: per package, and file by file. Both plans are read, never re-resolved. */
-#include "distill/cli/report.h"
+#include "distill/cli/reportdiff.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -12,6 +12,7 @@
 
 #include "distill/base/util.h"
 #include "distill/cli/report.h"
+#include "distill/cli/reportdiff.h"
 #include "fixture.h"
 
 static const char DA[] = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
