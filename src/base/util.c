@@ -445,7 +445,7 @@ int write_all(int fd, const void *data, size_t len)
         return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
+int write_file_atomic_with(const char *path, unsigned mode, int (*fill)(int fd, void *ud), void *ud)
 {
         char *tmp = xasprintf("%s.tmp.XXXXXX", path);
         int fd = mkstemp(tmp);
@@ -456,9 +456,9 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned m
                 free(tmp);
                 return e;
         }
-        e = write_all(fd, data, len);
-        if (!e && fchmod(fd, mode) < 0)
-                e = -errno;
+        e = fchmod(fd, mode) < 0 ? -errno : 0;
+        if (!e)
+                e = fill(fd, ud);
         /* the data reaches the disk before the name does: a crash leaves the old file or the
          * new one, never an empty one under the final name */
         if (!e && fsync(fd) < 0)
@@ -471,6 +471,23 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned m
                 unlink(tmp);
         free(tmp);
         return e;
+}
+
+struct bytes_to_write {
+        const void *data;
+        size_t len;
+};
+
+static int fill_bytes(int fd, void *ud)
+{
+        const struct bytes_to_write *b = ud;
+        return write_all(fd, b->data, b->len);
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+        struct bytes_to_write b = {data, len};
+        return write_file_atomic_with(path, mode, fill_bytes, &b);
 }
 
 int copy_fd(int in, int out)

@@ -23,7 +23,14 @@ struct pkg_change {
         const struct plan_package *a, *b; /* kept packages; NULL where not kept */
 };
 
+struct bytes_change {
+        const char *name; /* a package, or a no-package row */
+        uint64_t from, to;
+};
+
 struct diff {
+        struct bytes_change *bytes; /* rows whose bytes differ, by name */
+        size_t n_bytes;
         struct file_change *added, *removed, *changed;
         size_t n_added, n_removed, n_changed;
         struct pkg_change *pkgs; /* every package kept on either side, by name */
@@ -140,16 +147,30 @@ static uint64_t row_bytes(const struct planstats_table *t, const char *name)
         return r ? r->bytes : 0;
 }
 
-/* The rows (packages and the no-package rows) holding files on either side, sorted. */
-static void packages_with_files(const struct diff *d, struct strvec *names)
+static int cmp_bytes_change(const void *x, const void *y)
 {
+        return strcmp(((const struct bytes_change *)x)->name,
+                      ((const struct bytes_change *)y)->name);
+}
+
+/* The rows (packages and the no-package rows) whose bytes differ, by name; the names are the
+ * planstats rows'. */
+static void diff_bytes(struct diff *d)
+{
+        d->bytes = xcalloc(d->sa.packages.n + d->sb.packages.n + 1, sizeof(*d->bytes));
         for (size_t s = 0; s < 2; s++) {
                 const struct planstats_table *t = s ? &d->sb.packages : &d->sa.packages;
-                for (size_t i = 0; i < t->n; i++)
-                        if (t->rows[i].files && !strvec_contains(names, t->rows[i].name))
-                                strvec_push(names, t->rows[i].name);
+                for (size_t i = 0; i < t->n; i++) {
+                        const char *name = t->rows[i].name;
+                        uint64_t from = row_bytes(&d->sa.packages, name);
+                        uint64_t to = row_bytes(&d->sb.packages, name);
+                        /* B's rows that A also has were counted from A's side */
+                        if (from == to || (s == 1 && planstats_find(&d->sa.packages, name)))
+                                continue;
+                        d->bytes[d->n_bytes++] = (struct bytes_change){name, from, to};
+                }
         }
-        strvec_sort(names);
+        qsort(d->bytes, d->n_bytes, sizeof(*d->bytes), cmp_bytes_change);
 }
 
 /* ---- JSON ---- */
@@ -202,20 +223,13 @@ static json_t *packages_json(const struct diff *d)
 static json_t *package_bytes_json(const struct diff *d)
 {
         json_t *a = json_array();
-        struct strvec names = STRVEC_INIT;
-        packages_with_files(d, &names);
-        for (size_t i = 0; i < names.n; i++) {
-                uint64_t ba = row_bytes(&d->sa.packages, names.v[i]);
-                uint64_t bb = row_bytes(&d->sb.packages, names.v[i]);
-                if (ba == bb)
-                        continue;
+        for (size_t i = 0; i < d->n_bytes; i++) {
                 json_t *e = json_object();
-                json_object_set_new(e, "name", str_or_null(names.v[i]));
-                json_object_set_new(e, "from", json_integer((json_int_t)ba));
-                json_object_set_new(e, "to", json_integer((json_int_t)bb));
+                json_object_set_new(e, "name", str_or_null(d->bytes[i].name));
+                json_object_set_new(e, "from", json_integer((json_int_t)d->bytes[i].from));
+                json_object_set_new(e, "to", json_integer((json_int_t)d->bytes[i].to));
                 json_array_append_new(a, e);
         }
-        strvec_clear(&names);
         return a;
 }
 
@@ -347,19 +361,13 @@ static void diff_text(const struct diff *d, const struct plan *a, const char *na
         fprintf(out, "total  %" PRIu64 " → %" PRIu64 " files, %s → %s (%s)\n", d->sa.total.files,
                 d->sb.total.files, ha, hb, delta);
         fprintf(out, "package bytes changed\n");
-        struct strvec names = STRVEC_INIT;
-        packages_with_files(d, &names);
-        for (size_t i = 0; i < names.n; i++) {
-                uint64_t ba = row_bytes(&d->sa.packages, names.v[i]);
-                uint64_t bb = row_bytes(&d->sb.packages, names.v[i]);
-                if (ba == bb)
-                        continue;
-                output_human_bytes(ba, ha);
-                output_human_bytes(bb, hb);
-                signed_human((int64_t)bb - (int64_t)ba, delta);
-                output_cleanf(out, "  %-32s %9s → %9s (%s)\n", names.v[i], ha, hb, delta);
+        for (size_t i = 0; i < d->n_bytes; i++) {
+                const struct bytes_change *c = &d->bytes[i];
+                output_human_bytes(c->from, ha);
+                output_human_bytes(c->to, hb);
+                signed_human((int64_t)c->to - (int64_t)c->from, delta);
+                output_cleanf(out, "  %-32s %9s → %9s (%s)\n", c->name, ha, hb, delta);
         }
-        strvec_clear(&names);
         text_changes(out, "added", '+', d->added, d->n_added);
         text_changes(out, "removed", '-', d->removed, d->n_removed);
         text_changes(out, "changed", '~', d->changed, d->n_changed);
@@ -374,6 +382,7 @@ int report_compare(struct plan *a, const char *name_a, struct plan *b, const cha
         planstats_compute(b, 0, &d.sb);
         diff_files(a, b, &d);
         diff_packages(a, b, &d);
+        diff_bytes(&d);
         qsort(d.added, d.n_added, sizeof(*d.added), cmp_change);
         qsort(d.removed, d.n_removed, sizeof(*d.removed), cmp_change);
         qsort(d.changed, d.n_changed, sizeof(*d.changed), cmp_change);
@@ -388,6 +397,7 @@ int report_compare(struct plan *a, const char *name_a, struct plan *b, const cha
         free(d.removed);
         free(d.changed);
         free(d.pkgs);
+        free(d.bytes);
         planstats_release(&d.sa);
         planstats_release(&d.sb);
         return r;

@@ -550,6 +550,19 @@ static int write_to_fd(int fd, const struct treemap_item *items, size_t n, const
         return s.failed ? -EIO : 0;
 }
 
+struct svg_job {
+        const struct treemap_item *items;
+        size_t n;
+        const char *title;
+        const struct treemap_rect *rects;
+};
+
+static int fill_svg(int fd, void *ud)
+{
+        const struct svg_job *j = ud;
+        return write_to_fd(fd, j->items, j->n, j->title, j->rects);
+}
+
 int treemap_write_svg(const struct treemap_item *items, size_t n, const char *title,
                       const char *path, struct distill_error *err)
 {
@@ -560,29 +573,11 @@ int treemap_write_svg(const struct treemap_item *items, size_t n, const char *ti
         treemap_layout(weights, n, 0, TREEMAP_HEADER, TREEMAP_WIDTH, TREEMAP_HEIGHT, rects);
         free(weights);
 
-        cleanup_free char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+        struct svg_job job = {items, n, title, rects};
+        int e = write_file_atomic_with(path, 0644, fill_svg, &job);
         int r = 0;
-        int fd = mkstemp(tmp);
-        if (fd < 0) {
-                r = distill_error_errno(err, DISTILL_EIO, errno,
-                                        "%s: cannot create a temporary file beside it", path);
-                goto cleanup;
-        }
-        int e = fchmod(fd, 0644) < 0 ? -errno : 0;
-        if (!e)
-                e = write_to_fd(fd, items, n, title, rects);
-        /* the data reaches the disk before the name does (as write_file_atomic) */
-        if (!e && fsync(fd) < 0)
-                e = -errno;
-        if (close(fd) < 0 && !e)
-                e = -errno;
-        if (!e && rename(tmp, path) < 0)
-                e = -errno;
-        if (e) {
-                unlink(tmp);
+        if (e)
                 r = distill_error_errno(err, DISTILL_EIO, -e, "writing %s", path);
-        }
-cleanup:
         free(rects);
         return r;
 }
