@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -198,8 +199,16 @@ static void test_out_needs_manifest(void **state)
         struct world *w = *state;
         struct outdated_options opt = {.target = w->tmp};
         struct distill_error err = {0};
+        /* a directory that is no build output says so */
+        assert_int_equal(outdated_run(&opt, &err), -DISTILL_EUSAGE);
+        assert_non_null(strstr(err.msg, "not an output of distill build"));
+        /* an OCI layout's plan records no sources */
+        char *layout = path_join(w->tmp, "oci-layout");
+        fixture_write(layout, "{\"imageLayoutVersion\":\"1.0.0\"}");
         assert_int_equal(outdated_run(&opt, &err), -DISTILL_EUSAGE);
         assert_non_null(strstr(err.msg, "pass --manifest MANIFEST"));
+        unlink(layout);
+        free(layout);
 }
 
 int main(void)
