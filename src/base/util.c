@@ -581,3 +581,22 @@ int rm_rf(const char *path)
                 return -errno;
         return 0;
 }
+
+int source_date_epoch(int64_t *epoch, struct distill_error *err)
+{
+        const char *s = getenv("SOURCE_DATE_EPOCH");
+        char *end;
+
+        *epoch = 0;
+        if (!s || !*s)
+                return 0;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || *end || v < 0 || v > 253402300799LL)
+                return distill_error_set(err, DISTILL_EUSAGE,
+                                         "SOURCE_DATE_EPOCH=%s: expected seconds since 1970 "
+                                         "(0 to 253402300799)",
+                                         s);
+        *epoch = v;
+        return 0;
+}

@@ -72,25 +72,6 @@ static void progress(const struct build_ctx *b, const char *fmt, ...)
         fputc('\n', stderr);
 }
 
-static int source_date_epoch(int64_t *epoch, struct distill_error *err)
-{
-        const char *s = getenv("SOURCE_DATE_EPOCH");
-        char *end;
-
-        *epoch = 0;
-        if (!s || !*s)
-                return 0;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (errno || *end || v < 0 || v > 253402300799LL)
-                return distill_error_set(err, DISTILL_EUSAGE,
-                                         "SOURCE_DATE_EPOCH=%s: expected seconds since 1970 "
-                                         "(0 to 253402300799)",
-                                         s);
-        *epoch = v;
-        return 0;
-}
-
 /* OUT is written to ".NAME.distill-XXXXXX" beside it, so the final rename stays on one
  * filesystem and a failed build never leaves a partial OUT. */
 static int make_temp_sibling(struct build_ctx *b, struct distill_error *err)
@@ -1096,9 +1077,14 @@ static int run_pipeline(struct build_ctx *b, struct distill_error *err)
                 struct publish_result pushed;
                 progress(b, "push %s", b->opt->push);
                 r = publish_image(b->opt->out, b->opt->push, b->opt->tls_verify, &pushed, err);
+                if (r >= 0)
+                        printf("pushed     %s@%s\n", b->opt->push, pushed.digest);
+                for (size_t i = 0; r >= 0 && i < pushed.referrer_tags.n; i++)
+                        printf("sboms      %zu referrers under the tag %s\n", pushed.n_referrers,
+                               pushed.referrer_tags.v[i]);
+                publish_result_release(&pushed);
                 if (r < 0)
                         return r;
-                printf("pushed     %s@%s\n", b->opt->push, pushed.digest);
         }
         progress(b, "done");
         return 0;

@@ -19,6 +19,7 @@
 #include "distill/cli/why.h"
 #include "distill/convert/convert.h"
 #include "distill/core/plan.h"
+#include "distill/image/oci.h"
 #include "distill/image/publish.h"
 #include "distill/input/rules.h"
 
@@ -338,19 +339,32 @@ static int cmd_publish(struct cli *cli, struct distill_error *err)
         if (cli->n_args != 2)
                 return usage_error("%s", "publish needs OUT and REF");
         int r = publish_image(cli->args[0], cli->args[1], cli->opt.tls_verify, &res, err);
-        if (r < 0)
+        if (r < 0) {
+                publish_result_release(&res);
                 return finish(r, err);
+        }
+        cleanup_free char *repo = NULL, *tag = NULL;
+        oci_split_ref(cli->args[1], &repo, &tag);
         if (cli->opt.json) {
                 json_t *o = json_object();
                 json_object_set_new(o, "ref", json_string(cli->args[1]));
                 json_object_set_new(o, "digest", json_string(res.digest));
                 json_object_set_new(o, "index", json_boolean(res.index));
+                json_t *refs = json_array();
+                for (size_t i = 0; i < res.referrer_tags.n; i++)
+                        json_array_append_new(
+                            refs, json_sprintf("%s:%s", repo, res.referrer_tags.v[i]));
+                json_object_set_new(o, "referrers", refs);
+                json_object_set_new(o, "referrer_count", json_integer((json_int_t)res.n_referrers));
                 json_dumpf(o, stdout, JSON_COMPACT);
                 fputc('\n', stdout);
                 json_decref(o);
         } else {
                 printf("%s@%s\n", cli->args[1], res.digest);
+                for (size_t i = 0; i < res.referrer_tags.n; i++)
+                        printf("referrers %s:%s\n", repo, res.referrer_tags.v[i]);
         }
+        publish_result_release(&res);
         return 0;
 }
 

@@ -301,7 +301,8 @@ int oci_write_referrer(const char *out_dir, struct oci_written *subject, const c
         json_object_set_new(m, "layers", layers);
         json_object_set_new(
             m, "subject",
-            descriptor(MT_MANIFEST, subject->manifest_digest, subject->manifest_size));
+            descriptor(subject->manifest_media_type[0] ? subject->manifest_media_type : MT_MANIFEST,
+                       subject->manifest_digest, subject->manifest_size));
         json_t *ann = json_object();
         json_object_set_new(ann, "org.opencontainers.image.created", json_string(created_s));
         json_object_set_new(m, "annotations", ann);

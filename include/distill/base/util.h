@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "distill/base/error.h"
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
@@ -116,5 +117,8 @@ const char *temp_base(void);
 /* mkdtemp of temp_base()/distill-WHAT-XXXXXX (mode 0700); NULL with errno set. Caller frees. */
 char *temp_dir_make(const char *what);
 int rm_rf(const char *path); /* 0 or -errno; never follows links */
+/* SOURCE_DATE_EPOCH (reproducible-builds.org), 0 when unset; DISTILL_EUSAGE when it is not
+ * seconds from 0 to 253402300799. */
+int source_date_epoch(int64_t *epoch, struct distill_error *err);
 
 #endif

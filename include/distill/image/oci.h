@@ -36,6 +36,9 @@ struct oci_referrer {
 struct oci_written {
         char manifest_digest[SHA256_HEX_LEN + 1];
         uint64_t manifest_size;
+        /* the manifest's media type for a referrer's subject; "" for an OCI image manifest (a
+         * docker-archive pushed by skopeo is Docker's schema 2) */
+        char manifest_media_type[96];
         char config_digest[SHA256_HEX_LEN + 1];
         struct oci_referrer referrers[OCI_MAX_REFERRERS]; /* see oci_write_index */
         size_t n_referrers;
