@@ -1,9 +1,10 @@
-/* layer: a deterministic tar of plan entries, gzipped, with both digests (docs/architecture.md,
+/* layer: a deterministic tar of plan entries, compressed, with both digests (docs/architecture.md,
  * "OCI output").
  *
  * The tar archive writes through tar_write_cb, which hashes the uncompressed stream (diff_id)
- * and hands it to a second libarchive archive in format_raw with the gzip filter; that one's
- * blob_write_cb hashes the compressed bytes (digest) and writes them to a temporary file. */
+ * and hands it to the compressor: image/pgzip for gzip (libdeflate, in parallel chunks), or a
+ * second libarchive archive in format_raw with the zstd filter. Both end in blob_write, which
+ * hashes the compressed bytes (digest) and writes them to a temporary file. */
 #include "distill/image/layer.h"
 
 #include <archive.h>
@@ -17,13 +18,16 @@
 #include <unistd.h>
 
 #include "distill/base/digest.h"
+#include "distill/image/pgzip.h"
 
 #define LAYER_CHUNK 65536
 #define STR_(x)     #x
 #define STR(x)      STR_(x)
 
 struct layer_ctx {
-        struct archive *gz; /* format_raw + gzip */
+        struct archive *gz; /* format_raw + zstd */
+        struct pgzip *pz;   /* gzip */
+        struct distill_error pz_err;
         struct digest *tar_md;
         struct digest *blob_md;
         uint64_t tar_size;
@@ -32,17 +36,31 @@ struct layer_ctx {
         int write_errno; /* first failed write(2) of the blob, 0 if none */
 };
 
-static la_ssize_t blob_write_cb(struct archive *a, void *opaque, const void *buf, size_t len)
+/* 0 or -errno */
+static int blob_write(struct layer_ctx *ctx, const void *buf, size_t len)
 {
-        struct layer_ctx *ctx = opaque;
         int e = write_all(ctx->blob_fd, buf, len);
         if (e < 0) {
                 ctx->write_errno = -e;
-                archive_set_error(a, -e, "writing the layer blob");
-                return -1;
+                return e;
         }
         digest_update(ctx->blob_md, buf, len);
         ctx->blob_size += len;
+        return 0;
+}
+
+static int blob_sink(void *ud, const void *buf, size_t len)
+{
+        return blob_write(ud, buf, len);
+}
+
+static la_ssize_t blob_write_cb(struct archive *a, void *opaque, const void *buf, size_t len)
+{
+        int e = blob_write(opaque, buf, len);
+        if (e < 0) {
+                archive_set_error(a, -e, "writing the layer blob");
+                return -1;
+        }
         return (la_ssize_t)len;
 }
 
@@ -51,6 +69,13 @@ static la_ssize_t tar_write_cb(struct archive *a, void *opaque, const void *buf,
         struct layer_ctx *ctx = opaque;
         digest_update(ctx->tar_md, buf, len);
         ctx->tar_size += len;
+        if (ctx->pz) {
+                if (pgzip_write(ctx->pz, buf, len, &ctx->pz_err) < 0) {
+                        archive_set_error(a, EIO, "gzip: %s", ctx->pz_err.msg);
+                        return -1;
+                }
+                return (la_ssize_t)len;
+        }
         if (!ctx->gz)
                 return (la_ssize_t)len; /* the diff_id alone */
         la_ssize_t w = archive_write_data(ctx->gz, buf, len);
@@ -69,29 +94,23 @@ static int archive_fail(struct archive *a, const char *what, const char *path,
                                  path ? path : "", msg ? msg : "unknown libarchive error");
 }
 
-static bool set_compressor(struct archive *b, enum layer_compression c)
+/* The compressed side: gzip through pgzip (members with no name and no timestamp), or zstd
+ * through libarchive's filter at a fixed level with no padding after the stream. */
+static int open_compressor(struct layer_ctx *ctx, enum layer_compression c,
+                           struct distill_error *err)
 {
-        if (c == LAYER_ZSTD)
-                return archive_write_add_filter_zstd(b) == ARCHIVE_OK &&
-                       archive_write_set_filter_option(b, "zstd", "compression-level",
-                                                       STR(LAYER_ZSTD_LEVEL)) == ARCHIVE_OK;
-        return archive_write_add_filter_gzip(b) == ARCHIVE_OK &&
-               archive_write_set_filter_option(b, "gzip", "timestamp", NULL) == ARCHIVE_OK &&
-               archive_write_set_filter_option(b, "gzip", "compression-level",
-                                               STR(LAYER_GZIP_LEVEL)) == ARCHIVE_OK;
-}
-
-/* The compressed side: gzip with no name and no timestamp, or zstd; a fixed level; no padding
- * after the stream. */
-static int open_gzip(struct layer_ctx *ctx, enum layer_compression c, struct distill_error *err)
-{
+        if (c == LAYER_GZIP)
+                return pgzip_open(LAYER_GZIP_LEVEL, 0, blob_sink, ctx, &ctx->pz, err);
         struct archive *b = archive_write_new();
         ctx->gz = b;
-        if (archive_write_set_format_raw(b) != ARCHIVE_OK || !set_compressor(b, c) ||
+        if (archive_write_set_format_raw(b) != ARCHIVE_OK ||
+            archive_write_add_filter_zstd(b) != ARCHIVE_OK ||
+            archive_write_set_filter_option(b, "zstd", "compression-level",
+                                            STR(LAYER_ZSTD_LEVEL)) != ARCHIVE_OK ||
             archive_write_set_bytes_per_block(b, LAYER_CHUNK) != ARCHIVE_OK ||
             archive_write_set_bytes_in_last_block(b, 1) != ARCHIVE_OK ||
             archive_write_open(b, ctx, NULL, blob_write_cb, NULL) != ARCHIVE_OK)
-                return archive_fail(b, "gzip setup", NULL, err);
+                return archive_fail(b, "zstd setup", NULL, err);
         /* format_raw wants one regular-file header before data; its name is never written. */
         struct archive_entry *e = archive_entry_new();
         archive_entry_set_pathname(e, "layer.tar");
@@ -100,7 +119,18 @@ static int open_gzip(struct layer_ctx *ctx, enum layer_compression c, struct dis
         int r = archive_write_header(b, e);
         archive_entry_free(e);
         if (r != ARCHIVE_OK)
-                return archive_fail(b, "gzip setup", NULL, err);
+                return archive_fail(b, "zstd setup", NULL, err);
+        return 0;
+}
+
+/* The compressed stream's end: pgzip's last members, or the zstd archive closed (second, after
+ * the tar, so its trailer comes last). */
+static int close_compressor(struct layer_ctx *ctx, struct distill_error *err)
+{
+        if (ctx->pz)
+                return pgzip_finish(ctx->pz, err);
+        if (archive_write_close(ctx->gz) != ARCHIVE_OK)
+                return archive_fail(ctx->gz, "closing the zstd stream", NULL, err);
         return 0;
 }
 
@@ -307,20 +337,18 @@ int layer_write_as(struct plan_entry *const *entries, size_t n, const struct sto
 
         out->compression = c;
         out->cached = false;
-        if ((r = open_gzip(&ctx, c, err)) < 0 ||
+        if ((r = open_compressor(&ctx, c, err)) < 0 ||
             (r = open_tar(&tar, &ctx, needs_binary_names(entries, n), err)) < 0 ||
             (r = write_entries(tar, entries, n, st, epoch, err)) < 0)
                 goto fail;
-        /* Closing the tar flushes its end-of-archive records through the gzip archive, which
-         * is closed second so its trailer comes last. */
+        /* Closing the tar flushes its end-of-archive records into the compressor, which is
+         * closed second so its trailer comes last. */
         if (archive_write_close(tar) != ARCHIVE_OK) {
                 r = archive_fail(tar, "closing the tar stream", NULL, err);
                 goto fail;
         }
-        if (archive_write_close(ctx.gz) != ARCHIVE_OK) {
-                r = archive_fail(ctx.gz, "closing the gzip stream", NULL, err);
+        if ((r = close_compressor(&ctx, err)) < 0)
                 goto fail;
-        }
         if (close(ctx.blob_fd) < 0) {
                 ctx.blob_fd = -1;
                 r = distill_error_errno(err, DISTILL_EIO, errno, "layer: writing %s", tmp);
@@ -351,6 +379,7 @@ done:
                 archive_write_free(tar);
         if (ctx.gz)
                 archive_write_free(ctx.gz);
+        pgzip_free(ctx.pz);
         digest_free(ctx.tar_md);
         digest_free(ctx.blob_md);
         free(final);
@@ -383,16 +412,17 @@ static int tar_identity(struct plan_entry *const *entries, size_t n, const struc
         return r;
 }
 
-/* cache_dir/layers/ALGORITHM-LEVEL-<hash of libarchive's, zlib's and libzstd's versions>: a blob
- * made by another zlib or libzstd, or at another level, is another entry. */
+/* cache_dir/layers/ALGORITHM-LEVEL-<hash of what else the bytes depend on>: pgzip's identity
+ * (libdeflate's version, the member size) for gzip, libarchive's and libzstd's versions for zstd;
+ * a blob made by another compressor, or at another level, is another entry. */
 static char *compressor_dir(const char *cache_dir, enum layer_compression c)
 {
         char hex[SHA256_HEX_LEN + 1];
-        /* archive_version_details() would say the same but leaks its string on every call */
         cleanup_free char *versions =
-            xasprintf("%s zlib %s zstd %s", archive_version_string(),
-                      archive_zlib_version() ? archive_zlib_version() : "-",
-                      archive_libzstd_version() ? archive_libzstd_version() : "-");
+            c == LAYER_GZIP
+                ? xstrdup(pgzip_identity())
+                : xasprintf("%s zstd %s", archive_version_string(),
+                            archive_libzstd_version() ? archive_libzstd_version() : "-");
         sha256_hex(versions, strlen(versions), hex);
         hex[16] = '\0';
         if (c == LAYER_ZSTD)
@@ -400,7 +430,6 @@ static char *compressor_dir(const char *cache_dir, enum layer_compression c)
         return xasprintf("%s/layers/gzip-%d-%s", cache_dir, LAYER_GZIP_LEVEL, hex);
 }
 
-/* The cached blob for diff_id, when its bytes still hash to the digest recorded for it. */
 static bool cache_lookup(const char *dir, const char *diff_id, char digest[SHA256_HEX_LEN + 1],
                          uint64_t *size)
 {

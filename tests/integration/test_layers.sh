@@ -89,4 +89,64 @@ rc=0
 check "zstd into a docker-archive is refused: exit 2 (got $rc)" test "$rc" -eq 2
 check "... saying why" grep -q "docker-archive (the format has no zstd layers)" "$WORK/z.err"
 
+# ---- gzip in parallel, deterministic chunks (image/pgzip) ------------------------------------------
+# The same bytes on 1, 2 and 7 threads; every consumer decodes the multi-member stream back to the
+# diff_id: gzip -t, Python's gzip, Go's compress/gzip (what containerd and umoci use), and umoci
+# unpack + runc run (above, on the default thread count).
+for t in 1 2 7; do
+  DISTILL_THREADS=$t DISTILL_CACHE=$WORK/cache-t$t "$DISTILL" build "$WORK/m.yaml" -o "$WORK/t$t" --json -q >"$WORK/t$t.json"
+done
+check "DISTILL_THREADS 1, 2 and 7 give the same manifest digest" \
+  test "$(manifest_digest "$WORK/t1" "$REF")" = "$(manifest_digest "$WORK/t2" "$REF")" -a \
+       "$(manifest_digest "$WORK/t1" "$REF")" = "$(manifest_digest "$WORK/t7" "$REF")"
+cat >"$WORK/gunzip.go" <<'GOEOF'
+package main
+
+import (
+	"compress/gzip"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	r, err := gzip.NewReader(os.Stdin)
+	if err != nil {
+		panic(err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		panic(err)
+	}
+	fmt.Printf("sha256:%x\n", h.Sum(nil))
+}
+GOEOF
+(cd "$WORK" && GOCACHE=$WORK/gocache GO111MODULE=off go build -o gunzip gunzip.go)
+check "each layer decodes to its diff_id with gzip -t, Python's gzip and Go's compress/gzip" \
+  $PY - "$WORK/t2" "$WORK/gunzip" <<'PYEOF'
+import gzip, hashlib, json, os, subprocess, sys
+out, gunzip = sys.argv[1:]
+path = lambda d: os.path.join(out, "blobs", "sha256", d.split(":")[1])
+m = json.load(open(path(json.load(open(os.path.join(out, "index.json")))["manifests"][0]["digest"])))
+config = json.load(open(path(m["config"]["digest"])))
+for layer, diff_id in zip(m["layers"], config["rootfs"]["diff_ids"]):
+    subprocess.run(["gzip", "-t", path(layer["digest"])], check=True)
+    assert "sha256:" + hashlib.sha256(gzip.open(path(layer["digest"])).read()).hexdigest() == diff_id
+    go = subprocess.run([gunzip], stdin=open(path(layer["digest"]), "rb"), check=True,
+                        capture_output=True, text=True).stdout.strip()
+    assert go == diff_id, (go, diff_id)
+PYEOF
+check "the runtime blob is no larger than gzip -6 of the same tar" $PY - "$WORK/t2" <<'PYEOF'
+import gzip, json, os, subprocess, sys
+out = sys.argv[1]
+path = lambda d: os.path.join(out, "blobs", "sha256", d.split(":")[1])
+m = json.load(open(path(json.load(open(os.path.join(out, "index.json")))["manifests"][0]["digest"])))
+blob = path(m["layers"][0]["digest"])
+tar = gzip.open(blob).read()
+ref = len(subprocess.run(["gzip", "-6", "-n", "-c"], input=tar, capture_output=True, check=True).stdout)
+assert os.path.getsize(blob) <= ref * 1.01, (os.path.getsize(blob), ref)
+print("blob", os.path.getsize(blob), "gzip -6", ref)
+PYEOF
+
 finish

@@ -1,5 +1,6 @@
 /* layer: stream plan entries from the staging store into a deterministic tar (libarchive
- * pax_restricted), gzip through libarchive (format_raw + gzip filter, no timestamp, fixed level),
+ * pax_restricted), gzip through image/pgzip (libdeflate, parallel deterministic members) or
+ * zstd through libarchive (format_raw + zstd filter, fixed level),
  * hashing both streams with OpenSSL: diff_id (uncompressed) and digest (blob). */
 #ifndef DISTILL_LAYER_H
 #define DISTILL_LAYER_H
