@@ -390,8 +390,8 @@ static int write_layer(struct build_ctx *b, struct distill_error *err)
         b->n_layers = split_layers(b, all + skip, n - skip, lists, counts);
         for (size_t i = 0; i < b->n_layers && r >= 0; i++) {
                 r = layer_write_cached(lists[i], counts[i], b->st, b->epoch, blobs, cache,
-                                       b->m->image.zstd ? LAYER_ZSTD : LAYER_GZIP, &b->layers[i],
-                                       err);
+                                       b->m->image.zstd ? LAYER_ZSTD : LAYER_GZIP,
+                                       b->m->image.compression_level, &b->layers[i], err);
                 if (r >= 0)
                         progress(b,
                                  "layer %zu (%s): %zu entries, %llu bytes tar, %llu bytes gzip%s",

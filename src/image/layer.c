@@ -21,8 +21,6 @@
 #include "distill/image/pgzip.h"
 
 #define LAYER_CHUNK 65536
-#define STR_(x)     #x
-#define STR(x)      STR_(x)
 
 struct layer_ctx {
         struct archive *gz; /* format_raw + zstd */
@@ -96,17 +94,26 @@ static int archive_fail(struct archive *a, const char *what, const char *path,
 
 /* The compressed side: gzip through pgzip (members with no name and no timestamp), or zstd
  * through libarchive's filter at a fixed level with no padding after the stream. */
-static int open_compressor(struct layer_ctx *ctx, enum layer_compression c,
+int layer_level(enum layer_compression c, int level)
+{
+        return level ? level : c == LAYER_ZSTD ? LAYER_ZSTD_LEVEL : LAYER_GZIP_LEVEL;
+}
+
+static int open_compressor(struct layer_ctx *ctx, enum layer_compression c, int level,
                            struct distill_error *err)
 {
         if (c == LAYER_GZIP)
-                return pgzip_open(LAYER_GZIP_LEVEL, 0, blob_sink, ctx, &ctx->pz, err);
+                return pgzip_open(level, 0, blob_sink, ctx, &ctx->pz, err);
+        if (level < 1 || level > 19)
+                return distill_error_set(err, DISTILL_EUSAGE, "zstd level %d: expected 1 to 19",
+                                         level);
+        char lvl[4];
+        snprintf(lvl, sizeof(lvl), "%d", level);
         struct archive *b = archive_write_new();
         ctx->gz = b;
         if (archive_write_set_format_raw(b) != ARCHIVE_OK ||
             archive_write_add_filter_zstd(b) != ARCHIVE_OK ||
-            archive_write_set_filter_option(b, "zstd", "compression-level",
-                                            STR(LAYER_ZSTD_LEVEL)) != ARCHIVE_OK ||
+            archive_write_set_filter_option(b, "zstd", "compression-level", lvl) != ARCHIVE_OK ||
             archive_write_set_bytes_per_block(b, LAYER_CHUNK) != ARCHIVE_OK ||
             archive_write_set_bytes_in_last_block(b, 1) != ARCHIVE_OK ||
             archive_write_open(b, ctx, NULL, blob_write_cb, NULL) != ARCHIVE_OK)
@@ -312,11 +319,11 @@ static int write_entries(struct archive *a, struct plan_entry *const *entries, s
 int layer_write(struct plan_entry *const *entries, size_t n, const struct store *st, int64_t epoch,
                 const char *blobs_dir, struct layer_desc *out, struct distill_error *err)
 {
-        return layer_write_as(entries, n, st, epoch, blobs_dir, LAYER_GZIP, out, err);
+        return layer_write_as(entries, n, st, epoch, blobs_dir, LAYER_GZIP, 0, out, err);
 }
 
 int layer_write_as(struct plan_entry *const *entries, size_t n, const struct store *st,
-                   int64_t epoch, const char *blobs_dir, enum layer_compression c,
+                   int64_t epoch, const char *blobs_dir, enum layer_compression c, int level,
                    struct layer_desc *out, struct distill_error *err)
 {
         struct layer_ctx ctx = {.blob_fd = -1};
@@ -337,7 +344,7 @@ int layer_write_as(struct plan_entry *const *entries, size_t n, const struct sto
 
         out->compression = c;
         out->cached = false;
-        if ((r = open_compressor(&ctx, c, err)) < 0 ||
+        if ((r = open_compressor(&ctx, c, layer_level(c, level), err)) < 0 ||
             (r = open_tar(&tar, &ctx, needs_binary_names(entries, n), err)) < 0 ||
             (r = write_entries(tar, entries, n, st, epoch, err)) < 0)
                 goto fail;
@@ -415,7 +422,7 @@ static int tar_identity(struct plan_entry *const *entries, size_t n, const struc
 /* cache_dir/layers/ALGORITHM-LEVEL-<hash of what else the bytes depend on>: pgzip's identity
  * (libdeflate's version, the member size) for gzip, libarchive's and libzstd's versions for zstd;
  * a blob made by another compressor, or at another level, is another entry. */
-static char *compressor_dir(const char *cache_dir, enum layer_compression c)
+static char *compressor_dir(const char *cache_dir, enum layer_compression c, int level)
 {
         char hex[SHA256_HEX_LEN + 1];
         cleanup_free char *versions =
@@ -425,9 +432,8 @@ static char *compressor_dir(const char *cache_dir, enum layer_compression c)
                             archive_libzstd_version() ? archive_libzstd_version() : "-");
         sha256_hex(versions, strlen(versions), hex);
         hex[16] = '\0';
-        if (c == LAYER_ZSTD)
-                return xasprintf("%s/layers/zstd-%d-%s", cache_dir, LAYER_ZSTD_LEVEL, hex);
-        return xasprintf("%s/layers/gzip-%d-%s", cache_dir, LAYER_GZIP_LEVEL, hex);
+        return xasprintf("%s/layers/%s-%d-%s", cache_dir, c == LAYER_ZSTD ? "zstd" : "gzip",
+                         layer_level(c, level), hex);
 }
 
 static bool cache_lookup(const char *dir, const char *diff_id, char digest[SHA256_HEX_LEN + 1],
@@ -497,11 +503,12 @@ static int cache_store(const char *dir, const char *blobs_dir, const struct laye
 
 int layer_write_cached(struct plan_entry *const *entries, size_t n, const struct store *st,
                        int64_t epoch, const char *blobs_dir, const char *cache_dir,
-                       enum layer_compression c, struct layer_desc *out, struct distill_error *err)
+                       enum layer_compression c, int level, struct layer_desc *out,
+                       struct distill_error *err)
 {
         char diff_id[SHA256_HEX_LEN + 1];
         uint64_t tar_size = 0;
-        cleanup_free char *dir = compressor_dir(cache_dir, c);
+        cleanup_free char *dir = compressor_dir(cache_dir, c, level);
 
         memset(out, 0, sizeof(*out));
         int r = tar_identity(entries, n, st, epoch, diff_id, &tar_size, err);
@@ -516,7 +523,7 @@ int layer_write_cached(struct plan_entry *const *entries, size_t n, const struct
                 out->compression = c;
                 return copy_into(src, dst, err);
         }
-        r = layer_write_as(entries, n, st, epoch, blobs_dir, c, out, err);
+        r = layer_write_as(entries, n, st, epoch, blobs_dir, c, level, out, err);
         if (r < 0)
                 return r;
         if (strcmp(out->diff_id, diff_id) != 0)

@@ -1185,7 +1185,8 @@ static int parse_image(struct ctx *c, const yaml_node_t *n)
 {
         static const char *const keys[] = {"ref",         "entrypoint",  "cmd",           "env",
                                            "workdir",     "labels",      "exposed-ports", "layers",
-                                           "compression", "stop-signal", "volumes",       NULL};
+                                           "compression", "stop-signal", "volumes",
+                                           "compression-level", NULL};
         struct manifest *m = c->m;
         yaml_node_t *v;
         int r, choice;
@@ -1244,6 +1245,16 @@ static int parse_image(struct ctx *c, const yaml_node_t *n)
                     0)
                         return r;
                 m->image.zstd = choice == 1;
+        }
+        if ((v = lookup(c, n, "compression-level", NULL))) {
+                unsigned long level;
+                unsigned long max = m->image.zstd ? 19 : 12;
+                if ((r = get_uint(c, v, "image.compression-level", max, &level)) < 0)
+                        return r;
+                if (level < 1)
+                        return fail_at(c, v, "image.compression-level must be 1 to %lu for %s",
+                                       max, m->image.zstd ? "zstd" : "gzip");
+                m->image.compression_level = (int)level;
         }
         return 0;
 }

@@ -23,18 +23,22 @@ struct layer_desc {
         enum layer_compression compression;
 };
 
-#define LAYER_GZIP_LEVEL 6
-#define LAYER_ZSTD_LEVEL 3
+#define LAYER_GZIP_LEVEL 6 /* libdeflate 1-12; 6 gives blobs no larger than gzip -6's */
+#define LAYER_ZSTD_LEVEL 3 /* 1-19 */
+
+/* The level for `c` (image.compression-level), 0 meaning the default above. */
+int layer_level(enum layer_compression c, int level);
 
 /* Write the entries (in the given order, which must be path-sorted with parents first) as one
  * layer blob into blobs_dir/<digest> (atomically: temp file + rename). Every mtime is `epoch`,
  * numeric uid/gid from the entry, uname/gname empty, no atime/ctime/xattrs. */
 int layer_write(struct plan_entry *const *entries, size_t n, const struct store *st, int64_t epoch,
                 const char *blobs_dir, struct layer_desc *out, struct distill_error *err);
-/* The same compressed with `c` (layer_write is gzip). zstd: single-threaded, no checksum flag
- * changes, so the bytes depend on the level and libzstd's version alone. */
+/* The same compressed with `c` at `level` (0: the default; layer_write is gzip at 6). zstd:
+ * single-threaded, no checksum flag changes, so the bytes depend on the level and libzstd's
+ * version alone. A level out of the compressor's range is DISTILL_EUSAGE. */
 int layer_write_as(struct plan_entry *const *entries, size_t n, const struct store *st,
-                   int64_t epoch, const char *blobs_dir, enum layer_compression c,
+                   int64_t epoch, const char *blobs_dir, enum layer_compression c, int level,
                    struct layer_desc *out, struct distill_error *err);
 
 /* The same, with a cache of compressed blobs under cache_dir/layers/: the tar is made once to
@@ -45,6 +49,7 @@ int layer_write_as(struct plan_entry *const *entries, size_t n, const struct sto
  * build leaves no half-written entry). */
 int layer_write_cached(struct plan_entry *const *entries, size_t n, const struct store *st,
                        int64_t epoch, const char *blobs_dir, const char *cache_dir,
-                       enum layer_compression c, struct layer_desc *out, struct distill_error *err);
+                       enum layer_compression c, int level, struct layer_desc *out,
+                       struct distill_error *err);
 
 #endif

@@ -112,6 +112,7 @@ struct manifest {
                 struct strvec volumes;       /* image.volumes: absolute image paths */
                 enum manifest_layers layers;
                 bool zstd; /* image.compression: zstd (else gzip) */
+                int compression_level; /* image.compression-level, 0 for the default */
         } image;
 
         struct {                    /* check: the proving run */

@@ -76,8 +76,8 @@ static void test_archive(void **state)
         plan_add(plan, &f, NULL);
         size_t n;
         struct plan_entry *const *all = plan_sorted(plan, &n);
-        assert_int_equal(layer_write_as(all, n, st, 0, blobs, LAYER_GZIP, &layers[0], &err), 0);
-        assert_int_equal(layer_write_as(all, 1, st, 0, blobs, LAYER_ZSTD, &layers[1], &err), 0);
+        assert_int_equal(layer_write_as(all, n, st, 0, blobs, LAYER_GZIP, 0, &layers[0], &err), 0);
+        assert_int_equal(layer_write_as(all, 1, st, 0, blobs, LAYER_ZSTD, 0, &layers[1], &err), 0);
         const char *config = "{\"architecture\":\"amd64\"}";
         char config_hex[SHA256_HEX_LEN + 1];
         sha256_hex(config, strlen(config), config_hex);
