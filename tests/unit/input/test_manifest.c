@@ -416,6 +416,19 @@ static void test_check_section(void **state)
         assert_int_equal(m->image.layers, MANIFEST_LAYERS_SINGLE);
         manifest_free(m);
         expect_usage_error("version: 1\nimage: {compression: xz}\n", "xz", "image.compression");
+        m = load_ok("version: 1\nimage: {compression: zstd, compression-level: 19}\n");
+        assert_int_equal(m->image.compression_level, 19);
+        manifest_free(m);
+        m = load_ok("version: 1\nimage: {compression-level: 9}\n");
+        assert_int_equal(m->image.compression_level, 9);
+        assert_false(m->image.zstd);
+        manifest_free(m);
+        expect_usage_error("version: 1\nimage: {compression-level: 13}\n", "13",
+                           "image.compression-level is too large (at most 12)");
+        expect_usage_error("version: 1\nimage: {compression-level: 0}\n", "0",
+                           "image.compression-level must be 1 to 12 for gzip");
+        expect_usage_error("version: 1\nimage: {compression-level: fast}\n", "fast",
+                           "image.compression-level must be an integer");
 
         expect_usage_error("version: 1\ncheck: {trace: true}\n", "{trace", "check needs run");
         expect_usage_error("version: 1\ncheck:\n  run: []\n", "[]", "check.run is empty");
