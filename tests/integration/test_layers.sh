@@ -66,9 +66,9 @@ check "image.layers: single gives one layer" test "$(layers "$WORK/single.json" 
 
 # image.compression: zstd
 sed -e 's/^  layers: single$/  compression: zstd/' "$WORK/m.yaml" >"$WORK/z.yaml"
-DISTILL_CACHE=$WORK/zcache1 "$DISTILL" build "$WORK/z.yaml" -o "$WORK/z1" -q >/dev/null
-DISTILL_CACHE=$WORK/zcache2 "$DISTILL" build "$WORK/z.yaml" -o "$WORK/z2" -q >/dev/null
-check "zstd: the same digest from two builds with two caches (deterministic compression)" \
+DISTILL_THREADS=1 DISTILL_CACHE=$WORK/zcache1 "$DISTILL" build "$WORK/z.yaml" -o "$WORK/z1" -q >/dev/null
+DISTILL_THREADS=7 DISTILL_CACHE=$WORK/zcache2 "$DISTILL" build "$WORK/z.yaml" -o "$WORK/z2" -q >/dev/null
+check "zstd: the same digest from two builds with two caches on 1 and 7 threads (deterministic)" \
   test "$(manifest_digest "$WORK/z1" "$REF")" = "$(manifest_digest "$WORK/z2" "$REF")"
 check "zstd: the layers are tar+zstd, zstd -t passes and each decompresses to its diff_id" $PY - "$WORK/z1" "$REF" <<'PYEOF'
 import hashlib, json, os, subprocess, sys

@@ -35,8 +35,8 @@ int layer_level(enum layer_compression c, int level);
 int layer_write(struct plan_entry *const *entries, size_t n, const struct store *st, int64_t epoch,
                 const char *blobs_dir, struct layer_desc *out, struct distill_error *err);
 /* The same compressed with `c` at `level` (0: the default; layer_write is gzip at 6). zstd:
- * single-threaded, no checksum flag changes, so the bytes depend on the level and libzstd's
- * version alone. A level out of the compressor's range is DISTILL_EUSAGE. */
+ * libzstd's multi-threaded mode on pgzip_threads() workers, whose output does not depend on the
+ * worker count, so the bytes depend on the level and libzstd's version alone. A level out of the compressor's range is DISTILL_EUSAGE. */
 int layer_write_as(struct plan_entry *const *entries, size_t n, const struct store *st,
                    int64_t epoch, const char *blobs_dir, enum layer_compression c, int level,
                    struct layer_desc *out, struct distill_error *err);
