@@ -130,9 +130,10 @@ static int skopeo_copy(const char *skopeo, const char *src, const char *target, 
 
 /* ---- referrers (the SBOMs) ---- */
 
-#define MT_INDEX      "application/vnd.oci.image.index.v1+json"
-#define MT_MANIFEST   "application/vnd.oci.image.manifest.v1+json"
-#define MAX_REFERRERS 64
+#define MT_INDEX        "application/vnd.oci.image.index.v1+json"
+#define MT_MANIFEST     "application/vnd.oci.image.manifest.v1+json"
+#define MAX_REFERRERS   64
+#define MAX_REFERRERS_S "64"
 
 struct referrer {
         json_t *descriptor; /* mediaType, digest, size, artifactType, annotations */
@@ -179,11 +180,12 @@ static int add_referrer(const char *out, json_t *d, struct referrer *v, size_t *
             json_string_value(json_object_get(json_object_get(m, "subject"), "digest"));
         const char *type = json_string_value(json_object_get(m, "artifactType"));
         if (!subject || !type || strncmp(subject, "sha256:", 7) || !sha256_hex_valid(subject + 7) ||
-            *n >= MAX_REFERRERS) {
+            !json_is_integer(json_object_get(d, "size")) || *n >= MAX_REFERRERS) {
                 json_decref(m);
                 return distill_error_set(err, DISTILL_EUSAGE,
-                                         "%s: referrer %s has no artifactType or subject", out,
-                                         digest);
+                                         "%s: referrer %s has no artifactType, subject or size (or "
+                                         "more than " MAX_REFERRERS_S " referrers)",
+                                         out, digest);
         }
         json_t *desc = json_object();
         json_object_set_new(desc, "mediaType", json_string(MT_MANIFEST));
