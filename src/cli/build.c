@@ -687,6 +687,10 @@ static void summarise(const struct build_ctx *b)
                                             json_integer((json_int_t)b->plan->py_defs));
                         json_object_set_new(o, "python_defs_reached",
                                             json_integer((json_int_t)b->plan->py_defs_reached));
+                        json_object_set_new(o, "bytecode_compiled",
+                                            json_integer((json_int_t)b->plan->pyc_compiled));
+                        json_object_set_new(o, "bytecode_cached",
+                                            json_integer((json_int_t)b->plan->pyc_cached));
                 }
                 json_dumpf(o, stdout, JSON_COMPACT);
                 fputc('\n', stdout);
@@ -832,6 +836,9 @@ static int make_plan(struct build_ctx *b, struct distill_error *err)
         if (r < 0)
                 return r;
         progress(b, "select: %zu entries", b->plan->entries.n);
+        if (b->plan->pyc_compiled || b->plan->pyc_cached)
+                progress(b, "bytecode: %zu compiled, %zu from the cache", b->plan->pyc_compiled,
+                         b->plan->pyc_cached);
         return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "distill/base/digest.h"
@@ -335,6 +336,160 @@ void pyc_job_release(struct pyc_job *job)
                 reset_job(job);
 }
 
+/* ---- the .pyc cache ---------------------------------------------------------------------- */
+
+/* An entry is this line, naming the .pyc bytes that follow by their SHA-256, then the bytes: a
+ * truncated or altered entry no longer matches its line and is a miss, never shipped. */
+#define PYC_ENTRY_TAG        "distill-pyc 1 "
+#define PYC_ENTRY_TAG_LEN    (sizeof(PYC_ENTRY_TAG) - 1)
+#define PYC_ENTRY_HEADER_LEN (PYC_ENTRY_TAG_LEN + SHA256_HEX_LEN + 1)
+#define PYC_ENTRY_MAX        ((size_t)256 << 20)
+#define PYC_HEADER_LEN       16
+
+/* What decides a .pyc's bytes beyond the key's own fields: how distill runs the compiler (its
+ * script, flags and environment). Changing any of them starts a new set of entries. */
+static void compile_recipe(char hex[SHA256_HEX_LEN + 1])
+{
+        static const char *const flags[] = {COMPILER_FLAGS};
+        struct digest *d = digest_sha256();
+        digest_update(d, compile_script, sizeof(compile_script));
+        for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]) - 1; i++)
+                digest_update(d, flags[i], strlen(flags[i]) + 1);
+        for (size_t i = 0; compiler_env[i]; i++)
+                digest_update(d, compiler_env[i], strlen(compiler_env[i]) + 1);
+        digest_finish_hex(d, hex);
+}
+
+/* The cache tag names a directory: letters, digits, '.', '_' and '-', not starting with a dot. */
+static bool is_plain_tag(const char *tag)
+{
+        size_t len = tag ? strlen(tag) : 0;
+        if (len == 0 || len > 64 || tag[0] == '.')
+                return false;
+        return strspn(tag, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+               len;
+}
+
+static bool is_magic_hex(const char *magic)
+{
+        return magic && strlen(magic) == 8 && strspn(magic, "0123456789abcdef") == 8;
+}
+
+/* CACHE/pyc/TAG/KK/KEY.pyc, KEY the SHA-256 of every input of the compilation (NUL-separated:
+ * no image path can make two inputs read alike); NULL when the probe names no usable tag or
+ * magic number. */
+static char *cache_entry_path(const char *cache_dir, const struct py_probe *probe,
+                              const struct pyc_job *job)
+{
+        char recipe[SHA256_HEX_LEN + 1], key[SHA256_HEX_LEN + 1];
+        struct strbuf sb = STRBUF_INIT;
+
+        if (!cache_dir || !probe || !is_plain_tag(probe->cache_tag) ||
+            !is_magic_hex(probe->magic_hex) || !job->image_path ||
+            !sha256_hex_valid(job->src_digest))
+                return NULL;
+        compile_recipe(recipe);
+        const char *const fields[] = {"distill-pyc 1",  recipe,          probe->magic_hex,
+                                      probe->cache_tag, job->image_path, job->src_digest,
+                                      "optimize 0",     "unchecked-hash"};
+        for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+                strbuf_add(&sb, fields[i], strlen(fields[i]) + 1);
+        sha256_hex(sb.buf, sb.len, key);
+        strbuf_release(&sb);
+        return xasprintf("%s/pyc/%s/%.2s/%s.pyc", cache_dir, probe->cache_tag, key, key);
+}
+
+/* The .pyc bytes of an entry when it is whole and fits the probe: its digest line matches the
+ * bytes, and they start with the magic number and the unchecked-hash flags. */
+static bool entry_is_sound(const char *data, size_t len, const char *magic_hex)
+{
+        char want[SHA256_HEX_LEN + 1], got[SHA256_HEX_LEN + 1], head[9];
+        if (len < PYC_ENTRY_HEADER_LEN + PYC_HEADER_LEN ||
+            memcmp(data, PYC_ENTRY_TAG, PYC_ENTRY_TAG_LEN) != 0 ||
+            data[PYC_ENTRY_HEADER_LEN - 1] != '\n')
+                return false;
+        memcpy(want, data + PYC_ENTRY_TAG_LEN, SHA256_HEX_LEN);
+        want[SHA256_HEX_LEN] = '\0';
+        const unsigned char *pyc = (const unsigned char *)data + PYC_ENTRY_HEADER_LEN;
+        size_t pyc_len = len - PYC_ENTRY_HEADER_LEN;
+        sha256_hex(pyc, pyc_len, got);
+        snprintf(head, sizeof(head), "%02x%02x%02x%02x", pyc[0], pyc[1], pyc[2], pyc[3]);
+        return sha256_hex_valid(want) && strcmp(want, got) == 0 && strcmp(head, magic_hex) == 0 &&
+               memcmp(pyc + 4, "\1\0\0\0", 4) == 0;
+}
+
+int bytecode_cache_get(const char *cache_dir, const struct py_probe *probe, struct store *st,
+                       struct pyc_job *job, struct distill_error *err)
+{
+        cleanup_free char *path = cache_entry_path(cache_dir, probe, job);
+        cleanup_free char *data = NULL;
+        size_t len = 0;
+
+        reset_job(job);
+        if (!path || read_file_capped(path, PYC_ENTRY_MAX, &data, &len) < 0 ||
+            !entry_is_sound(data, len, probe->magic_hex))
+                return 0;
+        int r = store_put_mem(st, data + PYC_ENTRY_HEADER_LEN, len - PYC_ENTRY_HEADER_LEN,
+                              job->pyc_digest, err);
+        if (r < 0) {
+                reset_job(job);
+                return distill_error_prefix(err, "bytecode for %s: ", job->image_path);
+        }
+        job->pyc_size = len - PYC_ENTRY_HEADER_LEN;
+        job->pyc_path = pyc_path_for(job->image_path, probe->cache_tag);
+        return 1;
+}
+
+/* Written to a temporary name in the entry's directory and renamed: readers see a whole entry
+ * or none, and two builds writing the same key write the same bytes. Not fsync'ed: an entry a
+ * crash leaves short fails its digest line and is compiled again. */
+static int write_entry(const char *path, const char *pyc_digest, const char *pyc, size_t len)
+{
+        cleanup_free char *dir = path_dirname(path);
+        cleanup_free char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+        char header[PYC_ENTRY_HEADER_LEN + 1];
+        int e = mkdir_p(dir, 0755);
+        if (e < 0)
+                return e;
+        int fd = mkstemp(tmp);
+        if (fd < 0)
+                return -errno;
+        snprintf(header, sizeof(header), "%s%s\n", PYC_ENTRY_TAG, pyc_digest);
+        e = fchmod(fd, 0644) < 0 ? -errno : 0;
+        if (!e)
+                e = write_all(fd, header, PYC_ENTRY_HEADER_LEN);
+        if (!e)
+                e = write_all(fd, pyc, len);
+        if (close(fd) < 0 && !e)
+                e = -errno;
+        if (!e && rename(tmp, path) < 0)
+                e = -errno;
+        if (e)
+                unlink(tmp);
+        return e;
+}
+
+int bytecode_cache_put(const char *cache_dir, const struct py_probe *probe, const struct store *st,
+                       const struct pyc_job *job, struct distill_error *err)
+{
+        cleanup_free char *path = cache_entry_path(cache_dir, probe, job);
+        cleanup_free char *pyc = NULL;
+        size_t len = 0;
+
+        if (!path || job->error || !sha256_hex_valid(job->pyc_digest))
+                return 0;
+        int r = store_read_blob(st, job->pyc_digest, &pyc, &len, err);
+        if (r < 0)
+                return distill_error_prefix(err, "bytecode cache for %s: ", job->image_path);
+        if (len > PYC_ENTRY_MAX - PYC_ENTRY_HEADER_LEN)
+                return 0; /* a get could not read it back */
+        int e = write_entry(path, job->pyc_digest, pyc, len);
+        if (e < 0)
+                return distill_error_errno(err, DISTILL_EIO, -e, "bytecode cache for %s: %s",
+                                           job->image_path, path);
+        return 0;
+}
+
 /* What bytecode_for_plan reads. */
 struct bytecode_plan {
         const struct image_view *v;
@@ -380,20 +535,62 @@ static const struct plan_entry *bytecode_source(const struct bytecode_plan *c,
         return target && target->type == PLAN_FILE ? target : NULL;
 }
 
+/* The jobs the cache answers are filled from it; the others (misses, which need a compiler) are
+ * compiled in one run and their .pyc kept in the cache. */
+static int compile_or_reuse(const struct bytecode_plan *c, const char *cache_dir,
+                            struct pyc_job *jobs, size_t n, struct distill_error *err)
+{
+        struct pyc_job *todo = xcalloc(n + 1, sizeof(*todo));
+        size_t *from = xcalloc(n + 1, sizeof(*from));
+        size_t n_todo = 0;
+        struct pyrun host = {0};
+        const struct pyrun *compiler = NULL;
+        int r = 0;
+
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                r = bytecode_cache_get(cache_dir, &c->py->probe, c->v->st, &jobs[i], err);
+                if (r == 0) {
+                        todo[n_todo].image_path = jobs[i].image_path;
+                        todo[n_todo].src_digest = jobs[i].src_digest;
+                        from[n_todo++] = i;
+                }
+        }
+        c->v->plan->pyc_compiled = n_todo;
+        c->v->plan->pyc_cached = n - n_todo;
+        if (r >= 0 && n_todo > 0) {
+                r = bytecode_choose_compiler(&c->py->run, &c->py->probe, &host, &compiler, err);
+                if (r >= 0)
+                        r = bytecode_compile(compiler, &c->py->probe, c->v->st, todo, n_todo, err);
+        }
+        for (size_t k = 0; k < n_todo && r >= 0; k++)
+                r = bytecode_cache_put(cache_dir, &c->py->probe, c->v->st, &todo[k], err);
+        for (size_t k = 0; k < n_todo; k++) {
+                /* the results move to their job */
+                struct pyc_job *j = &jobs[from[k]];
+                j->pyc_path = todo[k].pyc_path;
+                j->error = todo[k].error;
+                memcpy(j->pyc_digest, todo[k].pyc_digest, sizeof(j->pyc_digest));
+                j->pyc_size = todo[k].pyc_size;
+        }
+        free(todo);
+        free(from);
+        pyrun_release(&host);
+        return r < 0 ? r : 0;
+}
+
 /* Bytecode for every kept module: the .pyc sits beside its source in __pycache__. The entry
  * script runs as __main__ and is never loaded from a .pyc. */
 int bytecode_for_plan(const struct image_view *v, const struct pyenv *py,
                       const struct strvec *app_dirs, const char *entry_script,
-                      struct distill_error *err)
+                      const char *cache_dir, struct distill_error *err)
 {
         const struct bytecode_plan bp = {v, py, app_dirs, entry_script};
         const struct bytecode_plan *c = &bp;
-        struct pyrun host = {0};
-        const struct pyrun *compiler = NULL;
         struct pyc_job *jobs = NULL;
         size_t n, n_jobs = 0;
         int r;
 
+        v->plan->pyc_compiled = v->plan->pyc_cached = 0;
         struct plan_entry *const *all = plan_sorted(c->v->plan, &n);
         jobs = xcalloc(n + 1, sizeof(*jobs));
         for (size_t i = 0; i < n; i++) {
@@ -404,13 +601,7 @@ int bytecode_for_plan(const struct image_view *v, const struct pyenv *py,
                 jobs[n_jobs].src_digest = src->digest;
                 n_jobs++;
         }
-        if (n_jobs == 0) {
-                free(jobs);
-                return 0;
-        }
-        r = bytecode_choose_compiler(&c->py->run, &c->py->probe, &host, &compiler, err);
-        if (r >= 0)
-                r = bytecode_compile(compiler, &c->py->probe, c->v->st, jobs, n_jobs, err);
+        r = compile_or_reuse(c, cache_dir, jobs, n_jobs, err);
         for (size_t i = 0; i < n_jobs && r >= 0; i++) {
                 if (jobs[i].error) {
                         plan_warn(c->v->plan, "no bytecode for %s: %s", jobs[i].image_path,
@@ -430,6 +621,5 @@ int bytecode_for_plan(const struct image_view *v, const struct pyenv *py,
         for (size_t i = 0; i < n_jobs; i++)
                 pyc_job_release(&jobs[i]);
         free(jobs);
-        pyrun_release(&host);
         return r < 0 ? r : 0;
 }

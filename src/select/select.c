@@ -1798,9 +1798,10 @@ static int seed_python(struct select_ctx *c, struct distill_error *err)
 static int compile_bytecode(struct select_ctx *c, struct distill_error *err)
 {
         struct strvec app_dirs = STRVEC_INIT;
+        cleanup_free char *cache = manifest_cache_dir(c->m);
         for (size_t i = 0; i < c->m->python.n_app; i++)
                 strvec_push(&app_dirs, c->m->python.app[i].to);
-        int r = bytecode_for_plan(&c->view, &c->py, &app_dirs, c->entry_script, err);
+        int r = bytecode_for_plan(&c->view, &c->py, &app_dirs, c->entry_script, cache, err);
         strvec_clear(&app_dirs);
         return r;
 }

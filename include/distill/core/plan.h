@@ -96,6 +96,8 @@ struct plan {
         struct plan_provenance provenance;
         size_t py_defs, py_defs_reached; /* defs of the scanned Python code, and how many the
                                           * program can reach (python.imports: deep) */
+        size_t pyc_compiled, pyc_cached; /* .pyc compiled by this build, and taken from the
+                                          * cache (python/bytecode) */
 };
 
 struct plan *plan_new(void);

@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "distill/python/bytecode.h"
 #include "fixture.h"
@@ -335,6 +337,287 @@ static void test_choose_checks_magic(void **state)
                          -DISTILL_EUSAGE);
 }
 
+/* The entry files below a cache directory, one per line, sorted. */
+static char *cache_entries(const char *cache)
+{
+        char *out = fixture_sh_out("cd '%s' && find pyc -type f | sort", cache);
+        assert_non_null(out);
+        return out;
+}
+
+static size_t count_lines(const char *s)
+{
+        size_t n = 0;
+        for (; *s; s++)
+                n += *s == '\n';
+        return n;
+}
+
+/* Compile b's jobs and keep them in cache; every job was a miss first. */
+static void compile_and_keep(struct env *e, const char *cache, struct store *st, struct batch *b)
+{
+        struct distill_error err = {0};
+        for (size_t i = 0; i < NFILES; i++)
+                assert_int_equal(bytecode_cache_get(cache, &e->probe, st, &b->jobs[i], &err), 0);
+        assert_int_equal(bytecode_compile(&e->image, &e->probe, st, b->jobs, NFILES, &err), 0);
+        for (size_t i = 0; i < NFILES; i++)
+                assert_int_equal(bytecode_cache_put(cache, &e->probe, st, &b->jobs[i], &err), 0);
+}
+
+static void test_cache_hit_gives_the_compiled_bytes(void **state)
+{
+        struct env *e = *state;
+        struct distill_error err = {0};
+        char *cache = path_join(e->dir, "cache-hit");
+        struct store *a = open_store(e->dir, "store-ca");
+        struct store *b = open_store(e->dir, "store-cb");
+        struct batch ba, bb;
+        batch_init(&ba, a);
+        batch_init(&bb, b);
+
+        compile_and_keep(e, cache, a, &ba);
+        char *listing = cache_entries(cache);
+        assert_int_equal(count_lines(listing), NFILES);
+        /* CACHE/pyc/TAG/KK/KEY.pyc, KK the key's first two digits */
+        assert_int_equal(fixture_sh("cd '%s' && find pyc -type f | grep -Evq "
+                                    "'^pyc/cpython-311/([0-9a-f]{2})/\\1[0-9a-f]{62}\\.pyc$'",
+                                    cache),
+                         1);
+        for (size_t i = 0; i < NFILES; i++) {
+                assert_int_equal(bytecode_cache_get(cache, &e->probe, b, &bb.jobs[i], &err), 1);
+                assert_string_equal(bb.jobs[i].pyc_digest, ba.jobs[i].pyc_digest);
+                assert_string_equal(bb.jobs[i].pyc_path, ba.jobs[i].pyc_path);
+                assert_int_equal(bb.jobs[i].pyc_size, ba.jobs[i].pyc_size);
+                assert_null(bb.jobs[i].error);
+                char *x = store_blob_path(a, ba.jobs[i].pyc_digest);
+                char *y = store_blob_path(b, bb.jobs[i].pyc_digest);
+                assert_int_equal(fixture_sh("cmp -s '%s' '%s'", x, y), 0);
+                free(x);
+                free(y);
+        }
+        /* a second put of the same key leaves one entry, and no temporary file */
+        assert_int_equal(bytecode_cache_put(cache, &e->probe, a, &ba.jobs[0], &err), 0);
+        char *again = cache_entries(cache);
+        assert_string_equal(listing, again);
+
+        /* no cache directory: every job is a miss, and put keeps nothing */
+        pyc_job_release(&bb.jobs[0]);
+        assert_int_equal(bytecode_cache_get(NULL, &e->probe, b, &bb.jobs[0], &err), 0);
+        assert_null(bb.jobs[0].pyc_path);
+        assert_int_equal(bytecode_cache_put(NULL, &e->probe, a, &ba.jobs[0], &err), 0);
+
+        free(listing);
+        free(again);
+        batch_release(&ba);
+        batch_release(&bb);
+        store_free(a);
+        store_free(b);
+        free(cache);
+}
+
+/* Every input of the compilation is part of the key. */
+static void test_cache_key_covers_every_input(void **state)
+{
+        struct env *e = *state;
+        struct distill_error err = {0};
+        char *cache = path_join(e->dir, "cache-key");
+        struct store *st = open_store(e->dir, "store-ck");
+        char one[SHA256_HEX_LEN + 1], two[SHA256_HEX_LEN + 1];
+        put_text(st, "x = 1\n", one);
+        put_text(st, "x = 2\n", two);
+        struct pyc_job job = {.image_path = "/app/m.py", .src_digest = one};
+        assert_int_equal(bytecode_compile(&e->image, &e->probe, st, &job, 1, &err), 0);
+        assert_int_equal(bytecode_cache_put(cache, &e->probe, st, &job, &err), 0);
+
+        struct pyc_job same = {.image_path = "/app/m.py", .src_digest = one};
+        struct pyc_job moved = {.image_path = "/app/n.py", .src_digest = one};
+        struct pyc_job edited = {.image_path = "/app/m.py", .src_digest = two};
+        assert_int_equal(bytecode_cache_get(cache, &e->probe, st, &same, &err), 1);
+        assert_string_equal(same.pyc_digest, job.pyc_digest);
+        assert_int_equal(bytecode_cache_get(cache, &e->probe, st, &moved, &err), 0);
+        assert_int_equal(bytecode_cache_get(cache, &e->probe, st, &edited, &err), 0);
+
+        /* another interpreter (magic number, cache tag) is another key */
+        struct py_probe other = e->probe;
+        other.magic_hex = "550d0d0a";
+        pyc_job_release(&same);
+        assert_int_equal(bytecode_cache_get(cache, &other, st, &same, &err), 0);
+        other = e->probe;
+        other.cache_tag = "cpython-312";
+        assert_int_equal(bytecode_cache_get(cache, &other, st, &same, &err), 0);
+
+        /* a tag that is not a plain name never becomes a path: no caching at all */
+        other.cache_tag = "../../escape";
+        assert_int_equal(bytecode_cache_put(cache, &other, st, &job, &err), 0);
+        assert_int_equal(bytecode_cache_get(cache, &other, st, &same, &err), 0);
+        other.cache_tag = e->probe.cache_tag;
+        other.magic_hex = "a70d";
+        assert_int_equal(bytecode_cache_put(cache, &other, st, &job, &err), 0);
+        char *listing = cache_entries(cache);
+        assert_int_equal(count_lines(listing), 1);
+        assert_int_equal(fixture_sh("test ! -e '%s/escape'", e->dir), 0);
+
+        /* a job that did not compile is not kept */
+        struct pyc_job bad = {.image_path = "/app/bad.py", .src_digest = one};
+        bad.error = xstrdup("/app/bad.py: SyntaxError");
+        assert_int_equal(bytecode_cache_put(cache, &e->probe, st, &bad, &err), 0);
+        free(listing);
+        listing = cache_entries(cache);
+        assert_int_equal(count_lines(listing), 1);
+
+        free(listing);
+        pyc_job_release(&bad);
+        pyc_job_release(&job);
+        pyc_job_release(&same);
+        pyc_job_release(&moved);
+        pyc_job_release(&edited);
+        store_free(st);
+        free(cache);
+}
+
+/* Damaged entries are misses, never shipped; the next put replaces them. */
+static void test_cache_rejects_damaged_entries(void **state)
+{
+        struct env *e = *state;
+        struct distill_error err = {0};
+        char *cache = path_join(e->dir, "cache-bad");
+        struct store *st = open_store(e->dir, "store-cd");
+        char src[SHA256_HEX_LEN + 1];
+        put_source(st, "/usr/lib/python3.11/os.py", src);
+        struct pyc_job job = {.image_path = "/usr/lib/python3.11/os.py", .src_digest = src};
+        assert_int_equal(bytecode_compile(&e->image, &e->probe, st, &job, 1, &err), 0);
+        assert_int_equal(bytecode_cache_put(cache, &e->probe, st, &job, &err), 0);
+        char *listing = cache_entries(cache);
+        listing[strcspn(listing, "\n")] = '\0';
+        char *entry = xasprintf("%s/%s", cache, listing);
+        char *good = xasprintf("%s/good-entry", e->dir);
+        assert_int_equal(fixture_sh("cp '%s' '%s'", entry, good), 0);
+
+        /* truncated; one body byte flipped; empty; a wrong digest line; a digest line rewritten
+         * to match a body with another magic number, and with checked-hash flags */
+        static const char *const damage[] = {
+            "truncate -s -100 \"$E\"",
+            "printf '\\377' | dd of=\"$E\" bs=1 seek=500 conv=notrunc status=none",
+            ": >\"$E\"",
+            "sed -i '1s/^distill-pyc 1 ./distill-pyc 1 0/' \"$E\"",
+            "/usr/bin/python3.11 -c 'import hashlib,sys; d=open(sys.argv[1],\"rb\").read(); "
+            "b=bytearray(d[79:]); b[0]^=1; "
+            "open(sys.argv[1],\"wb\").write(b\"distill-pyc 1 \"+hashlib.sha256(b).hexdigest()."
+            "encode()+b\"\\n\"+b)' \"$E\"",
+            "/usr/bin/python3.11 -c 'import hashlib,sys; d=open(sys.argv[1],\"rb\").read(); "
+            "b=bytearray(d[79:]); b[4]=3; "
+            "open(sys.argv[1],\"wb\").write(b\"distill-pyc 1 \"+hashlib.sha256(b).hexdigest()."
+            "encode()+b\"\\n\"+b)' \"$E\"",
+        };
+        for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+                assert_int_equal(fixture_sh("cp '%s' '%s'", good, entry), 0);
+                assert_int_equal(fixture_sh("E='%s'; %s", entry, damage[i]), 0);
+                assert_int_equal(fixture_sh("cmp -s '%s' '%s'", good, entry), 1);
+                struct pyc_job again = {.image_path = job.image_path, .src_digest = src};
+                assert_int_equal(bytecode_cache_get(cache, &e->probe, st, &again, &err), 0);
+                assert_null(again.pyc_path);
+                assert_string_equal(again.pyc_digest, "");
+                pyc_job_release(&again);
+        }
+        /* the entry a put writes over the damaged one is whole again */
+        assert_int_equal(bytecode_cache_put(cache, &e->probe, st, &job, &err), 0);
+        assert_int_equal(fixture_sh("cmp -s '%s' '%s'", good, entry), 0);
+        struct pyc_job again = {.image_path = job.image_path, .src_digest = src};
+        assert_int_equal(bytecode_cache_get(cache, &e->probe, st, &again, &err), 1);
+        assert_string_equal(again.pyc_digest, job.pyc_digest);
+
+        pyc_job_release(&again);
+        pyc_job_release(&job);
+        free(entry);
+        free(good);
+        free(listing);
+        store_free(st);
+        free(cache);
+}
+
+/* Builds sharing a cache: writers of the same keys never let a reader see a partial entry. */
+static void test_cache_concurrent_writers(void **state)
+{
+        struct env *e = *state;
+        struct distill_error err = {0};
+        char *cache = path_join(e->dir, "cache-race");
+        struct store *st = open_store(e->dir, "store-cr");
+        struct batch b;
+        batch_init(&b, st);
+        assert_int_equal(bytecode_compile(&e->image, &e->probe, st, b.jobs, NFILES, &err), 0);
+
+        pid_t kids[3];
+        for (size_t k = 0; k < 3; k++) {
+                kids[k] = fork();
+                assert_true(kids[k] >= 0);
+                if (kids[k] == 0) {
+                        for (int round = 0; round < 40; round++)
+                                for (size_t i = 0; i < NFILES; i++)
+                                        if (bytecode_cache_put(cache, &e->probe, st, &b.jobs[i],
+                                                               &err) < 0)
+                                                _exit(1);
+                        _exit(0);
+                }
+        }
+        size_t hits = 0;
+        for (int round = 0; round < 200; round++)
+                for (size_t i = 0; i < NFILES; i++) {
+                        struct pyc_job j = {.image_path = b.jobs[i].image_path,
+                                            .src_digest = b.jobs[i].src_digest};
+                        int r = bytecode_cache_get(cache, &e->probe, st, &j, &err);
+                        assert_true(r == 0 || r == 1);
+                        if (r == 1) {
+                                hits++;
+                                assert_string_equal(j.pyc_digest, b.jobs[i].pyc_digest);
+                        }
+                        pyc_job_release(&j);
+                }
+        for (size_t k = 0; k < 3; k++) {
+                int status = 0;
+                assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+                assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        }
+        assert_true(hits > 0);
+        char *listing = cache_entries(cache);
+        assert_int_equal(count_lines(listing), NFILES); /* and no temporary file left */
+        free(listing);
+        batch_release(&b);
+        store_free(st);
+        free(cache);
+}
+
+/* What the cache relies on: a file's .pyc does not depend on what else the run compiled. */
+static void test_batch_and_single_runs_agree(void **state)
+{
+        struct env *e = *state;
+        struct distill_error err = {0};
+        struct store *st = open_store(e->dir, "store-bs");
+        struct batch b;
+        batch_init(&b, st);
+        assert_int_equal(bytecode_compile(&e->image, &e->probe, st, b.jobs, NFILES, &err), 0);
+        for (size_t i = 0; i < NFILES; i++) {
+                /* alone, and after the others in reverse order */
+                struct pyc_job one = {.image_path = b.jobs[i].image_path,
+                                      .src_digest = b.jobs[i].src_digest};
+                assert_int_equal(bytecode_compile(&e->image, &e->probe, st, &one, 1, &err), 0);
+                assert_string_equal(one.pyc_digest, b.jobs[i].pyc_digest);
+                pyc_job_release(&one);
+        }
+        struct pyc_job rev[NFILES];
+        memset(rev, 0, sizeof(rev));
+        for (size_t i = 0; i < NFILES; i++) {
+                rev[i].image_path = b.jobs[NFILES - 1 - i].image_path;
+                rev[i].src_digest = b.jobs[NFILES - 1 - i].src_digest;
+        }
+        assert_int_equal(bytecode_compile(&e->image, &e->probe, st, rev, NFILES, &err), 0);
+        for (size_t i = 0; i < NFILES; i++) {
+                assert_string_equal(rev[i].pyc_digest, b.jobs[NFILES - 1 - i].pyc_digest);
+                pyc_job_release(&rev[i]);
+        }
+        batch_release(&b);
+        store_free(st);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -344,6 +627,11 @@ int main(void)
             cmocka_unit_test(test_missing_source_is_fatal),
             cmocka_unit_test(test_choose_prefers_image_then_host),
             cmocka_unit_test(test_choose_checks_magic),
+            cmocka_unit_test(test_cache_hit_gives_the_compiled_bytes),
+            cmocka_unit_test(test_cache_key_covers_every_input),
+            cmocka_unit_test(test_cache_rejects_damaged_entries),
+            cmocka_unit_test(test_cache_concurrent_writers),
+            cmocka_unit_test(test_batch_and_single_runs_agree),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
