@@ -1,6 +1,7 @@
 /* stagetime: where a run's time goes. Each stage accumulates wall time (CLOCK_MONOTONIC) and CPU
  * time (CLOCK_PROCESS_CPUTIME_ID: every thread of the process, so a multi-threaded stage shows
- * more CPU than wall time). Stages keep the order in which they were first timed. */
+ * more CPU than wall time; plus getrusage(RUSAGE_CHILDREN): the child processes waited for while
+ * the stage ran). Stages keep the order in which they were first timed. */
 #ifndef DISTILL_STAGETIME_H
 #define DISTILL_STAGETIME_H
 

@@ -1,6 +1,6 @@
 /* stagetime against the clocks themselves: a sleep is wall time and no CPU, a spinning thread's
- * own CLOCK_THREAD_CPUTIME_ID is counted in the process CPU time, laps chain without a gap, and
- * stages accumulate by name in the order first timed. */
+ * own CLOCK_THREAD_CPUTIME_ID and a waited-for child's rusage are counted as CPU time, laps chain
+ * without a gap, and stages accumulate by name in the order first timed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,7 +10,10 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "distill/base/stagetime.h"
 
@@ -62,6 +65,35 @@ static void test_other_threads_count_as_cpu(void **state)
         assert_true(burned >= 0.2);
         assert_true(cpu >= burned);
         assert_true(wall >= burned - 0.001); /* one thread cannot burn CPU faster than time */
+}
+
+static void test_waited_children_count_as_cpu(void **state)
+{
+        (void)state;
+        struct stage_timer t;
+        struct rusage before, after;
+        double wall, cpu;
+        assert_int_equal(getrusage(RUSAGE_CHILDREN, &before), 0);
+        stage_timer_start(&t);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                double burn = 0.2;
+                spin(&burn);
+                _exit(0);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        stage_timer_elapsed(&t, &wall, &cpu);
+        assert_int_equal(getrusage(RUSAGE_CHILDREN, &after), 0);
+        /* the kernel's account of the child is the oracle */
+        double child = (double)(after.ru_utime.tv_sec - before.ru_utime.tv_sec) +
+                       (double)(after.ru_utime.tv_usec - before.ru_utime.tv_usec) / 1e6 +
+                       (double)(after.ru_stime.tv_sec - before.ru_stime.tv_sec) +
+                       (double)(after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1e6;
+        assert_true(child >= 0.19);
+        assert_true(cpu >= child);
+        assert_true(wall >= 0.19);
 }
 
 static void test_stages_accumulate_in_order(void **state)
@@ -133,6 +165,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_sleep_is_wall_not_cpu),
             cmocka_unit_test(test_other_threads_count_as_cpu),
+            cmocka_unit_test(test_waited_children_count_as_cpu),
             cmocka_unit_test(test_stages_accumulate_in_order),
             cmocka_unit_test(test_laps_chain_without_gap),
         };
