@@ -29,10 +29,12 @@ static void *spin(void *arg)
 {
         double *want = arg;
         double start = thread_cpu_now();
-        volatile uint64_t x = 0;
-        while (thread_cpu_now() - start < *want)
+        uint64_t x = 0;
+        while (thread_cpu_now() - start < *want) {
                 for (int i = 0; i < 10000; i++)
                         x += (uint64_t)i;
+                __asm__ volatile("" : : "r"(x)); /* the loop's work is not optimised away */
+        }
         *want = thread_cpu_now() - start;
         return NULL;
 }
