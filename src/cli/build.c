@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "distill/base/stagetime.h"
 #include "distill/check/check.h"
 #include "distill/core/plan.h"
 #include "distill/core/store.h"
@@ -50,7 +51,18 @@ struct build_ctx {
         struct oci_written written;
         struct timespec started;
         char lock_digest[SHA256_HEX_LEN + 1]; /* of the --locked file, "" without one */
+        struct stage_times times; /* where the build's time went (-v, --json "timings") */
+        struct stage_timer lap;   /* started when the stage now running began */
+        struct stage_timer run;   /* started with the build */
+        json_t *summaries;        /* --json: one object per architecture, printed with the
+                                   * timings once the output is in place */
 };
+
+/* The time since the previous stage ended was stage `name`'s: consecutive stages leave no gap. */
+static void stage_done(struct build_ctx *b, const char *name)
+{
+        stage_times_lap(&b->times, name, &b->lap);
+}
 
 static void progress(const struct build_ctx *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -389,9 +401,14 @@ static int write_layer(struct build_ctx *b, struct distill_error *err)
         size_t skip = (n > 0 && strcmp(all[0]->path, "/") == 0) ? 1 : 0;
         b->n_layers = split_layers(b, all + skip, n - skip, lists, counts);
         for (size_t i = 0; i < b->n_layers && r >= 0; i++) {
+                struct stage_timer t;
+                double wall, cpu;
+                stage_timer_start(&t);
                 r = layer_write_cached(lists[i], counts[i], b->st, b->epoch, blobs, cache,
                                        b->m->image.zstd ? LAYER_ZSTD : LAYER_GZIP,
                                        b->m->image.compression_level, &b->layers[i], err);
+                stage_timer_elapsed(&t, &wall, &cpu);
+                stage_times_add(&b->times, i ? "layers.app" : "layers.runtime", wall, cpu);
                 if (r >= 0)
                         progress(b,
                                  "layer %zu (%s): %zu entries, %llu bytes tar, %llu bytes gzip%s",
@@ -402,6 +419,7 @@ static int write_layer(struct build_ctx *b, struct distill_error *err)
         }
         free(lists[0]);
         free(lists[1]);
+        stage_done(b, "layers");
         return r;
 }
 
@@ -626,7 +644,7 @@ static bool has_check(const struct build_ctx *b)
         return n_check_commands(b) > 0;
 }
 
-static void summarise(const struct build_ctx *b)
+static void summarise(struct build_ctx *b)
 {
         size_t n, files = 0, kept = 0;
         uint64_t bytes = 0;
@@ -692,9 +710,9 @@ static void summarise(const struct build_ctx *b)
                         json_object_set_new(o, "bytecode_cached",
                                             json_integer((json_int_t)b->plan->pyc_cached));
                 }
-                json_dumpf(o, stdout, JSON_COMPACT);
-                fputc('\n', stdout);
-                json_decref(o);
+                if (!b->summaries)
+                        b->summaries = json_array();
+                json_array_append_new(b->summaries, o);
                 return;
         }
         printf("image      %s (%s)\n", b->ref, b->arch);
@@ -766,17 +784,36 @@ static void record_provenance(struct build_ctx *b)
         pv->lock_digest = b->lock_digest[0] ? xasprintf("sha256:%s", b->lock_digest) : NULL;
 }
 
+static double stage_wall(const struct build_ctx *b, const char *name)
+{
+        const struct stage_time *s = stage_times_get(&b->times, name);
+        return s ? s->wall_s : 0;
+}
+
+static double stage_cpu(const struct build_ctx *b, const char *name)
+{
+        const struct stage_time *s = stage_times_get(&b->times, name);
+        return s ? s->cpu_s : 0;
+}
+
 static int select_and_finalize(struct build_ctx *b, const struct select_observed *observed,
                                struct distill_error *err)
 {
-        int r = select_plan(b->m, b->arch, b->src, &b->candidates, &b->rules, b->st, observed,
-                            b->plan, err);
+        double bytecode_wall = stage_wall(b, "bytecode"), bytecode_cpu = stage_cpu(b, "bytecode");
+        stage_times_add(&b->times, "select", 0, 0); /* listed before its bytecode stage */
+        int r = select_plan_timed(b->m, b->arch, b->src, &b->candidates, &b->rules, b->st, observed,
+                                  b->plan, &b->times, err);
+        stage_done(b, "select");
+        /* the .pyc compilation is a stage of its own, recorded apart by select_plan_timed */
+        stage_times_add(&b->times, "select", bytecode_wall - stage_wall(b, "bytecode"),
+                        bytecode_cpu - stage_cpu(b, "bytecode"));
         if (r >= 0)
                 r = rootfs_finalize(b->plan, b->m, b->src, b->st, err);
         if (r >= 0)
                 r = unkept_record(b->plan, b->m, b->src, &b->candidates, err);
         if (r >= 0)
                 record_provenance(b);
+        stage_done(b, "rootfs");
         return r;
 }
 
@@ -815,9 +852,11 @@ static int make_plan(struct build_ctx *b, struct distill_error *err)
                 progress(b, "source sysroot %s (%s)", b->m->sysroot, b->arch);
                 r = source_open_sysroot(b->m->sysroot, b->arch, &b->src, err);
         }
+        stage_done(b, "source");
         if (r < 0)
                 return r;
         r = solve(b, err);
+        stage_done(b, "solve");
         if (r < 0)
                 return r;
         plan_start(b);
@@ -830,6 +869,7 @@ static int make_plan(struct build_ctx *b, struct distill_error *err)
 
         cleanup_free char *staging = path_join(b->tmp_out, "staging");
         r = store_open(staging, &b->st, err);
+        stage_done(b, "fetch");
         if (r < 0)
                 return r;
         r = select_and_finalize(b, NULL, err);
@@ -919,6 +959,7 @@ static int trace_and_reselect(struct build_ctx *b, struct distill_error *err)
                  spec.n_commands);
         int r = check_trace(&spec, b->plan, b->st, b->src, &b->candidates, &obs, &output, err);
         image_config_release(&cfg);
+        stage_done(b, "trace");
         if (r == -DISTILL_EVERIFY)
                 show_check_output(&output);
         strbuf_release(&output);
@@ -948,6 +989,7 @@ static int prove(struct build_ctx *b, struct distill_error *err)
         progress(b, "check.run: %zu command(s) in the image, as UID %u", spec.n_commands, spec.uid);
         int r = check_prove(&spec, b->plan, b->st, &output, err);
         image_config_release(&cfg);
+        stage_done(b, "check");
         if (r == -DISTILL_EVERIFY)
                 show_check_output(&output);
         strbuf_release(&output);
@@ -976,6 +1018,7 @@ static int write_rootfs(struct build_ctx *b, struct distill_error *err)
                 r = tree_write_mtree(all, n, mtree, err);
         }
         progress(b, "rootfs: %zu entries written", n);
+        stage_done(b, "rootfs");
         return r;
 }
 
@@ -1015,15 +1058,86 @@ static int build_arch(struct build_ctx *b, const char *arch, bool first, bool mu
         b->st = NULL;
         cleanup_free char *staging = path_join(b->tmp_out, "staging");
         r = rm_rf(staging);
+        stage_done(b, "output");
         if (r < 0)
                 return distill_error_errno(err, DISTILL_EIO, -r, "cannot remove %s", staging);
         summarise(b);
         return 0;
 }
 
+/* Each stage (in the order it first ran) followed by its parts ("select" by "select.elf", …),
+ * into order[] (b->times.n slots); returns how many. */
+static size_t stages_grouped(const struct build_ctx *b, size_t *order)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < b->times.n; i++) {
+                const char *name = b->times.v[i].name;
+                if (strchr(name, '.'))
+                        continue;
+                order[n++] = i;
+                size_t len = strlen(name);
+                for (size_t k = 0; k < b->times.n; k++) {
+                        const char *part = b->times.v[k].name;
+                        if (strncmp(part, name, len) == 0 && part[len] == '.')
+                                order[n++] = k;
+                }
+        }
+        return n;
+}
+
+/* {"STAGE": {"wall_s": W, "cpu_s": C}, …, "total": …} */
+static json_t *timings_json(const struct build_ctx *b)
+{
+        json_t *o = json_object();
+        cleanup_free size_t *order = xcalloc(b->times.n + 1, sizeof(*order));
+        size_t n = stages_grouped(b, order);
+        double wall, cpu;
+        for (size_t i = 0; i < n; i++) {
+                const struct stage_time *s = &b->times.v[order[i]];
+                json_object_set_new(o, s->name,
+                                    json_pack("{s:f,s:f}", "wall_s", s->wall_s, "cpu_s", s->cpu_s));
+        }
+        stage_timer_elapsed(&b->run, &wall, &cpu);
+        json_object_set_new(o, "total", json_pack("{s:f,s:f}", "wall_s", wall, "cpu_s", cpu));
+        return o;
+}
+
+static void print_summaries(const struct build_ctx *b)
+{
+        for (size_t i = 0; b->summaries && i < json_array_size(b->summaries); i++) {
+                json_t *o = json_array_get(b->summaries, i);
+                json_object_set_new(o, "timings", timings_json(b));
+                json_dumpf(o, stdout, JSON_COMPACT);
+                fputc('\n', stdout);
+        }
+}
+
+/* -v: each stage with its parts indented under it; select.staging, counted inside the other
+ * select parts, says so. */
+static void print_timings(const struct build_ctx *b)
+{
+        double wall, cpu;
+        if (b->opt->verbosity < 1)
+                return;
+        cleanup_free size_t *order = xcalloc(b->times.n + 1, sizeof(*order));
+        size_t n = stages_grouped(b, order);
+        fprintf(stderr, "time       %-20s %9s %9s\n", "stage", "wall s", "CPU s");
+        for (size_t i = 0; i < n; i++) {
+                const struct stage_time *s = &b->times.v[order[i]];
+                bool part = strchr(s->name, '.') != NULL;
+                fprintf(stderr, "time       %s%-*s %9.3f %9.3f%s\n", part ? "  " : "",
+                        part ? 18 : 20, s->name, s->wall_s, s->cpu_s,
+                        strcmp(s->name, "select.staging") == 0 ? "  (within the select parts)"
+                                                               : "");
+        }
+        stage_timer_elapsed(&b->run, &wall, &cpu);
+        fprintf(stderr, "time       %-20s %9.3f %9.3f\n", "total", wall, cpu);
+}
+
 static int run_pipeline(struct build_ctx *b, struct distill_error *err)
 {
         int r = load_inputs(b, err);
+        stage_done(b, "manifest");
         if (r < 0)
                 return r;
         r = check_out_absent(b->opt, err);
@@ -1078,8 +1192,10 @@ static int run_pipeline(struct build_ctx *b, struct distill_error *err)
         if (r < 0)
                 return r;
         r = publish(b, err);
+        stage_done(b, "output");
         if (r < 0)
                 return r;
+        print_summaries(b);
         if (b->opt->push) {
                 struct publish_result pushed;
                 progress(b, "push %s", b->opt->push);
@@ -1090,10 +1206,12 @@ static int run_pipeline(struct build_ctx *b, struct distill_error *err)
                         printf("sboms      %zu referrers under the tag %s\n", pushed.n_referrers,
                                pushed.referrer_tags.v[i]);
                 publish_result_release(&pushed);
+                stage_done(b, "push");
                 if (r < 0)
                         return r;
         }
         progress(b, "done");
+        print_timings(b);
         return 0;
 }
 
@@ -1113,6 +1231,8 @@ static void build_ctx_release(struct build_ctx *b)
         rules_release(&b->rules);
         if (b->m)
                 manifest_free(b->m);
+        stage_times_release(&b->times);
+        json_decref(b->summaries);
 }
 
 int build_resolve(const struct build_options *opt, struct plan **out, struct distill_error *err)
@@ -1121,6 +1241,8 @@ int build_resolve(const struct build_options *opt, struct plan **out, struct dis
         int r;
 
         clock_gettime(CLOCK_MONOTONIC, &b.started);
+        stage_timer_start(&b.run);
+        b.lap = b.run;
         *out = NULL;
         r = load_inputs(&b, err);
         if (r < 0)
@@ -1147,6 +1269,8 @@ int build_run(const struct build_options *opt, struct distill_error *err)
         int r;
 
         clock_gettime(CLOCK_MONOTONIC, &b.started);
+        stage_timer_start(&b.run);
+        b.lap = b.run;
         r = run_pipeline(&b, err);
         build_ctx_release(&b);
         return r;

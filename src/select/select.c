@@ -16,6 +16,7 @@
 #include "distill/base/arch.h"
 #include "distill/base/dockerignore.h"
 #include "distill/base/spawn.h"
+#include "distill/base/stagetime.h"
 #include "distill/base/wildmatch.h"
 #include "distill/core/imagens.h"
 #include "distill/elf/elf.h"
@@ -71,6 +72,9 @@ struct select_ctx {
 
         struct image_view view;      /* what the helpers read of the image */
         struct ldconfig_dirs ldconf; /* the image's ld.so.conf and the cache's directories */
+
+        struct stage_times *times; /* where select's time goes (NULL: not recorded) */
+        struct stage_timer lap;    /* started when the stage now running began */
 };
 
 /* Namespace */
@@ -276,10 +280,15 @@ static int stage_node_bytes(struct select_ctx *c, const struct imagens_node *nod
 {
         cleanup_close int fd = -1;
         uint64_t size = 0;
+        struct stage_timer t;
+        double wall, cpu;
+        stage_timer_start(&t);
         int r = open_node(c, node, &fd, err);
-        if (r < 0)
-                return r;
-        r = store_put_fd(c->st, fd, node->src_path, e->digest, &size, err);
+        if (r >= 0)
+                r = store_put_fd(c->st, fd, node->src_path, e->digest, &size, err);
+        /* reading, hashing and copying the kept files: part of whichever select stage keeps them */
+        stage_timer_elapsed(&t, &wall, &cpu);
+        stage_times_add(c->times, "select.staging", wall, cpu);
         if (r < 0)
                 return r;
         e->size = size;
@@ -1270,10 +1279,12 @@ static int run_to_fixpoint(struct select_ctx *c, struct distill_error *err)
         for (;;) {
                 bool fired = false;
                 r = drain_queue(c, err);
+                stage_times_lap(c->times, "select.elf", &c->lap);
                 if (r < 0)
                         return r;
                 if (c->pm) {
                         r = pymodules_drain(c->pm, err);
+                        stage_times_lap(c->times, "select.imports", &c->lap);
                         if (r < 0)
                                 return r;
                         if (r > 0)
@@ -1295,6 +1306,7 @@ static int run_to_fixpoint(struct select_ctx *c, struct distill_error *err)
                                 return distill_error_prefix(err,
                                                             "rule %s: ", c->rules->rules[i].name);
                 }
+                stage_times_lap(c->times, "select.rules", &c->lap);
                 if (!fired && c->queue_head == c->queue.n)
                         return 0;
         }
@@ -2138,14 +2150,25 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
                 const struct select_observed *observed, struct plan *plan,
                 struct distill_error *err)
 {
+        return select_plan_timed(m, arch, src, candidates, rules, st, observed, plan, NULL, err);
+}
+
+int select_plan_timed(const struct manifest *m, const char *arch, struct source *src,
+                      const struct pkgset *candidates, const struct ruleset *rules,
+                      struct store *st, const struct select_observed *observed, struct plan *plan,
+                      struct stage_times *times, struct distill_error *err)
+{
         struct select_ctx c = {.m = m,
                                .arch = arch,
                                .src = src,
                                .candidates = candidates,
                                .rules = rules,
                                .st = st,
-                               .plan = plan};
+                               .plan = plan,
+                               .times = times};
         int r;
+
+        stage_timer_start(&c.lap);
 
         r = ldso_config_for_arch(arch, &c.ldcfg, err);
         if (r < 0)
@@ -2167,6 +2190,7 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
                                      .elf = load_elf,
                                      .read = pm_read};
         r = ldconfig_scan_dirs(&c.view, &c.ldcfg, &c.ldconf, err);
+        stage_times_lap(times, "select.namespace", &c.lap);
         if (r < 0)
                 goto cleanup;
         if (m->has_python) {
@@ -2175,9 +2199,11 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
                         goto cleanup;
         }
         r = seed_files(&c, err);
+        stage_times_lap(times, "select.seeds", &c.lap);
         if (r < 0)
                 goto cleanup;
         r = drain_queue(&c, err);
+        stage_times_lap(times, "select.elf", &c.lap);
         if (r < 0)
                 goto cleanup;
         {
@@ -2190,18 +2216,23 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
                         c.vars.ldso = path_basename(ce->info.interp);
         }
         r = run_to_fixpoint(&c, err);
-        if (r >= 0 && observed)
+        if (r >= 0 && observed) {
                 r = keep_observed(&c, observed, err);
+                stage_times_lap(times, "select.observed", &c.lap);
+        }
         if (r >= 0 && c.pm) {
                 pymodules_finish(c.pm);
                 pymodules_def_counts(c.pm, &plan->py_defs, &plan->py_defs_reached);
+                stage_times_lap(times, "select.imports", &c.lap);
         }
         if (r >= 0 && c.py.have_probe && m->python.bytecode)
                 r = compile_bytecode(&c, err);
+        stage_times_lap(times, "bytecode", &c.lap);
         if (r >= 0)
                 r = keep_alias_links(&c, err);
         if (r >= 0)
                 r = write_ld_so_cache(&c, err);
+        stage_times_lap(times, "select.ldcache", &c.lap);
 
 cleanup:
         ldconfig_dirs_release(&c.ldconf);

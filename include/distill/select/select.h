@@ -4,6 +4,7 @@
 #ifndef DISTILL_SELECT_H
 #define DISTILL_SELECT_H
 
+#include "distill/base/stagetime.h"
 #include "distill/core/plan.h"
 #include "distill/core/store.h"
 #include "distill/input/manifest.h"
@@ -27,5 +28,15 @@ int select_plan(const struct manifest *m, const char *arch, struct source *src,
                 const struct pkgset *candidates, const struct ruleset *rules, struct store *st,
                 const struct select_observed *observed, struct plan *plan,
                 struct distill_error *err);
+/* select_plan, adding where its time went to `times` (NULL: nothing recorded): "bytecode" (the
+ * .pyc compilation) apart, and select's own parts: "select.namespace" (the candidates' files and
+ * the linker's directories), "select.seeds" (the seeds, the interpreter's probe, the host files),
+ * "select.elf" (ELF closures), "select.imports" (the Python import closure), "select.rules",
+ * "select.observed" (check.trace's findings), "select.ldcache" (alias links, ld.so.cache); and,
+ * counted inside those, "select.staging" (reading, hashing and storing the kept files). */
+int select_plan_timed(const struct manifest *m, const char *arch, struct source *src,
+                      const struct pkgset *candidates, const struct ruleset *rules,
+                      struct store *st, const struct select_observed *observed, struct plan *plan,
+                      struct stage_times *times, struct distill_error *err);
 
 #endif
