@@ -47,8 +47,8 @@ static void test_sleep_is_wall_not_cpu(void **state)
         stage_timer_start(&t);
         nanosleep(&(struct timespec){.tv_nsec = 150 * 1000 * 1000}, NULL);
         stage_timer_elapsed(&t, &wall, &cpu);
-        assert_true(wall >= 0.15);
-        assert_true(wall < 5);
+        assert_true(wall >= 0.15); /* the kernel sleeps at least that long: no upper bound,
+                                    * which would depend on the machine's load */
         assert_true(cpu >= 0);
         assert_true(cpu < 0.05);
 }
@@ -154,10 +154,10 @@ static void test_laps_chain_without_gap(void **state)
         assert_true(a->cpu_s >= 0.1);
         assert_true(b->wall_s >= 0.05);
         assert_true(b->cpu_s < 0.05);
-        /* the laps cover the whole interval up to the last lap, which ends before `whole` is read
-         */
+        /* the laps cover the whole interval up to the last lap, which ends before `whole` is
+         * read (how much earlier depends on scheduling, so only this side is asserted) */
         assert_true(a->wall_s + b->wall_s <= wall);
-        assert_true(a->wall_s + b->wall_s > wall - 0.01);
+        assert_true(a->wall_s + b->wall_s >= 0.15); /* two spins and the sleep, at least */
         assert_true(a->cpu_s + b->cpu_s <= cpu);
         stage_times_release(&st);
 }
