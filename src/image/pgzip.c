@@ -155,8 +155,9 @@ int pgzip_open(int level, unsigned threads, pgzip_sink sink, void *ud, struct pg
         z->sink = sink;
         z->ud = ud;
         z->n_threads = threads > 1 ? threads : 0;
-        /* enough chunks in flight to keep every worker busy while the writer drains */
-        z->n_slots = threads > 1 ? 2 * (size_t)threads : 1;
+        /* a chunk per worker plus two (the one being filled, the one being written), so every
+         * worker stays busy while the writer drains; memory stays threads x 2 MiB */
+        z->n_slots = threads > 1 ? (size_t)threads + 2 : 1;
         pthread_mutex_init(&z->lock, NULL);
         pthread_cond_init(&z->queued, NULL);
         pthread_cond_init(&z->done, NULL);

@@ -13,7 +13,7 @@
 #define PGZIP_CHUNK       (1u << 20)
 #define PGZIP_MIN_LEVEL   1
 #define PGZIP_MAX_LEVEL   12 /* libdeflate's range; 6 is zlib's default's equal */
-#define PGZIP_MAX_THREADS 64
+#define PGZIP_MAX_THREADS 32 /* each in-flight chunk holds about 2 MiB */
 
 /* Receives the compressed bytes in order, from the thread that calls pgzip_write/finish:
  * 0, or -errno (the error is kept and returned by the call that triggered it). */
