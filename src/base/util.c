@@ -238,10 +238,12 @@ static uint64_t hash_str(const char *s)
         return h;
 }
 
-static struct strmap_entry *strmap_slot(const struct strmap *m, const char *key)
+/* The key's slot, or the empty slot where it would go. The stored hashes spare a strcmp for
+ * nearly every slot probed past: most lookups (is this path in the plan?) are misses. */
+static struct strmap_entry *strmap_slot(const struct strmap *m, const char *key, uint64_t h)
 {
-        size_t i = hash_str(key) & (m->cap - 1);
-        while (m->slots[i].key && strcmp(m->slots[i].key, key) != 0)
+        size_t i = h & (m->cap - 1);
+        while (m->slots[i].key && (m->slots[i].hash != h || strcmp(m->slots[i].key, key) != 0))
                 i = (i + 1) & (m->cap - 1);
         return &m->slots[i];
 }
@@ -250,13 +252,13 @@ void *strmap_get(const struct strmap *m, const char *key)
 {
         if (!m->cap)
                 return NULL;
-        struct strmap_entry *e = strmap_slot(m, key);
+        struct strmap_entry *e = strmap_slot(m, key, hash_str(key));
         return e->key ? e->value : NULL;
 }
 
 bool strmap_has(const struct strmap *m, const char *key)
 {
-        return m->cap && strmap_slot(m, key)->key != NULL;
+        return m->cap && strmap_slot(m, key, hash_str(key))->key != NULL;
 }
 
 static void strmap_rehash(struct strmap *m)
@@ -268,16 +270,18 @@ static void strmap_rehash(struct strmap *m)
         for (size_t i = 0; i < old.cap; i++) {
                 if (!old.slots[i].key)
                         continue;
-                *strmap_slot(m, old.slots[i].key) = old.slots[i];
+                *strmap_slot(m, old.slots[i].key, old.slots[i].hash) = old.slots[i];
         }
         free(old.slots);
 }
 
 void *strmap_put(struct strmap *m, const char *key, void *value)
 {
-        if ((m->n + 1) * 4 > m->cap * 3)
+        /* at most half full: linear probing's misses stay short */
+        if ((m->n + 1) * 2 > m->cap)
                 strmap_rehash(m);
-        struct strmap_entry *e = strmap_slot(m, key);
+        uint64_t h = hash_str(key);
+        struct strmap_entry *e = strmap_slot(m, key, h);
         if (e->key) {
                 void *prev = e->value;
                 e->value = value;
@@ -285,6 +289,7 @@ void *strmap_put(struct strmap *m, const char *key, void *value)
         }
         e->key = xstrdup(key);
         e->value = value;
+        e->hash = h;
         m->n++;
         return NULL;
 }

@@ -67,6 +67,7 @@ void strvec_clear(struct strvec *sv);
 struct strmap_entry {
         char *key;
         void *value;
+        uint64_t hash; /* of key: probes compare it before the string */
 };
 struct strmap {
         struct strmap_entry *slots;
