@@ -450,7 +450,8 @@ int write_all(int fd, const void *data, size_t len)
         return 0;
 }
 
-int write_file_atomic_with(const char *path, unsigned mode, int (*fill)(int fd, void *ud), void *ud)
+int write_file_atomic_with(const char *path, unsigned mode, bool durable,
+                           int (*fill)(int fd, void *ud), void *ud)
 {
         char *tmp = xasprintf("%s.tmp.XXXXXX", path);
         int fd = mkstemp(tmp);
@@ -466,7 +467,7 @@ int write_file_atomic_with(const char *path, unsigned mode, int (*fill)(int fd, 
                 e = fill(fd, ud);
         /* the data reaches the disk before the name does: a crash leaves the old file or the
          * new one, never an empty one under the final name */
-        if (!e && fsync(fd) < 0)
+        if (!e && durable && fsync(fd) < 0)
                 e = -errno;
         if (close(fd) < 0 && !e)
                 e = -errno;
@@ -492,7 +493,7 @@ static int fill_bytes(int fd, void *ud)
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
 {
         struct bytes_to_write b = {data, len};
-        return write_file_atomic_with(path, mode, fill_bytes, &b);
+        return write_file_atomic_with(path, mode, true, fill_bytes, &b);
 }
 
 int copy_fd(int in, int out)

@@ -574,7 +574,7 @@ int treemap_write_svg(const struct treemap_item *items, size_t n, const char *ti
         free(weights);
 
         struct svg_job job = {items, n, title, rects};
-        int e = write_file_atomic_with(path, 0644, fill_svg, &job);
+        int e = write_file_atomic_with(path, 0644, true, fill_svg, &job);
         int r = 0;
         if (e)
                 r = distill_error_errno(err, DISTILL_EIO, -e, "writing %s", path);

@@ -440,33 +440,32 @@ int bytecode_cache_get(const char *cache_dir, const struct py_probe *probe, stru
         return 1;
 }
 
+struct entry_bytes {
+        const char *header;
+        const char *pyc;
+        size_t len;
+};
+
+static int fill_entry(int fd, void *ud)
+{
+        const struct entry_bytes *b = ud;
+        int e = write_all(fd, b->header, PYC_ENTRY_HEADER_LEN);
+        return e ? e : write_all(fd, b->pyc, b->len);
+}
+
 /* Written to a temporary name in the entry's directory and renamed: readers see a whole entry
  * or none, and two builds writing the same key write the same bytes. Not fsync'ed: an entry a
  * crash leaves short fails its digest line and is compiled again. */
 static int write_entry(const char *path, const char *pyc_digest, const char *pyc, size_t len)
 {
         cleanup_free char *dir = path_dirname(path);
-        cleanup_free char *tmp = xasprintf("%s.tmp.XXXXXX", path);
         char header[PYC_ENTRY_HEADER_LEN + 1];
         int e = mkdir_p(dir, 0755);
         if (e < 0)
                 return e;
-        int fd = mkstemp(tmp);
-        if (fd < 0)
-                return -errno;
         snprintf(header, sizeof(header), "%s%s\n", PYC_ENTRY_TAG, pyc_digest);
-        e = fchmod(fd, 0644) < 0 ? -errno : 0;
-        if (!e)
-                e = write_all(fd, header, PYC_ENTRY_HEADER_LEN);
-        if (!e)
-                e = write_all(fd, pyc, len);
-        if (close(fd) < 0 && !e)
-                e = -errno;
-        if (!e && rename(tmp, path) < 0)
-                e = -errno;
-        if (e)
-                unlink(tmp);
-        return e;
+        struct entry_bytes b = {header, pyc, len};
+        return write_file_atomic_with(path, 0644, false, fill_entry, &b);
 }
 
 int bytecode_cache_put(const char *cache_dir, const struct py_probe *probe, const struct store *st,

@@ -108,9 +108,10 @@ int write_all(int fd, const void *data, size_t len);       /* 0 or -errno; retri
 int copy_fd(int in, int out);
 /* PATH.tmp.XXXXXX written, fsync'ed and renamed over PATH: 0 or -errno. */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
-/* The same, for content written by fill(fd, ud) (0 or -errno). */
-int write_file_atomic_with(const char *path, unsigned mode, int (*fill)(int fd, void *ud),
-                           void *ud);
+/* The same, for content written by fill(fd, ud) (0 or -errno). durable false skips the fsync:
+ * for entries that check themselves (a crash may leave a short file under the final name). */
+int write_file_atomic_with(const char *path, unsigned mode, bool durable,
+                           int (*fill)(int fd, void *ud), void *ud);
 int mkdir_p(const char *path, unsigned mode); /* 0 or -errno */
 /* Where distill's temporary files go: $TMPDIR when it is absolute (a relative one would depend
  * on the working directory), else /tmp. */
