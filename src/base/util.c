@@ -125,8 +125,11 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
         va_list ap;
         int n;
 
+        /* a real (unused) buffer rather than NULL: gcc 12 under -fsanitize=undefined warns of a
+         * "null format string" for vsnprintf(NULL, 0, ...) and -Werror would stop that build */
+        char probe;
         va_start(ap, fmt);
-        n = vsnprintf(NULL, 0, fmt, ap);
+        n = vsnprintf(&probe, 0, fmt, ap);
         va_end(ap);
         if (n < 0)
                 return;

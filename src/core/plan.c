@@ -555,13 +555,18 @@ static int read_package(struct reader *rd, json_t *o, size_t i, struct plan_pack
         json_t *kept = json_object_get(o, "kept");
         if (kept && !json_is_boolean(kept))
                 return bad(rd, where, "'kept' must be true or false");
+        /* checked before anything is copied: a failure leaves nothing to free */
+        struct plan_count unkept = {0, 0};
+        if ((r = read_count(rd, o, "unkept", where, &unkept)) < 0)
+                return r;
         p->name = xstrdup(name);
         p->version = dup_or_null(version);
         p->arch = dup_or_null(arch);
         p->source = dup_or_null(source);
         p->added_by = dup_or_null(added_by);
         p->kept = kept && json_is_true(kept);
-        return read_count(rd, o, "unkept", where, &p->unkept);
+        p->unkept = unkept;
+        return 0;
 }
 
 static int read_provenance(struct reader *rd, json_t *root, struct plan *plan)
