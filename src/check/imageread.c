@@ -178,9 +178,11 @@ static struct archive *tar_reader(void)
         return a;
 }
 
-/* One layer (compressed or not) applied over what is there. */
-static int apply_layer(struct imageread *img, const char *file, const char *what,
-                       struct distill_error *err)
+/* Every member of a tar (compressed or not) handed to fn, until fn fails or the archive does. */
+static int each_member(const char *file, const char *what,
+                       int (*fn)(struct archive *a, struct archive_entry *ae, void *ud,
+                                 struct distill_error *err),
+                       void *ud, struct distill_error *err)
 {
         struct archive *a = tar_reader();
         struct archive_entry *ae;
@@ -191,22 +193,39 @@ static int apply_layer(struct imageread *img, const char *file, const char *what
                                       archive_error_string(a));
                 goto out;
         }
-        for (;;) {
+        while (r >= 0) {
                 int s = archive_read_next_header(a, &ae);
                 if (s == ARCHIVE_EOF)
                         break;
-                if (s != ARCHIVE_OK && s != ARCHIVE_WARN) {
+                if (s != ARCHIVE_OK && s != ARCHIVE_WARN)
                         r = distill_error_set(err, DISTILL_EINTEGRITY, "%s: %s", what,
                                               archive_error_string(a));
-                        goto out;
-                }
-                r = apply_member(img, a, ae, what, err);
-                if (r < 0)
-                        goto out;
+                else
+                        r = fn(a, ae, ud, err);
         }
 out:
         archive_read_free(a);
         return r;
+}
+
+struct layer_walk {
+        struct imageread *img;
+        const char *what;
+};
+
+static int apply_one(struct archive *a, struct archive_entry *ae, void *ud,
+                     struct distill_error *err)
+{
+        struct layer_walk *w = ud;
+        return apply_member(w->img, a, ae, w->what, err);
+}
+
+/* One layer (compressed or not) applied over what is there. */
+static int apply_layer(struct imageread *img, const char *file, const char *what,
+                       struct distill_error *err)
+{
+        struct layer_walk w = {img, what};
+        return each_member(file, what, apply_one, &w, err);
 }
 
 /* The SHA-256 of a file's uncompressed stream (a layer's diff_id). */
@@ -403,51 +422,41 @@ out:
         return r;
 }
 
+struct outer_walk {
+        const char *tar, *dir;
+        struct strmap *members;
+        size_t n;
+};
+
+static int unpack_one(struct archive *a, struct archive_entry *ae, void *ud,
+                      struct distill_error *err)
+{
+        struct outer_walk *w = ud;
+        if (!S_ISREG(archive_entry_mode(ae)) || !archive_entry_pathname(ae))
+                return 0;
+        if (++w->n > 4 * IMAGEREAD_MAX_LAYERS + 16)
+                return distill_error_set(err, DISTILL_EINTEGRITY, "%s: too many members", w->tar);
+        char *file = xasprintf("%s/m%zu", w->dir, w->n);
+        cleanup_close int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 || archive_read_data_into_fd(a, fd) != ARCHIVE_OK) {
+                int r = distill_error_set(err, DISTILL_EINTEGRITY, "%s: %s: %s", w->tar,
+                                          archive_entry_pathname(ae),
+                                          fd < 0 ? strerror(errno) : archive_error_string(a));
+                free(file);
+                return r;
+        }
+        cleanup_free char *name = image_path_of(archive_entry_pathname(ae));
+        free(strmap_put(w->members, name + 1, file));
+        return 0;
+}
+
 /* A docker-archive's members go to files in a private directory, named by their order (never by
  * the names the archive gives). */
 static int unpack_outer(const char *tar, const char *dir, struct strmap *members,
                         struct distill_error *err)
 {
-        struct archive *a = tar_reader();
-        struct archive_entry *ae;
-        int r = 0;
-        size_t n = 0;
-
-        if (archive_read_open_filename(a, tar, CHUNK) != ARCHIVE_OK) {
-                r = distill_error_set(err, DISTILL_EINTEGRITY, "%s: %s", tar,
-                                      archive_error_string(a));
-                goto out;
-        }
-        for (;;) {
-                int s = archive_read_next_header(a, &ae);
-                if (s == ARCHIVE_EOF)
-                        break;
-                if (s != ARCHIVE_OK && s != ARCHIVE_WARN) {
-                        r = distill_error_set(err, DISTILL_EINTEGRITY, "%s: %s", tar,
-                                              archive_error_string(a));
-                        goto out;
-                }
-                if (!S_ISREG(archive_entry_mode(ae)) || !archive_entry_pathname(ae))
-                        continue;
-                if (++n > 4 * IMAGEREAD_MAX_LAYERS + 16) {
-                        r = distill_error_set(err, DISTILL_EINTEGRITY, "%s: too many members", tar);
-                        goto out;
-                }
-                char *file = xasprintf("%s/m%zu", dir, n);
-                cleanup_close int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-                if (fd < 0 || archive_read_data_into_fd(a, fd) != ARCHIVE_OK) {
-                        r = distill_error_set(err, DISTILL_EINTEGRITY, "%s: %s: %s", tar,
-                                              archive_entry_pathname(ae),
-                                              fd < 0 ? strerror(errno) : archive_error_string(a));
-                        free(file);
-                        goto out;
-                }
-                cleanup_free char *name = image_path_of(archive_entry_pathname(ae));
-                free(strmap_put(members, name + 1, file));
-        }
-out:
-        archive_read_free(a);
-        return r;
+        struct outer_walk w = {tar, dir, members, 0};
+        return each_member(tar, tar, unpack_one, &w, err);
 }
 
 static int read_docker_archive(struct imageread *img, const char *tar, const char *dir,

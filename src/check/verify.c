@@ -32,6 +32,15 @@ void verify_add(struct verify_finding **v, size_t *n, const char *check, char *m
         (*v)[(*n)++] = (struct verify_finding){.check = xstrdup(check), .message = message};
 }
 
+void verify_addv(struct verify_finding **v, size_t *n, const char *check, const char *fmt,
+                 va_list ap)
+{
+        char *s = NULL;
+        if (vasprintf(&s, fmt, ap) < 0)
+                abort(); /* as xasprintf: out of memory */
+        verify_add(v, n, check, s);
+}
+
 static void findings_free(struct verify_finding *v, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
@@ -73,12 +82,9 @@ static void problem(struct vctx *c, const char *check, const char *fmt, ...)
 static void problem(struct vctx *c, const char *check, const char *fmt, ...)
 {
         va_list ap;
-        char *s = NULL;
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                abort();
+        verify_addv(&c->rep->problems, &c->rep->n_problems, check, fmt, ap);
         va_end(ap);
-        verify_add(&c->rep->problems, &c->rep->n_problems, check, s);
 }
 
 static void note(struct vctx *c, const char *check, const char *fmt, ...)
@@ -86,12 +92,9 @@ static void note(struct vctx *c, const char *check, const char *fmt, ...)
 static void note(struct vctx *c, const char *check, const char *fmt, ...)
 {
         va_list ap;
-        char *s = NULL;
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                abort();
+        verify_addv(&c->rep->notes, &c->rep->n_notes, check, fmt, ap);
         va_end(ap);
-        verify_add(&c->rep->notes, &c->rep->n_notes, check, s);
 }
 
 static bool under(const char *path, const char *dir)

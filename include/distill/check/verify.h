@@ -9,6 +9,7 @@
  * diff_ids and the layer digests matching the blobs. */
 #ifndef DISTILL_VERIFY_H
 #define DISTILL_VERIFY_H
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include "distill/base/error.h"
@@ -30,6 +31,9 @@ struct verify_report {
 };
 
 void verify_add(struct verify_finding **v, size_t *n, const char *check, char *message);
+/* The same with a printf-formatted message. */
+void verify_addv(struct verify_finding **v, size_t *n, const char *check, const char *fmt,
+                 va_list ap) __attribute__((format(printf, 4, 0)));
 void verify_report_release(struct verify_report *rep);
 
 /* Every check over an image already read (its reading problems included). Returns 0 whatever
