@@ -539,9 +539,9 @@ static const struct plan_entry *bytecode_source(const struct bytecode_plan *c,
 static int compile_or_reuse(const struct bytecode_plan *c, const char *cache_dir,
                             struct pyc_job *jobs, size_t n, struct distill_error *err)
 {
-        struct pyc_job *todo = xcalloc(n + 1, sizeof(*todo));
+        struct pyc_job *misses = xcalloc(n + 1, sizeof(*misses));
         size_t *from = xcalloc(n + 1, sizeof(*from));
-        size_t n_todo = 0;
+        size_t n_misses = 0;
         struct pyrun host = {0};
         const struct pyrun *compiler = NULL;
         int r = 0;
@@ -549,29 +549,30 @@ static int compile_or_reuse(const struct bytecode_plan *c, const char *cache_dir
         for (size_t i = 0; i < n && r >= 0; i++) {
                 r = bytecode_cache_get(cache_dir, &c->py->probe, c->v->st, &jobs[i], err);
                 if (r == 0) {
-                        todo[n_todo].image_path = jobs[i].image_path;
-                        todo[n_todo].src_digest = jobs[i].src_digest;
-                        from[n_todo++] = i;
+                        misses[n_misses].image_path = jobs[i].image_path;
+                        misses[n_misses].src_digest = jobs[i].src_digest;
+                        from[n_misses++] = i;
                 }
         }
-        c->v->plan->pyc_compiled = n_todo;
-        c->v->plan->pyc_cached = n - n_todo;
-        if (r >= 0 && n_todo > 0) {
+        c->v->plan->pyc_compiled = n_misses;
+        c->v->plan->pyc_cached = n - n_misses;
+        if (r >= 0 && n_misses > 0) {
                 r = bytecode_choose_compiler(&c->py->run, &c->py->probe, &host, &compiler, err);
                 if (r >= 0)
-                        r = bytecode_compile(compiler, &c->py->probe, c->v->st, todo, n_todo, err);
+                        r = bytecode_compile(compiler, &c->py->probe, c->v->st, misses, n_misses,
+                                             err);
         }
-        for (size_t k = 0; k < n_todo && r >= 0; k++)
-                r = bytecode_cache_put(cache_dir, &c->py->probe, c->v->st, &todo[k], err);
-        for (size_t k = 0; k < n_todo; k++) {
+        for (size_t k = 0; k < n_misses && r >= 0; k++)
+                r = bytecode_cache_put(cache_dir, &c->py->probe, c->v->st, &misses[k], err);
+        for (size_t k = 0; k < n_misses; k++) {
                 /* the results move to their job */
                 struct pyc_job *j = &jobs[from[k]];
-                j->pyc_path = todo[k].pyc_path;
-                j->error = todo[k].error;
-                memcpy(j->pyc_digest, todo[k].pyc_digest, sizeof(j->pyc_digest));
-                j->pyc_size = todo[k].pyc_size;
+                j->pyc_path = misses[k].pyc_path;
+                j->error = misses[k].error;
+                memcpy(j->pyc_digest, misses[k].pyc_digest, sizeof(j->pyc_digest));
+                j->pyc_size = misses[k].pyc_size;
         }
-        free(todo);
+        free(misses);
         free(from);
         pyrun_release(&host);
         return r < 0 ? r : 0;
