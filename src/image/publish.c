@@ -322,18 +322,16 @@ static int push_referrers_index(struct registry *reg, const char *subject, const
 }
 
 /* The artifact manifests v[] (their blobs in the layout at `blobs_of`) to dest's repository by
- * digest, then each subject's referrers tag index. */
-static int push_referrers(const char *skopeo, const char *blobs_of, struct referrer *v, size_t n,
-                          const char *dest, bool tls_verify, struct publish_result *res,
-                          struct distill_error *err)
+ * digest, then each subject's referrers tag index through reg (dest's registry). */
+static int push_referrers(const char *skopeo, struct registry *reg, const char *blobs_of,
+                          struct referrer *v, size_t n, const char *dest, bool tls_verify,
+                          struct publish_result *res, struct distill_error *err)
 {
-        struct registry *reg = NULL;
         cleanup_free char *dir = NULL, *repo = NULL, *tag = NULL;
         int r;
 
         oci_split_ref(dest, &repo, &tag);
-        if ((r = referrers_layout(blobs_of, v, n, &dir, err)) < 0 ||
-            (r = registry_open(dest, tls_verify, &reg, err)) < 0)
+        if ((r = referrers_layout(blobs_of, v, n, &dir, err)) < 0)
                 goto out;
         for (size_t i = 0; i < n && r >= 0; i++) {
                 cleanup_free char *src = xasprintf("oci:%s:r%zu", dir, i);
@@ -355,7 +353,6 @@ static int push_referrers(const char *skopeo, const char *blobs_of, struct refer
         if (r >= 0)
                 res->n_referrers = n;
 out:
-        registry_free(reg);
         if (dir)
                 rm_rf(dir);
         return r;
@@ -375,10 +372,14 @@ static int layout_referrers_push(const char *skopeo, const char *out, const char
                                  struct distill_error *err)
 {
         struct referrer v[MAX_REFERRERS];
+        struct registry *reg = NULL;
         size_t n = 0;
         int r = read_referrers(out, v, &n, err);
         if (r >= 0 && n > 0)
-                r = push_referrers(skopeo, out, v, n, dest, tls_verify, res, err);
+                r = registry_open(dest, tls_verify, &reg, err);
+        if (r >= 0 && n > 0)
+                r = push_referrers(skopeo, reg, out, v, n, dest, tls_verify, res, err);
+        registry_free(reg);
         referrers_release(v, n);
         return r;
 }
@@ -447,7 +448,7 @@ static int archive_referrers_push(const char *skopeo, const char *out, const cha
                 json_decref(d);
         }
         if (r >= 0 && n > 0)
-                r = push_referrers(skopeo, dir, v, n, dest, tls_verify, res, err);
+                r = push_referrers(skopeo, reg, dir, v, n, dest, tls_verify, res, err);
         referrers_release(v, n);
         registry_free(reg);
         free(body);
